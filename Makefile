@@ -1,0 +1,124 @@
+# Posthorn top-level Makefile.
+#
+#   make            build everything into build/ (SAN=1: build-san/ with ASan+UBSan)
+#   make check      install missing Debian packages (as root), build, run all tests
+#   make run        build and start a private instance under ./run/
+#   make stop       stop that instance
+#   make install    install under $(DESTDIR)$(PREFIX) (config in /etc/posthorn)
+#   make bench      run the benchmarks in test/bench/ against Postfix
+#
+# Every program links the one static library built from lib/.
+
+PREFIX	?= /usr/local
+SAN	?= 0
+CC	?= gcc
+WERROR	?= -Werror
+
+ifeq ($(SAN),1)
+BUILD	?= build-san
+OPT	:= -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else
+BUILD	?= build
+OPT	:= -O2 -g
+endif
+
+DAEMON_DIR ?= $(PREFIX)/libexec/posthorn
+CONFIG_DIR ?= /etc/posthorn
+
+CFLAGS	+= -std=gnu11 $(OPT) -Wall -Wextra $(WERROR) -Wno-unused-parameter \
+	   -Wformat=2 -Wshadow -Wstrict-prototypes -Ilib -MMD -MP \
+	   -DDEF_CONFIG_DIR='"$(CONFIG_DIR)"' -DDEF_DAEMON_DIR='"$(DAEMON_DIR)"'
+LDFLAGS	+= $(filter -fsanitize=%,$(OPT))
+LIBS	:= -ldb -lresolv
+
+LIB_SRC	:= $(wildcard lib/*.c)
+LIB_OBJ	:= $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+LIBA	:= $(BUILD)/libposthorn.a
+
+# program name -> sources
+SRC_master	:= $(wildcard master/master*.c)
+SRC_smtpd	:= $(wildcard smtpd/*.c)
+SRC_qmgr	:= $(wildcard qmgr/*.c)
+SRC_local	:= $(wildcard local/*.c)
+SRC_posthorn	:= master/posthorn.c
+SRC_postconf	:= $(wildcard master/postconf*.c)
+SRC_sendmail	:= $(wildcard postqueue/sendmail*.c)
+SRC_postqueue	:= $(wildcard postqueue/postqueue*.c)
+
+LIBEXEC_PROGS	:= master smtpd qmgr local
+BIN_PROGS	:= posthorn postconf sendmail postqueue
+# programs whose sources exist (later issues add more)
+LIBEXEC_BUILT	:= $(foreach p,$(LIBEXEC_PROGS),$(if $(SRC_$(p)),$(BUILD)/libexec/$(p)))
+BIN_BUILT	:= $(foreach p,$(BIN_PROGS),$(if $(SRC_$(p)),$(BUILD)/bin/$(p)))
+
+UNIT_SRC	:= $(wildcard test/unit/test_*.c)
+UNIT_BIN	:= $(UNIT_SRC:test/unit/%.c=$(BUILD)/test/%)
+
+PYTEST	:= /usr/bin/python3 -m pytest
+
+.PHONY: all deps check check-unit check-integration run stop install bench clean
+all: $(LIBEXEC_BUILT) $(BIN_BUILT) $(BUILD)/bin/mailq $(UNIT_BIN)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(LIBA): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+define program
+$(2)/$(1): $$(SRC_$(1):%.c=$(BUILD)/obj/%.o) $$(LIBA)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(LDFLAGS) -o $$@ $$(SRC_$(1):%.c=$(BUILD)/obj/%.o) $$(LIBA) $$(LIBS)
+endef
+$(foreach p,$(LIBEXEC_PROGS),$(eval $(call program,$(p),$(BUILD)/libexec)))
+$(foreach p,$(BIN_PROGS),$(eval $(call program,$(p),$(BUILD)/bin)))
+
+$(BUILD)/bin/mailq: $(BUILD)/bin/sendmail
+	ln -sf sendmail $@
+
+$(BUILD)/test/%: test/unit/%.c $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBA) $(LIBS) -lcmocka
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+
+deps:
+	@sh mk/deps.sh build test
+
+check: deps
+	$(MAKE) all
+	$(MAKE) SAN=1 all
+	$(MAKE) check-unit
+	$(MAKE) SAN=1 check-unit
+	$(MAKE) check-integration
+	$(MAKE) SAN=1 check-integration
+
+check-unit: $(UNIT_BIN)
+	@sh mk/run-unit.sh $(UNIT_BIN)
+
+check-integration: all
+	POSTHORN_BUILD=$(CURDIR)/$(BUILD) $(PYTEST) -q -ra test/integration $(PYTEST_ARGS)
+
+run: deps all
+	@sh mk/run.sh start $(CURDIR)/$(BUILD)
+
+stop:
+	@sh mk/run.sh stop $(CURDIR)/$(BUILD)
+
+bench: deps all
+	@sh mk/deps.sh bench
+	@sh test/bench/bench_smtp.sh $(CURDIR)/$(BUILD)
+
+install: all
+	install -d $(DESTDIR)$(DAEMON_DIR) $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(CONFIG_DIR)
+	install -m 755 $(LIBEXEC_BUILT) $(DESTDIR)$(DAEMON_DIR)/
+	install -m 755 $(BIN_BUILT) $(DESTDIR)$(PREFIX)/sbin/
+	ln -sf ../sbin/sendmail $(DESTDIR)$(PREFIX)/bin/mailq
+	for f in main.cf master.cf; do \
+	  [ -f $(DESTDIR)$(CONFIG_DIR)/$$f ] || install -m 644 conf/$$f $(DESTDIR)$(CONFIG_DIR)/$$f; done
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then sh mk/mkuser.sh posthorn; fi
+
+clean:
+	rm -rf build build-san

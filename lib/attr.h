@@ -1,0 +1,39 @@
+/*
+ * attr.h - typed requests between Posthorn processes.
+ *
+ * A request is a list of "name=value" lines ended by an empty line, sent
+ * over a UNIX socket.  Values are encoded so that '\n', '%' and control
+ * bytes survive (%XX).  The receiver bounds the size of every line and the
+ * number of attributes.  Used by qmgr <-> delivery agents and by tools
+ * that talk to qmgr.
+ */
+#ifndef ATTR_H
+#define ATTR_H
+
+#include "sys_defs.h"
+#include "vstream.h"
+
+#define ATTR_MAX_COUNT	256
+#define ATTR_MAX_LINE	100000
+
+typedef struct ATTR_LIST {
+    int     count;
+    char   *names[ATTR_MAX_COUNT];
+    char   *values[ATTR_MAX_COUNT];
+} ATTR_LIST;
+
+/* attr_put - write one attribute; attr_putf with a format for the value */
+void	attr_put(VSTREAM *stream, const char *name, const char *value);
+void	attr_putf(VSTREAM *stream, const char *name, const char *fmt,...) PRINTFLIKE(3, 4);
+void	attr_put_long(VSTREAM *stream, const char *name, long value);
+/* attr_end - write the terminating empty line and flush; 0 or -1 */
+int	attr_end(VSTREAM *stream);
+
+/* attr_get_list - read one request; 0 ok, -1 on EOF/error/bad syntax */
+int	attr_get_list(VSTREAM *stream, ATTR_LIST *list);
+void	attr_list_free(ATTR_LIST *list);
+/* attr_find - the value of NAME or NULL; attr_find_long - value or DEFVAL */
+const char *attr_find(const ATTR_LIST *list, const char *name);
+long	attr_find_long(const ATTR_LIST *list, const char *name, long defval);
+
+#endif

@@ -1,0 +1,102 @@
+/*
+ * deliver_request.h - the delivery request protocol, both sides.
+ *
+ * qmgr (client) sends one DELIVER_REQUEST per connection to a delivery
+ * agent (private/local, later private/smtp) and reads one DELIVER_REPLY per
+ * recipient, in order.  The agent (server) reads the request with
+ * deliver_request_get() and answers each recipient with deliver_reply_put().
+ * The wire format is the attribute list of mail_proto.h (attr.h), plus the
+ * time stamps an agent needs for Postfix's "delays=a/b/c/d" log field.
+ *
+ * Also here, because qmgr and every agent need them the same way:
+ * deliver_log() writes Postfix's "ID: to=<...>, relay=..., delay=...,
+ * delays=..., dsn=..., status=... (reason)" line, and deliver_domain_class()
+ * tells local (mydestination), virtual (virtual_mailbox_domains) and
+ * relay (anything else) domains apart.
+ */
+#ifndef DELIVER_REQUEST_H
+#define DELIVER_REQUEST_H
+
+#include "sys_defs.h"
+#include <sys/time.h>
+#include "vstream.h"
+#include "vstring.h"
+
+/* Most recipients in one request (the attribute list has a fixed bound) */
+#define DELIVER_MAX_RCPT	64
+
+/* Time stamps of one delivery attempt, for the delays= log field */
+typedef struct DELIVER_STATS {
+    struct timeval arrival;		/* message arrived (queue file T record) */
+    struct timeval active;		/* qmgr moved it into active/ (0: not yet) */
+    struct timeval handoff;		/* qmgr handed it to the agent (0: not yet) */
+} DELIVER_STATS;
+
+typedef struct DELIVER_RCPT {
+    char   *address;			/* recipient */
+    char   *orig;			/* original recipient, "" if none */
+    long    offset;			/* offset of its R record in the queue file */
+} DELIVER_RCPT;
+
+typedef struct DELIVER_REQUEST {
+    char   *queue_name;			/* "active" */
+    char   *queue_id;
+    long    content_offset;		/* QENV content_offset */
+    long    content_size;		/* QENV content_size */
+    char   *sender;			/* "" for <> */
+    DELIVER_STATS stats;
+    int     rcpt_count;
+    DELIVER_RCPT *rcpts;
+} DELIVER_REQUEST;
+
+typedef struct DELIVER_REPLY {
+    int     status;			/* DELIVER_STAT_OK/DEFER/BOUNCE */
+    char   *dsn;			/* "2.0.0" */
+    char   *reason;			/* human readable text */
+} DELIVER_REPLY;
+
+/* Client side (qmgr) */
+
+/* deliver_request_put - send REQ and flush; 0 or -1 (stream error) */
+int	deliver_request_put(VSTREAM *stream, const DELIVER_REQUEST *req);
+/* deliver_reply_get - read one reply; 0 or -1 (EOF, error, bad syntax) */
+int	deliver_reply_get(VSTREAM *stream, DELIVER_REPLY *reply);
+void	deliver_reply_free(DELIVER_REPLY *reply);
+
+/* Server side (delivery agents) */
+
+/* deliver_request_get - read and check one request; 0, or -1 with WHY */
+int	deliver_request_get(VSTREAM *stream, DELIVER_REQUEST *req, VSTRING *why);
+void	deliver_request_free(DELIVER_REQUEST *req);
+/* deliver_reply_put - answer one recipient and flush; 0 or -1 */
+int	deliver_reply_put(VSTREAM *stream, int status, const char *dsn,
+			          const char *reason);
+
+/*
+ * deliver_log - log one recipient's status in Postfix's shape.  ORIG is
+ * shown as orig_to=<> when it is set and differs from RCPT.  STATUS is
+ * "sent", "deferred" or "bounced"; the reason is formatted from FMT.
+ */
+void	deliver_log(const char *id, const DELIVER_STATS *stats,
+		            const char *rcpt, const char *orig,
+		            const char *relay, const char *dsn,
+		            const char *status, const char *fmt,...) PRINTFLIKE(8, 9);
+
+/* deliver_format_delay - append SEC.USEC with Postfix's rounding ("0.14") */
+void	deliver_format_delay(VSTRING *buf, long sec, long usec);
+
+/* Domain classes */
+#define DELIVER_CLASS_ERROR	(-1)	/* a table could not answer: defer */
+#define DELIVER_CLASS_LOCAL	1	/* mydestination, or no domain */
+#define DELIVER_CLASS_VIRTUAL	2	/* virtual_mailbox_domains */
+#define DELIVER_CLASS_RELAY	3	/* everything else */
+
+/*
+ * deliver_domain_class - classify DOMAIN ("" = no domain).  The lists are
+ * read from the configuration on first use and may hold names,
+ * ".parent.domain" patterns (subdomains) and type:table entries
+ * (the domain is looked up as key).  Matching ignores case.
+ */
+int	deliver_domain_class(const char *domain);
+
+#endif

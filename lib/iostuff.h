@@ -1,0 +1,33 @@
+/*
+ * iostuff.h - small descriptor and socket helpers.
+ */
+#ifndef IOSTUFF_H
+#define IOSTUFF_H
+
+#include "sys_defs.h"
+
+#define BLOCKING	0
+#define NON_BLOCKING	1
+
+int	non_blocking(int fd, int on);		/* returns previous state */
+int	close_on_exec(int fd, int on);
+
+/* unix_listen - bind+listen a UNIX stream socket (unlinks a stale one); -1 on error */
+int	unix_listen(const char *path, int backlog, mode_t mode);
+/* unix_connect - connect to a UNIX stream socket, waiting at most TIMEOUT s; -1 */
+int	unix_connect(const char *path, int timeout);
+/* inet_listen - "host:port", "[v6]:port", ":port" or "port"; -1 on error */
+int	inet_listen(const char *addr, int backlog);
+/* inet_connect - connect TCP to host:port within TIMEOUT s; -1 */
+int	inet_connect(const char *addr, int timeout);
+
+/* write_full - write all of BUF or fail (-1); retries EINTR, waits on EAGAIN */
+ssize_t write_full(int fd, const void *buf, size_t len);
+
+/* peer_address - client IP text and port of a connected socket ("unknown" if none) */
+void	peer_address(int fd, char *addr, size_t addrlen, char *port, size_t portlen);
+
+/* fsync_dir - fsync the directory that holds PATH (so a rename is durable) */
+int	fsync_dir(const char *path);
+
+#endif

@@ -1,0 +1,124 @@
+/*
+ * mail_params.c - the table of every parameter Posthorn reads.
+ *
+ * One line per parameter: name, type, raw default, bounds, default time
+ * unit.  Names and defaults are Postfix's wherever Postfix has the
+ * parameter; Posthorn's own parameters are marked "(Posthorn)".
+ * A NULL default means "computed at run time" (see mail_conf.c):
+ * myhostname, mydomain.  postconf -d prints this table.
+ * Keep it sorted by name within each group.
+ */
+#include "sys_defs.h"
+#include "mail_conf.h"
+
+#define S(n, d)		{ n, PARAM_STR, d, 0, 0, 0 }
+#define I(n, d, lo, hi)	{ n, PARAM_INT, d, lo, hi, 0 }
+#define L(n, d, lo, hi)	{ n, PARAM_LONG, d, lo, hi, 0 }
+#define B(n, d)		{ n, PARAM_BOOL, d, 0, 0, 0 }
+#define T(n, d, u, lo)	{ n, PARAM_TIME, d, lo, 0, u }
+
+#ifndef DEF_DAEMON_DIR
+#define DEF_DAEMON_DIR "/usr/local/libexec/posthorn"
+#endif
+
+const MAIL_PARAM mail_params[] = {
+    /* Identity and paths */
+    S("alias_database", "hash:/etc/aliases"),
+    S("alias_maps", "hash:/etc/aliases"),
+    S("command_directory", "/usr/local/sbin"),
+    S("config_directory", DEF_CONFIG_DIR),
+    S("daemon_directory", DEF_DAEMON_DIR),
+    S("data_directory", "/var/lib/posthorn"),
+    S("inet_interfaces", "all"),
+    S("inet_protocols", "all"),
+    S("mail_name", "Posthorn"),
+    S("mail_owner", "posthorn"),
+    S("mail_version", "0.1"),
+    S("mydestination", "$myhostname, localhost.$mydomain, localhost"),
+    S("mydomain", NULL),
+    S("myhostname", NULL),
+    S("mynetworks", "127.0.0.0/8 [::ffff:127.0.0.0]/104 [::1]/128"),
+    S("mynetworks_style", "host"),
+    S("myorigin", "$myhostname"),
+    S("passwd_file", ""),		/* (Posthorn) passwd(5) file instead of getpwnam */
+    S("queue_directory", "/var/spool/posthorn"),
+    S("relay_domains", ""),
+    S("setgid_group", "postdrop"),
+
+    /* Logging */
+    S("maillog_file", ""),
+    S("syslog_facility", "mail"),
+    S("syslog_name", "posthorn"),
+
+    /* master and the server skeleton */
+    I("default_process_limit", "100", 1, 0),
+    I("max_use", "100", 1, 0),
+    T("max_idle", "100s", 's', 1),
+    T("ipc_timeout", "3600s", 's', 1),
+    T("service_throttle_time", "60s", 's', 1),
+    I("process_client_limit", "1000", 1, 0),	/* (Posthorn) event server hard limit */
+    I("process_client_soft_limit", "50", 1, 0),	/* (Posthorn) event server: ask for help */
+    I("default_destination_concurrency_limit", "20", 1, 0),
+    I("local_destination_concurrency_limit", "2", 1, 0),
+    I("local_destination_recipient_limit", "1", 1, 0),
+
+    /* Queue */
+    S("hash_queue_names", "deferred, defer"),
+    I("hash_queue_depth", "1", 1, 4),
+    I("qmgr_message_active_limit", "20000", 1, 0),
+    T("queue_run_delay", "300s", 's', 1),
+    T("minimal_backoff_time", "300s", 's', 1),
+    T("maximal_backoff_time", "4000s", 's', 1),
+    T("maximal_queue_lifetime", "5d", 'd', 0),
+    T("bounce_queue_lifetime", "5d", 'd', 0),
+    T("delay_warning_time", "0h", 'h', 0),
+    I("queue_file_attribute_count_limit", "100", 1, 0),
+
+    /* smtpd */
+    S("smtpd_banner", "$myhostname ESMTP $mail_name"),
+    B("smtpd_delay_reject", "yes"),
+    B("disable_vrfy_command", "no"),
+    S("smtpd_forbid_bare_newline", "normalize"),
+    S("smtpd_forbid_bare_newline_exclusions", "$mynetworks"),
+    I("smtpd_hard_error_limit", "20", 1, 0),
+    I("smtpd_soft_error_limit", "10", 1, 0),
+    B("smtpd_helo_required", "no"),
+    I("smtpd_history_flush_threshold", "100", 1, 0),
+    I("smtpd_recipient_limit", "1000", 1, 0),
+    I("smtpd_recipient_overshoot_limit", "1000", 1, 0),
+    S("smtpd_relay_restrictions", "permit_mynetworks, permit_sasl_authenticated, defer_unauth_destination"),
+    S("smtpd_recipient_restrictions", ""),
+    T("smtpd_timeout", "300s", 's', 1),
+    L("message_size_limit", "10240000", 0, 0),
+    I("line_length_limit", "2048", 80, 0),
+    I("smtp_line_length_limit", "999", 0, 0),
+    S("local_recipient_maps", "proxy:unix:passwd.byname $alias_maps"),
+    I("unknown_local_recipient_reject_code", "550", 400, 599),
+    S("smtpd_authorized_xforward_hosts", ""),
+    B("always_add_missing_headers", "no"),
+    B("strict_rfc821_envelopes", "no"),
+    S("recipient_delimiter", ""),
+    B("smtputf8_enable", "yes"),
+    S("smtpd_client_restrictions", ""),
+
+    /* local and virtual delivery */
+    S("home_mailbox", ""),
+    S("mail_spool_directory", "/var/mail"),
+    S("mailbox_command", ""),
+    L("mailbox_size_limit", "51200000", 0, 0),
+    S("virtual_mailbox_base", ""),
+    S("virtual_mailbox_domains", "$virtual_mailbox_maps"),
+    S("virtual_mailbox_maps", ""),
+    S("virtual_uid_maps", ""),
+    S("virtual_gid_maps", ""),
+    I("virtual_minimum_uid", "100", 0, 0),
+    S("virtual_alias_maps", "$virtual_maps"),
+    S("virtual_maps", ""),
+    S("allow_mail_to_commands", "alias, forward"),
+    S("allow_mail_to_files", "alias, forward"),
+    S("local_command_shell", ""),
+    B("biff", "no"),
+
+    /* END */
+    { 0, 0, 0, 0, 0, 0 },
+};

@@ -1,0 +1,74 @@
+/*
+ * mail_server.h - the server skeleton every daemon's main() uses.
+ *
+ * master forks a daemon with the listening socket on MASTER_LISTEN_FD and
+ * a status pipe on MASTER_STATUS_FD, and runs it as
+ *     COMMAND -n SERVICE -t TYPE [-u] [-z] [-o name=value]... [-v] [args]
+ * (-u: drop to mail_owner; -z: chroot into queue_directory; -o: parameter
+ * override).  The skeleton parses that, reads main.cf, opens the log,
+ * calls pre_init (still root: open tables, files), chdirs to the queue,
+ * drops privileges, calls post_init, and then serves:
+ *
+ *  single_server_main: one client at a time.  SERVICE gets a stream on
+ *   the accepted connection; the skeleton closes it afterwards.  The
+ *   process exits after max_use clients or max_idle idle seconds.
+ *
+ *  event_server_main: many clients in one event loop.  ACCEPT_FN gets
+ *   each new descriptor (non-blocking); the service calls
+ *   event_server_disconnect(fd) when it closes one.  The process reports
+ *   itself available to master while it has fewer than SOFT_LIMIT clients;
+ *   at HARD_LIMIT it still accepts, but hands the descriptor to REJECT_FN
+ *   (e.g. "421 4.3.2 All server ports are busy") instead.
+ *
+ * When master closes the status pipe (reload, stop), the process stops
+ * accepting and exits once its clients are gone.  Without master (no
+ * MASTER_STATUS_FD), "-S ADDRESS" runs a daemon standalone for debugging.
+ */
+#ifndef MAIL_SERVER_H
+#define MAIL_SERVER_H
+
+#include "sys_defs.h"
+#include "vstream.h"
+
+#define MASTER_STATUS_FD	5	/* child -> master status pipe */
+#define MASTER_LISTEN_FD	6	/* the service's listening socket */
+
+typedef struct MASTER_STATUS {
+    int     pid;
+    unsigned generation;
+    int     avail;			/* 1 = can take a client, 0 = busy */
+} MASTER_STATUS;
+
+typedef struct MAIL_SERVER_OPS {
+    void    (*pre_init) (const char *service, char **argv);	/* as root */
+    void    (*post_init) (const char *service, char **argv);	/* unprivileged */
+    void    (*pre_exit) (void);
+    int     soft_limit;			/* event server: report busy at this count (0: 1) */
+    int     hard_limit;			/* event server: reject at this count (0: no limit) */
+    void    (*reject_fn) (int fd);	/* event server: over HARD_LIMIT (then closed) */
+    int     keep_root;			/* never drop privileges, even with -u (local) */
+} MAIL_SERVER_OPS;
+
+typedef void (*SINGLE_SERVER_FN) (VSTREAM *client, const char *service, char **argv);
+typedef void (*EVENT_SERVER_FN) (int fd, const char *service, char **argv);
+
+NORETURN single_server_main(int argc, char **argv, SINGLE_SERVER_FN service,
+			            const MAIL_SERVER_OPS *ops);
+NORETURN event_server_main(int argc, char **argv, EVENT_SERVER_FN accept_fn,
+			           const MAIL_SERVER_OPS *ops);
+
+/* event_server_disconnect - close FD and count one client less */
+void	event_server_disconnect(int fd);
+int	event_server_client_count(void);
+/* event_server_drain - true once master asked this process to exit */
+int	event_server_draining(void);
+
+/* The service's name (-n) and whether the peer is on a UNIX socket (-t unix) */
+const char *mail_server_service(void);
+int	mail_server_is_unix(void);
+
+/* mail_server_drop_privileges - shared with master and tools: switch to
+ * mail_owner (when root) and optionally chroot; warns once when not root */
+void	mail_server_drop_privileges(int do_chroot);
+
+#endif

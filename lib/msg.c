@@ -1,0 +1,179 @@
+/*
+ * msg.c - diagnostics to syslog, a log file and/or stderr (see msg.h).
+ *
+ * Each message is formatted once and written with one write() per output,
+ * so that lines from concurrent processes appending to one maillog_file
+ * (opened with O_APPEND) never interleave.
+ */
+#include "sys_defs.h"
+#include <fcntl.h>
+#include <syslog.h>
+#include "msg.h"
+
+int     msg_verbose;
+
+static char msg_prog[64] = "posthorn";
+static char msg_name[64] = "posthorn";
+static char msg_ident[140] = "posthorn";
+static int msg_flags = MSG_TO_STDERR;
+static int msg_log_fd = -1;
+static void (*msg_cleanup_fn) (void);
+static char msg_host[256];
+
+static void msg_update_ident(void)
+{
+    snprintf(msg_ident, sizeof(msg_ident), "%s/%s", msg_name, msg_prog);
+    if (msg_flags & MSG_TO_SYSLOG) {
+	closelog();
+	openlog(msg_ident, LOG_PID | LOG_NDELAY, LOG_MAIL);
+    }
+}
+
+void    msg_init(const char *progname, int flags)
+{
+    const char *slash = strrchr(progname, '/');
+
+    snprintf(msg_prog, sizeof(msg_prog), "%s", slash ? slash + 1 : progname);
+    msg_flags = flags;
+    if (gethostname(msg_host, sizeof(msg_host) - 1) < 0)
+	snprintf(msg_host, sizeof(msg_host), "localhost");
+    msg_update_ident();
+}
+
+void    msg_syslog_name(const char *name)
+{
+    if (name && *name) {
+	snprintf(msg_name, sizeof(msg_name), "%s", name);
+	msg_update_ident();
+    }
+}
+
+void    msg_logfile(const char *path)
+{
+    if (msg_log_fd >= 0) {
+	close(msg_log_fd);
+	msg_log_fd = -1;
+    }
+    if (path == 0 || *path == 0)
+	return;
+    msg_log_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (msg_log_fd < 0)
+	msg_warn("open maillog_file %s: %m", path);
+}
+
+void    msg_stderr(int on)
+{
+    if (on)
+	msg_flags |= MSG_TO_STDERR;
+    else
+	msg_flags &= ~MSG_TO_STDERR;
+}
+
+const char *msg_progname(void)
+{
+    return (msg_prog);
+}
+
+void    msg_cleanup(void (*fn) (void))
+{
+    msg_cleanup_fn = fn;
+}
+
+static void msg_write_all(int fd, const char *buf, size_t len)
+{
+    while (len > 0) {
+	ssize_t n = write(fd, buf, len);
+
+	if (n < 0 && errno == EINTR)
+	    continue;
+	if (n <= 0)
+	    return;
+	buf += n;
+	len -= (size_t) n;
+    }
+}
+
+static void msg_vlog(int level, const char *label, const char *fmt, va_list ap)
+{
+    int     saved_errno = errno;
+    char    text[4096];
+    char    line[4500];
+    int     n;
+
+    errno = saved_errno;			/* for %m */
+    vsnprintf(text, sizeof(text), fmt, ap);
+    if (msg_flags & MSG_TO_SYSLOG)
+	syslog(level, "%s%s", label, text);
+    if (msg_log_fd >= 0) {
+	time_t  now = time((time_t *) 0);
+	struct tm tm;
+	char    stamp[32];
+
+	localtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%b %e %H:%M:%S", &tm);
+	n = snprintf(line, sizeof(line), "%s %s %s[%ld]: %s%s\n",
+		     stamp, msg_host, msg_ident, (long) getpid(), label, text);
+	if (n > 0)
+	    msg_write_all(msg_log_fd, line, (size_t) n < sizeof(line) ? (size_t) n : sizeof(line) - 1);
+    }
+    if (msg_flags & MSG_TO_STDERR) {
+	n = snprintf(line, sizeof(line), "%s: %s%s\n", msg_prog, label, text);
+	if (n > 0)
+	    msg_write_all(2, line, (size_t) n < sizeof(line) ? (size_t) n : sizeof(line) - 1);
+    }
+    errno = saved_errno;
+}
+
+#define MSG_FN(name, level, label) \
+void name(const char *fmt, ...) \
+{ \
+    va_list ap; \
+    va_start(ap, fmt); \
+    msg_vlog(level, label, fmt, ap); \
+    va_end(ap); \
+}
+
+MSG_FN(msg_info, LOG_INFO, "")
+MSG_FN(msg_warn, LOG_WARNING, "warning: ")
+MSG_FN(msg_error, LOG_ERR, "error: ")
+
+static void msg_run_cleanup(void)
+{
+    void    (*fn) (void) = msg_cleanup_fn;
+
+    msg_cleanup_fn = 0;				/* no recursion */
+    if (fn)
+	fn();
+}
+
+NORETURN msg_fatal_status(int status, const char *fmt,...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    msg_vlog(LOG_CRIT, "fatal: ", fmt, ap);
+    va_end(ap);
+    msg_run_cleanup();
+    exit(status);
+}
+
+NORETURN msg_fatal(const char *fmt,...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    msg_vlog(LOG_CRIT, "fatal: ", fmt, ap);
+    va_end(ap);
+    msg_run_cleanup();
+    exit(1);
+}
+
+NORETURN msg_panic(const char *fmt,...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    msg_vlog(LOG_CRIT, "panic: ", fmt, ap);
+    va_end(ap);
+    abort();
+}

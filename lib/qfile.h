@@ -1,0 +1,79 @@
+/*
+ * qfile.h - writing and reading whole queue files.
+ *
+ * Writing (smtpd, later bounce): qfile_create() makes a locked file in
+ * incoming/, the caller adds sender, attributes, recipients and content,
+ * and qfile_commit() writes the end records, fills in the size record,
+ * fsyncs, and sets the "complete" mode bit.  Only then may the caller
+ * acknowledge the message.  qfile_abort() removes an unfinished file.
+ *
+ * Reading (qmgr, local, postcat): qfile_read_envelope() reads everything
+ * before the content into a QENV, checking every record; any surprise is
+ * an error so that the caller moves the file to corrupt/.
+ * qfile_mark_done() flips one recipient record from R to D and fsyncs.
+ */
+#ifndef QFILE_H
+#define QFILE_H
+
+#include "sys_defs.h"
+#include "vstream.h"
+#include "vstring.h"
+
+typedef struct QFILE {
+    VSTREAM *stream;
+    VSTRING *id;			/* queue id */
+    const char *queue;			/* where the file was created */
+    long    rcpt_count;
+    off_t   content_offset;		/* offset of the M record */
+    long    content_size;		/* bytes of content written */
+    VSTRING *chunk;			/* content waiting to be written */
+    int     error;			/* errno of first failure, 0 if none */
+} QFILE;
+
+QFILE  *qfile_create(const char *queue);	/* NULL with errno on failure */
+void	qfile_time(QFILE *qf, const struct timeval *arrival);
+void	qfile_sender(QFILE *qf, const char *sender);
+void	qfile_attr(QFILE *qf, const char *name, const char *value);
+void	qfile_rcpt(QFILE *qf, const char *orig_rcpt, const char *rcpt);
+void	qfile_begin_content(QFILE *qf);
+void	qfile_content(QFILE *qf, const void *data, size_t len);
+/* qfile_commit - 0 on success (file complete and on disk), -1 with errno (file removed) */
+int	qfile_commit(QFILE *qf);
+void	qfile_abort(QFILE *qf);			/* remove and free */
+
+typedef struct QRCPT {
+    char   *address;			/* recipient */
+    char   *orig;			/* original recipient or NULL */
+    off_t   offset;			/* offset of its R/D record */
+    int     done;			/* D record */
+} QRCPT;
+
+typedef struct QENV {
+    struct timeval arrival;
+    char   *sender;
+    char  **attr_names;			/* parallel arrays, attr_count long */
+    char  **attr_values;
+    int     attr_count;
+    QRCPT  *rcpts;
+    int     rcpt_count;
+    off_t   content_offset;		/* offset of the first B record */
+    long    content_size;		/* from the size record */
+} QENV;
+
+/* qfile_read_envelope - 0 ok; -1 corrupt/incomplete, reason in WHY */
+int	qfile_read_envelope(VSTREAM *stream, QENV *env, VSTRING *why);
+void	qenv_free(QENV *env);
+const char *qenv_attr(const QENV *env, const char *name);
+
+/*
+ * qfile_read_content - from content_offset, call FN for each content chunk;
+ * checks that X and E follow. 0 ok, -1 corrupt (WHY), or FN's nonzero result.
+ */
+int	qfile_read_content(VSTREAM *stream, const QENV *env,
+		   int (*fn) (const char *data, size_t len, void *ctx), void *ctx,
+			   VSTRING *why);
+
+/* qfile_mark_done - flip the R record at OFFSET to D and fsync; 0 or -1 */
+int	qfile_mark_done(int fd, off_t offset);
+
+#endif

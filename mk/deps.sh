@@ -1,0 +1,35 @@
+#!/bin/sh
+# deps.sh - install the Debian packages a step needs, when they are missing.
+#
+#   sh mk/deps.sh build [test] [bench]
+# As root, missing packages are installed with apt-get; as another user the
+# missing ones are listed and the script fails.
+set -e
+pkgs=""
+for set in "$@"; do
+  case $set in
+  build) pkgs="$pkgs gcc make libc6-dev libssl-dev libdb-dev libsasl2-dev libpcre2-dev openssl" ;;
+  test)  pkgs="$pkgs libcmocka-dev python3 python3-pytest swaks libsasl2-modules sasl2-bin procps passwd" ;;
+  bench) pkgs="$pkgs postfix time" ;;
+  *) echo "deps.sh: unknown set $set" >&2; exit 2 ;;
+  esac
+done
+missing=""
+for p in $pkgs; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+  echo "missing Debian packages:$missing (run as root, or: apt-get install$missing)" >&2
+  exit 1
+fi
+echo "installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq || true
+apt-get install -y -qq --no-install-recommends $missing >/dev/null
+# The postfix package starts a system instance; Posthorn only needs its
+# tools (smtp-source, smtp-sink, postmap) and private instances.
+case " $missing " in
+*" postfix "*) (postfix stop || service postfix stop) >/dev/null 2>&1 || true ;;
+esac
+exit 0

@@ -1,0 +1,109 @@
+/*
+ * test_attr.c - unit tests for lib/attr.c (inter-process request lists).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include "sys_defs.h"
+#include <fcntl.h>
+#include "attr.h"
+#include "vstream.h"
+
+static VSTREAM *tmp_stream(char *path)
+{
+    int     fd = mkstemp(path);
+
+    assert_true(fd >= 0);
+    unlink(path);
+    return (vstream_fdopen(fd, O_RDWR));
+}
+
+static VSTREAM *stream_with(const char *text)
+{
+    char    path[] = "/tmp/test_attr.XXXXXX";
+    VSTREAM *fp = tmp_stream(path);
+
+    vstream_fputs(text, fp);
+    vstream_flush(fp);
+    vstream_seek(fp, 0);
+    return (fp);
+}
+
+static void test_round_trip(void **state)
+{
+    char    path[] = "/tmp/test_attr.XXXXXX";
+    VSTREAM *fp = tmp_stream(path);
+    ATTR_LIST list;
+
+    attr_put(fp, "sender", "a@b");
+    attr_put(fp, "reason", "line1\nline2 100% done\t");
+    attr_put_long(fp, "offset", 123456789L);
+    attr_put(fp, "empty", "");
+    assert_int_equal(attr_end(fp), 0);
+    attr_put(fp, "second", "x");
+    attr_end(fp);
+    vstream_seek(fp, 0);
+    assert_int_equal(attr_get_list(fp, &list), 0);
+    assert_int_equal(list.count, 4);
+    assert_string_equal(attr_find(&list, "sender"), "a@b");
+    assert_string_equal(attr_find(&list, "reason"), "line1\nline2 100% done\t");
+    assert_int_equal(attr_find_long(&list, "offset", -1), 123456789L);
+    assert_string_equal(attr_find(&list, "empty"), "");
+    assert_null(attr_find(&list, "missing"));
+    assert_int_equal(attr_find_long(&list, "missing", 7), 7);
+    attr_list_free(&list);
+    assert_int_equal(attr_get_list(fp, &list), 0);
+    assert_string_equal(attr_find(&list, "second"), "x");
+    attr_list_free(&list);
+    assert_int_equal(attr_get_list(fp, &list), -1);	/* EOF */
+    vstream_close(fp);
+}
+
+static void test_bad_input(void **state)
+{
+    const char *bad[] = {
+	"noequals\n\n",			/* no '=' */
+	"Upper=x\n\n",			/* bad name */
+	"=x\n\n",			/* empty name */
+	"a=%zz\n\n",			/* bad escape */
+	"a=%00\n\n",			/* NUL */
+	"a=b\n",			/* truncated: no end line */
+	"a=b",				/* truncated line */
+	"\x01\x02\xff=junk\n\n",	/* binary junk */
+    };
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	VSTREAM *fp = stream_with(bad[i]);
+	ATTR_LIST list;
+
+	assert_int_equal(attr_get_list(fp, &list), -1);
+	assert_int_equal(list.count, 0);
+	vstream_close(fp);
+    }
+}
+
+static void test_too_many_attributes(void **state)
+{
+    char    path[] = "/tmp/test_attr.XXXXXX";
+    VSTREAM *fp = tmp_stream(path);
+    ATTR_LIST list;
+
+    for (int i = 0; i < ATTR_MAX_COUNT + 1; i++)
+	attr_putf(fp, "n", "%d", i);
+    attr_end(fp);
+    vstream_seek(fp, 0);
+    assert_int_equal(attr_get_list(fp, &list), -1);
+    vstream_close(fp);
+}
+
+int     main(void)
+{
+    const struct CMUnitTest tests[] = {
+	cmocka_unit_test(test_round_trip),
+	cmocka_unit_test(test_bad_input),
+	cmocka_unit_test(test_too_many_attributes),
+    };
+
+    return (cmocka_run_group_tests_name("attr", tests, 0, 0));
+}
