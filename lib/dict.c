@@ -1,0 +1,177 @@
+/*
+ * dict.c - open "type:name" tables and look keys up in them.
+ *
+ * dict_open() splits "type:name", picks the backend (hash, btree,
+ * texthash, static, inline, unix) and always returns a DICT: when the
+ * table cannot be opened or the type is unknown, the DICT has ->error set
+ * and every lookup returns NULL with ->error set, so callers defer mail.
+ * dict_lookup() folds the key to lower case first when the table was
+ * opened with DICT_FLAG_FOLD_KEY (the backends store folded keys).
+ */
+#include "sys_defs.h"
+#include <ctype.h>
+#include "msg.h"
+#include "mymalloc.h"
+#include "vstring.h"
+#include "dict_private.h"
+
+typedef struct DICT_TYPE {
+    const char *type;
+    DICT   *(*open) (const char *type, const char *name, int flags);
+} DICT_TYPE;
+
+static const DICT_TYPE dict_types[] = {
+    {"hash", dict_db_open},
+    {"btree", dict_db_open},
+    {"texthash", dict_thash_open},
+    {"static", dict_static_open},
+    {"inline", dict_inline_open},
+    {"unix", dict_unix_open},
+    {0, 0},
+};
+
+/* dict_alloc - a zeroed backend object with the common fields set */
+
+DICT   *dict_alloc(const char *type, const char *name, int flags, size_t size)
+{
+    DICT   *dict;
+
+    if (size < sizeof(DICT))
+	msg_panic("dict_alloc: bad size %lu", (unsigned long) size);
+    dict = (DICT *) mycalloc(1, size);
+    dict->type = mystrdup(type);
+    dict->name = mystrdup(name);
+    dict->flags = flags;
+    dict->error = 0;
+    return (dict);
+}
+
+/* dict_free - release the common part and the object */
+
+void    dict_free(DICT *dict)
+{
+    myfree(dict->type);
+    myfree(dict->name);
+    myfree(dict);
+}
+
+/* dict_fail_lookup - a table that could not be opened cannot answer */
+
+static const char *dict_fail_lookup(DICT *dict, const char *key)
+{
+    (void) key;
+    dict->error = DICT_ERR_RETRY;
+    return (0);
+}
+
+DICT   *dict_fail_open(const char *type, const char *name, int flags)
+{
+    DICT   *dict = dict_alloc(type, name, flags, sizeof(DICT));
+
+    dict->lookup = dict_fail_lookup;
+    dict->close = dict_free;
+    dict->error = DICT_ERR_RETRY;
+    return (dict);
+}
+
+/* dict_extpar - strip "{ ... }" and the white space inside, in place */
+
+char   *dict_extpar(char *text)
+{
+    char   *end;
+
+    while (isspace((unsigned char) *text))
+	text++;
+    if (*text != '{')
+	return (text);
+    end = text + strlen(text);
+    while (end > text + 1 && isspace((unsigned char) end[-1]))
+	end--;
+    if (end[-1] != '}' || end == text + 1)
+	return (0);
+    *--end = 0;
+    text++;
+    while (isspace((unsigned char) *text))
+	text++;
+    while (end > text && isspace((unsigned char) end[-1]))
+	*--end = 0;
+    return (text);
+}
+
+/* dict_open - open TYPE:NAME; never NULL */
+
+DICT   *dict_open(const char *type_name, int flags)
+{
+    const DICT_TYPE *dt;
+    const char *colon = strchr(type_name, ':');
+    char   *type;
+    DICT   *dict;
+
+    if (colon == 0 || colon == type_name) {
+	msg_warn("open dictionary: expecting \"type:name\" form instead of \"%s\"",
+		 type_name);
+	return (dict_fail_open("", type_name, flags));
+    }
+    type = mystrndup(type_name, colon - type_name);
+    for (dt = dict_types; dt->type != 0; dt++)
+	if (strcmp(dt->type, type) == 0)
+	    break;
+    if (dt->type == 0) {
+	msg_warn("unsupported dictionary type: %s", type);
+	dict = dict_fail_open(type, colon + 1, flags);
+    } else {
+	dict = dt->open(type, colon + 1, flags);
+    }
+    myfree(type);
+    return (dict);
+}
+
+/* dict_lookup - look KEY up, folding it first if the table says so */
+
+const char *dict_lookup(DICT *dict, const char *key)
+{
+    static VSTRING *fold_buf;
+
+    if (dict->flags & DICT_FLAG_FOLD_KEY) {
+	if (fold_buf == 0)
+	    fold_buf = vstring_alloc(100);
+	vstring_strcpy(fold_buf, key);
+	vstring_lowercase(fold_buf);
+	key = STR(fold_buf);
+    }
+    return (dict->lookup(dict, key));
+}
+
+/* dict_close - release the table */
+
+void    dict_close(DICT *dict)
+{
+    dict->close(dict);
+}
+
+/* dict_strtokq - split on SEP outside braces */
+
+char   *dict_strtokq(char **bufp, const char *sep)
+{
+    char   *cp = *bufp;
+    char   *start;
+    int     level = 0;
+
+    cp += strspn(cp, sep);
+    if (*cp == 0) {
+	*bufp = cp;
+	return (0);
+    }
+    for (start = cp; *cp; cp++) {
+	if (*cp == '{')
+	    level++;
+	else if (*cp == '}' && level > 0)
+	    level--;
+	else if (level == 0 && strchr(sep, *cp) != 0)
+	    break;
+    }
+    if (*cp)
+	*cp++ = 0;
+    *bufp = cp;
+    return (start);
+}
