@@ -56,7 +56,7 @@ UNIT_BIN	:= $(UNIT_SRC:test/unit/%.c=$(BUILD)/test/%)
 
 PYTEST	:= /usr/bin/python3 -m pytest
 
-.PHONY: all deps check check-unit check-integration run stop install bench clean
+.PHONY: all deps check check-unit check-integration check-nonroot run stop install bench clean
 all: $(LIBEXEC_BUILT) $(BIN_BUILT) $(BUILD)/bin/mailq $(UNIT_BIN)
 
 $(BUILD)/obj/%.o: %.c
@@ -94,12 +94,18 @@ check: deps
 	$(MAKE) SAN=1 check-unit
 	$(MAKE) check-integration
 	$(MAKE) SAN=1 check-integration
+	@if [ "$$(id -u)" = 0 ]; then $(MAKE) check-nonroot; fi
 
 check-unit: $(UNIT_BIN)
 	@sh mk/run-unit.sh $(UNIT_BIN)
 
 check-integration: all
 	POSTHORN_BUILD=$(CURDIR)/$(BUILD) $(PYTEST) -q -ra test/integration $(PYTEST_ARGS)
+
+# As root, also run the integration tests as an unprivileged user: that is
+# how developers and `make run` without root use Posthorn.
+check-nonroot: all
+	sh mk/check-nonroot.sh $(BUILD) $(PYTEST_ARGS)
 
 run: deps all
 	@sh mk/run.sh start $(CURDIR)/$(BUILD)
