@@ -79,7 +79,7 @@ const MAIL_PARAM mail_params[] = {
     B("smtpd_delay_reject", "yes"),
     B("disable_vrfy_command", "no"),
     S("smtpd_forbid_bare_newline", "normalize"),
-    S("smtpd_forbid_bare_newline_exclusions", "$mynetworks"),
+    S("smtpd_forbid_bare_newline_exclusions", ""),	/* Postfix: $mynetworks */
     I("smtpd_hard_error_limit", "20", 1, 0),
     I("smtpd_soft_error_limit", "10", 1, 0),
     B("smtpd_helo_required", "no"),

@@ -1,0 +1,385 @@
+/*
+ * smtpd.c - the Posthorn SMTP server: main(), sessions and their I/O.
+ *
+ * smtpd is an event server (lib/mail_server.h): one process serves up to
+ * process_client_limit clients in one event loop and reports itself busy
+ * to master at process_client_soft_limit; past the hard limit a client
+ * gets "421 4.3.2 All server ports are busy" at once instead of hanging.
+ * On a UNIX-domain service (the local "submit" socket used by sendmail)
+ * the client is a trusted local user identified by SO_PEERCRED.
+ *
+ * Each session reads in 64 KiB chunks into its input buffer, handles every
+ * complete line in order (pipelining), appends replies to its output
+ * buffer and writes them when the input holds no complete line any more.
+ * Reading stops while too much output is pending.  Every session has an
+ * idle deadline of smtpd_timeout.  Only queue file writes block.
+ *
+ * Parameters: myhostname, myorigin, mail_name, smtpd_banner, smtpd_timeout,
+ * line_length_limit, message_size_limit, smtpd_hard_error_limit,
+ * smtpd_recipient_limit, smtpd_forbid_bare_newline(_exclusions), mynetworks,
+ * process_client_limit, process_client_soft_limit, and those listed in
+ * smtpd_cmd.c, smtpd_check.c and smtpd_queue.c.
+ */
+#include "sys_defs.h"
+#include <signal.h>
+#include <sys/socket.h>
+#include "msg.h"
+#include "mymalloc.h"
+#include "vstring.h"
+#include "events.h"
+#include "iostuff.h"
+#include "mail_conf.h"
+#include "mail_server.h"
+#include "smtpd.h"
+
+#define SMTPD_READ_SIZE		65536	/* bytes per read() */
+#define SMTPD_OUT_HIGH		65536	/* stop reading above this backlog */
+
+const char *var_myhostname;
+const char *var_myorigin;
+long	var_message_size_limit;
+int	var_line_length_limit;
+int	var_hard_error_limit;
+int	var_recipient_limit;
+static int var_smtpd_timeout;
+static int var_bare_lf_policy;
+
+static MAIL_SERVER_OPS smtpd_ops;
+
+static void smtpd_read_event(int event, void *context);
+static void smtpd_write_event(int event, void *context);
+static void smtpd_timeout_event(int event, void *context);
+
+/* smtpd_log_disconnect - "disconnect from host[addr] ehlo=1 ... commands=N" */
+static void smtpd_log_disconnect(SMTPD_STATE *state)
+{
+    VSTRING *buf = vstring_alloc(200);
+    int     ok = 0;
+    int     total = 0;
+
+    vstring_sprintf(buf, "disconnect from %s", state->namaddr);
+    for (int i = 0; i < SMTPD_CMD_COUNT; i++) {
+	if (state->cmd_total[i] == 0)
+	    continue;
+	ok += state->cmd_ok[i];
+	total += state->cmd_total[i];
+	if (state->cmd_ok[i] == state->cmd_total[i])
+	    vstring_sprintf_append(buf, " %s=%d", smtpd_cmd_name(i), state->cmd_ok[i]);
+	else
+	    vstring_sprintf_append(buf, " %s=%d/%d", smtpd_cmd_name(i),
+				   state->cmd_ok[i], state->cmd_total[i]);
+    }
+    if (ok == total)
+	vstring_sprintf_append(buf, " commands=%d", ok);
+    else
+	vstring_sprintf_append(buf, " commands=%d/%d", ok, total);
+    msg_info("%s", STR(buf));
+    vstring_free(buf);
+}
+
+/* smtpd_close - end the session; LOST: the client went away early */
+static void smtpd_close(SMTPD_STATE *state, int lost)
+{
+    if (lost && state->mode == SMTPD_MODE_DATA)
+	msg_info("lost connection after DATA (%ld bytes) from %s",
+		 state->msg_size, state->namaddr);
+    else if (lost)
+	msg_info("lost connection after %s from %s", state->where, state->namaddr);
+    if (state->mode == SMTPD_MODE_DATA)
+	smtpd_data_abort(state);
+    smtpd_reset_transaction(state);
+    smtpd_log_disconnect(state);
+    event_cancel_timer(smtpd_timeout_event, state);
+    event_disable_readwrite(state->fd);
+    event_server_disconnect(state->fd);
+    vstring_free(state->in);
+    vstring_free(state->out);
+    myfree(state->namaddr);
+    if (state->helo)
+	myfree(state->helo);
+    myfree(state);
+}
+
+/* smtpd_set_events - register read/write interest as the state needs */
+static void smtpd_set_events(SMTPD_STATE *state, int want_read, int want_write)
+{
+    if (want_read == state->reading && want_write == state->writing)
+	return;
+    if ((state->reading && !want_read) || (state->writing && !want_write))
+	event_disable_readwrite(state->fd);
+    if (want_read)
+	event_enable_read(state->fd, smtpd_read_event, state);
+    if (want_write)
+	event_enable_write(state->fd, smtpd_write_event, state);
+    state->reading = want_read;
+    state->writing = want_write;
+}
+
+/* smtpd_send - write what we can without blocking; -1 on a hard error */
+static int smtpd_send(SMTPD_STATE *state)
+{
+    while (LEN(state->out) > 0) {
+	ssize_t n = send(state->fd, STR(state->out), LEN(state->out), MSG_NOSIGNAL);
+
+	if (n < 0 && errno == ENOTSOCK)
+	    n = write(state->fd, STR(state->out), LEN(state->out));
+	if (n < 0) {
+	    if (errno == EINTR)
+		continue;
+	    if (errno == EAGAIN || errno == EWOULDBLOCK)
+		return (0);
+	    return (-1);
+	}
+	vstring_drop_head(state->out, n);
+    }
+    return (0);
+}
+
+/*
+ * smtpd_flush - write pending replies, then adjust event interest.
+ * Returns -1 when the session was closed (STATE is gone).
+ */
+int	smtpd_flush(SMTPD_STATE *state)
+{
+    if (smtpd_send(state) < 0) {
+	smtpd_close(state, 1);
+	return (-1);
+    }
+    if (LEN(state->out) == 0 && state->mode == SMTPD_MODE_CLOSE) {
+	smtpd_close(state, 0);
+	return (-1);
+    }
+    smtpd_set_events(state,
+		     state->mode != SMTPD_MODE_CLOSE && LEN(state->out) < SMTPD_OUT_HIGH,
+		     LEN(state->out) > 0);
+    return (0);
+}
+
+/* smtpd_line_too_long - reply to an over-long command line */
+static void smtpd_line_too_long(SMTPD_STATE *state)
+{
+    msg_info("line too long after %s from %s", state->where, state->namaddr);
+    smtpd_reply(state, "500 5.5.2 Error: line too long");
+    smtpd_error(state);
+}
+
+/* smtpd_bare_lf - reply to a bare LF under the reject policy, and end */
+static void smtpd_bare_lf(SMTPD_STATE *state)
+{
+    msg_info("disconnect: bare <LF> received after %s from %s",
+	     state->where, state->namaddr);
+    smtpd_reply(state, "521 5.5.2 %s Error: bare <LF> received", var_myhostname);
+    if (state->mode == SMTPD_MODE_DATA)
+	smtpd_data_abort(state);
+    state->mode = SMTPD_MODE_CLOSE;
+}
+
+/* smtpd_command_input - handle one command line; returns bytes used, 0: want more */
+static size_t smtpd_command_input(SMTPD_STATE *state, char *buf, size_t len)
+{
+    char   *nl = memchr(buf, '\n', len);
+    size_t  n;
+
+    if (state->skip_line) {
+	if (nl == 0)
+	    return (len);
+	state->skip_line = 0;
+	return (nl - buf + 1);
+    }
+    if (nl == 0) {
+	if (len <= (size_t) var_line_length_limit)
+	    return (0);
+	smtpd_line_too_long(state);
+	state->skip_line = 1;
+	return (len);
+    }
+    n = nl - buf;
+    state->line_crlf = (n > 0 && buf[n - 1] == '\r');
+    if (state->line_crlf)
+	n--;
+    else if (state->bare_lf == BARE_LF_REJECT) {
+	smtpd_bare_lf(state);
+	return (nl - buf + 1);
+    }
+    if (n > (size_t) var_line_length_limit) {
+	smtpd_line_too_long(state);
+	return (nl - buf + 1);
+    }
+    buf[n] = 0;					/* the CR or LF: we own the buffer */
+    smtpd_command(state, buf);
+    return (nl - buf + 1);
+}
+
+/* smtpd_process - handle all complete input, then flush; -1 if closed */
+static int smtpd_process(SMTPD_STATE *state)
+{
+    size_t  pos = 0;
+    size_t  used;
+
+    while (state->mode != SMTPD_MODE_CLOSE && pos < LEN(state->in)
+	   && LEN(state->out) < SMTPD_OUT_HIGH) {
+	if (state->mode == SMTPD_MODE_DATA) {
+	    used = smtpd_data_input(state, STR(state->in) + pos, LEN(state->in) - pos);
+	    pos += used;
+	    if (state->mode == SMTPD_MODE_DATA)
+		break;				/* need more content */
+	} else {
+	    if ((used = smtpd_command_input(state, STR(state->in) + pos,
+					    LEN(state->in) - pos)) == 0)
+		break;
+	    pos += used;
+	}
+    }
+    vstring_drop_head(state->in, pos);
+    return (smtpd_flush(state));
+}
+
+static void smtpd_read_event(int event, void *context)
+{
+    SMTPD_STATE *state = context;
+    ssize_t n;
+
+    vstring_reserve(state->in, SMTPD_READ_SIZE);
+    n = read(state->fd, STR(state->in) + LEN(state->in), SMTPD_READ_SIZE);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+	return;
+    if (n <= 0) {
+	smtpd_close(state, 1);
+	return;
+    }
+    state->in->len += n;
+    state->in->data[state->in->len] = 0;
+    state->deadline = event_time() + var_smtpd_timeout;
+    smtpd_process(state);
+}
+
+static void smtpd_write_event(int event, void *context)
+{
+    SMTPD_STATE *state = context;
+    int     was_backlogged = LEN(state->out) >= SMTPD_OUT_HIGH;
+
+    if (smtpd_flush(state) < 0)
+	return;
+    /* Output drained below the mark: handle input we held back. */
+    if (was_backlogged && LEN(state->out) < SMTPD_OUT_HIGH && LEN(state->in) > 0)
+	smtpd_process(state);
+}
+
+static void smtpd_timeout_event(int event, void *context)
+{
+    SMTPD_STATE *state = context;
+    time_t  now = event_time();
+
+    if (now < state->deadline) {
+	event_request_timer(smtpd_timeout_event, state,
+			    (int) (state->deadline - now) * 1000);
+	return;
+    }
+    msg_info("timeout after %s from %s", state->where, state->namaddr);
+    smtpd_reply(state, "421 4.4.2 %s Error: timeout exceeded", var_myhostname);
+    (void) smtpd_send(state);
+    smtpd_close(state, 0);
+}
+
+/* smtpd_peer_uid - the uid of a UNIX-domain client, -1 if unknown */
+static long smtpd_peer_uid(int fd)
+{
+    struct ucred cred;
+    socklen_t len = sizeof(cred);
+
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+	msg_warn("getsockopt SO_PEERCRED: %m");
+	return (-1);
+    }
+    return ((long) cred.uid);
+}
+
+/* smtpd_bare_lf_for - the bare newline policy for this client */
+static int smtpd_bare_lf_for(const SMTPD_STATE *state)
+{
+    /*
+     * Posthorn's default exclusion list is empty (Postfix's is $mynetworks):
+     * every client gets the strict end-of-data rule unless the admin says.
+     */
+    if (*conf_str("smtpd_forbid_bare_newline_exclusions")
+     && smtpd_mynetworks_match(conf_str("smtpd_forbid_bare_newline_exclusions"),
+			       state->addr))
+	return (BARE_LF_NO);
+    return (var_bare_lf_policy);
+}
+
+static void smtpd_accept(int fd, const char *service, char **argv)
+{
+    SMTPD_STATE *state = mycalloc(1, sizeof(*state));
+    VSTRING *buf = vstring_alloc(100);
+
+    state->fd = fd;
+    state->in = vstring_alloc(SMTPD_READ_SIZE);
+    state->out = vstring_alloc(1024);
+    state->protocol = "SMTP";
+    state->where = "CONNECT";
+    state->uid = -1;
+    non_blocking(fd, NON_BLOCKING);
+    peer_address(fd, state->addr, sizeof(state->addr), state->port, sizeof(state->port));
+    if (mail_server_is_unix()) {
+	state->submit = 1;
+	state->uid = smtpd_peer_uid(fd);
+	snprintf(state->name, sizeof(state->name), "localhost");
+    } else {
+	snprintf(state->name, sizeof(state->name), "unknown");
+    }
+    vstring_sprintf(buf, "%s[%s]", state->name, state->addr);
+    state->namaddr = vstring_export(buf);
+    state->mynetworks = smtpd_mynetworks_match(conf_str("mynetworks"), state->addr);
+    state->bare_lf = smtpd_bare_lf_for(state);
+    msg_info("connect from %s", state->namaddr);
+    smtpd_reply(state, "220 %s", conf_str("smtpd_banner"));
+    state->deadline = event_time() + var_smtpd_timeout;
+    event_request_timer(smtpd_timeout_event, state, var_smtpd_timeout * 1000);
+    smtpd_flush(state);
+}
+
+/* smtpd_reject - over the hard limit: tell the client at once, best effort */
+static void smtpd_reject(int fd)
+{
+    static const char text[] = "421 4.3.2 All server ports are busy\r\n";
+
+    non_blocking(fd, NON_BLOCKING);
+    if (send(fd, text, sizeof(text) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0
+	&& errno == ENOTSOCK)
+	(void) !write(fd, text, sizeof(text) - 1);
+}
+
+static void smtpd_pre_init(const char *service, char **argv)
+{
+    const char *policy = conf_str("smtpd_forbid_bare_newline");
+
+    if ((var_bare_lf_policy = bare_lf_policy(policy)) < 0) {
+	msg_warn("invalid smtpd_forbid_bare_newline value \"%s\"; using \"normalize\"",
+		 policy);
+	var_bare_lf_policy = BARE_LF_NORMALIZE;
+    }
+    var_myhostname = conf_str("myhostname");
+    var_myorigin = conf_str("myorigin");
+    var_message_size_limit = conf_long("message_size_limit");
+    var_line_length_limit = conf_int("line_length_limit");
+    var_hard_error_limit = conf_int("smtpd_hard_error_limit");
+    var_recipient_limit = conf_int("smtpd_recipient_limit");
+    var_smtpd_timeout = conf_time("smtpd_timeout");
+    smtpd_ops.soft_limit = conf_int("process_client_soft_limit");
+    smtpd_ops.hard_limit = conf_int("process_client_limit");
+    smtpd_check_init();
+}
+
+static void smtpd_post_init(const char *service, char **argv)
+{
+    signal(SIGPIPE, SIG_IGN);
+}
+
+int	main(int argc, char **argv)
+{
+    smtpd_ops.pre_init = smtpd_pre_init;
+    smtpd_ops.post_init = smtpd_post_init;
+    smtpd_ops.reject_fn = smtpd_reject;
+    event_server_main(argc, argv, smtpd_accept, &smtpd_ops);
+}

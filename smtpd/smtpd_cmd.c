@@ -1,0 +1,394 @@
+/*
+ * smtpd_cmd.c - the SMTP command table and command handlers.
+ *
+ * smtpd_command() gets one command line (line end removed), finds the verb
+ * in the table, runs its handler and counts the result for the
+ * "disconnect from" log line.  A handler appends exactly one reply and
+ * returns 0 for a 2xx/3xx reply or -1 for a 4xx/5xx one; every 4xx/5xx
+ * counts towards smtpd_hard_error_limit, as in Postfix.
+ *
+ * Parameters: smtpd_helo_required, disable_vrfy_command, and those in
+ * smtpd.c.  Reply texts are Postfix's.
+ */
+#include "sys_defs.h"
+#include <ctype.h>
+#include <strings.h>
+#include "msg.h"
+#include "mymalloc.h"
+#include "vstring.h"
+#include "mail_conf.h"
+#include "address.h"
+#include "smtpd.h"
+
+typedef struct SMTPD_CMD {
+    const char *verb;			/* upper case */
+    const char *log_name;		/* for the disconnect line */
+    int     (*action) (SMTPD_STATE *state, char *args);
+} SMTPD_CMD;
+
+/* smtpd_reset_transaction - forget sender and recipients */
+void	smtpd_reset_transaction(SMTPD_STATE *state)
+{
+    for (int i = 0; i < state->rcpt_count; i++) {
+	myfree(state->rcpt[i]);
+	myfree(state->orcpt[i]);
+    }
+    if (state->rcpt) {
+	myfree(state->rcpt);
+	myfree(state->orcpt);
+    }
+    state->rcpt = state->orcpt = 0;
+    state->rcpt_count = state->rcpt_alloc = 0;
+    if (state->sender)
+	myfree(state->sender);
+    state->sender = 0;
+    state->encoding = 0;
+    state->in_mail = 0;
+}
+
+static int helo_common(SMTPD_STATE *state, char *args, const char *verb)
+{
+    if (*args == 0) {
+	smtpd_reply(state, "501 Syntax: %s hostname", verb);
+	return (-1);
+    }
+    smtpd_reset_transaction(state);
+    if (state->helo)
+	myfree(state->helo);
+    state->helo = mystrdup(args);
+    return (0);
+}
+
+static int helo_cmd(SMTPD_STATE *state, char *args)
+{
+    if (helo_common(state, args, "HELO") < 0)
+	return (-1);
+    state->protocol = "SMTP";
+    smtpd_reply(state, "250 %s", var_myhostname);
+    return (0);
+}
+
+static int ehlo_cmd(SMTPD_STATE *state, char *args)
+{
+    if (helo_common(state, args, "EHLO") < 0)
+	return (-1);
+    state->protocol = "ESMTP";
+    smtpd_reply(state, "250-%s", var_myhostname);
+    smtpd_reply(state, "250-PIPELINING");
+    if (var_message_size_limit > 0)
+	smtpd_reply(state, "250-SIZE %ld", var_message_size_limit);
+    else
+	smtpd_reply(state, "250-SIZE");
+    if (!conf_bool("disable_vrfy_command"))
+	smtpd_reply(state, "250-VRFY");
+    smtpd_reply(state, "250-ENHANCEDSTATUSCODES");
+    smtpd_reply(state, "250 8BITMIME");
+    return (0);
+}
+
+/* skip_prefix - if ARGS starts with PREFIX (any case), the text after it */
+static char *skip_prefix(char *args, const char *prefix)
+{
+    size_t  len = strlen(prefix);
+
+    return (strncasecmp(args, prefix, len) == 0 ? args + len : 0);
+}
+
+/* next_param - split off the next white-space separated ESMTP parameter */
+static char *next_param(char **cp)
+{
+    char   *start = *cp;
+    char   *end;
+
+    while (*start == ' ' || *start == '\t')
+	start++;
+    if (*start == 0)
+	return (0);
+    for (end = start; *end && *end != ' ' && *end != '\t'; end++)
+	 /* void */ ;
+    if (*end)
+	*end++ = 0;
+    *cp = end;
+    return (start);
+}
+
+/* mail_esmtp_params - check MAIL FROM parameters; 0 or -1 (replied) */
+static int mail_esmtp_params(SMTPD_STATE *state, char *rest)
+{
+    char   *param;
+    char   *value;
+
+    while ((param = next_param(&rest)) != 0) {
+	if ((value = skip_prefix(param, "SIZE=")) != 0) {
+	    char   *end;
+	    unsigned long size;
+
+	    errno = 0;
+	    size = strtoul(value, &end, 10);
+	    if (!isdigit((unsigned char) *value) || *end || errno == ERANGE) {
+		smtpd_reply(state, "501 5.5.4 Bad message size syntax");
+		return (-1);
+	    }
+	    if (var_message_size_limit > 0 && size > (unsigned long) var_message_size_limit) {
+		smtpd_reply(state, "552 5.3.4 Message size exceeds fixed limit");
+		return (-1);
+	    }
+	} else if (strcasecmp(param, "BODY=8BITMIME") == 0) {
+	    state->encoding = "8bit";
+	} else if (strcasecmp(param, "BODY=7BIT") == 0) {
+	    state->encoding = "7bit";
+	} else {
+	    smtpd_reply(state, "555 5.5.4 Unsupported option: %s", param);
+	    return (-1);
+	}
+    }
+    return (0);
+}
+
+static int mail_cmd(SMTPD_STATE *state, char *args)
+{
+    VSTRING *addr;
+    const char *rest;
+    const char *why;
+    char   *path;
+
+    if (state->in_mail) {
+	smtpd_reply(state, "503 5.5.1 Error: nested MAIL command");
+	return (-1);
+    }
+    if (state->helo == 0 && conf_bool("smtpd_helo_required")) {
+	smtpd_reply(state, "503 5.5.1 Error: send HELO/EHLO first");
+	return (-1);
+    }
+    if ((path = skip_prefix(args, "FROM:")) == 0) {
+	smtpd_reply(state, "501 5.5.4 Syntax: MAIL FROM:<address>");
+	return (-1);
+    }
+    addr = vstring_alloc(100);
+    if (addr_parse_path(path, addr, &rest, &why) < 0) {
+	vstring_free(addr);
+	smtpd_reply(state, "501 5.1.7 Bad sender address syntax");
+	return (-1);
+    }
+    state->encoding = 0;
+    if (mail_esmtp_params(state, (char *) rest) < 0) {
+	vstring_free(addr);
+	return (-1);
+    }
+    smtpd_qualify(addr);
+    state->sender = vstring_export(addr);
+    state->in_mail = 1;
+    smtpd_reply(state, "250 2.1.0 Ok");
+    return (0);
+}
+
+/* add_rcpt - remember an accepted recipient */
+static void add_rcpt(SMTPD_STATE *state, const char *orig, const char *rcpt)
+{
+    if (state->rcpt_count >= state->rcpt_alloc) {
+	state->rcpt_alloc = state->rcpt_alloc ? 2 * state->rcpt_alloc : 8;
+	state->rcpt = myrealloc(state->rcpt, state->rcpt_alloc * sizeof(char *));
+	state->orcpt = myrealloc(state->orcpt, state->rcpt_alloc * sizeof(char *));
+    }
+    state->orcpt[state->rcpt_count] = mystrdup(orig);
+    state->rcpt[state->rcpt_count++] = mystrdup(rcpt);
+}
+
+/* rcpt_checked - run the recipient checks; 0 ok, -1 replied */
+static int rcpt_checked(SMTPD_STATE *state, const char *cmd, VSTRING *addr)
+{
+    VSTRING *reply = vstring_alloc(100);
+
+    if (smtpd_check_rcpt(state, STR(addr), reply) != 0) {
+	smtpd_reject_log(state, cmd, STR(reply), STR(addr));
+	smtpd_reply_raw(state, STR(reply));
+	vstring_free(reply);
+	return (-1);
+    }
+    vstring_free(reply);
+    return (0);
+}
+
+static int rcpt_cmd(SMTPD_STATE *state, char *args)
+{
+    VSTRING *addr;
+    const char *rest;
+    const char *why;
+    char   *path;
+    char   *orig;
+    int     ret = -1;
+
+    if (!state->in_mail) {
+	smtpd_reply(state, "503 5.5.1 Error: need MAIL command");
+	return (-1);
+    }
+    if ((path = skip_prefix(args, "TO:")) == 0) {
+	smtpd_reply(state, "501 5.5.4 Syntax: RCPT TO:<address>");
+	return (-1);
+    }
+    addr = vstring_alloc(100);
+    if (addr_parse_path(path, addr, &rest, &why) < 0 || LEN(addr) == 0) {
+	smtpd_reply(state, "501 5.1.3 Bad recipient address syntax");
+    } else if (*rest) {
+	smtpd_reply(state, "555 5.5.4 Unsupported option: %s", rest);
+    } else if (state->rcpt_count >= var_recipient_limit) {
+	smtpd_reply(state, "452 4.5.3 Error: too many recipients");
+    } else {
+	orig = mystrdup(STR(addr));
+	smtpd_qualify(addr);
+	if (rcpt_checked(state, "RCPT", addr) == 0) {
+	    add_rcpt(state, orig, STR(addr));
+	    smtpd_reply(state, "250 2.1.5 Ok");
+	    ret = 0;
+	}
+	myfree(orig);
+    }
+    vstring_free(addr);
+    return (ret);
+}
+
+static int data_cmd(SMTPD_STATE *state, char *args)
+{
+    if (*args) {
+	smtpd_reply(state, "501 5.5.4 Syntax: DATA");
+	return (-1);
+    }
+    if (!state->in_mail) {
+	smtpd_reply(state, "503 5.5.1 Error: need RCPT command");
+	return (-1);
+    }
+    if (state->rcpt_count == 0) {
+	smtpd_reply(state, "554 5.5.1 Error: no valid recipients");
+	return (-1);
+    }
+    return (smtpd_data_begin(state));
+}
+
+static int rset_cmd(SMTPD_STATE *state, char *args)
+{
+    if (*args) {
+	smtpd_reply(state, "501 5.5.4 Syntax: RSET");
+	return (-1);
+    }
+    smtpd_reset_transaction(state);
+    smtpd_reply(state, "250 2.0.0 Ok");
+    return (0);
+}
+
+static int noop_cmd(SMTPD_STATE *state, char *args)
+{
+    smtpd_reply(state, "250 2.0.0 Ok");
+    return (0);
+}
+
+static int vrfy_cmd(SMTPD_STATE *state, char *args)
+{
+    VSTRING *addr;
+    const char *rest;
+    const char *why;
+    int     ret = -1;
+
+    if (conf_bool("disable_vrfy_command")) {
+	smtpd_reply(state, "502 5.5.1 VRFY command is disabled");
+	return (-1);
+    }
+    if (*args == 0) {
+	smtpd_reply(state, "501 5.5.4 Syntax: VRFY address");
+	return (-1);
+    }
+    addr = vstring_alloc(100);
+    if (addr_parse_path(args, addr, &rest, &why) < 0 || LEN(addr) == 0 || *rest) {
+	smtpd_reply(state, "501 5.1.3 Bad recipient address syntax");
+    } else {
+	smtpd_qualify(addr);
+	if (rcpt_checked(state, "VRFY", addr) == 0) {
+	    smtpd_reply(state, "252 2.0.0 %s", args);
+	    ret = 0;
+	}
+    }
+    vstring_free(addr);
+    return (ret);
+}
+
+static int help_cmd(SMTPD_STATE *state, char *args)
+{
+    smtpd_reply(state, "214 2.0.0 Commands: HELO EHLO MAIL RCPT DATA RSET NOOP VRFY HELP QUIT");
+    return (0);
+}
+
+static int quit_cmd(SMTPD_STATE *state, char *args)
+{
+    smtpd_reply(state, "221 2.0.0 Bye");
+    state->mode = SMTPD_MODE_CLOSE;
+    return (0);
+}
+
+/* Order matters: log order, and SMTPD_CMD_DATA is DATA's index. */
+static const SMTPD_CMD smtpd_cmd_table[] = {
+    {"HELO", "helo", helo_cmd},
+    {"EHLO", "ehlo", ehlo_cmd},
+    {"MAIL", "mail", mail_cmd},
+    {"RCPT", "rcpt", rcpt_cmd},
+    {"DATA", "data", data_cmd},
+    {"RSET", "rset", rset_cmd},
+    {"NOOP", "noop", noop_cmd},
+    {"VRFY", "vrfy", vrfy_cmd},
+    {"HELP", "help", help_cmd},
+    {"QUIT", "quit", quit_cmd},
+    {0, 0, 0},
+};
+
+const char *smtpd_cmd_name(int index)
+{
+    if (index == SMTPD_CMD_UNKNOWN)
+	return ("unknown");
+    if (index >= 0 && index < (int) (sizeof(smtpd_cmd_table) / sizeof(smtpd_cmd_table[0])) - 1)
+	return (smtpd_cmd_table[index].log_name);
+    return ("?");
+}
+
+/* trim_args - skip white space before the arguments, cut it after them */
+static char *trim_args(char *args)
+{
+    char   *end;
+
+    while (*args == ' ' || *args == '\t')
+	args++;
+    end = args + strlen(args);
+    while (end > args && (end[-1] == ' ' || end[-1] == '\t'))
+	*--end = 0;
+    return (args);
+}
+
+void	smtpd_command(SMTPD_STATE *state, char *line)
+{
+    char   *verb = trim_args(line);
+    char   *args = verb + strcspn(verb, " \t");
+    int     i;
+
+    if (*verb == 0) {
+	state->where = "UNKNOWN";
+	smtpd_reply(state, "500 5.5.2 Error: bad syntax");
+	smtpd_error(state);
+	return;
+    }
+    if (*args)
+	*args++ = 0;
+    args = trim_args(args);
+    for (i = 0; smtpd_cmd_table[i].verb; i++)
+	if (strcasecmp(verb, smtpd_cmd_table[i].verb) == 0)
+	    break;
+    if (smtpd_cmd_table[i].verb == 0) {
+	state->where = "UNKNOWN";
+	state->cmd_total[SMTPD_CMD_UNKNOWN]++;
+	smtpd_reply(state, "502 5.5.2 Error: command not recognized");
+	smtpd_error(state);
+	return;
+    }
+    state->where = smtpd_cmd_table[i].verb;
+    state->cmd_total[i]++;
+    if (smtpd_cmd_table[i].action(state, args) == 0)
+	state->cmd_ok[i]++;
+    else
+	smtpd_error(state);
+}

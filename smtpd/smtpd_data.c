@@ -1,0 +1,167 @@
+/*
+ * smtpd_data.c - the DATA content reader and header scanner.
+ *
+ * Pure buffer code, used by smtpd_queue.c and by the unit test
+ * test/unit/test_smtpd_data.c.  See smtpd_data.h for the rules; the main
+ * one is that under the default policy only <CR><LF>.<CR><LF> ends the
+ * message, so a bare LF can never smuggle a second message past us.
+ */
+#include "sys_defs.h"
+#include <strings.h>
+#include "smtpd_data.h"
+
+/* bare_lf_policy - parse a smtpd_forbid_bare_newline value */
+int	bare_lf_policy(const char *value)
+{
+    if (strcasecmp(value, "normalize") == 0 || strcasecmp(value, "yes") == 0)
+	return (BARE_LF_NORMALIZE);
+    if (strcasecmp(value, "reject") == 0)
+	return (BARE_LF_REJECT);
+    if (strcasecmp(value, "no") == 0)
+	return (BARE_LF_NO);
+    return (-1);
+}
+
+void	data_reader_init(DATA_READER *dr, int policy, size_t line_limit, int prev_crlf)
+{
+    dr->policy = policy;
+    dr->line_limit = line_limit;
+    dr->at_line_start = 1;
+    dr->prev_crlf = prev_crlf;
+}
+
+/* emit_piece - pass on part of a line, removing a stuffed dot at line start */
+static void emit_piece(DATA_READER *dr, const char *p, size_t n,
+		               DATA_OUT_FN out, void *ctx)
+{
+    if (dr->at_line_start && n > 0 && p[0] == '.') {
+	p++;
+	n--;
+    }
+    out(ctx, p, n, dr->at_line_start);
+    dr->at_line_start = 0;
+}
+
+/* feed_partial - no line end in sight: pass on a long line's first piece */
+static size_t feed_partial(DATA_READER *dr, const char *p, size_t avail,
+			           DATA_OUT_FN out, void *ctx)
+{
+    size_t  piece = avail;
+
+    if (p[piece - 1] == '\r')			/* may be half of a CRLF */
+	piece--;
+    if (piece == 0)
+	return (0);
+    emit_piece(dr, p, piece, out, ctx);
+    return (piece);
+}
+
+/* is_end_line - is this complete line the end-of-data marker? */
+static int is_end_line(const DATA_READER *dr, const char *line, size_t n, int crlf)
+{
+    if (!dr->at_line_start || n != 1 || line[0] != '.')
+	return (0);
+    if (dr->policy == BARE_LF_NO)
+	return (1);
+    return (crlf && dr->prev_crlf);
+}
+
+size_t	data_reader_feed(DATA_READER *dr, const char *buf, size_t len,
+			         DATA_OUT_FN out, void *ctx, int *status)
+{
+    size_t  pos = 0;
+
+    *status = DATA_MORE;
+    while (pos < len) {
+	const char *line = buf + pos;
+	const char *nl = memchr(line, '\n', len - pos);
+	size_t  n;
+	int     crlf;
+
+	if (nl == 0) {
+	    size_t  used;
+
+	    if (len - pos < dr->line_limit)
+		break;
+	    if ((used = feed_partial(dr, line, len - pos, out, ctx)) == 0)
+		break;
+	    pos += used;
+	    continue;
+	}
+	n = nl - line;
+	crlf = (n > 0 && line[n - 1] == '\r');
+	if (crlf)
+	    n--;
+	else if (dr->policy == BARE_LF_REJECT) {
+	    *status = DATA_BARE_LF;
+	    return (pos);
+	}
+	if (is_end_line(dr, line, n, crlf)) {
+	    *status = DATA_END;
+	    return (pos + (nl - line) + 1);
+	}
+	if (dr->at_line_start && n == 1 && line[0] == '.') {
+	    /* A "." that does not end the data is kept as a "." line. */
+	    out(ctx, ".\n", 2, 1);
+	} else if (crlf) {
+	    emit_piece(dr, line, n, out, ctx);
+	    out(ctx, "\n", 1, 0);
+	} else {
+	    int     start = dr->at_line_start;
+
+	    if (start && line[0] == '.')
+		out(ctx, line + 1, n, 1);	/* n bytes + LF, minus the dot */
+	    else
+		out(ctx, line, n + 1, start);
+	}
+	dr->at_line_start = 1;
+	dr->prev_crlf = crlf;
+	pos += (nl - line) + 1;
+    }
+    return (pos);
+}
+
+void	hdr_scan_init(HDR_SCAN *hs)
+{
+    hs->in_header = 1;
+    hs->seen_from = hs->seen_date = hs->seen_msgid = 0;
+}
+
+/* header_name_len - length of the header name if LINE is "Name:", else 0 */
+static size_t header_name_len(const char *line, size_t len)
+{
+    size_t  i = 0;
+    size_t  name_len;
+
+    while (i < len && line[i] > 32 && line[i] < 127 && line[i] != ':')
+	i++;
+    name_len = i;
+    while (i < len && (line[i] == ' ' || line[i] == '\t'))
+	i++;
+    if (name_len == 0 || i >= len || line[i] != ':')
+	return (0);
+    return (name_len);
+}
+
+int	hdr_scan_line(HDR_SCAN *hs, const char *line, size_t len)
+{
+    size_t  name_len;
+
+    if (!hs->in_header)
+	return (0);
+    if (len > 0 && line[len - 1] == '\n')
+	len--;
+    if (len > 0 && (line[0] == ' ' || line[0] == '\t'))
+	return (0);				/* continuation line */
+    if (len == 0 || (name_len = header_name_len(line, len)) == 0) {
+	hs->in_header = 0;
+	return (1);
+    }
+    if (name_len == 4 && strncasecmp(line, "from", 4) == 0)
+	hs->seen_from = 1;
+    else if (name_len == 4 && strncasecmp(line, "date", 4) == 0)
+	hs->seen_date = 1;
+    else if (name_len == 10 && strncasecmp(line, "message-id", 10) == 0)
+	hs->seen_msgid = 1;
+    return (0);
+}

@@ -1,0 +1,56 @@
+/*
+ * smtpd_reply.c - SMTP replies, reject logging and error counting.
+ *
+ * Replies are appended to the session's output buffer with CRLF; smtpd.c
+ * writes them out when the pipelined input is used up.  Rejected requests
+ * are logged in Postfix's "NOQUEUE: reject:" shape so log tools work.
+ */
+#include "sys_defs.h"
+#include "msg.h"
+#include "vstring.h"
+#include "smtpd.h"
+
+void	smtpd_reply(SMTPD_STATE *state, const char *fmt,...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vstring_vsprintf_append(state->out, fmt, ap);
+    va_end(ap);
+    vstring_memcat(state->out, "\r\n", 2);
+}
+
+/* smtpd_reply_raw - append TEXT as one reply line */
+void	smtpd_reply_raw(SMTPD_STATE *state, const char *text)
+{
+    vstring_strcat(state->out, text);
+    vstring_memcat(state->out, "\r\n", 2);
+}
+
+void	smtpd_reject_log(SMTPD_STATE *state, const char *cmd, const char *reply,
+			         const char *rcpt)
+{
+    VSTRING *buf = vstring_alloc(200);
+
+    vstring_sprintf(buf, "NOQUEUE: reject: %s from %s: %s;", cmd,
+		    state->namaddr, reply);
+    if (state->sender)
+	vstring_sprintf_append(buf, " from=<%s>", state->sender);
+    if (rcpt)
+	vstring_sprintf_append(buf, " to=<%s>", rcpt);
+    vstring_sprintf_append(buf, " proto=%s", state->protocol);
+    if (state->helo)
+	vstring_sprintf_append(buf, " helo=<%s>", state->helo);
+    msg_info("%s", STR(buf));
+    vstring_free(buf);
+}
+
+int	smtpd_error(SMTPD_STATE *state)
+{
+    if (++state->errors < var_hard_error_limit)
+	return (0);
+    msg_info("too many errors after %s from %s", state->where, state->namaddr);
+    smtpd_reply(state, "421 4.7.0 %s Error: too many errors", var_myhostname);
+    state->mode = SMTPD_MODE_CLOSE;
+    return (1);
+}
