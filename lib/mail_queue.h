@@ -7,7 +7,7 @@
  * the file was created, so ids sort by arrival.  Queues named in
  * hash_queue_names are hashed into subdirectories by the id's microsecond
  * digits (hash_queue_depth levels of one digit each), e.g.
- * deferred/A/6919C2F70A3B1.
+ * deferred/0/6919C2F70A3B1 (id character 8 is the first microsecond digit).
  */
 #ifndef MAIL_QUEUE_H
 #define MAIL_QUEUE_H

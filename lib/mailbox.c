@@ -1,0 +1,514 @@
+/*
+ * mailbox.c - writing one message into a Maildir or an mbox file.
+ *
+ * local calls maildir_deliver() or mbox_deliver() with the recipient's
+ * privileges; the message content comes from a MAILBOX_SOURCE callback.
+ * Maildir: tmp/UNIQUE is written and fsynced, then linked into new/ and
+ * new/ is fsynced.  mbox: the file is locked (dot-lock, then fcntl), the
+ * message is appended with a "From " line and >From quoting, fsynced, and
+ * on any failure the file is truncated back to its old size.
+ *
+ * Errors are temporary, except a full mailbox (EDQUOT, EFBIG), which is
+ * permanent as in Postfix (DSN 5.2.2), and a mailbox that is not a
+ * regular file or directory.  mbox_lock()/mbox_unlock() are shared with
+ * pop3d/imapd.
+ */
+#include "sys_defs.h"
+
+#include <fcntl.h>
+#include <sys/time.h>
+
+#include "msg.h"
+#include "mymalloc.h"
+#include "vstring.h"
+#include "mailbox.h"
+
+#define MAILBOX_BUF_SIZE	65536
+#define MBOX_LOCK_TRIES		600	/* ... of MBOX_LOCK_WAIT_MS: 60 s */
+#define MBOX_LOCK_WAIT_MS	100
+#define MBOX_DOTLOCK_STALE	300	/* seconds */
+#define MAILER_DAEMON		"MAILER-DAEMON"
+
+/* A buffered writer on a file descriptor that remembers its first errno */
+
+typedef struct SINK {
+    int     fd;
+    VSTRING *buf;
+    int     error;			/* errno of first failure */
+    int     bol;			/* mbox: checking a line start */
+    char    pend[5];			/* mbox: bytes that may be "From " */
+    size_t  npend;
+    int     last;			/* last content byte, -1 if none */
+} SINK;
+
+static void sink_init(SINK *s, int fd)
+{
+    memset(s, 0, sizeof(*s));
+    s->fd = fd;
+    s->buf = vstring_alloc(MAILBOX_BUF_SIZE);
+    s->bol = 1;
+    s->last = -1;
+}
+
+static int sink_flush(SINK *s)
+{
+    const char *cp = STR(s->buf);
+    size_t  left = LEN(s->buf);
+    ssize_t n;
+
+    while (s->error == 0 && left > 0) {
+	if ((n = write(s->fd, cp, left)) < 0) {
+	    if (errno != EINTR)
+		s->error = errno;
+	    continue;
+	}
+	cp += n;
+	left -= n;
+    }
+    vstring_reset(s->buf);
+    return (s->error ? -1 : 0);
+}
+
+static int sink_put(SINK *s, const char *data, size_t len)
+{
+    if (s->error)
+	return (-1);
+    vstring_memcat(s->buf, data, len);
+    if (LEN(s->buf) >= MAILBOX_BUF_SIZE)
+	return (sink_flush(s));
+    return (0);
+}
+
+static void sink_free(SINK *s)
+{
+    vstring_free(s->buf);
+}
+
+/* maildir_write - MAILBOX_WRITE_FN for Maildir: bytes as they are */
+
+static int maildir_write(void *sink, const char *data, size_t len)
+{
+    return (sink_put((SINK *) sink, data, len));
+}
+
+/* mailbox_error - set WHY and TEMPORARY from ERR */
+
+static int mailbox_error(VSTRING *why, int *temporary, int err,
+			         const char *what, const char *path)
+{
+    vstring_sprintf(why, "%s %s: %s", what, path, strerror(err));
+    *temporary = !(err == EDQUOT || err == EFBIG);
+    return (-1);
+}
+
+/* maildir_mkdir - create DIR (mode 0700) if missing */
+
+static int maildir_mkdir(const char *dir, VSTRING *why, int *temporary)
+{
+    struct stat st;
+
+    if (mkdir(dir, 0700) == 0 || (errno == EEXIST && stat(dir, &st) == 0
+				  && S_ISDIR(st.st_mode)))
+	return (0);
+    if (errno == EEXIST) {
+	vstring_sprintf(why, "create maildir %s: exists and is not a directory",
+			dir);
+	*temporary = 0;
+	return (-1);
+    }
+    return (mailbox_error(why, temporary, errno, "create maildir", dir));
+}
+
+/* maildir_unique - "SECONDS.MmicrosPpid_count.HOST" */
+
+static void maildir_unique(VSTRING *name)
+{
+    static unsigned count;
+    struct timeval tv;
+    char    host[256];
+    const char *cp;
+
+    gettimeofday(&tv, (struct timezone *) 0);
+    if (gethostname(host, sizeof(host)) < 0)
+	memcpy(host, "localhost", sizeof("localhost"));
+    host[sizeof(host) - 1] = 0;
+    vstring_sprintf(name, "%ld.M%ldP%ld_%u.", (long) tv.tv_sec,
+		    (long) tv.tv_usec, (long) getpid(), count++);
+    for (cp = host; *cp; cp++) {
+	if (*cp == '/')
+	    vstring_strcat(name, "\\057");
+	else if (*cp == ':')
+	    vstring_strcat(name, "\\072");
+	else
+	    vstring_addch(name, *cp);
+    }
+}
+
+/* maildir_publish - link TMP to NEW (fall back to rename), remove TMP */
+
+static int maildir_publish(const char *tmp, const char *new)
+{
+    if (link(tmp, new) == 0) {
+	(void) unlink(tmp);
+	return (0);
+    }
+    if (errno == EPERM || errno == EXDEV || errno == ENOSYS)
+	return (rename(tmp, new));
+    return (-1);
+}
+
+/* fsync_dir - make a directory entry durable */
+
+static int fsync_dir(const char *dir)
+{
+    int     fd;
+    int     ret;
+    int     saved;
+
+    if ((fd = open(dir, O_RDONLY | O_DIRECTORY)) < 0)
+	return (-1);
+    ret = fsync(fd);
+    saved = errno;
+    (void) close(fd);
+    errno = saved;
+    return (ret);
+}
+
+/* maildir_write_tmp - create and fill TMP; 0 or -1 with WHY */
+
+static int maildir_write_tmp(const char *tmp, MAILBOX_SOURCE source, void *ctx,
+			             VSTRING *why, int *temporary)
+{
+    SINK    sink;
+    int     fd;
+    int     ret;
+
+    if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0600)) < 0)
+	return (mailbox_error(why, temporary, errno, "create maildir file", tmp));
+    sink_init(&sink, fd);
+    ret = source(maildir_write, &sink, ctx);
+    if (sink_flush(&sink) == 0 && fsync(fd) < 0)
+	sink.error = errno;
+    if (close(fd) < 0 && sink.error == 0)
+	sink.error = errno;
+    if (sink.error) {
+	mailbox_error(why, temporary, sink.error, "write maildir file", tmp);
+	ret = -1;
+    } else if (ret != 0) {
+	vstring_sprintf(why, "error reading message content");
+	*temporary = 1;
+	ret = -1;
+    }
+    sink_free(&sink);
+    if (ret < 0)
+	(void) unlink(tmp);
+    return (ret);
+}
+
+/* maildir_deliver - write tmp/UNIQUE, fsync, link into new/ */
+
+int     maildir_deliver(const char *maildir, MAILBOX_SOURCE source, void *ctx,
+			        VSTRING *why, int *temporary)
+{
+    static const char *subdirs[] = {"tmp", "new", "cur"};
+    VSTRING *path = vstring_alloc(100);
+    VSTRING *tmp = vstring_alloc(100);
+    VSTRING *new = vstring_alloc(100);
+    VSTRING *unique = vstring_alloc(100);
+    size_t  i;
+    int     ret = -1;
+
+    *temporary = 1;
+    vstring_reset(why);
+    if (maildir_mkdir(maildir, why, temporary) < 0)
+	goto out;
+    for (i = 0; i < sizeof(subdirs) / sizeof(subdirs[0]); i++) {
+	vstring_sprintf(path, "%s/%s", maildir, subdirs[i]);
+	if (maildir_mkdir(STR(path), why, temporary) < 0)
+	    goto out;
+    }
+    maildir_unique(unique);
+    vstring_sprintf(tmp, "%s/tmp/%s", maildir, STR(unique));
+    vstring_sprintf(new, "%s/new/%s", maildir, STR(unique));
+    if (maildir_write_tmp(STR(tmp), source, ctx, why, temporary) < 0)
+	goto out;
+    if (maildir_publish(STR(tmp), STR(new)) < 0) {
+	mailbox_error(why, temporary, errno, "link maildir file to", STR(new));
+	(void) unlink(STR(tmp));
+	goto out;
+    }
+    vstring_sprintf(path, "%s/new", maildir);
+    if (fsync_dir(STR(path)) < 0) {
+	mailbox_error(why, temporary, errno, "fsync maildir directory", STR(path));
+	(void) unlink(STR(new));
+	goto out;
+    }
+    ret = 0;
+out:
+    vstring_free(path);
+    vstring_free(tmp);
+    vstring_free(new);
+    vstring_free(unique);
+    return (ret);
+}
+
+/*
+ * mbox.
+ */
+
+/* sleep_ms - wait between lock attempts */
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts;
+
+    ts.tv_sec = ms / 1000;
+    ts.tv_nsec = (ms % 1000) * 1000000L;
+    (void) nanosleep(&ts, (struct timespec *) 0);
+}
+
+/* dot_lock - create PATH.lock; 1 locked, 0 skipped (dir not writable), -1 */
+
+static int dot_lock(const char *path, VSTRING *why)
+{
+    VSTRING *lock = vstring_alloc(100);
+    struct stat st;
+    int     tries;
+    int     fd;
+    int     ret = -1;
+
+    vstring_sprintf(lock, "%s.lock", path);
+    for (tries = 0; tries < MBOX_LOCK_TRIES; tries++) {
+	if ((fd = open(STR(lock), O_WRONLY | O_CREAT | O_EXCL, 0600)) >= 0) {
+	    (void) close(fd);
+	    ret = 1;
+	    break;
+	}
+	if (errno == EACCES || errno == EPERM || errno == EROFS) {
+	    ret = 0;				/* e.g. /var/mail without group mail */
+	    break;
+	}
+	if (errno != EEXIST) {
+	    vstring_sprintf(why, "create lock file %s: %m", STR(lock));
+	    break;
+	}
+	if (stat(STR(lock), &st) == 0 && st.st_mtime + MBOX_DOTLOCK_STALE < time(0)) {
+	    msg_warn("removing stale lock file %s", STR(lock));
+	    (void) unlink(STR(lock));
+	    continue;
+	}
+	sleep_ms(MBOX_LOCK_WAIT_MS);
+    }
+    if (tries >= MBOX_LOCK_TRIES)
+	vstring_sprintf(why, "timeout waiting for lock file %s", STR(lock));
+    vstring_free(lock);
+    return (ret);
+}
+
+/* dot_unlock - remove PATH.lock */
+
+static void dot_unlock(const char *path)
+{
+    VSTRING *lock = vstring_alloc(100);
+
+    vstring_sprintf(lock, "%s.lock", path);
+    if (unlink(STR(lock)) < 0 && errno != ENOENT && errno != EACCES
+	&& errno != EPERM && errno != EROFS)
+	msg_warn("remove lock file %s: %m", STR(lock));
+    vstring_free(lock);
+}
+
+/* fcntl_lock - exclusive fcntl lock with a bounded wait */
+
+static int fcntl_lock(int fd, const char *path, VSTRING *why)
+{
+    struct flock fl;
+    int     tries;
+
+    memset(&fl, 0, sizeof(fl));
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    for (tries = 0; tries < MBOX_LOCK_TRIES; tries++) {
+	if (fcntl(fd, F_SETLK, &fl) == 0)
+	    return (0);
+	if (errno != EACCES && errno != EAGAIN && errno != EINTR) {
+	    vstring_sprintf(why, "lock %s: %m", path);
+	    return (-1);
+	}
+	sleep_ms(MBOX_LOCK_WAIT_MS);
+    }
+    vstring_sprintf(why, "timeout waiting for lock on %s", path);
+    return (-1);
+}
+
+/* mbox_lock - dot-lock (when the directory allows) and fcntl lock */
+
+int     mbox_lock(int fd, const char *path, VSTRING *why)
+{
+    int     dot;
+
+    if ((dot = dot_lock(path, why)) < 0)
+	return (-1);
+    if (fcntl_lock(fd, path, why) < 0) {
+	if (dot > 0)
+	    dot_unlock(path);
+	return (-1);
+    }
+    return (0);
+}
+
+/* mbox_unlock - release both locks */
+
+void    mbox_unlock(int fd, const char *path)
+{
+    struct flock fl;
+
+    memset(&fl, 0, sizeof(fl));
+    fl.l_type = F_UNLCK;
+    fl.l_whence = SEEK_SET;
+    if (fcntl(fd, F_SETLK, &fl) < 0)
+	msg_warn("unlock %s: %m", path);
+    dot_unlock(path);
+}
+
+/* mbox_write - MAILBOX_WRITE_FN for mbox: quote "From " at line starts */
+
+static int mbox_write(void *sinkp, const char *data, size_t len)
+{
+    static const char from[] = "From ";
+    SINK   *s = (SINK *) sinkp;
+
+    if (len > 0)
+	s->last = (unsigned char) data[len - 1];
+    while (len > 0 && s->error == 0) {
+	if (s->bol) {
+	    char    c = *data++;
+
+	    len--;
+	    s->pend[s->npend++] = c;
+	    if (c == from[s->npend - 1]) {
+		if (s->npend == sizeof(s->pend)) {
+		    sink_put(s, ">", 1);
+		    sink_put(s, s->pend, s->npend);
+		    s->npend = 0;
+		    s->bol = 0;
+		}
+		continue;
+	    }
+	    sink_put(s, s->pend, s->npend);
+	    s->npend = 0;
+	    s->bol = (c == '\n');
+	} else {
+	    const char *nl = memchr(data, '\n', len);
+	    size_t  n = nl ? (size_t) (nl - data) + 1 : len;
+
+	    sink_put(s, data, n);
+	    data += n;
+	    len -= n;
+	    s->bol = (nl != 0);
+	}
+    }
+    return (s->error ? -1 : 0);
+}
+
+/* mbox_append - From line, content, final newline and empty line */
+
+static int mbox_append(SINK *s, const char *sender, time_t arrival,
+		               MAILBOX_SOURCE source, void *ctx)
+{
+    VSTRING *line = vstring_alloc(100);
+    struct tm tm;
+    char    date[32];
+    int     ret;
+
+    localtime_r(&arrival, &tm);
+    strftime(date, sizeof(date), "%a %b %e %H:%M:%S %Y", &tm);
+    /* Postfix: "From sender  Mon Nov 23 15:07:19 2026" (two spaces) */
+    vstring_sprintf(line, "From %s  %s\n", *sender ? sender : MAILER_DAEMON, date);
+    sink_put(s, STR(line), LEN(line));
+    vstring_free(line);
+    ret = source(mbox_write, s, ctx);
+    if (s->npend > 0) {
+	sink_put(s, s->pend, s->npend);
+	s->npend = 0;
+    }
+    if (s->last != '\n' && s->last != -1)
+	sink_put(s, "\n", 1);
+    sink_put(s, "\n", 1);
+    if (sink_flush(s) == 0 && fsync(s->fd) < 0)
+	s->error = errno;
+    return (s->error ? -1 : ret);
+}
+
+/* mbox_open - open or create PATH for appending, a regular file only */
+
+static int mbox_open(const char *path, VSTRING *why, int *temporary)
+{
+    struct stat st;
+    int     fd;
+
+    if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOCTTY, 0600)) < 0) {
+	mailbox_error(why, temporary, errno, "open mailbox", path);
+	return (-1);
+    }
+    if (fstat(fd, &st) < 0) {
+	mailbox_error(why, temporary, errno, "fstat mailbox", path);
+	(void) close(fd);
+	return (-1);
+    }
+    if (!S_ISREG(st.st_mode)) {
+	vstring_sprintf(why, "mailbox %s is not a regular file", path);
+	*temporary = 0;
+	(void) close(fd);
+	return (-1);
+    }
+    return (fd);
+}
+
+/* mbox_deliver - lock, append, fsync; truncate back on failure */
+
+int     mbox_deliver(const char *path, const char *sender, time_t arrival,
+		             MAILBOX_SOURCE source, void *ctx,
+		             VSTRING *why, int *temporary)
+{
+    SINK    sink;
+    struct stat st;
+    int     fd;
+    int     ret;
+
+    *temporary = 1;
+    vstring_reset(why);
+    if ((fd = mbox_open(path, why, temporary)) < 0)
+	return (-1);
+    if (mbox_lock(fd, path, why) < 0) {
+	(void) close(fd);
+	return (-1);
+    }
+    if (fstat(fd, &st) < 0) {
+	mailbox_error(why, temporary, errno, "fstat mailbox", path);
+	mbox_unlock(fd, path);
+	(void) close(fd);
+	return (-1);
+    }
+    if (arrival == 0)
+	arrival = time((time_t *) 0);
+    sink_init(&sink, fd);
+    ret = mbox_append(&sink, sender, arrival, source, ctx);
+    if (ret != 0) {
+	if (sink.error)
+	    mailbox_error(why, temporary, sink.error, "write mailbox", path);
+	else
+	    vstring_sprintf(why, "error reading message content");
+	if (ftruncate(fd, st.st_size) < 0)
+	    msg_warn("truncate mailbox %s back to %ld bytes: %m",
+		     path, (long) st.st_size);
+	ret = -1;
+    }
+    sink_free(&sink);
+    mbox_unlock(fd, path);
+    if (close(fd) < 0 && ret == 0) {
+	mailbox_error(why, temporary, errno, "close mailbox", path);
+	ret = -1;
+    }
+    return (ret);
+}

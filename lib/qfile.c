@@ -1,0 +1,573 @@
+/*
+ * qfile.c - writing and reading whole queue files.
+ *
+ * Writer (smtpd): qfile_create(), qfile_time(), qfile_sender(), qfile_attr(),
+ * qfile_rcpt(), qfile_begin_content(), qfile_content()..., qfile_commit().
+ * The first failure is remembered in qf->error and reported by
+ * qfile_commit(), which then removes the file.  The T record is written
+ * by qfile_time(), or with the current time by qfile_sender() when the
+ * caller did not call qfile_time() first.  The caller must call
+ * qfile_sender() before attributes and recipients (the reader insists).
+ *
+ * Reader (qmgr, local, postcat): qfile_read_envelope() checks every record
+ * up to M; qfile_read_content() streams the B records and checks X, E and
+ * the size from the C record; qfile_mark_done() flips R to D in place.
+ */
+#include "sys_defs.h"
+
+#include <fcntl.h>
+#include <sys/time.h>
+
+#include "msg.h"
+#include "mymalloc.h"
+#include "vstring.h"
+#include "vstream.h"
+#include "mail_conf.h"
+#include "mail_queue.h"
+#include "record.h"
+#include "qfile.h"
+
+#define QFILE_REC_LIMIT		(1024 * 1024)	/* largest envelope record */
+#define QFILE_SIZE_REC_LEN	(2 + REC_SIZE_LEN)	/* type, length, data */
+
+/* qfile_fail - remember the first error */
+
+static void qfile_fail(QFILE *qf, const char *what)
+{
+    if (qf->error == 0) {
+	qf->error = errno ? errno : EIO;
+	msg_warn("%s: write queue file: %s: %m", STR(qf->id), what);
+    }
+}
+
+/* qfile_put - write one record unless an error happened before */
+
+static void qfile_put(QFILE *qf, int type, const void *data, size_t len)
+{
+    if (qf->error == 0 && rec_put(qf->stream, type, data, len) < 0)
+	qfile_fail(qf, "rec_put");
+}
+
+/* qfile_put_size - write the fixed-width C record */
+
+static void qfile_put_size(QFILE *qf, long offset, long size, long count)
+{
+    VSTRING *buf = vstring_alloc(REC_SIZE_LEN + 1);
+
+    vstring_sprintf(buf, REC_SIZE_FORMAT, offset, size, count);
+    if (LEN(buf) != REC_SIZE_LEN)
+	msg_panic("qfile_put_size: size record is %zu bytes", LEN(buf));
+    qfile_put(qf, REC_TYPE_SIZE, STR(buf), LEN(buf));
+    vstring_free(buf);
+}
+
+/* qfile_create - new locked file in QUEUE with the size placeholder */
+
+QFILE  *qfile_create(const char *queue)
+{
+    QFILE  *qf;
+    VSTRING *id = vstring_alloc(MAIL_QUEUE_ID_LEN + 1);
+    VSTREAM *stream;
+
+    if ((stream = mail_queue_enter(queue, id)) == 0) {
+	int     saved = errno;
+
+	vstring_free(id);
+	errno = saved;
+	return (0);
+    }
+    qf = mycalloc(1, sizeof(*qf));
+    qf->stream = stream;
+    qf->id = id;
+    qf->queue = queue;
+    qf->chunk = vstring_alloc(REC_BODY_CHUNK);
+    qfile_put_size(qf, 0L, 0L, 0L);
+    return (qf);
+}
+
+/* qfile_time - the T record; must come right after qfile_create */
+
+void    qfile_time(QFILE *qf, const struct timeval *arrival)
+{
+    VSTRING *buf;
+
+    if (qf->error)
+	return;
+    if (vstream_tell(qf->stream) != QFILE_SIZE_REC_LEN) {
+	msg_warn("%s: qfile_time called out of order", STR(qf->id));
+	errno = EINVAL;
+	qfile_fail(qf, "record order");
+	return;
+    }
+    buf = vstring_alloc(40);
+    vstring_sprintf(buf, "%ld %ld", (long) arrival->tv_sec, (long) arrival->tv_usec);
+    qfile_put(qf, REC_TYPE_TIME, STR(buf), LEN(buf));
+    vstring_free(buf);
+}
+
+/* qfile_need_time - write T with the current time if the caller did not */
+
+static void qfile_need_time(QFILE *qf)
+{
+    if (qf->error == 0 && vstream_tell(qf->stream) == QFILE_SIZE_REC_LEN) {
+	struct timeval now;
+
+	gettimeofday(&now, (struct timezone *) 0);
+	qfile_time(qf, &now);
+    }
+}
+
+/* qfile_sender - the S record (after T) */
+
+void    qfile_sender(QFILE *qf, const char *sender)
+{
+    qfile_need_time(qf);
+    qfile_put(qf, REC_TYPE_FROM, sender, strlen(sender));
+}
+
+/* qfile_attr - an A record "name=value" */
+
+void    qfile_attr(QFILE *qf, const char *name, const char *value)
+{
+    VSTRING *buf = vstring_alloc(100);
+
+    if (strchr(name, '=') != 0 || *name == 0)
+	msg_panic("qfile_attr: bad attribute name \"%s\"", name);
+    vstring_sprintf(buf, "%s=%s", name, value);
+    qfile_need_time(qf);
+    qfile_put(qf, REC_TYPE_ATTR, STR(buf), LEN(buf));
+    vstring_free(buf);
+}
+
+/* qfile_rcpt - optional O record, then the R record */
+
+void    qfile_rcpt(QFILE *qf, const char *orig_rcpt, const char *rcpt)
+{
+    qfile_need_time(qf);
+    if (orig_rcpt != 0)
+	qfile_put(qf, REC_TYPE_ORCP, orig_rcpt, strlen(orig_rcpt));
+    qfile_put(qf, REC_TYPE_RCPT, rcpt, strlen(rcpt));
+    qf->rcpt_count++;
+}
+
+/* qfile_begin_content - the M record */
+
+void    qfile_begin_content(QFILE *qf)
+{
+    qfile_need_time(qf);
+    qf->content_offset = vstream_tell(qf->stream);
+    qfile_put(qf, REC_TYPE_MESG, "", 0);
+}
+
+/* qfile_flush_chunk - write pending content as one B record */
+
+static void qfile_flush_chunk(QFILE *qf)
+{
+    if (LEN(qf->chunk) > 0) {
+	qfile_put(qf, REC_TYPE_BODY, STR(qf->chunk), LEN(qf->chunk));
+	vstring_reset(qf->chunk);
+    }
+}
+
+/* qfile_content - content bytes, buffered into B records */
+
+void    qfile_content(QFILE *qf, const void *data, size_t len)
+{
+    const char *cp = data;
+
+    qf->content_size += len;
+    while (len > 0 && qf->error == 0) {
+	size_t  take = REC_BODY_CHUNK - LEN(qf->chunk);
+
+	if (take > len)
+	    take = len;
+	vstring_memcat(qf->chunk, cp, take);
+	cp += take;
+	len -= take;
+	if (LEN(qf->chunk) >= REC_BODY_CHUNK)
+	    qfile_flush_chunk(qf);
+    }
+}
+
+/* qfile_free - release memory, close the stream if still open */
+
+static void qfile_free(QFILE *qf)
+{
+    if (qf->stream)
+	(void) vstream_close(qf->stream);
+    vstring_free(qf->id);
+    vstring_free(qf->chunk);
+    myfree(qf);
+}
+
+/* qfile_remove - unlink the file (it is still locked by us) */
+
+static void qfile_remove(QFILE *qf)
+{
+    if (mail_queue_remove(qf->queue, STR(qf->id)) < 0 && errno != ENOENT)
+	msg_warn("%s: remove %s file: %m", STR(qf->id), qf->queue);
+}
+
+/* qfile_commit - finish the file and make it durable and complete */
+
+int     qfile_commit(QFILE *qf)
+{
+    int     fd = vstream_fd(qf->stream);
+    int     saved;
+
+    if (qf->content_offset == 0 && qf->error == 0) {
+	msg_warn("%s: qfile_commit without content", STR(qf->id));
+	errno = EINVAL;
+	qfile_fail(qf, "record order");
+    }
+    qfile_flush_chunk(qf);
+    qfile_put(qf, REC_TYPE_XTRA, "", 0);
+    qfile_put(qf, REC_TYPE_END, "", 0);
+    if (qf->error == 0 && vstream_seek(qf->stream, 0) < 0)
+	qfile_fail(qf, "seek");
+    qfile_put_size(qf, (long) qf->content_offset + 2, qf->content_size,
+		   qf->rcpt_count);
+    if (qf->error == 0 && vstream_flush(qf->stream) < 0)
+	qfile_fail(qf, "flush");
+    /* Set the complete bit before fsync, so that one fsync covers both. */
+    if (qf->error == 0 && fchmod(fd, MAIL_QUEUE_STAT_READY) < 0)
+	qfile_fail(qf, "fchmod");
+    if (qf->error == 0 && fsync(fd) < 0)
+	qfile_fail(qf, "fsync");
+    if (qf->error == 0) {
+	int     ret = vstream_close(qf->stream);
+
+	qf->stream = 0;
+	if (ret < 0)
+	    qfile_fail(qf, "close");
+    }
+    if ((saved = qf->error) != 0)
+	qfile_remove(qf);
+    qfile_free(qf);
+    if (saved) {
+	errno = saved;
+	return (-1);
+    }
+    return (0);
+}
+
+/* qfile_abort - remove and free an unfinished file */
+
+void    qfile_abort(QFILE *qf)
+{
+    qfile_remove(qf);
+    qfile_free(qf);
+}
+
+/*
+ * Reader.
+ */
+
+/* qenv_add_attr - store one "name=value" */
+
+static int qenv_add_attr(QENV *env, const char *text, VSTRING *why)
+{
+    const char *eq = strchr(text, '=');
+
+    if (eq == 0 || eq == text) {
+	vstring_sprintf(why, "bad attribute record");
+	return (-1);
+    }
+    if (env->attr_count >= conf_int("queue_file_attribute_count_limit")) {
+	vstring_sprintf(why, "too many attribute records");
+	return (-1);
+    }
+    env->attr_names = myrealloc(env->attr_names,
+				(env->attr_count + 1) * sizeof(char *));
+    env->attr_values = myrealloc(env->attr_values,
+				 (env->attr_count + 1) * sizeof(char *));
+    env->attr_names[env->attr_count] = mystrndup(text, eq - text);
+    env->attr_values[env->attr_count] = mystrdup(eq + 1);
+    env->attr_count++;
+    return (0);
+}
+
+/* qenv_add_rcpt - store one recipient */
+
+static void qenv_add_rcpt(QENV *env, const char *addr, char *orig,
+			          off_t offset, int done)
+{
+    QRCPT  *rcpt;
+
+    if ((env->rcpt_count & (env->rcpt_count - 1)) == 0)	/* 0, 1, 2, 4... */
+	env->rcpts = myrealloc(env->rcpts, (env->rcpt_count ? 2 * env->rcpt_count
+					    : 1) * sizeof(QRCPT));
+    rcpt = env->rcpts + env->rcpt_count++;
+    rcpt->address = mystrdup(addr);
+    rcpt->orig = orig;
+    rcpt->offset = offset;
+    rcpt->done = done;
+}
+
+/* qfile_get - read one record; types that may not hold a NUL are checked */
+
+static int qfile_get(VSTREAM *stream, VSTRING *buf, size_t limit, VSTRING *why)
+{
+    int     type = rec_get(stream, buf, limit);
+
+    if (type == REC_TYPE_EOF)
+	vstring_sprintf(why, "premature end of file");
+    else if (type == REC_TYPE_ERROR)
+	vstring_sprintf(why, "truncated or malformed record");
+    else if (type != REC_TYPE_BODY && strlen(STR(buf)) != LEN(buf)) {
+	vstring_sprintf(why, "record type %c contains a null byte", type);
+	return (REC_TYPE_ERROR);
+    }
+    return (type);
+}
+
+/* qfile_parse_size - the C record */
+
+static int qfile_parse_size(const char *text, long *offset, long *size,
+			            long *count)
+{
+    char    junk;
+
+    return (sscanf(text, "%ld %ld %ld%c", offset, size, count, &junk) == 3
+	    && *offset > 0 && *size >= 0 && *count >= 0);
+}
+
+/* qfile_parse_time - the T record */
+
+static int qfile_parse_time(const char *text, struct timeval *tv)
+{
+    long    sec;
+    long    usec;
+    char    junk;
+
+    if (sscanf(text, "%ld %ld%c", &sec, &usec, &junk) != 2
+	|| sec < 0 || usec < 0 || usec >= 1000000)
+	return (0);
+    tv->tv_sec = sec;
+    tv->tv_usec = usec;
+    return (1);
+}
+
+/* qfile_read_recipients - A/O/R/D records until M */
+
+static int qfile_read_recipients(VSTREAM *stream, QENV *env, VSTRING *buf,
+				         VSTRING *why)
+{
+    char   *orig = 0;
+    off_t   offset;
+    int     type;
+
+    for (;;) {
+	offset = vstream_tell(stream);
+	if ((type = qfile_get(stream, buf, QFILE_REC_LIMIT, why)) < 0)
+	    break;
+	if (type == REC_TYPE_ATTR) {
+	    if (qenv_add_attr(env, STR(buf), why) < 0)
+		break;
+	} else if (type == REC_TYPE_ORCP) {
+	    if (orig != 0) {
+		vstring_sprintf(why, "two original recipient records in a row");
+		break;
+	    }
+	    orig = mystrdup(STR(buf));
+	} else if (type == REC_TYPE_RCPT || type == REC_TYPE_DONE) {
+	    qenv_add_rcpt(env, STR(buf), orig, offset, type == REC_TYPE_DONE);
+	    orig = 0;
+	} else if (type == REC_TYPE_MESG) {
+	    if (orig == 0)
+		return (0);
+	    vstring_sprintf(why, "original recipient without recipient");
+	    break;
+	} else {
+	    vstring_sprintf(why, "unexpected record type %d in envelope", type);
+	    break;
+	}
+    }
+    if (orig)
+	myfree(orig);
+    return (-1);
+}
+
+/* qfile_read_envelope - everything before the content */
+
+int     qfile_read_envelope(VSTREAM *stream, QENV *env, VSTRING *why)
+{
+    VSTRING *buf = vstring_alloc(100);
+    long    offset, size, count;
+    struct stat st;
+    int     ret = -1;
+
+    memset(env, 0, sizeof(*env));
+    vstring_reset(why);
+    if (vstream_seek(stream, 0) < 0) {
+	vstring_sprintf(why, "seek: %m");
+	goto out;
+    }
+    if (qfile_get(stream, buf, QFILE_REC_LIMIT, why) != REC_TYPE_SIZE
+	|| !qfile_parse_size(STR(buf), &offset, &size, &count)) {
+	if (LEN(why) == 0)
+	    vstring_sprintf(why, "missing or bad size record");
+	goto out;
+    }
+    if (qfile_get(stream, buf, QFILE_REC_LIMIT, why) != REC_TYPE_TIME
+	|| !qfile_parse_time(STR(buf), &env->arrival)) {
+	if (LEN(why) == 0)
+	    vstring_sprintf(why, "missing or bad arrival time record");
+	goto out;
+    }
+    if (qfile_get(stream, buf, QFILE_REC_LIMIT, why) != REC_TYPE_FROM) {
+	if (LEN(why) == 0)
+	    vstring_sprintf(why, "missing sender record");
+	goto out;
+    }
+    env->sender = mystrdup(STR(buf));
+    if (qfile_read_recipients(stream, env, buf, why) < 0)
+	goto out;
+    env->content_offset = vstream_tell(stream);
+    env->content_size = size;
+    if (env->content_offset != offset) {
+	vstring_sprintf(why, "content offset %ld does not match size record %ld",
+			(long) env->content_offset, offset);
+	goto out;
+    }
+    if (env->rcpt_count != count) {
+	vstring_sprintf(why, "%d recipients do not match size record %ld",
+			env->rcpt_count, count);
+	goto out;
+    }
+    if (fstat(vstream_fd(stream), &st) < 0) {
+	vstring_sprintf(why, "fstat: %m");
+	goto out;
+    }
+    if (st.st_size < offset + size) {
+	vstring_sprintf(why, "file is shorter than its size record says");
+	goto out;
+    }
+    ret = 0;
+out:
+    vstring_free(buf);
+    if (ret < 0)
+	qenv_free(env);
+    return (ret);
+}
+
+/* qenv_free - release what qfile_read_envelope stored */
+
+void    qenv_free(QENV *env)
+{
+    int     i;
+
+    if (env->sender)
+	myfree(env->sender);
+    for (i = 0; i < env->attr_count; i++) {
+	myfree(env->attr_names[i]);
+	myfree(env->attr_values[i]);
+    }
+    if (env->attr_names)
+	myfree(env->attr_names);
+    if (env->attr_values)
+	myfree(env->attr_values);
+    for (i = 0; i < env->rcpt_count; i++) {
+	myfree(env->rcpts[i].address);
+	if (env->rcpts[i].orig)
+	    myfree(env->rcpts[i].orig);
+    }
+    if (env->rcpts)
+	myfree(env->rcpts);
+    memset(env, 0, sizeof(*env));
+}
+
+/* qenv_attr - the value of the first attribute NAME, or NULL */
+
+const char *qenv_attr(const QENV *env, const char *name)
+{
+    int     i;
+
+    for (i = 0; i < env->attr_count; i++)
+	if (strcmp(env->attr_names[i], name) == 0)
+	    return (env->attr_values[i]);
+    return (0);
+}
+
+/* qfile_read_content - stream B records to FN, then check X and E */
+
+int     qfile_read_content(VSTREAM *stream, const QENV *env,
+		   int (*fn) (const char *data, size_t len, void *ctx), void *ctx,
+			           VSTRING *why)
+{
+    VSTRING *buf = vstring_alloc(REC_BODY_CHUNK);
+    long    total = 0;
+    int     type;
+    int     ret = -1;
+
+    vstring_reset(why);
+    if (vstream_seek(stream, env->content_offset) < 0) {
+	vstring_sprintf(why, "seek: %m");
+	goto out;
+    }
+    while ((type = qfile_get(stream, buf, REC_BODY_CHUNK, why)) == REC_TYPE_BODY) {
+	total += (long) LEN(buf);
+	if (total > env->content_size) {
+	    vstring_sprintf(why, "content is longer than its size record says");
+	    goto out;
+	}
+	if ((ret = fn(STR(buf), LEN(buf), ctx)) != 0)
+	    goto out;
+	ret = -1;
+    }
+    if (type != REC_TYPE_XTRA) {
+	if (LEN(why) == 0)
+	    vstring_sprintf(why, "unexpected record type %d in content", type);
+	goto out;
+    }
+    if (total != env->content_size) {
+	vstring_sprintf(why, "content size %ld does not match size record %ld",
+			total, env->content_size);
+	goto out;
+    }
+    if ((type = qfile_get(stream, buf, QFILE_REC_LIMIT, why)) != REC_TYPE_END) {
+	if (LEN(why) == 0)
+	    vstring_sprintf(why, "missing end record");
+	goto out;
+    }
+    if ((type = rec_get(stream, buf, QFILE_REC_LIMIT)) != REC_TYPE_EOF) {
+	vstring_sprintf(why, "garbage after end record");
+	goto out;
+    }
+    ret = 0;
+out:
+    vstring_free(buf);
+    return (ret);
+}
+
+/* qfile_mark_done - flip the R record at OFFSET to D and fsync */
+
+int     qfile_mark_done(int fd, off_t offset)
+{
+    char    ch;
+    ssize_t n;
+
+    if ((n = pread(fd, &ch, 1, offset)) != 1) {
+	msg_warn("qfile_mark_done: read at offset %ld: %s", (long) offset,
+		 n < 0 ? strerror(errno) : "end of file");
+	if (n >= 0)
+	    errno = EINVAL;
+	return (-1);
+    }
+    if (ch != REC_TYPE_RCPT && ch != REC_TYPE_DONE) {
+	msg_warn("qfile_mark_done: no recipient record at offset %ld",
+		 (long) offset);
+	errno = EINVAL;
+	return (-1);
+    }
+    ch = REC_TYPE_DONE;
+    if (pwrite(fd, &ch, 1, offset) != 1) {
+	msg_warn("qfile_mark_done: write at offset %ld: %m", (long) offset);
+	return (-1);
+    }
+    if (fsync(fd) < 0) {
+	msg_warn("qfile_mark_done: fsync: %m");
+	return (-1);
+    }
+    return (0);
+}

@@ -1,0 +1,427 @@
+/*
+ * test_qfile.c - unit tests for lib/qfile.c and lib/mail_queue.c.
+ *
+ * Works in a fresh temporary queue directory (with its own main.cf):
+ * queue ids and hashed paths, rename/scan, a full queue file written and
+ * read back, mark_done, a file truncated at every length detected as
+ * corrupt, byte flips that must not crash, and a write failure (file
+ * size limit) that must remove the file and report the errno.
+ */
+#include "sys_defs.h"
+
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/time.h>
+#include <cmocka.h>
+
+#include "msg.h"
+#include "vstring.h"
+#include "vstream.h"
+#include "mail_conf.h"
+#include "mail_queue.h"
+#include "record.h"
+#include "qfile.h"
+
+static char topdir[] = "/tmp/test_qfileXXXXXX";
+
+/* setup - temp config + queue directory, chdir there */
+
+static int setup(void **state)
+{
+    VSTRING *path = vstring_alloc(100);
+    FILE   *fp;
+
+    if (mkdtemp(topdir) == 0)
+	return (-1);
+    vstring_sprintf(path, "%s/main.cf", topdir);
+    if ((fp = fopen(STR(path), "w")) == 0)
+	return (-1);
+    fprintf(fp, "queue_directory = %s\nhash_queue_names = deferred, defer\n"
+	    "hash_queue_depth = 2\nqueue_file_attribute_count_limit = 5\n",
+	    topdir);
+    fclose(fp);
+    mail_conf_set_dir(topdir);
+    mail_conf_read(0);
+    mail_queue_chdir();
+    mail_queue_mkdirs(getuid(), getgid());
+    vstring_free(path);
+    return (0);
+}
+
+static int teardown(void **state)
+{
+    VSTRING *cmd = vstring_alloc(100);
+
+    vstring_sprintf(cmd, "rm -rf '%s'", topdir);
+    if (chdir("/") < 0 || system(STR(cmd)) != 0)
+	return (-1);
+    vstring_free(cmd);
+    return (0);
+}
+
+/* count_files - entries (not . or ..) in DIR */
+
+static int count_files(const char *queue)
+{
+    VSTRING *cmd = vstring_alloc(100);
+    FILE   *fp;
+    int     n = -1;
+
+    vstring_sprintf(cmd, "find %s -type f | wc -l", queue);
+    fp = popen(STR(cmd), "r");
+    if (fscanf(fp, "%d", &n) != 1)
+	n = -1;
+    pclose(fp);
+    vstring_free(cmd);
+    return (n);
+}
+
+static void collect_id(const char *id, void *ctx)
+{
+    vstring_strcat((VSTRING *) ctx, id);
+    vstring_addch((VSTRING *) ctx, ' ');
+}
+
+static void test_queue_ids(void **state)
+{
+    VSTRING *id1 = vstring_alloc(20);
+    VSTRING *id2 = vstring_alloc(20);
+    VSTRING *buf = vstring_alloc(20);
+    VSTREAM *s1, *s2;
+    struct stat st;
+
+    assert_true(mail_queue_id_ok("6919C2F70A3B1"));
+    assert_false(mail_queue_id_ok("6919c2f70a3b1"));
+    assert_false(mail_queue_id_ok("6919C2F70A3B"));
+    assert_false(mail_queue_id_ok("6919C2F70A3B12"));
+    assert_false(mail_queue_id_ok("../../etc/pas"));
+    assert_false(mail_queue_id_ok(""));
+
+    assert_string_equal(mail_queue_path(buf, "deferred", "6919C2F70A3B1"),
+			"deferred/0/A/6919C2F70A3B1");
+    assert_string_equal(mail_queue_dir(buf, "incoming", "6919C2F70A3B1"),
+			"incoming");
+
+    s1 = mail_queue_enter(MAIL_QUEUE_INCOMING, id1);
+    s2 = mail_queue_enter(MAIL_QUEUE_INCOMING, id2);
+    assert_non_null(s1);
+    assert_non_null(s2);
+    assert_true(mail_queue_id_ok(STR(id1)));
+    assert_true(mail_queue_id_ok(STR(id2)));
+    assert_true(strcmp(STR(id1), STR(id2)) < 0);
+    assert_int_equal(fstat(vstream_fd(s1), &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0600);
+    vstream_close(s1);
+    vstream_close(s2);
+
+    /* rename into a hashed queue creates the subdirectories */
+    assert_int_equal(mail_queue_rename(STR(id1), "incoming", "deferred"), 0);
+    assert_int_equal(stat(mail_queue_path(buf, "deferred", STR(id1)), &st), 0);
+    assert_int_equal(mail_queue_rename(STR(id2), "incoming", "deferred"), 0);
+    vstring_reset(buf);
+    mail_queue_scan("deferred", collect_id, buf);
+    assert_non_null(strstr(STR(buf), STR(id1)));
+    assert_non_null(strstr(STR(buf), STR(id2)));
+    assert_int_equal(count_files("incoming"), 0);
+    /* a missing file is an error, not a loss */
+    assert_int_equal(mail_queue_rename(STR(id1), "incoming", "active"), -1);
+    assert_int_equal(errno, ENOENT);
+    assert_int_equal(mail_queue_rename(STR(id1), "deferred", "active"), 0);
+    assert_int_equal(mail_queue_remove("active", STR(id1)), 0);
+    assert_int_equal(mail_queue_remove("deferred", STR(id2)), 0);
+    assert_int_equal(mail_queue_remove("deferred", STR(id2)), -1);
+    assert_int_equal(mail_queue_remove("deferred", "../main.cf"), -1);
+    assert_null(mail_queue_open("deferred", "../../x", O_RDONLY));
+    assert_int_equal(count_files("deferred"), 0);
+    vstring_free(id1);
+    vstring_free(id2);
+    vstring_free(buf);
+}
+
+/* write_message - a complete queue file; returns its id */
+
+static void write_message(VSTRING *id, const char *content, size_t len)
+{
+    QFILE  *qf = qfile_create(MAIL_QUEUE_INCOMING);
+    struct timeval tv = {1700000000, 123456};
+
+    assert_non_null(qf);
+    qfile_time(qf, &tv);
+    qfile_sender(qf, "sender@example.com");
+    qfile_attr(qf, "client_name", "localhost");
+    qfile_attr(qf, "empty", "");
+    qfile_rcpt(qf, "Orig@Example.com", "one@example.com");
+    qfile_rcpt(qf, 0, "\"two x\"@example.com");
+    qfile_rcpt(qf, 0, "three@example.com");
+    qfile_begin_content(qf);
+    /* odd split to exercise chunking */
+    qfile_content(qf, content, len / 3);
+    qfile_content(qf, content + len / 3, len - len / 3);
+    vstring_strcpy(id, STR(qf->id));
+    assert_int_equal(qfile_commit(qf), 0);
+}
+
+typedef struct {
+    VSTRING *buf;
+    int     calls;
+} COLLECT;
+
+static int collect_content(const char *data, size_t len, void *ctx)
+{
+    COLLECT *c = ctx;
+
+    vstring_memcat(c->buf, data, len);
+    c->calls++;
+    return (0);
+}
+
+static void test_round_trip(void **state)
+{
+    size_t  len = 3 * REC_BODY_CHUNK + 1234;
+    char   *content = malloc(len);
+    VSTRING *id = vstring_alloc(20);
+    VSTRING *why = vstring_alloc(20);
+    VSTRING *path = vstring_alloc(20);
+    COLLECT c = {vstring_alloc(100), 0};
+    VSTREAM *fp;
+    QENV    env;
+    struct stat st;
+    size_t  i;
+
+    for (i = 0; i < len; i++)
+	content[i] = (i % 77 == 76) ? '\n' : 'a' + i % 26;
+    write_message(id, content, len);
+    assert_int_equal(stat(mail_queue_path(path, "incoming", STR(id)), &st), 0);
+    assert_true(MAIL_QUEUE_READY(&st));
+
+    fp = mail_queue_open("incoming", STR(id), O_RDWR);
+    assert_non_null(fp);
+    if (qfile_read_envelope(fp, &env, why) != 0)
+	fail_msg("read_envelope: %s", STR(why));
+    assert_int_equal(env.arrival.tv_sec, 1700000000);
+    assert_int_equal(env.arrival.tv_usec, 123456);
+    assert_string_equal(env.sender, "sender@example.com");
+    assert_int_equal(env.attr_count, 2);
+    assert_string_equal(qenv_attr(&env, "client_name"), "localhost");
+    assert_string_equal(qenv_attr(&env, "empty"), "");
+    assert_null(qenv_attr(&env, "nope"));
+    assert_int_equal(env.rcpt_count, 3);
+    assert_string_equal(env.rcpts[0].address, "one@example.com");
+    assert_string_equal(env.rcpts[0].orig, "Orig@Example.com");
+    assert_string_equal(env.rcpts[1].address, "\"two x\"@example.com");
+    assert_null(env.rcpts[1].orig);
+    assert_int_equal(env.rcpts[2].done, 0);
+    assert_int_equal(env.content_size, (long) len);
+
+    assert_int_equal(qfile_read_content(fp, &env, collect_content, &c, why), 0);
+    assert_int_equal(LEN(c.buf), len);
+    assert_memory_equal(STR(c.buf), content, len);
+    assert_int_equal(c.calls, 4);
+
+    /* mark done, in place */
+    assert_int_equal(qfile_mark_done(vstream_fd(fp), env.rcpts[1].offset), 0);
+    assert_int_equal(qfile_mark_done(vstream_fd(fp), env.rcpts[1].offset), 0);
+    assert_int_equal(qfile_mark_done(vstream_fd(fp), env.rcpts[1].offset + 1), -1);
+    assert_int_equal(qfile_mark_done(vstream_fd(fp), 0), -1);
+    assert_int_equal(qfile_mark_done(vstream_fd(fp), 100000000), -1);
+    qenv_free(&env);
+    assert_int_equal(qfile_read_envelope(fp, &env, why), 0);
+    assert_int_equal(env.rcpts[0].done, 0);
+    assert_int_equal(env.rcpts[1].done, 1);
+    assert_int_equal(env.rcpts[2].done, 0);
+    qenv_free(&env);
+    vstream_close(fp);
+    assert_int_equal(mail_queue_remove("incoming", STR(id)), 0);
+
+    vstring_free(c.buf);
+    vstring_free(id);
+    vstring_free(why);
+    vstring_free(path);
+    free(content);
+}
+
+/* read_whole - envelope and content; 0 if the file reads cleanly */
+
+static int read_whole(const char *queue, const char *id)
+{
+    VSTREAM *fp = mail_queue_open(queue, id, O_RDONLY);
+    VSTRING *why = vstring_alloc(20);
+    COLLECT c = {vstring_alloc(100), 0};
+    QENV    env;
+    int     ret;
+
+    assert_non_null(fp);
+    ret = qfile_read_envelope(fp, &env, why);
+    if (ret == 0) {
+	ret = qfile_read_content(fp, &env, collect_content, &c, why);
+	qenv_free(&env);
+    }
+    if (ret != 0)
+	assert_true(LEN(why) > 0);
+    vstream_close(fp);
+    vstring_free(why);
+    vstring_free(c.buf);
+    return (ret);
+}
+
+static void test_truncated(void **state)
+{
+    VSTRING *id = vstring_alloc(20);
+    VSTRING *path = vstring_alloc(20);
+    const char *msg = "Subject: hi\n\nbody line\nFrom me\n";
+    struct stat st;
+    off_t   cut;
+    char   *copy;
+    int     fd;
+
+    write_message(id, msg, strlen(msg));
+    assert_int_equal(read_whole("incoming", STR(id)), 0);
+    mail_queue_path(path, "incoming", STR(id));
+    assert_int_equal(stat(STR(path), &st), 0);
+    copy = malloc(st.st_size);
+    fd = open(STR(path), O_RDWR);
+    assert_int_equal(pread(fd, copy, st.st_size, 0), st.st_size);
+    for (cut = 0; cut < st.st_size; cut++) {
+	assert_int_equal(ftruncate(fd, cut), 0);
+	if (read_whole("incoming", STR(id)) == 0)
+	    fail_msg("file truncated to %ld of %ld bytes not detected",
+		     (long) cut, (long) st.st_size);
+	assert_int_equal(pwrite(fd, copy, st.st_size, 0), st.st_size);
+    }
+    /* trailing garbage */
+    assert_int_equal(pwrite(fd, "E", 2, st.st_size), 2);
+    assert_int_equal(read_whole("incoming", STR(id)), -1);
+    assert_int_equal(ftruncate(fd, st.st_size), 0);
+    assert_int_equal(read_whole("incoming", STR(id)), 0);
+
+    /* every single-byte change: must not crash; type bytes are caught */
+    for (cut = 0; cut < st.st_size; cut++) {
+	static const char vals[] = {0, 'X', 'M', 0x7f, (char) 0xff};
+	size_t  v;
+
+	for (v = 0; v < sizeof(vals); v++) {
+	    if (vals[v] == copy[cut])
+		continue;
+	    assert_int_equal(pwrite(fd, vals + v, 1, cut), 1);
+	    (void) read_whole("incoming", STR(id));
+	    assert_int_equal(pwrite(fd, copy + cut, 1, cut), 1);
+	}
+    }
+    assert_int_equal(read_whole("incoming", STR(id)), 0);
+    close(fd);
+    assert_int_equal(mail_queue_remove("incoming", STR(id)), 0);
+    free(copy);
+    vstring_free(id);
+    vstring_free(path);
+}
+
+static void test_bad_envelopes(void **state)
+{
+    VSTRING *id = vstring_alloc(20);
+    VSTRING *why = vstring_alloc(20);
+    VSTREAM *fp;
+    QENV    env;
+    int     i;
+
+    /* too many attributes (limit 5 in main.cf) */
+    {
+	QFILE  *qf = qfile_create(MAIL_QUEUE_INCOMING);
+
+	qfile_sender(qf, "");
+	for (i = 0; i < 6; i++)
+	    qfile_attr(qf, "a", "b");
+	qfile_rcpt(qf, 0, "x@y");
+	qfile_begin_content(qf);
+	qfile_content(qf, "x\n", 2);
+	vstring_strcpy(id, STR(qf->id));
+	assert_int_equal(qfile_commit(qf), 0);
+    }
+    fp = mail_queue_open("incoming", STR(id), O_RDONLY);
+    assert_int_equal(qfile_read_envelope(fp, &env, why), -1);
+    assert_non_null(strstr(STR(why), "attribute"));
+    vstream_close(fp);
+    assert_int_equal(mail_queue_remove("incoming", STR(id)), 0);
+
+    /* hand-made files with records out of order */
+    {
+	static const char *layouts[] = {"TS", "CSTM", "CTM", "CTSOM", "CTSRR", "CTSZM",
+	"CTSBM", "CTSOOR", ""};
+
+	for (i = 0; layouts[i][0]; i++) {
+	    VSTREAM *out = mail_queue_enter("incoming", id);
+	    const char *cp;
+
+	    for (cp = layouts[i]; *cp; cp++) {
+		if (*cp == 'C')
+		    rec_fprintf(out, 'C', REC_SIZE_FORMAT, 10L, 0L, 0L);
+		else if (*cp == 'T')
+		    rec_puts(out, 'T', "1 2");
+		else
+		    rec_puts(out, *cp, "x");
+	    }
+	    vstream_close(out);
+	    fp = mail_queue_open("incoming", STR(id), O_RDONLY);
+	    if (qfile_read_envelope(fp, &env, why) == 0)
+		fail_msg("layout %s accepted", layouts[i]);
+	    vstream_close(fp);
+	    assert_int_equal(mail_queue_remove("incoming", STR(id)), 0);
+	}
+    }
+    vstring_free(id);
+    vstring_free(why);
+}
+
+static void test_abort_and_write_error(void **state)
+{
+    QFILE  *qf;
+    struct rlimit old, lim;
+    char    big[8192];
+    int     i;
+
+    qf = qfile_create(MAIL_QUEUE_INCOMING);
+    qfile_sender(qf, "a@b");
+    qfile_abort(qf);
+    assert_int_equal(count_files("incoming"), 0);
+
+    /* a file size limit makes writes fail with EFBIG, like a full disk */
+    signal(SIGXFSZ, SIG_IGN);
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+    lim = old;
+    lim.rlim_cur = 100000;
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    qf = qfile_create(MAIL_QUEUE_INCOMING);
+    qfile_sender(qf, "a@b");
+    qfile_rcpt(qf, 0, "c@d");
+    qfile_begin_content(qf);
+    memset(big, 'x', sizeof(big));
+    for (i = 0; i < 30; i++)
+	qfile_content(qf, big, sizeof(big));
+    errno = 0;
+    assert_int_equal(qfile_commit(qf), -1);
+    assert_int_equal(errno, EFBIG);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+    assert_int_equal(count_files("incoming"), 0);
+
+    /* commit without content is refused */
+    qf = qfile_create(MAIL_QUEUE_INCOMING);
+    qfile_sender(qf, "a@b");
+    assert_int_equal(qfile_commit(qf), -1);
+    assert_int_equal(count_files("incoming"), 0);
+}
+
+int     main(void)
+{
+    const struct CMUnitTest tests[] = {
+	cmocka_unit_test(test_queue_ids),
+	cmocka_unit_test(test_round_trip),
+	cmocka_unit_test(test_truncated),
+	cmocka_unit_test(test_bad_envelopes),
+	cmocka_unit_test(test_abort_and_write_error),
+    };
+
+    msg_init("test_qfile", MSG_TO_STDERR);
+    msg_stderr(0);
+    return (cmocka_run_group_tests(tests, setup, teardown));
+}
