@@ -1,0 +1,420 @@
+/*
+ * deliver_request.c - the delivery request protocol (see deliver_request.h).
+ *
+ * Request attributes (mail_proto.h): queue_name, queue_id, offset, size,
+ * sender, arrival, nrcpt, rcpt_<i>, orcpt_<i>, rcpt_offset_<i>; plus
+ * arrival_usec, active_time and handoff_time ("sec.usec") for the delays=
+ * log field.  Reply attributes: status, dsn, reason.
+ * The server side checks every field, since a delivery agent may run as
+ * root and must not trust a malformed request.
+ */
+#include "sys_defs.h"
+#include <ctype.h>
+#include <strings.h>
+#include "msg.h"
+#include "mymalloc.h"
+#include "vstring.h"
+#include "attr.h"
+#include "clock.h"
+#include "dict.h"
+#include "mail_conf.h"
+#include "mail_proto.h"
+#include "mail_queue.h"
+#include "deliver_request.h"
+
+/* put_time - one "sec.usec" attribute */
+
+static void put_time(VSTREAM *stream, const char *name, const struct timeval *tv)
+{
+    attr_putf(stream, name, "%ld.%06ld", (long) tv->tv_sec, (long) tv->tv_usec);
+}
+
+/* deliver_request_put - client side: send one request */
+
+int     deliver_request_put(VSTREAM *stream, const DELIVER_REQUEST *req)
+{
+    VSTRING *name = vstring_alloc(30);
+
+    attr_put(stream, "queue_name", req->queue_name);
+    attr_put(stream, "queue_id", req->queue_id);
+    attr_put_long(stream, "offset", req->content_offset);
+    attr_put_long(stream, "size", req->content_size);
+    attr_put(stream, "sender", req->sender);
+    attr_put_long(stream, "arrival", (long) req->stats.arrival.tv_sec);
+    attr_put_long(stream, "arrival_usec", (long) req->stats.arrival.tv_usec);
+    put_time(stream, "active_time", &req->stats.active);
+    put_time(stream, "handoff_time", &req->stats.handoff);
+    attr_put_long(stream, "nrcpt", req->rcpt_count);
+    for (int i = 0; i < req->rcpt_count; i++) {
+	vstring_sprintf(name, "rcpt_%d", i);
+	attr_put(stream, STR(name), req->rcpts[i].address);
+	vstring_sprintf(name, "orcpt_%d", i);
+	attr_put(stream, STR(name), req->rcpts[i].orig);
+	vstring_sprintf(name, "rcpt_offset_%d", i);
+	attr_put_long(stream, STR(name), req->rcpts[i].offset);
+    }
+    vstring_free(name);
+    return (attr_end(stream));
+}
+
+/* deliver_reply_get - client side: read one recipient's answer */
+
+int     deliver_reply_get(VSTREAM *stream, DELIVER_REPLY *reply)
+{
+    ATTR_LIST list;
+    const char *dsn;
+    const char *reason;
+    long    status;
+
+    reply->dsn = reply->reason = 0;
+    if (attr_get_list(stream, &list) < 0)
+	return (-1);
+    status = attr_find_long(&list, "status", -1);
+    dsn = attr_find(&list, "dsn");
+    reason = attr_find(&list, "reason");
+    if ((status != DELIVER_STAT_OK && status != DELIVER_STAT_DEFER
+	 && status != DELIVER_STAT_BOUNCE) || dsn == 0 || reason == 0) {
+	msg_warn("malformed reply from delivery agent");
+	attr_list_free(&list);
+	return (-1);
+    }
+    reply->status = (int) status;
+    reply->dsn = mystrdup(dsn);
+    reply->reason = mystrdup(reason);
+    attr_list_free(&list);
+    return (0);
+}
+
+void    deliver_reply_free(DELIVER_REPLY *reply)
+{
+    if (reply->dsn)
+	myfree(reply->dsn);
+    if (reply->reason)
+	myfree(reply->reason);
+    reply->dsn = reply->reason = 0;
+}
+
+/* get_long - a required non-negative number attribute */
+
+static int get_long(const ATTR_LIST *list, const char *name, long *value, VSTRING *why)
+{
+    const char *text = attr_find(list, name);
+    char   *end;
+
+    if (text == 0 || !isdigit((unsigned char) *text)) {
+	vstring_sprintf(why, "missing or bad attribute %s", name);
+	return (-1);
+    }
+    errno = 0;
+    *value = strtol(text, &end, 10);
+    if (*end != 0 || errno == ERANGE || *value < 0) {
+	vstring_sprintf(why, "bad number in attribute %s", name);
+	return (-1);
+    }
+    return (0);
+}
+
+/* get_time - an optional "sec.usec" attribute; zero when absent or bad */
+
+static void get_time(const ATTR_LIST *list, const char *name, struct timeval *tv)
+{
+    const char *text = attr_find(list, name);
+    long    sec = 0, usec = 0;
+
+    tv->tv_sec = tv->tv_usec = 0;
+    if (text && sscanf(text, "%ld.%ld", &sec, &usec) == 2
+	&& sec >= 0 && usec >= 0 && usec < 1000000) {
+	tv->tv_sec = sec;
+	tv->tv_usec = usec;
+    }
+}
+
+/* get_string - a required string attribute, copied */
+
+static char *get_string(const ATTR_LIST *list, const char *name, VSTRING *why)
+{
+    const char *text = attr_find(list, name);
+
+    if (text == 0) {
+	vstring_sprintf(why, "missing attribute %s", name);
+	return (0);
+    }
+    return (mystrdup(text));
+}
+
+/* queue_name_ok - a plain lower-case queue name, no path tricks */
+
+static int queue_name_ok(const char *name)
+{
+    if (*name == 0 || strlen(name) > 20)
+	return (0);
+    for (const char *cp = name; *cp; cp++)
+	if (!islower((unsigned char) *cp))
+	    return (0);
+    return (1);
+}
+
+/* get_rcpts - the recipient attributes */
+
+static int get_rcpts(const ATTR_LIST *list, DELIVER_REQUEST *req, VSTRING *why)
+{
+    VSTRING *name = vstring_alloc(30);
+    long    count;
+    int     ret = 0;
+
+    if (get_long(list, "nrcpt", &count, why) < 0)
+	count = -1;
+    else if (count < 1 || count > DELIVER_MAX_RCPT) {
+	vstring_sprintf(why, "bad recipient count %ld", count);
+	count = -1;
+    }
+    if (count < 0) {
+	vstring_free(name);
+	return (-1);
+    }
+    req->rcpts = mycalloc((size_t) count, sizeof(*req->rcpts));
+    for (int i = 0; i < count && ret == 0; i++) {
+	DELIVER_RCPT *rcpt = req->rcpts + i;
+
+	req->rcpt_count = i + 1;
+	vstring_sprintf(name, "rcpt_%d", i);
+	if ((rcpt->address = get_string(list, STR(name), why)) == 0)
+	    ret = -1;
+	vstring_sprintf(name, "orcpt_%d", i);
+	if (ret == 0 && (rcpt->orig = get_string(list, STR(name), why)) == 0)
+	    ret = -1;
+	vstring_sprintf(name, "rcpt_offset_%d", i);
+	if (ret == 0 && get_long(list, STR(name), &rcpt->offset, why) < 0)
+	    ret = -1;
+    }
+    vstring_free(name);
+    return (ret);
+}
+
+/* deliver_request_get - server side: read and check one request */
+
+int     deliver_request_get(VSTREAM *stream, DELIVER_REQUEST *req, VSTRING *why)
+{
+    ATTR_LIST list;
+    long    arrival, arrival_usec;
+    int     ret = -1;
+
+    memset(req, 0, sizeof(*req));
+    if (attr_get_list(stream, &list) < 0) {
+	vstring_strcpy(why, vstream_timedout(stream) ? "timeout reading request"
+		       : "cannot read request");
+	return (-1);
+    }
+    if ((req->queue_name = get_string(&list, "queue_name", why)) == 0
+	|| (req->queue_id = get_string(&list, "queue_id", why)) == 0
+	|| (req->sender = get_string(&list, "sender", why)) == 0
+	|| get_long(&list, "offset", &req->content_offset, why) < 0
+	|| get_long(&list, "size", &req->content_size, why) < 0
+	|| get_long(&list, "arrival", &arrival, why) < 0
+	|| get_rcpts(&list, req, why) < 0) {
+	/* why is set */
+    } else if (!queue_name_ok(req->queue_name)) {
+	vstring_sprintf(why, "bad queue name");
+    } else if (!mail_queue_id_ok(req->queue_id)) {
+	vstring_sprintf(why, "bad queue id");
+    } else {
+	arrival_usec = attr_find_long(&list, "arrival_usec", 0);
+	req->stats.arrival.tv_sec = arrival;
+	req->stats.arrival.tv_usec =
+	    (arrival_usec >= 0 && arrival_usec < 1000000) ? arrival_usec : 0;
+	get_time(&list, "active_time", &req->stats.active);
+	get_time(&list, "handoff_time", &req->stats.handoff);
+	ret = 0;
+    }
+    attr_list_free(&list);
+    if (ret < 0)
+	deliver_request_free(req);
+    return (ret);
+}
+
+void    deliver_request_free(DELIVER_REQUEST *req)
+{
+    for (int i = 0; i < req->rcpt_count; i++) {
+	if (req->rcpts[i].address)
+	    myfree(req->rcpts[i].address);
+	if (req->rcpts[i].orig)
+	    myfree(req->rcpts[i].orig);
+    }
+    if (req->rcpts)
+	myfree(req->rcpts);
+    if (req->queue_name)
+	myfree(req->queue_name);
+    if (req->queue_id)
+	myfree(req->queue_id);
+    if (req->sender)
+	myfree(req->sender);
+    memset(req, 0, sizeof(*req));
+}
+
+/* deliver_reply_put - server side: answer one recipient */
+
+int     deliver_reply_put(VSTREAM *stream, int status, const char *dsn,
+			          const char *reason)
+{
+    attr_put_long(stream, "status", status);
+    attr_put(stream, "dsn", dsn);
+    attr_put(stream, "reason", reason);
+    return (attr_end(stream));
+}
+
+/* deliver_format_delay - Postfix's format: 2 digits, 10ms resolution */
+
+void    deliver_format_delay(VSTRING *buf, long sec, long usec)
+{
+    double  value;
+
+    if (sec < 0 || (sec == 0 && usec < 0))
+	sec = usec = 0;
+    value = (double) sec + (double) usec / 1e6;
+    value = (double) (long) (value * 100 + 0.5) / 100;	/* 10ms resolution */
+    if (value >= 10)
+	vstring_sprintf_append(buf, "%ld", (long) (value + 0.5));
+    else
+	vstring_sprintf_append(buf, "%.2g", value);
+}
+
+/* delta - append B - A as a delay; zero when A or B is unset */
+
+static void delta(VSTRING *buf, const struct timeval *b, const struct timeval *a)
+{
+    if (a->tv_sec <= 0 || b->tv_sec <= 0)
+	deliver_format_delay(buf, 0, 0);
+    else
+	deliver_format_delay(buf, (long) (b->tv_sec - a->tv_sec),
+			     (long) (b->tv_usec - a->tv_usec));
+}
+
+/* deliver_log - one recipient status line, Postfix's shape */
+
+void    deliver_log(const char *id, const DELIVER_STATS *stats,
+		            const char *rcpt, const char *orig,
+		            const char *relay, const char *dsn,
+		            const char *status, const char *fmt,...)
+{
+    VSTRING *buf = vstring_alloc(200);
+    struct timeval now;
+    static const struct timeval zero;
+    const struct timeval *active = &stats->active;
+    const struct timeval *handoff = &stats->handoff;
+    va_list ap;
+
+    clock_gettimeofday(&now);
+    vstring_sprintf(buf, "%s: to=<%s>", id, rcpt);
+    if (orig && *orig && strcasecmp(orig, rcpt) != 0)
+	vstring_sprintf_append(buf, ", orig_to=<%s>", orig);
+    vstring_sprintf_append(buf, ", relay=%s, delay=", relay);
+    delta(buf, &now, &stats->arrival);
+    vstring_strcat(buf, ", delays=");
+    /* a: before qmgr; b: in qmgr; c: connection set-up; d: transmission */
+    if (active->tv_sec <= 0) {
+	delta(buf, &now, &stats->arrival);
+	vstring_strcat(buf, "/0/0/0");
+    } else if (handoff->tv_sec <= 0) {
+	delta(buf, active, &stats->arrival);
+	vstring_strcat(buf, "/");
+	delta(buf, &now, active);
+	vstring_strcat(buf, "/0/0");
+    } else {
+	delta(buf, active, &stats->arrival);
+	vstring_strcat(buf, "/");
+	delta(buf, handoff, active);
+	vstring_strcat(buf, "/");
+	delta(buf, &zero, &zero);
+	vstring_strcat(buf, "/");
+	delta(buf, &now, handoff);
+    }
+    vstring_sprintf_append(buf, ", dsn=%s, status=%s (", dsn, status);
+    va_start(ap, fmt);
+    vstring_vsprintf_append(buf, fmt, ap);
+    va_end(ap);
+    vstring_strcat(buf, ")");
+    msg_info("%s", STR(buf));
+    vstring_free(buf);
+}
+
+/*
+ * Domain lists.  A list is parsed once into literal names and tables;
+ * "$name" expansion happens in conf_str().  Separators are comma and
+ * white space, as in Postfix.
+ */
+typedef struct DOMAIN_LIST {
+    char  **names;			/* literal names, lower case */
+    int     name_count;
+    MAPS   *maps;			/* type:table entries, or NULL */
+} DOMAIN_LIST;
+
+static DOMAIN_LIST *domain_list_create(const char *param)
+{
+    DOMAIN_LIST *list = mycalloc(1, sizeof(*list));
+    char   *copy = mystrdup(conf_str(param));
+    VSTRING *tables = vstring_alloc(100);
+    char   *save = 0;
+
+    for (char *tok = strtok_r(copy, ", \t\r\n", &save); tok;
+	 tok = strtok_r(0, ", \t\r\n", &save)) {
+	if (strchr(tok, ':') != 0) {
+	    vstring_sprintf_append(tables, "%s%s", LEN(tables) ? ", " : "", tok);
+	} else {
+	    list->names = myrealloc(list->names,
+				 (size_t) (list->name_count + 1) * sizeof(char *));
+	    list->names[list->name_count] = mystrdup(tok);
+	    for (char *cp = list->names[list->name_count]; *cp; cp++)
+		*cp = (char) tolower((unsigned char) *cp);
+	    list->name_count++;
+	}
+    }
+    if (LEN(tables) > 0)
+	list->maps = maps_create(param, STR(tables), DICT_FLAG_FOLD_KEY);
+    vstring_free(tables);
+    myfree(copy);
+    return (list);
+}
+
+/* domain_list_match - 1 match, 0 no match, -1 a table could not answer */
+
+static int domain_list_match(DOMAIN_LIST *list, const char *domain)
+{
+    size_t  dlen = strlen(domain);
+
+    for (int i = 0; i < list->name_count; i++) {
+	const char *name = list->names[i];
+	size_t  nlen = strlen(name);
+
+	if (strcasecmp(name, domain) == 0)
+	    return (1);
+	if (name[0] == '.' && dlen > nlen
+	    && strcasecmp(domain + dlen - nlen, name) == 0)
+	    return (1);
+    }
+    if (list->maps) {
+	if (maps_find(list->maps, domain) != 0)
+	    return (1);
+	if (list->maps->error)
+	    return (-1);
+    }
+    return (0);
+}
+
+int     deliver_domain_class(const char *domain)
+{
+    static DOMAIN_LIST *mydest;
+    static DOMAIN_LIST *virtual;
+    int     match;
+
+    if (*domain == 0)
+	return (DELIVER_CLASS_LOCAL);
+    if (mydest == 0) {
+	mydest = domain_list_create("mydestination");
+	virtual = domain_list_create("virtual_mailbox_domains");
+    }
+    if ((match = domain_list_match(mydest, domain)) != 0)
+	return (match > 0 ? DELIVER_CLASS_LOCAL : DELIVER_CLASS_ERROR);
+    if ((match = domain_list_match(virtual, domain)) != 0)
+	return (match > 0 ? DELIVER_CLASS_VIRTUAL : DELIVER_CLASS_ERROR);
+    return (DELIVER_CLASS_RELAY);
+}

@@ -1,0 +1,213 @@
+/*
+ * qmgr_deliver.c - talking to the local delivery agent.
+ *
+ * Jobs (a message and some of its recipients) wait in one FIFO.
+ * qmgr_deliver_pump() starts jobs while fewer than
+ * default_destination_concurrency_limit deliveries are running: it
+ * connects to private/local, sends one request (deliver_request.h), and
+ * waits in the event loop for the replies, one per recipient, in order.
+ * If the agent cannot be reached, drops the connection, or stays silent
+ * for ipc_timeout seconds, every recipient still without an answer is
+ * deferred (and logged here, since the agent could not log it).
+ */
+#include "sys_defs.h"
+#include <fcntl.h>
+#include "msg.h"
+#include "mymalloc.h"
+#include "vstring.h"
+#include "vstream.h"
+#include "events.h"
+#include "iostuff.h"
+#include "clock.h"
+#include "mail_conf.h"
+#include "mail_proto.h"
+#include "mail_queue.h"
+#include "qmgr.h"
+
+#define QMGR_CONNECT_TIMEOUT	10	/* seconds for connect() to the agent */
+#define QMGR_WRITE_TIMEOUT	60	/* seconds to send a request */
+#define QMGR_REPLY_TIMEOUT	60	/* seconds to finish a reply once it starts */
+
+typedef struct QMGR_CONN {
+    int     fd;
+    VSTREAM *stream;
+    QMGR_JOB *job;
+    int     next;			/* next reply expected, index into job */
+} QMGR_CONN;
+
+static QMGR_JOB *qmgr_job_head;
+static QMGR_JOB *qmgr_job_tail;
+static int qmgr_conn_count;		/* deliveries in progress */
+
+static void qmgr_pump_event(int event, void *context)
+{
+    qmgr_deliver_pump();
+}
+
+void    qmgr_deliver_add(QMGR_JOB *job)
+{
+    job->next = 0;
+    if (qmgr_job_tail)
+	qmgr_job_tail->next = job;
+    else
+	qmgr_job_head = job;
+    qmgr_job_tail = job;
+    event_request_timer(qmgr_pump_event, 0, 0);
+}
+
+/* qmgr_job_fail - defer recipients FROM.. of JOB, then free it */
+
+static void qmgr_job_fail(QMGR_JOB *job, int from, const char *reason)
+{
+    QMGR_MESSAGE *message = job->message;
+    int     count = job->rcpt_count;
+    int     index[DELIVER_MAX_RCPT];
+
+    /* The message may be freed with its last answer: copy what we need */
+    memcpy(index, job->rcpt_index, sizeof(index));
+    myfree(job);
+    for (int i = from; i < count; i++)
+	qmgr_defer_rcpt(message, index[i], "none", "4.3.0", reason);
+}
+
+/* qmgr_conn_close - end one delivery; REASON defers unanswered recipients */
+
+static void qmgr_conn_event(int event, void *context);
+
+static void qmgr_conn_close(QMGR_CONN *conn, const char *reason)
+{
+    event_disable_readwrite(conn->fd);
+    event_cancel_timer(qmgr_conn_event, conn);
+    vstream_close(conn->stream);
+    qmgr_conn_count--;
+    if (conn->next < conn->job->rcpt_count)
+	qmgr_job_fail(conn->job, conn->next, reason ? reason :
+		      "unknown mail transport error");
+    else
+	myfree(conn->job);
+    myfree(conn);
+    event_request_timer(qmgr_pump_event, 0, 0);
+}
+
+/* qmgr_conn_reply - read one reply and record it; 0, or -1 to stop */
+
+static int qmgr_conn_reply(QMGR_CONN *conn)
+{
+    DELIVER_REPLY reply;
+    QMGR_JOB *job = conn->job;
+    QMGR_MESSAGE *message;
+    int     index;
+
+    if (deliver_reply_get(conn->stream, &reply) < 0) {
+	msg_warn("%s: lost connection with %s/%s: no reply for %d recipient(s)",
+		 job->message->id, MAIL_CLASS_PRIVATE, MAIL_SERVICE_LOCAL,
+		 job->rcpt_count - conn->next);
+	qmgr_conn_close(conn, "unknown mail transport error");
+	return (-1);
+    }
+    message = job->message;
+    index = job->rcpt_index[conn->next++];
+    deliver_reply_free(&reply);
+    if (conn->next == job->rcpt_count) {
+	/* Close first: the result may finish and free the message */
+	qmgr_conn_close(conn, 0);
+	qmgr_message_result(message, index, reply.status);
+	return (-1);
+    }
+    qmgr_message_result(message, index, reply.status);
+    return (0);
+}
+
+/* qmgr_conn_event - replies are readable, or the agent took too long */
+
+static void qmgr_conn_event(int event, void *context)
+{
+    QMGR_CONN *conn = context;
+
+    if (event == EVENT_TIME) {
+	msg_warn("%s: timeout waiting for %s/%s",
+		 conn->job->message->id, MAIL_CLASS_PRIVATE, MAIL_SERVICE_LOCAL);
+	qmgr_conn_close(conn, "delivery agent timed out");
+	return;
+    }
+    do {
+	if (qmgr_conn_reply(conn) < 0)
+	    return;
+    } while (vstream_peek(conn->stream) > 0);
+}
+
+/* qmgr_job_request - the request for JOB */
+
+static void qmgr_job_request(QMGR_JOB *job, DELIVER_REQUEST *req, DELIVER_RCPT *rcpts)
+{
+    QMGR_MESSAGE *message = job->message;
+
+    req->queue_name = (char *) MAIL_QUEUE_ACTIVE;
+    req->queue_id = message->id;
+    req->content_offset = (long) message->env.content_offset;
+    req->content_size = message->env.content_size;
+    req->sender = message->env.sender;
+    req->stats = message->stats;
+    clock_gettimeofday(&req->stats.handoff);
+    req->rcpt_count = job->rcpt_count;
+    req->rcpts = rcpts;
+    for (int i = 0; i < job->rcpt_count; i++) {
+	QRCPT  *rcpt = message->env.rcpts + job->rcpt_index[i];
+
+	rcpts[i].address = rcpt->address;
+	rcpts[i].orig = rcpt->orig ? rcpt->orig : (char *) "";
+	rcpts[i].offset = (long) rcpt->offset;
+    }
+}
+
+/* qmgr_deliver_start - connect, send the request, wait for replies */
+
+static void qmgr_deliver_start(QMGR_JOB *job)
+{
+    char    path[100];
+    DELIVER_REQUEST req;
+    DELIVER_RCPT rcpts[DELIVER_MAX_RCPT];
+    VSTRING *why = vstring_alloc(100);
+    QMGR_CONN *conn;
+    int     fd;
+
+    mail_socket_path(path, sizeof(path), MAIL_CLASS_PRIVATE, MAIL_SERVICE_LOCAL);
+    if ((fd = unix_connect(path, QMGR_CONNECT_TIMEOUT)) < 0) {
+	vstring_sprintf(why, "delivery temporarily suspended: "
+			"connect to transport %s: %s", path, strerror(errno));
+	msg_warn("connect to transport %s: %s", path, strerror(errno));
+	qmgr_job_fail(job, 0, STR(why));
+	vstring_free(why);
+	return;
+    }
+    close_on_exec(fd, 1);
+    conn = mycalloc(1, sizeof(*conn));
+    conn->fd = fd;
+    conn->stream = vstream_fdopen(fd, O_RDWR);
+    conn->job = job;
+    qmgr_conn_count++;
+    vstream_set_timeout(conn->stream, QMGR_WRITE_TIMEOUT);
+    qmgr_job_request(job, &req, rcpts);
+    if (deliver_request_put(conn->stream, &req) < 0) {
+	msg_warn("%s: cannot send request to %s", job->message->id, path);
+	qmgr_conn_close(conn, "lost connection with delivery agent");
+    } else {
+	vstream_set_timeout(conn->stream, QMGR_REPLY_TIMEOUT);
+	event_enable_read(fd, qmgr_conn_event, conn);
+	event_request_timer(qmgr_conn_event, conn, conf_time("ipc_timeout") * 1000);
+    }
+    vstring_free(why);
+}
+
+void    qmgr_deliver_pump(void)
+{
+    int     limit = conf_int("default_destination_concurrency_limit");
+
+    while (qmgr_job_head && qmgr_conn_count < limit) {
+	QMGR_JOB *job = qmgr_job_head;
+
+	if ((qmgr_job_head = job->next) == 0)
+	    qmgr_job_tail = 0;
+	qmgr_deliver_start(job);
+    }
+}

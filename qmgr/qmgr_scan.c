@@ -1,0 +1,230 @@
+/*
+ * qmgr_scan.c - feeding queue files into the active queue.
+ *
+ * qmgr_recover_active() moves files left in active/ by a dead qmgr back
+ * to incoming/.  qmgr_scan_incoming() takes complete files from incoming/
+ * into active/ (at most qmgr_message_active_limit messages in memory) and
+ * removes incomplete files whose writer died (the writer holds flock()
+ * for as long as the file is open).  qmgr_activate() moves one file into
+ * active/, reads and checks it, and hands it to qmgr_message.c; a file
+ * that fails to parse goes to corrupt/, never deleted.
+ */
+#include "sys_defs.h"
+#include <fcntl.h>
+#include <sys/file.h>
+#include "msg.h"
+#include "mymalloc.h"
+#include "vstring.h"
+#include "events.h"
+#include "clock.h"
+#include "mail_conf.h"
+#include "mail_queue.h"
+#include "qmgr.h"
+
+/* A file that is unlocked, incomplete and this young may still be in creation */
+#define QMGR_STALE_GRACE	2
+
+static int qmgr_incoming_more;		/* scan stopped at the active limit */
+
+/* qmgr_recover_one - put one file from active/ back into incoming/ */
+
+static void qmgr_recover_one(const char *id, void *ctx)
+{
+    if (mail_queue_rename(id, MAIL_QUEUE_ACTIVE, MAIL_QUEUE_INCOMING) < 0)
+	msg_warn("%s: cannot move from %s to %s: %m",
+		 id, MAIL_QUEUE_ACTIVE, MAIL_QUEUE_INCOMING);
+}
+
+void    qmgr_recover_active(void)
+{
+    mail_queue_scan(MAIL_QUEUE_ACTIVE, qmgr_recover_one, 0);
+}
+
+/* qmgr_move_corrupt - keep a bad file for the postmaster */
+
+static void qmgr_move_corrupt(const char *id, const char *queue, const char *why)
+{
+    msg_warn("%s: corrupt queue file: %s; moved to %s", id, why, MAIL_QUEUE_CORRUPT);
+    if (mail_queue_rename(id, queue, MAIL_QUEUE_CORRUPT) < 0)
+	msg_warn("%s: cannot move from %s to %s: %m", id, queue, MAIL_QUEUE_CORRUPT);
+}
+
+/* qmgr_skip_content - qfile_read_content callback that only checks */
+
+static int qmgr_skip_content(const char *data, size_t len, void *ctx)
+{
+    return (0);
+}
+
+/* qmgr_read_file - open, read and check one queue file; 0 or -1 (WHY) */
+
+static int qmgr_read_file(const char *id, const char *queue, QENV *env, VSTRING *why)
+{
+    VSTREAM *stream;
+    int     ret;
+
+    if ((stream = mail_queue_open(queue, id, O_RDONLY)) == 0) {
+	vstring_sprintf(why, "open: %s", strerror(errno));
+	return (-1);
+    }
+    memset(env, 0, sizeof(*env));
+    ret = qfile_read_envelope(stream, env, why);
+    /* Read the content too, so that a truncated file is caught here */
+    if (ret == 0 && env->rcpt_count < 1) {
+	vstring_strcpy(why, "no recipients");
+	ret = -1;
+    }
+    if (ret == 0 && qfile_read_content(stream, env, qmgr_skip_content, 0, why) != 0)
+	ret = -1;
+    if (ret < 0)
+	qenv_free(env);
+    vstream_close(stream);
+    return (ret);
+}
+
+/* qmgr_activate - move ID from FROM_QUEUE into active/ and start on it */
+
+int     qmgr_activate(const char *id, const char *from_queue)
+{
+    VSTRING *why = vstring_alloc(100);
+    QENV    env;
+    QMGR_MESSAGE *message;
+    int     ret = -1;
+
+    if (qmgr_message_active(id)) {
+	msg_warn("%s: already active, skipping the copy in %s", id, from_queue);
+    } else if (mail_queue_rename(id, from_queue, MAIL_QUEUE_ACTIVE) < 0) {
+	if (errno != ENOENT)
+	    msg_warn("%s: cannot move from %s to %s: %m",
+		     id, from_queue, MAIL_QUEUE_ACTIVE);
+    } else if (qmgr_read_file(id, MAIL_QUEUE_ACTIVE, &env, why) < 0) {
+	qmgr_move_corrupt(id, MAIL_QUEUE_ACTIVE, STR(why));
+    } else {
+	message = qmgr_message_create(id, &env);
+	msg_info("%s: from=<%s>, size=%ld, nrcpt=%d (queue active)",
+		 id, env.sender, env.content_size, env.rcpt_count);
+	qmgr_message_route(message);
+	ret = 0;
+    }
+    vstring_free(why);
+    return (ret);
+}
+
+/* qmgr_incoming_stale - an incomplete file: remove it if its writer died */
+
+static void qmgr_incoming_stale(const char *id, const char *path)
+{
+    int     fd;
+    struct stat st;
+
+    if ((fd = open(path, O_RDONLY | O_NOFOLLOW)) < 0)
+	return;					/* gone meanwhile */
+    if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+	/* still being written */
+    } else if (fstat(fd, &st) < 0 || MAIL_QUEUE_READY(&st)) {
+	/* completed meanwhile: the next scan takes it */
+	qmgr_scan_incoming_later(0);
+    } else if (st.st_mtime > clock_now() - QMGR_STALE_GRACE) {
+	/* maybe created but not yet locked: look again later */
+	qmgr_scan_incoming_later(QMGR_STALE_GRACE + 1);
+    } else if (unlink(path) < 0) {
+	msg_warn("%s: cannot remove stale incomplete queue file: %m", id);
+    } else {
+	msg_info("%s: removed stale incomplete queue file", id);
+    }
+    close(fd);
+}
+
+/* qmgr_incoming_one - one name in incoming/ */
+
+static void qmgr_incoming_one(const char *id, VSTRING *path)
+{
+    struct stat st;
+
+    mail_queue_path(path, MAIL_QUEUE_INCOMING, id);
+    if (lstat(STR(path), &st) < 0) {
+	if (errno != ENOENT)
+	    msg_warn("%s: lstat %s: %m", id, STR(path));
+	return;
+    }
+    if (!S_ISREG(st.st_mode)) {
+	msg_warn("%s: not a regular file: %s", id, STR(path));
+	return;
+    }
+    if (MAIL_QUEUE_READY(&st))
+	qmgr_activate(id, MAIL_QUEUE_INCOMING);
+    else
+	qmgr_incoming_stale(id, STR(path));
+}
+
+/* qmgr_scan_collect - mail_queue_scan callback: remember one id */
+
+static void qmgr_scan_collect(const char *id, void *ctx)
+{
+    QMGR_IDS *ids = ctx;
+
+    ids->ids = myrealloc(ids->ids, (size_t) (ids->count + 1) * sizeof(char *));
+    ids->ids[ids->count++] = mystrdup(id);
+}
+
+/*
+ * qmgr_scan_ids - the ids in QUEUE, listed before any is acted on, so a
+ * file that comes back into the queue during a pass is not seen twice.
+ */
+void    qmgr_scan_ids(const char *queue, QMGR_IDS *ids)
+{
+    ids->ids = 0;
+    ids->count = 0;
+    mail_queue_scan(queue, qmgr_scan_collect, ids);
+}
+
+void    qmgr_scan_ids_free(QMGR_IDS *ids)
+{
+    for (int i = 0; i < ids->count; i++)
+	myfree(ids->ids[i]);
+    if (ids->ids)
+	myfree(ids->ids);
+    ids->ids = 0;
+    ids->count = 0;
+}
+
+void    qmgr_scan_incoming(void)
+{
+    VSTRING *path = vstring_alloc(100);
+    QMGR_IDS ids;
+
+    qmgr_incoming_more = 0;
+    qmgr_scan_ids(MAIL_QUEUE_INCOMING, &ids);
+    for (int i = 0; i < ids.count; i++) {
+	if (qmgr_message_count >= conf_int("qmgr_message_active_limit")) {
+	    qmgr_incoming_more = 1;
+	    break;
+	}
+	qmgr_incoming_one(ids.ids[i], path);
+    }
+    qmgr_scan_ids_free(&ids);
+    vstring_free(path);
+}
+
+/* qmgr_scan_incoming_event - timer or room in the active queue */
+
+static void qmgr_scan_incoming_event(int event, void *context)
+{
+    qmgr_scan_incoming();
+    qmgr_deliver_pump();
+}
+
+void    qmgr_scan_incoming_later(int seconds)
+{
+    event_request_timer(qmgr_scan_incoming_event, 0, seconds * 1000);
+}
+
+/* qmgr_scan_room - a message left memory; resume a scan the limit stopped */
+
+void    qmgr_scan_room(void)
+{
+    if (qmgr_incoming_more) {
+	qmgr_incoming_more = 0;
+	qmgr_scan_incoming_later(0);
+    }
+}
