@@ -23,6 +23,20 @@
  * When master closes the status pipe (reload, stop), the process stops
  * accepting and exits once its clients are gone.  Without master (no
  * MASTER_STATUS_FD), "-S ADDRESS" runs a daemon standalone for debugging.
+ *
+ * The status "pipe" is a SOCK_SEQPACKET socketpair shared by all children
+ * of one service generation: each report is one MASTER_STATUS record, and
+ * since master never writes to it, the child sees EOF (readability) on
+ * MASTER_STATUS_FD when master closes its end or dies.  master passes the
+ * generation in the environment variable GENERATION.  A new child counts
+ * as available until it reports; an event server sends one avail=1 record
+ * at its first client (so master knows it started fine), then avail=0 at
+ * SOFT_LIMIT clients and avail=1 again below it.
+ *
+ * max_idle and max_use are read after post_init, so a daemon that must not
+ * exit while idle (qmgr) may raise them there with mail_conf_update().
+ * Event server: SOFT_LIMIT 0 means process_client_soft_limit, HARD_LIMIT 0
+ * means process_client_limit; it exits after max_idle with no clients.
  */
 #ifndef MAIL_SERVER_H
 #define MAIL_SERVER_H
@@ -43,8 +57,8 @@ typedef struct MAIL_SERVER_OPS {
     void    (*pre_init) (const char *service, char **argv);	/* as root */
     void    (*post_init) (const char *service, char **argv);	/* unprivileged */
     void    (*pre_exit) (void);
-    int     soft_limit;			/* event server: report busy at this count (0: 1) */
-    int     hard_limit;			/* event server: reject at this count (0: no limit) */
+    int     soft_limit;			/* event server: report busy at this count (0: default) */
+    int     hard_limit;			/* event server: reject at this count (0: default) */
     void    (*reject_fn) (int fd);	/* event server: over HARD_LIMIT (then closed) */
     int     keep_root;			/* never drop privileges, even with -u (local) */
 } MAIL_SERVER_OPS;

@@ -1,0 +1,490 @@
+/*
+ * mail_server.c - the server skeleton every daemon's main() uses.
+ *
+ * See mail_server.h.  The shared part (server_init) parses the command
+ * line master gives, reads main.cf, opens the log, runs pre_init as root,
+ * chdirs to the queue, drops privileges and runs post_init.  Then
+ * single_server_main serves one client at a time with poll(), and
+ * event_server_main hands clients to the service in one event loop.
+ *
+ * Status channel: MASTER_STATUS_FD is one end of a SOCK_SEQPACKET
+ * socketpair that master shares with all children of one service and
+ * generation.  A child writes one MASTER_STATUS record per report; it
+ * also watches the descriptor for reading: master never writes to it, so
+ * readability means master closed its end (reload, stop, or master died),
+ * and the child stops accepting and exits once its clients are gone.
+ * The generation comes from the environment variable GENERATION.
+ */
+#include "sys_defs.h"
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <libgen.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include "events.h"
+#include "iostuff.h"
+#include "mail_conf.h"
+#include "mail_queue.h"
+#include "mail_server.h"
+#include "msg.h"
+#include "mymalloc.h"
+#include "vstream.h"
+
+#define SERVER_BACKLOG	100
+
+static const char *server_name;		/* -n SERVICE */
+static int server_unix;			/* -t unix */
+static int server_listen_fd = -1;
+static int server_status_fd = -1;
+static unsigned server_generation;
+static int server_draining;
+static int server_clients;
+static int server_reported_busy;
+static int server_ever_used;
+static int server_max_idle;
+static int server_max_use;
+static int server_soft_limit;
+static int server_hard_limit;
+static char **server_argv;
+static EVENT_SERVER_FN server_accept_fn;
+static const MAIL_SERVER_OPS *server_ops;
+
+const char *mail_server_service(void)
+{
+    return (server_name ? server_name : msg_progname());
+}
+
+int     mail_server_is_unix(void)
+{
+    return (server_unix);
+}
+
+int     event_server_client_count(void)
+{
+    return (server_clients);
+}
+
+int     event_server_draining(void)
+{
+    return (server_draining);
+}
+
+/* mail_server_drop_privileges - become mail_owner, optionally chroot */
+void    mail_server_drop_privileges(int do_chroot)
+{
+    static int warned;
+    const char *owner = conf_str("mail_owner");
+    struct passwd *pw;
+
+    if (geteuid() != 0) {
+	if (warned++ == 0) {
+	    pw = getpwuid(geteuid());
+	    msg_warn("not running as root: privilege separation is disabled, "
+		     "all processes run as user %s",
+		     pw ? pw->pw_name : "(unknown)");
+	}
+	return;
+    }
+    if ((pw = getpwnam(owner)) == 0)
+	msg_fatal("mail_owner: unknown user name \"%s\"", owner);
+    if (pw->pw_uid == 0)
+	msg_fatal("mail_owner \"%s\" must not be root", owner);
+    if (do_chroot) {
+	const char *qdir = conf_str("queue_directory");
+
+	if (chroot(qdir) < 0 || chdir("/") < 0)
+	    msg_fatal("chroot %s: %m", qdir);
+    }
+    if (setgid(pw->pw_gid) < 0 || initgroups(owner, pw->pw_gid) < 0)
+	msg_fatal("set group id %ld for %s: %m", (long) pw->pw_gid, owner);
+    if (setuid(pw->pw_uid) < 0)
+	msg_fatal("set user id %ld for %s: %m", (long) pw->pw_uid, owner);
+    if (setuid(0) == 0)
+	msg_fatal("could not drop root privileges");
+}
+
+/* server_privileges - what -u and -z ask for, when root and allowed */
+static void server_privileges(int unpriv, int do_chroot)
+{
+    const char *qdir;
+
+    if (server_ops->keep_root || geteuid() != 0)
+	return;
+    if (unpriv) {
+	mail_server_drop_privileges(do_chroot);
+    } else if (do_chroot) {
+	qdir = conf_str("queue_directory");
+	if (chroot(qdir) < 0 || chdir("/") < 0)
+	    msg_fatal("chroot %s: %m", qdir);
+    }
+}
+
+/* server_exit - leave after pre_exit */
+static NORETURN server_exit(void)
+{
+    if (server_ops && server_ops->pre_exit)
+	server_ops->pre_exit();
+    exit(0);
+}
+
+static void server_sigterm(int sig)
+{
+    _exit(0);
+}
+
+/* server_report - tell master whether this process can take a client */
+static void server_report(int avail)
+{
+    MASTER_STATUS st;
+
+    if (server_status_fd < 0)
+	return;
+    memset(&st, 0, sizeof(st));
+    st.pid = getpid();
+    st.generation = server_generation;
+    st.avail = avail;
+    while (write(server_status_fd, &st, sizeof(st)) != (ssize_t) sizeof(st)) {
+	if (errno == EINTR)
+	    continue;
+	if (msg_verbose)
+	    msg_info("status report: %m: master is gone");
+	server_draining = 1;
+	break;
+    }
+}
+
+/* server_idle_ms - max_idle in milliseconds for poll/timers, without overflow */
+static int server_idle_ms(void)
+{
+    return (server_max_idle > INT_MAX / 1000 ? INT_MAX : server_max_idle * 1000);
+}
+
+/* server_listen_standalone - -S ADDRESS: open our own listener */
+static int server_listen_standalone(const char *addr)
+{
+    int     fd;
+
+    if (strchr(addr, '/')) {
+	server_unix = 1;
+	fd = unix_listen(addr, SERVER_BACKLOG, 0666);
+    } else {
+	fd = inet_listen(addr, SERVER_BACKLOG);
+    }
+    if (fd < 0)
+	msg_fatal("listen on %s: %m", addr);
+    return (fd);
+}
+
+/* server_fd_open - is FD an open descriptor */
+static int server_fd_open(int fd)
+{
+    return (fcntl(fd, F_GETFD) >= 0);
+}
+
+/* server_getenv_generation - GENERATION=N from master */
+static unsigned server_getenv_generation(void)
+{
+    const char *gen = getenv("GENERATION");
+
+    return (gen ? (unsigned) strtoul(gen, (char **) 0, 10) : 0);
+}
+
+/* server_init - everything up to and including post_init */
+static void server_init(int argc, char **argv, const MAIL_SERVER_OPS *ops)
+{
+    static const MAIL_SERVER_OPS no_ops;
+    const char *standalone = 0;
+    const char *logfile;
+    int     unpriv = 0;
+    int     do_chroot = 0;
+    int     ch;
+
+    server_ops = ops ? ops : &no_ops;
+    msg_init(basename(argv[0]), MSG_TO_SYSLOG);
+    while ((ch = getopt(argc, argv, "+c:n:o:S:t:uvz")) > 0) {
+	switch (ch) {
+	case 'c':
+	    mail_conf_set_dir(optarg);
+	    break;
+	case 'n':
+	    server_name = optarg;
+	    break;
+	case 'o':
+	    mail_conf_override(optarg);
+	    break;
+	case 'S':
+	    standalone = optarg;
+	    break;
+	case 't':
+	    if (strcmp(optarg, "unix") == 0)
+		server_unix = 1;
+	    else if (strcmp(optarg, "inet") == 0)
+		server_unix = 0;
+	    else
+		msg_fatal("bad service type: -t %s", optarg);
+	    break;
+	case 'u':
+	    unpriv = 1;
+	    break;
+	case 'v':
+	    msg_verbose++;
+	    break;
+	case 'z':
+	    do_chroot = 1;
+	    break;
+	default:
+	    msg_fatal("usage: %s [-n service] [-t inet|unix] [-u] [-z] "
+		      "[-o name=value] [-v] [-S address] [args]", argv[0]);
+	}
+    }
+    server_argv = argv + optind;
+    if (standalone)
+	msg_stderr(1);
+    mail_conf_read(0);
+    msg_syslog_name(conf_str("syslog_name"));
+    if (*(logfile = conf_str("maillog_file")) != 0)
+	msg_logfile(logfile);
+
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGTERM, server_sigterm);
+    if (standalone) {
+	server_listen_fd = server_listen_standalone(standalone);
+    } else {
+	if (!server_fd_open(MASTER_LISTEN_FD))
+	    msg_fatal("no listening socket on descriptor %d: "
+		      "run from master, or use -S address", MASTER_LISTEN_FD);
+	server_listen_fd = MASTER_LISTEN_FD;
+	if (server_fd_open(MASTER_STATUS_FD)) {
+	    server_status_fd = MASTER_STATUS_FD;
+	    close_on_exec(server_status_fd, 1);
+	}
+	server_generation = server_getenv_generation();
+    }
+    close_on_exec(server_listen_fd, 1);
+    non_blocking(server_listen_fd, NON_BLOCKING);
+
+    if (server_ops->pre_init)
+	server_ops->pre_init(mail_server_service(), server_argv);
+    mail_queue_chdir();
+    server_privileges(unpriv, do_chroot);
+    if (server_ops->post_init)
+	server_ops->post_init(mail_server_service(), server_argv);
+
+    /* Read after post_init, so that a daemon may adjust them there. */
+    server_max_idle = conf_time("max_idle");
+    server_max_use = conf_int("max_use");
+    if (msg_verbose)
+	msg_info("%s: service %s type %s generation %u", __func__,
+		 mail_server_service(), server_unix ? "unix" : "inet",
+		 server_generation);
+}
+
+/* server_status_closed - master never writes: readable means it closed */
+static int server_status_closed(short revents)
+{
+    return ((revents & (POLLIN | POLLHUP | POLLERR)) != 0);
+}
+
+/* single_server_accept - take one client (or none, when another won) */
+static int single_server_accept(void)
+{
+    int     fd = accept4(server_listen_fd, 0, 0, SOCK_CLOEXEC);
+
+    if (fd < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR
+	&& errno != ECONNABORTED) {
+	msg_warn("accept: %m");
+	sleep(1);
+    }
+    return (fd);
+}
+
+NORETURN single_server_main(int argc, char **argv, SINGLE_SERVER_FN service,
+			            const MAIL_SERVER_OPS *ops)
+{
+    struct pollfd pfd[2];
+    int     use_count = 0;
+    int     nfd;
+    int     fd;
+    int     n;
+
+    server_init(argc, argv, ops);
+    for (;;) {
+	if (server_draining)
+	    server_exit();
+	pfd[0].fd = server_listen_fd;
+	pfd[0].events = POLLIN;
+	pfd[1].fd = server_status_fd;
+	pfd[1].events = POLLIN;
+	pfd[0].revents = pfd[1].revents = 0;
+	nfd = server_status_fd >= 0 ? 2 : 1;
+	n = poll(pfd, nfd, server_idle_ms());
+	if (n < 0) {
+	    if (errno != EINTR)
+		msg_fatal("poll: %m");
+	    continue;
+	}
+	if (n == 0) {
+	    if (msg_verbose)
+		msg_info("idle timeout -- exiting");
+	    server_exit();
+	}
+	if (nfd == 2 && server_status_closed(pfd[1].revents)) {
+	    server_draining = 1;
+	    continue;
+	}
+	if ((pfd[0].revents & POLLIN) == 0 || (fd = single_server_accept()) < 0)
+	    continue;
+	server_report(0);
+	non_blocking(fd, BLOCKING);
+	{
+	    VSTREAM *client = vstream_fdopen(fd, O_RDWR);
+
+	    service(client, mail_server_service(), server_argv);
+	    vstream_close(client);
+	}
+	if (++use_count >= server_max_use) {
+	    if (msg_verbose)
+		msg_info("max_use reached -- exiting");
+	    server_exit();
+	}
+	server_report(1);
+    }
+}
+
+/* event_server_exit_cb - leave outside any service callback */
+static void event_server_exit_cb(int event, void *context)
+{
+    server_exit();
+}
+
+static void event_server_idle_cb(int event, void *context)
+{
+    if (server_clients == 0) {
+	if (msg_verbose)
+	    msg_info("idle timeout -- exiting");
+	server_exit();
+    }
+}
+
+/* event_server_drain - stop accepting; exit when no client is left */
+static void event_server_drain(void)
+{
+    if (server_listen_fd >= 0) {
+	event_disable_readwrite(server_listen_fd);
+	close(server_listen_fd);
+	server_listen_fd = -1;
+    }
+    if (server_status_fd >= 0) {
+	event_disable_readwrite(server_status_fd);
+	close(server_status_fd);
+	server_status_fd = -1;
+    }
+    server_draining = 1;
+    if (server_clients == 0)
+	event_request_timer(event_server_exit_cb, 0, 0);
+}
+
+static void event_server_status_cb(int event, void *context)
+{
+    char    ch;
+
+    if (recv(server_status_fd, &ch, 1, MSG_DONTWAIT) < 0 && errno == EAGAIN)
+	return;
+    if (msg_verbose)
+	msg_info("master closed the status channel -- draining");
+    event_server_drain();
+}
+
+/* event_server_update_avail - report busy at the soft limit, free below */
+static void event_server_update_avail(void)
+{
+    if (!server_reported_busy && server_clients >= server_soft_limit) {
+	server_reported_busy = 1;
+	server_report(0);
+    } else if (server_reported_busy && server_clients < server_soft_limit) {
+	server_reported_busy = 0;
+	server_report(1);
+    }
+    if (server_draining && server_clients == 0)
+	event_server_drain();
+}
+
+static void event_server_accept_cb(int event, void *context);
+
+/* event_server_resume_cb - listen again after running out of descriptors */
+static void event_server_resume_cb(int event, void *context)
+{
+    if (server_listen_fd >= 0 && !server_draining)
+	event_enable_read(server_listen_fd, event_server_accept_cb, 0);
+}
+
+/* event_server_accept_error - pause accepting when out of descriptors */
+static void event_server_accept_error(void)
+{
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR
+	|| errno == ECONNABORTED)
+	return;
+    msg_warn("accept: %m");
+    event_disable_readwrite(server_listen_fd);
+    event_request_timer(event_server_resume_cb, 0, 1000);
+}
+
+static void event_server_accept_cb(int event, void *context)
+{
+    int     fd;
+
+    while (!server_draining && server_listen_fd >= 0) {
+	if ((fd = accept4(server_listen_fd, 0, 0, SOCK_NONBLOCK | SOCK_CLOEXEC)) < 0) {
+	    event_server_accept_error();
+	    break;
+	}
+	if (!server_ever_used) {
+	    server_ever_used = 1;		/* tells master we started fine */
+	    server_report(1);
+	}
+	if (server_hard_limit > 0 && server_clients >= server_hard_limit) {
+	    if (server_ops->reject_fn)
+		server_ops->reject_fn(fd);
+	    close(fd);
+	    continue;
+	}
+	server_clients++;
+	event_cancel_timer(event_server_idle_cb, 0);
+	event_server_update_avail();
+	server_accept_fn(fd, mail_server_service(), server_argv);
+    }
+}
+
+void    event_server_disconnect(int fd)
+{
+    event_disable_readwrite(fd);
+    if (close(fd) < 0)
+	msg_warn("close client descriptor %d: %m", fd);
+    if (server_clients > 0)
+	server_clients--;
+    event_server_update_avail();
+    if (server_clients == 0 && !server_draining)
+	event_request_timer(event_server_idle_cb, 0, server_idle_ms());
+}
+
+NORETURN event_server_main(int argc, char **argv, EVENT_SERVER_FN accept_fn,
+			           const MAIL_SERVER_OPS *ops)
+{
+    server_init(argc, argv, ops);
+    server_soft_limit = server_ops->soft_limit > 0 ? server_ops->soft_limit :
+	conf_int("process_client_soft_limit");
+    server_hard_limit = server_ops->hard_limit > 0 ? server_ops->hard_limit :
+	conf_int("process_client_limit");
+    if (server_hard_limit < server_soft_limit)
+	server_hard_limit = server_soft_limit;
+    server_accept_fn = accept_fn;
+    event_enable_read(server_listen_fd, event_server_accept_cb, 0);
+    if (server_status_fd >= 0)
+	event_enable_read(server_status_fd, event_server_status_cb, 0);
+    event_request_timer(event_server_idle_cb, 0, server_idle_ms());
+    for (;;)
+	event_loop(-1);
+}
