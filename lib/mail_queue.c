@@ -21,6 +21,7 @@
 #include "vstream.h"
 #include "mail_conf.h"
 #include "mail_queue.h"
+#include "mail_owner.h"
 
 #define MAIL_QUEUE_HASH_OFFSET	8	/* first microsecond digit of an id */
 #define MAIL_QUEUE_MAX_DEPTH	4
@@ -353,4 +354,33 @@ void    mail_queue_mkdirs(uid_t owner, gid_t group)
 
     for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
 	mail_queue_mkdir(dirs[i].name, dirs[i].mode, owner, group);
+}
+
+/* mail_queue_mkdir_parents - create DIR and its parents, mode 0755 */
+static void mail_queue_mkdir_parents(const char *dir)
+{
+    char   *copy = mystrdup(dir);
+
+    for (char *cp = copy + 1; *cp; cp++) {
+	if (*cp != '/')
+	    continue;
+	*cp = 0;
+	if (mkdir(copy, 0755) < 0 && errno != EEXIST)
+	    msg_fatal("create directory %s: %m", copy);
+	*cp = '/';
+    }
+    if (mkdir(copy, 0755) < 0 && errno != EEXIST)
+	msg_fatal("create directory %s: %m", copy);
+    myfree(copy);
+}
+
+void    mail_queue_setup(void)
+{
+    uid_t   uid;
+    gid_t   gid;
+
+    mail_owner_ids(&uid, &gid);
+    mail_queue_mkdir_parents(conf_str("queue_directory"));
+    mail_queue_chdir();
+    mail_queue_mkdirs(uid, gid);
 }

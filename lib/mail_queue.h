@@ -64,6 +64,12 @@ void	mail_queue_scan(const char *queue, void (*fn) (const char *id, void *ctx), 
 /* mail_queue_mkdirs - create the queue tree (used by "posthorn check/start") */
 void	mail_queue_mkdirs(uid_t owner, gid_t group);
 
+/*
+ * mail_queue_setup - create queue_directory and its parents (mode 0755),
+ * chdir into it, and create the queue tree owned by mail_owner.
+ */
+void	mail_queue_setup(void);
+
 /* Complete files have the owner-execute bit set (as Postfix does) */
 #define MAIL_QUEUE_STAT_READY	(S_IRUSR | S_IWUSR | S_IXUSR)
 #define MAIL_QUEUE_STAT_UNREADY	(S_IRUSR | S_IWUSR)

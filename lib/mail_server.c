@@ -29,6 +29,7 @@
 #include "mail_conf.h"
 #include "mail_queue.h"
 #include "mail_server.h"
+#include "mail_owner.h"
 #include "msg.h"
 #include "mymalloc.h"
 #include "vstream.h"
@@ -78,6 +79,8 @@ void    mail_server_drop_privileges(int do_chroot)
     static int warned;
     const char *owner = conf_str("mail_owner");
     struct passwd *pw;
+    uid_t   uid;
+    gid_t   gid;
 
     if (geteuid() != 0) {
 	if (warned++ == 0) {
@@ -88,20 +91,17 @@ void    mail_server_drop_privileges(int do_chroot)
 	}
 	return;
     }
-    if ((pw = getpwnam(owner)) == 0)
-	msg_fatal("mail_owner: unknown user name \"%s\"", owner);
-    if (pw->pw_uid == 0)
-	msg_fatal("mail_owner \"%s\" must not be root", owner);
+    mail_owner_ids(&uid, &gid);
     if (do_chroot) {
 	const char *qdir = conf_str("queue_directory");
 
 	if (chroot(qdir) < 0 || chdir("/") < 0)
 	    msg_fatal("chroot %s: %m", qdir);
     }
-    if (setgid(pw->pw_gid) < 0 || initgroups(owner, pw->pw_gid) < 0)
-	msg_fatal("set group id %ld for %s: %m", (long) pw->pw_gid, owner);
-    if (setuid(pw->pw_uid) < 0)
-	msg_fatal("set user id %ld for %s: %m", (long) pw->pw_uid, owner);
+    if (setgid(gid) < 0 || initgroups(owner, gid) < 0)
+	msg_fatal("set group id %ld for %s: %m", (long) gid, owner);
+    if (setuid(uid) < 0)
+	msg_fatal("set user id %ld for %s: %m", (long) uid, owner);
     if (setuid(0) == 0)
 	msg_fatal("could not drop root privileges");
 }

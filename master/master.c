@@ -55,37 +55,6 @@ static void master_reserve_fds(void)
 	close(fd);
 }
 
-/* master_mkdir_p - create DIR and its parents (mode 0755, as root: root's) */
-static void master_mkdir_p(const char *dir)
-{
-    char   *copy = mystrdup(dir);
-    char   *cp;
-
-    for (cp = copy + 1; *cp; cp++) {
-	if (*cp != '/')
-	    continue;
-	*cp = 0;
-	if (mkdir(copy, 0755) < 0 && errno != EEXIST)
-	    msg_fatal("mkdir %s: %m", copy);
-	*cp = '/';
-    }
-    if (mkdir(copy, 0755) < 0 && errno != EEXIST)
-	msg_fatal("mkdir %s: %m", copy);
-    myfree(copy);
-}
-
-/* master_queue_setup - create the queue tree and chdir into it */
-static void master_queue_setup(void)
-{
-    uid_t   uid;
-    gid_t   gid;
-
-    master_owner_ids(&uid, &gid);
-    master_mkdir_p(conf_str("queue_directory"));
-    mail_queue_chdir();
-    mail_queue_mkdirs(uid, gid);
-}
-
 /* master_absolute_config - make the config directory absolute (we chdir) */
 static void master_absolute_config(void)
 {
@@ -226,7 +195,7 @@ int     main(int argc, char **argv)
     if (*(logfile = conf_str("maillog_file")) != 0)
 	msg_logfile(logfile);
     umask(022);
-    master_queue_setup();
+    mail_queue_setup();
     if (!foreground)
 	master_detach();
     master_lock_pid();

@@ -56,7 +56,6 @@ extern int master_stopping;
 int	master_config(int reload);		/* 0 ok, -1 kept old (reload) */
 void	master_reload(void);
 void	master_close_listeners(void);
-void	master_owner_ids(uid_t *uid, gid_t *gid);	/* mail_owner, or self */
 
 /* master_spawn.c */
 void	master_avail_listen(MASTER_SERV *serv);

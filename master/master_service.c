@@ -23,30 +23,13 @@
 #include "msg.h"
 #include "mymalloc.h"
 #include "vstring.h"
+#include "mail_owner.h"
 #include "master.h"
 
 #define MASTER_LISTEN_BACKLOG	4096	/* the kernel caps it at somaxconn */
 
 MASTER_SERV *master_services;
 unsigned master_generation;
-
-void    master_owner_ids(uid_t *uid, gid_t *gid)
-{
-    const char *owner = conf_str("mail_owner");
-    struct passwd *pw;
-
-    if (geteuid() != 0) {
-	*uid = geteuid();
-	*gid = getegid();
-	return;
-    }
-    if ((pw = getpwnam(owner)) == 0)
-	msg_fatal("mail_owner: unknown user name \"%s\"", owner);
-    if (pw->pw_uid == 0)
-	msg_fatal("mail_owner \"%s\" must not be root", owner);
-    *uid = pw->pw_uid;
-    *gid = pw->pw_gid;
-}
 
 /* master_interface - the first inet_interfaces address, as host for host:port */
 static void master_interface(VSTRING *host)
@@ -105,7 +88,7 @@ static int master_open_listener(MASTER_SERV *serv, int private_)
     } else {
 	fd = unix_listen(serv->addr, MASTER_LISTEN_BACKLOG, private_ ? 0600 : 0666);
 	if (fd >= 0 && geteuid() == 0) {
-	    master_owner_ids(&uid, &gid);
+	    mail_owner_ids(&uid, &gid);
 	    if (chown(serv->addr, uid, gid) < 0)
 		msg_warn("chown %s: %m", serv->addr);
 	}

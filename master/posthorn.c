@@ -61,44 +61,6 @@ static pid_t master_pid(void)
     return (lk.l_type == F_UNLCK ? 0 : lk.l_pid);
 }
 
-/* mkdir_p - create DIR and its parents */
-static void mkdir_p(const char *dir)
-{
-    char   *copy = mystrdup(dir);
-    char   *cp;
-
-    for (cp = copy + 1; *cp; cp++) {
-	if (*cp != '/')
-	    continue;
-	*cp = 0;
-	if (mkdir(copy, 0755) < 0 && errno != EEXIST)
-	    msg_fatal("mkdir %s: %m", copy);
-	*cp = '/';
-    }
-    if (mkdir(copy, 0755) < 0 && errno != EEXIST)
-	msg_fatal("mkdir %s: %m", copy);
-    myfree(copy);
-}
-
-/* owner_ids - mail_owner when root, else ourselves */
-static void owner_ids(uid_t *uid, gid_t *gid)
-{
-    const char *owner = conf_str("mail_owner");
-    struct passwd *pw;
-
-    if (geteuid() != 0) {
-	*uid = geteuid();
-	*gid = getegid();
-	return;
-    }
-    if ((pw = getpwnam(owner)) == 0)
-	msg_fatal("mail_owner: unknown user name \"%s\"", owner);
-    if (pw->pw_uid == 0)
-	msg_fatal("mail_owner \"%s\" must not be root", owner);
-    *uid = pw->pw_uid;
-    *gid = pw->pw_gid;
-}
-
 /* check_program - warn when a master.cf command is not there */
 static void check_program(const char *cmd)
 {
@@ -119,8 +81,6 @@ static void do_check(void)
     VSTRING *path = vstring_alloc(100);
     VSTRING *err = vstring_alloc(100);
     MASTER_CF *cf;
-    uid_t   uid;
-    gid_t   gid;
     int     i;
 
     vstring_sprintf(path, "%s/master.cf", mail_conf_dir());
@@ -131,10 +91,7 @@ static void do_check(void)
     vstring_sprintf(path, "%s/master", conf_str("daemon_directory"));
     check_program(STR(path));
     master_cf_free(cf);
-    owner_ids(&uid, &gid);
-    mkdir_p(conf_str("queue_directory"));
-    mail_queue_chdir();
-    mail_queue_mkdirs(uid, gid);
+    mail_queue_setup();
     vstring_free(path);
     vstring_free(err);
 }
