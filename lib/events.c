@@ -164,22 +164,24 @@ time_t  event_time(void)
     return (event_now);
 }
 
-/* event_run_timers - call every expired timer once (each removed first) */
+/* event_run_timers - call every expired timer once, earliest first */
 static void event_run_timers(void)
 {
     long long now = event_msec();
-    int     i = 0;
 
-    while (i < event_timer_count) {
-	if (event_timers[i].when <= now) {
-	    EVENT_TIMER t = event_timers[i];
+    for (;;) {
+	int     first = -1;
+	EVENT_TIMER t;
 
-	    event_timers[i] = event_timers[--event_timer_count];
-	    t.fn(EVENT_TIME, t.ctx);
-	    i = 0;				/* the array may have changed */
-	    continue;
-	}
-	i++;
+	for (int i = 0; i < event_timer_count; i++)
+	    if (event_timers[i].when <= now
+		&& (first < 0 || event_timers[i].when < event_timers[first].when))
+		first = i;
+	if (first < 0)
+	    break;
+	t = event_timers[first];
+	event_timers[first] = event_timers[--event_timer_count];
+	t.fn(EVENT_TIME, t.ctx);
     }
 }
 

@@ -2,6 +2,7 @@
  * iostuff.c - descriptor flags, socket set-up and small I/O helpers.
  */
 #include "sys_defs.h"
+#include <ctype.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <netdb.h>
@@ -121,6 +122,21 @@ int     unix_connect(const char *path, int timeout)
     return (fd);
 }
 
+/* port_ok - a service name, or a number 0..65535 */
+static int port_ok(const char *port)
+{
+    char   *end;
+    long    num;
+
+    if (*port == 0)
+	return (0);
+    if (!isdigit((unsigned char) *port))
+	return (strspn(port, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") == strlen(port));
+    errno = 0;
+    num = strtol(port, &end, 10);
+    return (*end == 0 && errno == 0 && num >= 0 && num <= 65535);
+}
+
 /* split_host_port - "host:port", "[v6]:port", ":port", "port" */
 static int split_host_port(const char *addr, char **host, char **port)
 {
@@ -146,6 +162,11 @@ static int split_host_port(const char *addr, char **host, char **port)
 	*port = mystrdup(copy);
     }
     myfree(copy);
+    if (!port_ok(*port) || (**host == 0 && addr[0] == '[')) {
+	myfree(*host);
+	myfree(*port);
+	return (-1);
+    }
     return (0);
 }
 
