@@ -106,6 +106,9 @@ static void msg_vlog(int level, const char *label, const char *fmt, va_list ap)
 	syslog(level, "%s%s", label, text);
     if (msg_log_fd >= 0) {
 	time_t  now = time((time_t *) 0);
+
+	if (msg_host[0] == 0 && gethostname(msg_host, sizeof(msg_host) - 1) < 0)
+	    snprintf(msg_host, sizeof(msg_host), "localhost");
 	struct tm tm;
 	char    stamp[32];
 
