@@ -1,0 +1,154 @@
+#!/bin/sh
+# run.sh - start or stop the private development instance under ./run/.
+#
+#   sh mk/run.sh start BUILD_DIR     (make run)
+#   sh mk/run.sh stop  BUILD_DIR     (make stop)
+#
+# Run from the top of the source tree.  The first start creates run/etc
+# (main.cf, master.cf, vmailbox, users), run/queue, run/mail and the
+# run/bin wrappers; later starts reuse all of it, queue included (only the
+# daemon/command directories are pointed at BUILD_DIR again).  Fixed ports
+# on 127.0.0.1: 2525 smtp.  2587 submission, 2465 smtps, 2110 pop3,
+# 2995 pop3s, 2143 imap and 2993 imaps belong to services that are not
+# built yet and are absent from master.cf.  The demo virtual user is
+# demo@posthorn.test (password "demo" for POP3/IMAP later), Maildir
+# run/mail/posthorn.test/demo/.
+set -e
+
+action=${1:-}
+build=${2:-}
+case $action in start|stop) ;; *) echo "usage: sh mk/run.sh start|stop BUILD_DIR" >&2; exit 2 ;; esac
+[ -n "$build" ] || { echo "run.sh: BUILD_DIR missing" >&2; exit 2; }
+build=$(cd "$build" && pwd)
+top=$(pwd)
+run=$top/run
+etc=$run/etc
+posthorn="$build/bin/posthorn -c $etc"
+
+[ -x "$build/bin/posthorn" ] || { echo "run.sh: $build/bin/posthorn not built (make all)" >&2; exit 1; }
+
+running() {
+    [ -f "$etc/main.cf" ] && $posthorn status >/dev/null 2>&1
+}
+
+if [ "$action" = stop ]; then
+    if running; then
+        $posthorn stop
+        echo "posthorn: instance in $run stopped"
+    else
+        echo "posthorn: instance in $run is not running"
+    fi
+    exit 0
+fi
+
+if [ "$(id -u)" = 0 ]; then
+    sh "$top/mk/mkuser.sh" posthorn
+    owner=posthorn
+    vuid=$(id -u posthorn)
+    vgid=$(id -g posthorn)
+else
+    owner=$(id -un)
+    vuid=$(id -u)
+    vgid=$(id -g)
+fi
+
+# --- create the instance once -------------------------------------------
+mkdir -p "$etc" "$run/queue" "$run/mail/spool" "$run/mail/posthorn.test" "$run/bin"
+chmod 755 "$run" "$etc" "$run/mail" "$run/mail/posthorn.test"
+chmod 1777 "$run/mail/spool"
+
+if [ ! -f "$etc/main.cf" ]; then
+    cat > "$etc/main.cf" <<EOF
+# main.cf of the private instance made by "make run" (mk/run.sh).
+queue_directory = $run/queue
+daemon_directory = $build/libexec
+command_directory = $build/bin
+maillog_file = $run/maillog
+mail_owner = $owner
+myhostname = mail.posthorn.test
+mydomain = posthorn.test
+mydestination = \$myhostname, localhost.\$mydomain, localhost
+inet_interfaces = 127.0.0.1
+mynetworks = 127.0.0.0/8
+# local users come from this (empty) file, not from the host
+passwd_file = $etc/passwd
+alias_maps =
+alias_database =
+mail_spool_directory = $run/mail/spool
+home_mailbox = Maildir/
+# the demo virtual user
+virtual_mailbox_domains = posthorn.test
+virtual_mailbox_base = $run/mail
+virtual_mailbox_maps = texthash:$etc/vmailbox
+virtual_uid_maps = static:$vuid
+virtual_gid_maps = static:$vgid
+virtual_minimum_uid = 1
+queue_run_delay = 10s
+minimal_backoff_time = 10s
+maximal_backoff_time = 60s
+EOF
+    echo "posthorn: created $etc/main.cf"
+else
+    # reuse the instance, but run the binaries of this build
+    sed -i -e "s|^daemon_directory = .*|daemon_directory = $build/libexec|" \
+           -e "s|^command_directory = .*|command_directory = $build/bin|" "$etc/main.cf"
+fi
+
+if [ ! -f "$etc/master.cf" ]; then
+    cat > "$etc/master.cf" <<EOF
+# master.cf of the private instance made by "make run" (mk/run.sh).
+# service            type  private unpriv chroot wakeup maxproc command
+127.0.0.1:2525       inet  n       -      n      -      -       smtpd
+submit               unix  n       -      n      -      -       smtpd
+qmgr                 unix  n       -      n      300    1       qmgr
+local                unix  -       n      n      -      -       local
+# later: 2587 submission, 2465 smtps, 2110 pop3, 2995 pop3s, 2143 imap, 2993 imaps
+EOF
+fi
+[ -f "$etc/passwd" ] || : > "$etc/passwd"
+[ -f "$etc/vmailbox" ] || echo "demo@posthorn.test posthorn.test/demo/" > "$etc/vmailbox"
+[ -f "$etc/users" ] || echo "demo@posthorn.test:{PLAIN}demo" > "$etc/users"
+chmod 600 "$etc/users"
+
+# run/bin: the commands, already pointed at this instance
+for cmd in posthorn postconf sendmail postqueue mailq; do
+    [ -e "$build/bin/$cmd" ] || continue
+    printf '#!/bin/sh\n# %s for the "make run" instance\nMAIL_CONFIG=%s exec %s "$@"\n' \
+        "$cmd" "$etc" "$build/bin/$cmd" > "$run/bin/$cmd"
+    chmod 755 "$run/bin/$cmd"
+done
+
+if [ "$(id -u)" = 0 ]; then
+    chown "$vuid:$vgid" "$run/mail/posthorn.test"
+    [ -d "$run/mail/posthorn.test/demo" ] && chown -R "$vuid:$vgid" "$run/mail/posthorn.test/demo"
+    # daemons and deliveries run as posthorn: the tree must be reachable
+    if command -v setpriv >/dev/null &&
+       ! setpriv --reuid="$vuid" --regid="$vgid" --clear-groups test -x "$run/mail/posthorn.test"; then
+        echo "posthorn: warning: user posthorn cannot reach $run (a parent directory is not" \
+             "world-searchable); mail will be deferred" >&2
+    fi
+fi
+
+# --- start ----------------------------------------------------------------
+if running; then
+    echo "posthorn: the instance in $run is already running"
+else
+    $posthorn start
+    i=0
+    while [ $i -lt 50 ] && ! running; do sleep 0.1; i=$((i+1)); done
+    running || { echo "posthorn: start failed; see $run/maillog" >&2; tail -n 20 "$run/maillog" >&2 || true; exit 1; }
+    echo "posthorn: instance in $run started"
+fi
+
+cat <<EOF
+
+  SMTP:     127.0.0.1:2525
+  Send:     swaks --server 127.0.0.1:2525 --to demo@posthorn.test --from you@example.com
+       or:  printf 'Subject: hi\n\nhello\n' | $build/bin/sendmail -C $etc demo@posthorn.test
+       or:  printf 'Subject: hi\n\nhello\n' | run/bin/sendmail demo@posthorn.test
+  Lands in: run/mail/posthorn.test/demo/new/
+  Log:      run/maillog
+  Queue:    run/bin/mailq
+  Stop:     make stop
+
+EOF
