@@ -10,6 +10,7 @@
  */
 #include "sys_defs.h"
 #include <ctype.h>
+#include <fcntl.h>
 #include "msg.h"
 #include "mymalloc.h"
 #include "vstring.h"
@@ -142,11 +143,52 @@ const char *dict_lookup(DICT *dict, const char *key)
     return (dict->lookup(dict, key));
 }
 
+/* dict_update, dict_delete, dict_sequence - for tables that support them */
+
+static int dict_unsupported(DICT *dict, const char *what)
+{
+    msg_warn("%s:%s: table does not support %s", dict->type, dict->name, what);
+    dict->error = DICT_ERR_RETRY;
+    return (-1);
+}
+
+int     dict_update(DICT *dict, const char *key, const char *value)
+{
+    if (dict->update == 0)
+	return (dict_unsupported(dict, "update"));
+    return (dict->update(dict, key, value));
+}
+
+int     dict_delete(DICT *dict, const char *key)
+{
+    if (dict->delete == 0)
+	return (dict_unsupported(dict, "delete"));
+    return (dict->delete(dict, key));
+}
+
+int     dict_sequence(DICT *dict, int func, const char **key, const char **value)
+{
+    if (dict->sequence == 0)
+	return (dict_unsupported(dict, "sequence"));
+    return (dict->sequence(dict, func, key, value));
+}
+
+/* dict_open3 - open with open(2) flags; writing is for hash/btree (issue 3) */
+
+DICT   *dict_open3(const char *type_name, int open_flags, int flags)
+{
+    if ((open_flags & O_ACCMODE) == O_RDONLY)
+	return (dict_open(type_name, flags));
+    msg_warn("open %s for writing: not supported", type_name);
+    return (dict_fail_open("", type_name, flags));
+}
+
 /* dict_close - release the table */
 
-void    dict_close(DICT *dict)
+int     dict_close(DICT *dict)
 {
     dict->close(dict);
+    return (0);
 }
 
 /* dict_strtokq - split on SEP outside braces */
