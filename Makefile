@@ -29,7 +29,7 @@ CFLAGS	+= -std=gnu11 $(OPT) -Wall -Wextra $(WERROR) -Wno-unused-parameter \
 	   -Wformat=2 -Wshadow -Wstrict-prototypes -Ilib -MMD -MP \
 	   -DDEF_CONFIG_DIR='"$(CONFIG_DIR)"' -DDEF_DAEMON_DIR='"$(DAEMON_DIR)"'
 LDFLAGS	+= $(filter -fsanitize=%,$(OPT))
-LIBS	:= -ldb -lresolv
+LIBS	:= -ldb -lpcre2-8 -lresolv
 
 LIB_SRC	:= $(wildcard lib/*.c)
 LIB_OBJ	:= $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
@@ -44,9 +44,11 @@ SRC_posthorn	:= master/posthorn.c
 SRC_postconf	:= $(wildcard master/postconf*.c)
 SRC_sendmail	:= $(wildcard postqueue/sendmail*.c)
 SRC_postqueue	:= $(wildcard postqueue/postqueue*.c)
+SRC_postmap	:= $(wildcard postmap/postmap*.c)
+SRC_postalias	:= $(wildcard postmap/postalias*.c)
 
 LIBEXEC_PROGS	:= master smtpd qmgr local
-BIN_PROGS	:= posthorn postconf sendmail postqueue
+BIN_PROGS	:= posthorn postconf sendmail postqueue postmap postalias
 # programs whose sources exist (later issues add more)
 LIBEXEC_BUILT	:= $(foreach p,$(LIBEXEC_PROGS),$(if $(SRC_$(p)),$(BUILD)/libexec/$(p)))
 BIN_BUILT	:= $(foreach p,$(BIN_PROGS),$(if $(SRC_$(p)),$(BUILD)/bin/$(p)))
@@ -57,7 +59,7 @@ UNIT_BIN	:= $(UNIT_SRC:test/unit/%.c=$(BUILD)/test/%)
 PYTEST	:= /usr/bin/python3 -m pytest
 
 .PHONY: all deps check check-unit check-integration check-nonroot run stop install bench clean
-all: $(LIBEXEC_BUILT) $(BIN_BUILT) $(BUILD)/bin/mailq $(UNIT_BIN)
+all: $(LIBEXEC_BUILT) $(BIN_BUILT) $(BUILD)/bin/mailq $(BUILD)/bin/newaliases $(UNIT_BIN)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -75,7 +77,7 @@ endef
 $(foreach p,$(LIBEXEC_PROGS),$(eval $(call program,$(p),$(BUILD)/libexec)))
 $(foreach p,$(BIN_PROGS),$(eval $(call program,$(p),$(BUILD)/bin)))
 
-$(BUILD)/bin/mailq: $(BUILD)/bin/sendmail
+$(BUILD)/bin/mailq $(BUILD)/bin/newaliases: $(BUILD)/bin/sendmail
 	ln -sf sendmail $@
 
 $(BUILD)/test/%: test/unit/%.c $(LIBA)
@@ -122,6 +124,7 @@ install: all
 	install -m 755 $(LIBEXEC_BUILT) $(DESTDIR)$(DAEMON_DIR)/
 	install -m 755 $(BIN_BUILT) $(DESTDIR)$(PREFIX)/sbin/
 	ln -sf ../sbin/sendmail $(DESTDIR)$(PREFIX)/bin/mailq
+	ln -sf ../sbin/sendmail $(DESTDIR)$(PREFIX)/bin/newaliases
 	for f in main.cf master.cf; do \
 	  [ -f $(DESTDIR)$(CONFIG_DIR)/$$f ] || install -m 644 conf/$$f $(DESTDIR)$(CONFIG_DIR)/$$f; done
 	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then sh mk/mkuser.sh posthorn; fi
