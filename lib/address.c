@@ -330,9 +330,12 @@ int     addr_parse_path(const char *in, VSTRING *addr, const char **rest,
     return (0);
 }
 
-/* addr_last_at - the last '@' outside quotes, or NULL; -1 on bad quoting */
-
-static int addr_last_at(const char *addr, const char **at)
+/*
+ * addr_domain_at - the '@' that starts the domain: the first one outside
+ * quotes (a local part has no unquoted '@', while a domain literal may
+ * hold any character), or NULL; -1 on bad quoting.
+ */
+static int addr_domain_at(const char *addr, const char **at)
 {
     const char *cp;
     int     quoted = 0;
@@ -347,6 +350,7 @@ static int addr_last_at(const char *addr, const char **at)
 	    quoted = !quoted;
 	} else if (!quoted && *cp == '@') {
 	    *at = cp;
+	    return (0);
 	}
     }
     return (quoted ? -1 : 0);
@@ -358,7 +362,7 @@ const char *addr_domain(const char *addr)
 {
     const char *at;
 
-    if (addr_last_at(addr, &at) < 0 || at == 0)
+    if (addr_domain_at(addr, &at) < 0 || at == 0)
 	return (0);
     return (at + 1);
 }
@@ -374,14 +378,16 @@ int     addr_split(const char *addr, VSTRING *local, VSTRING *domain)
 
     vstring_reset(local);
     vstring_reset(domain);
-    if (addr_last_at(addr, &at) < 0)
+    if (addr_domain_at(addr, &at) < 0)
 	return (-1);
     end = at ? at : addr + strlen(addr);
     for (cp = addr; cp < end; cp++) {
 	if (IS_CTRL(*cp))
 	    return (-1);
 	if (quoted && *cp == '\\') {
-	    cp++;
+	    cp++;				/* IS_CTRL() is a macro */
+	    if (IS_CTRL(*cp))
+		return (-1);
 	} else if (*cp == '"') {
 	    quoted = !quoted;
 	    continue;

@@ -16,10 +16,10 @@
 #include "vstring.h"
 #include "attr.h"
 #include "clock.h"
-#include "dict.h"
 #include "mail_conf.h"
 #include "mail_proto.h"
 #include "mail_queue.h"
+#include "resolve.h"
 #include "deliver_request.h"
 
 /* put_time - one "sec.usec" attribute */
@@ -338,83 +338,19 @@ void    deliver_log(const char *id, const DELIVER_STATS *stats,
 }
 
 /*
- * Domain lists.  A list is parsed once into literal names and tables;
- * "$name" expansion happens in conf_str().  Separators are comma and
- * white space, as in Postfix.
+ * deliver_domain_class - the delivery agents' view of lib/resolve.c's
+ * classes (one implementation of the domain lists for every program).
  */
-typedef struct DOMAIN_LIST {
-    char  **names;			/* literal names, lower case */
-    int     name_count;
-    MAPS   *maps;			/* type:table entries, or NULL */
-} DOMAIN_LIST;
-
-static DOMAIN_LIST *domain_list_create(const char *param)
-{
-    DOMAIN_LIST *list = mycalloc(1, sizeof(*list));
-    char   *copy = mystrdup(conf_str(param));
-    VSTRING *tables = vstring_alloc(100);
-    char   *save = 0;
-
-    for (char *tok = strtok_r(copy, ", \t\r\n", &save); tok;
-	 tok = strtok_r(0, ", \t\r\n", &save)) {
-	if (strchr(tok, ':') != 0) {
-	    vstring_sprintf_append(tables, "%s%s", LEN(tables) ? ", " : "", tok);
-	} else {
-	    list->names = myrealloc(list->names,
-				 (size_t) (list->name_count + 1) * sizeof(char *));
-	    list->names[list->name_count] = mystrdup(tok);
-	    for (char *cp = list->names[list->name_count]; *cp; cp++)
-		*cp = (char) tolower((unsigned char) *cp);
-	    list->name_count++;
-	}
-    }
-    if (LEN(tables) > 0)
-	list->maps = maps_create(param, STR(tables), DICT_FLAG_FOLD_KEY);
-    vstring_free(tables);
-    myfree(copy);
-    return (list);
-}
-
-/* domain_list_match - 1 match, 0 no match, -1 a table could not answer */
-
-static int domain_list_match(DOMAIN_LIST *list, const char *domain)
-{
-    size_t  dlen = strlen(domain);
-
-    for (int i = 0; i < list->name_count; i++) {
-	const char *name = list->names[i];
-	size_t  nlen = strlen(name);
-
-	if (strcasecmp(name, domain) == 0)
-	    return (1);
-	if (name[0] == '.' && dlen > nlen
-	    && strcasecmp(domain + dlen - nlen, name) == 0)
-	    return (1);
-    }
-    if (list->maps) {
-	if (maps_find(list->maps, domain) != 0)
-	    return (1);
-	if (list->maps->error)
-	    return (-1);
-    }
-    return (0);
-}
-
 int     deliver_domain_class(const char *domain)
 {
-    static DOMAIN_LIST *mydest;
-    static DOMAIN_LIST *virtual;
-    int     match;
-
-    if (*domain == 0)
+    switch (resolve_class(domain)) {
+    case RESOLVE_CLASS_ERROR:
+	return (DELIVER_CLASS_ERROR);
+    case RESOLVE_CLASS_LOCAL:
 	return (DELIVER_CLASS_LOCAL);
-    if (mydest == 0) {
-	mydest = domain_list_create("mydestination");
-	virtual = domain_list_create("virtual_mailbox_domains");
+    case RESOLVE_CLASS_VIRTUAL:
+	return (DELIVER_CLASS_VIRTUAL);
+    default:
+	return (DELIVER_CLASS_RELAY);
     }
-    if ((match = domain_list_match(mydest, domain)) != 0)
-	return (match > 0 ? DELIVER_CLASS_LOCAL : DELIVER_CLASS_ERROR);
-    if ((match = domain_list_match(virtual, domain)) != 0)
-	return (match > 0 ? DELIVER_CLASS_VIRTUAL : DELIVER_CLASS_ERROR);
-    return (DELIVER_CLASS_RELAY);
 }

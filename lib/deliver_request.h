@@ -92,10 +92,12 @@ void	deliver_format_delay(VSTRING *buf, long sec, long usec);
 #define DELIVER_CLASS_RELAY	3	/* everything else */
 
 /*
- * deliver_domain_class - classify DOMAIN ("" = no domain).  The lists are
- * read from the configuration on first use and may hold names,
- * ".parent.domain" patterns (subdomains) and type:table entries
- * (the domain is looked up as key).  Matching ignores case.
+ * deliver_domain_class - classify DOMAIN ("" = no domain) with
+ * resolve_class() (lib/resolve.h): the lists are read from the
+ * configuration on first use and may hold names, ".parent.domain"
+ * patterns (subdomains) and type:table entries (the domain is looked up
+ * as key).  Matching ignores case.  virtual_alias_domains and
+ * relay_domains count as DELIVER_CLASS_RELAY here.
  */
 int	deliver_domain_class(const char *domain);
 

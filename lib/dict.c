@@ -1,12 +1,14 @@
 /*
  * dict.c - open "type:name" tables and look keys up in them.
  *
- * dict_open() splits "type:name", picks the backend (hash, btree,
+ * dict_open() splits "type:name", picks the backend (hash, btree, pcre,
  * texthash, static, inline, unix) and always returns a DICT: when the
  * table cannot be opened or the type is unknown, the DICT has ->error set
  * and every lookup returns NULL with ->error set, so callers defer mail.
  * dict_lookup() folds the key to lower case first when the table was
- * opened with DICT_FLAG_FOLD_KEY (the backends store folded keys).
+ * opened with DICT_FLAG_FOLD_KEY (the backends store folded keys);
+ * dict_update() and dict_delete() fold the same way.  dict_open3() opens
+ * hash: and btree: for writing (dict_db.c); other types are read-only.
  */
 #include "sys_defs.h"
 #include <ctype.h>
@@ -24,6 +26,7 @@ typedef struct DICT_TYPE {
 static const DICT_TYPE dict_types[] = {
     {"hash", dict_db_open},
     {"btree", dict_db_open},
+    {"pcre", dict_pcre_open},
     {"texthash", dict_thash_open},
     {"static", dict_static_open},
     {"inline", dict_inline_open},
@@ -65,13 +68,63 @@ static const char *dict_fail_lookup(DICT *dict, const char *key)
     return (0);
 }
 
+static int dict_fail_update(DICT *dict, const char *key, const char *value)
+{
+    (void) key;
+    (void) value;
+    dict->error = DICT_ERR_RETRY;
+    return (-1);
+}
+
+static int dict_fail_delete(DICT *dict, const char *key)
+{
+    (void) key;
+    dict->error = DICT_ERR_RETRY;
+    return (-1);
+}
+
+static int dict_fail_sequence(DICT *dict, int func, const char **key,
+			              const char **value)
+{
+    (void) func;
+    (void) key;
+    (void) value;
+    dict->error = DICT_ERR_RETRY;
+    return (-1);
+}
+
+static int dict_fail_close(DICT *dict)
+{
+    dict_free(dict);
+    return (0);
+}
+
+/* dict_fail_close_write - nothing was committed */
+
+static int dict_fail_close_write(DICT *dict)
+{
+    dict_free(dict);
+    return (-1);
+}
+
 DICT   *dict_fail_open(const char *type, const char *name, int flags)
 {
     DICT   *dict = dict_alloc(type, name, flags, sizeof(DICT));
 
     dict->lookup = dict_fail_lookup;
-    dict->close = dict_free;
+    dict->update = dict_fail_update;
+    dict->delete = dict_fail_delete;
+    dict->sequence = dict_fail_sequence;
+    dict->close = dict_fail_close;
     dict->error = DICT_ERR_RETRY;
+    return (dict);
+}
+
+DICT   *dict_fail_write(const char *type, const char *name, int flags)
+{
+    DICT   *dict = dict_fail_open(type, name, flags);
+
+    dict->close = dict_fail_close_write;
     return (dict);
 }
 
@@ -127,20 +180,26 @@ DICT   *dict_open(const char *type_name, int flags)
     return (dict);
 }
 
+/* dict_fold - KEY, or a lower-case copy when the table folds keys */
+
+static const char *dict_fold(DICT *dict, const char *key)
+{
+    static VSTRING *fold_buf;
+
+    if ((dict->flags & DICT_FLAG_FOLD_KEY) == 0)
+	return (key);
+    if (fold_buf == 0)
+	fold_buf = vstring_alloc(100);
+    vstring_strcpy(fold_buf, key);
+    vstring_lowercase(fold_buf);
+    return (STR(fold_buf));
+}
+
 /* dict_lookup - look KEY up, folding it first if the table says so */
 
 const char *dict_lookup(DICT *dict, const char *key)
 {
-    static VSTRING *fold_buf;
-
-    if (dict->flags & DICT_FLAG_FOLD_KEY) {
-	if (fold_buf == 0)
-	    fold_buf = vstring_alloc(100);
-	vstring_strcpy(fold_buf, key);
-	vstring_lowercase(fold_buf);
-	key = STR(fold_buf);
-    }
-    return (dict->lookup(dict, key));
+    return (dict->lookup(dict, dict_fold(dict, key)));
 }
 
 /* dict_update, dict_delete, dict_sequence - for tables that support them */
@@ -156,14 +215,14 @@ int     dict_update(DICT *dict, const char *key, const char *value)
 {
     if (dict->update == 0)
 	return (dict_unsupported(dict, "update"));
-    return (dict->update(dict, key, value));
+    return (dict->update(dict, dict_fold(dict, key), value));
 }
 
 int     dict_delete(DICT *dict, const char *key)
 {
     if (dict->delete == 0)
 	return (dict_unsupported(dict, "delete"));
-    return (dict->delete(dict, key));
+    return (dict->delete(dict, dict_fold(dict, key)));
 }
 
 int     dict_sequence(DICT *dict, int func, const char **key, const char **value)
@@ -173,22 +232,38 @@ int     dict_sequence(DICT *dict, int func, const char **key, const char **value
     return (dict->sequence(dict, func, key, value));
 }
 
-/* dict_open3 - open with open(2) flags; writing is for hash/btree (issue 3) */
+/* dict_open3 - open with open(2) flags; only hash: and btree: can be written */
 
 DICT   *dict_open3(const char *type_name, int open_flags, int flags)
 {
+    const char *colon = strchr(type_name, ':');
+    size_t  type_len = colon ? (size_t) (colon - type_name) : 0;
+    char   *type;
+    DICT   *dict;
+
     if ((open_flags & O_ACCMODE) == O_RDONLY)
 	return (dict_open(type_name, flags));
-    msg_warn("open %s for writing: not supported", type_name);
-    return (dict_fail_open("", type_name, flags));
+    if (colon == 0 || type_len == 0) {
+	msg_warn("open dictionary: expecting \"type:name\" form instead of \"%s\"",
+		 type_name);
+	return (dict_fail_write("", type_name, flags));
+    }
+    type = mystrndup(type_name, type_len);
+    if (strcmp(type, "hash") == 0 || strcmp(type, "btree") == 0) {
+	dict = dict_db_open_write(type, colon + 1, open_flags, flags);
+    } else {
+	msg_warn("%s map requires O_RDONLY access mode", type_name);
+	dict = dict_fail_write(type, colon + 1, flags);
+    }
+    myfree(type);
+    return (dict);
 }
 
-/* dict_close - release the table */
+/* dict_close - release the table; -1 when committing a new table failed */
 
 int     dict_close(DICT *dict)
 {
-    dict->close(dict);
-    return (0);
+    return (dict->close(dict));
 }
 
 /* dict_strtokq - split on SEP outside braces */

@@ -41,7 +41,7 @@ struct DICT {
     int     flags;
     int     error;			/* 0, or nonzero after a failed lookup/open */
     const char *(*lookup) (DICT *dict, const char *key);
-    void    (*close) (DICT *dict);
+    int     (*close) (DICT *dict);		/* 0, or -1 when a commit failed */
     /* optional (NULL: not supported); results as dict_update etc. below */
     int     (*update) (DICT *dict, const char *key, const char *value);
     int     (*delete) (DICT *dict, const char *key);

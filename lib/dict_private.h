@@ -10,6 +10,7 @@
 #define DICT_PRIVATE_H
 
 #include "dict.h"
+#include "vstream.h"
 
 #define DICT_ERR_RETRY	(-1)		/* value for dict->error: try later */
 
@@ -26,6 +27,28 @@ DICT   *dict_thash_open(const char *type, const char *name, int flags);	/* texth
 DICT   *dict_static_open(const char *type, const char *name, int flags);	/* static */
 DICT   *dict_inline_open(const char *type, const char *name, int flags);	/* inline */
 DICT   *dict_unix_open(const char *type, const char *name, int flags);	/* unix */
+
+/* dict_db_open_write - hash/btree opened O_RDWR[|O_CREAT|O_TRUNC] (see dict.h) */
+DICT   *dict_db_open_write(const char *type, const char *name, int open_flags, int flags);
+DICT   *dict_pcre_open(const char *type, const char *name, int flags);	/* pcre */
+
+/* dict_fail_write - as dict_fail_open, for a table opened for writing: close gives -1 */
+DICT   *dict_fail_write(const char *type, const char *name, int flags);
+
+/*
+ * Logical lines of a table source file (Postfix's readllines): blank
+ * lines and lines whose first non-blank is '#' are skipped, a line that
+ * starts with white space continues the previous one (its text is
+ * appended as is), text after a NUL byte is dropped, and a physical or
+ * logical line longer than DICT_LINE_MAX is warned about and skipped.
+ * Implemented in table_source.c; used there and by dict_pcre.c.
+ */
+#define DICT_LINE_MAX	(1024 * 1024)
+typedef struct DICT_LINES DICT_LINES;
+DICT_LINES *dict_lines_open(VSTREAM *fp, const char *name);
+/* dict_lines_next - 1: a logical line in BUF (*LINENO: where it started); 0 EOF; -1 read error */
+int	dict_lines_next(DICT_LINES *lines, VSTRING *buf, int *lineno);
+void	dict_lines_free(DICT_LINES *lines);
 
 /* dict_extpar - strip "{ ... }" around TEXT in place (with white space); NULL if unbalanced */
 char   *dict_extpar(char *text);

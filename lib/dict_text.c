@@ -1,9 +1,10 @@
 /*
  * dict_text.c - in-memory tables: texthash:, inline: and static:.
  *
- * texthash:FILE reads a postmap(1)-format text file once at open time:
- * "key whitespace value" lines, '#' comment lines and blank lines are
- * skipped, a line that starts with white space continues the previous one.
+ * texthash:FILE reads a postmap(1)-format text file once at open time,
+ * with the same parser as postmap (lib/table_source.c): "key whitespace
+ * value" lines, '#' comment lines and blank lines are skipped, a line
+ * that starts with white space continues the previous one.
  * inline:{ key=value, { key = value with spaces }, ... } takes its entries
  * from the table name.  Both fold keys to lower case when opened with
  * DICT_FLAG_FOLD_KEY, keep the first of duplicate keys (with a warning),
@@ -18,6 +19,7 @@
 #include "vstring.h"
 #include "vstream.h"
 #include "dict_private.h"
+#include "table_source.h"
 
 typedef struct DICT_ENTRY {
     char   *key;
@@ -104,7 +106,7 @@ static const char *dict_mem_lookup(DICT *dict, const char *key)
     return (0);
 }
 
-static void dict_mem_close(DICT *dict)
+static int dict_mem_close(DICT *dict)
 {
     DICT_MEM *dm = (DICT_MEM *) dict;
 
@@ -115,6 +117,7 @@ static void dict_mem_close(DICT *dict)
     if (dm->entries)
 	myfree(dm->entries);
     dict_free(dict);
+    return (0);
 }
 
 static DICT_MEM *dict_mem_alloc(const char *type, const char *name, int flags)
@@ -137,95 +140,26 @@ static char *trim_right(char *text)
     return (text);
 }
 
-/* thash_entry - split one logical line into key and value, and store it */
-
-static void thash_entry(DICT_MEM *dm, char *line, int lineno)
-{
-    char   *key = line;
-    char   *value = key + strcspn(key, " \t\r\n\v\f");
-
-    if (*value)
-	*value++ = 0;
-    while (isspace((unsigned char) *value))
-	value++;
-    trim_right(value);
-    if (*key == 0 || *value == 0) {
-	msg_warn("%s, line %d: expected format: key whitespace value"
-		 " -- ignoring this line", dm->dict.name, lineno);
-	return;
-    }
-    if (key[strlen(key) - 1] == ':')
-	msg_warn("%s, line %d: record is in \"key: value\" format;"
-		 " is this an alias file?", dm->dict.name, lineno);
-    dict_mem_add(dm, key, value);
-}
-
-/* is_skip_line - comment line, blank line, or only white space */
-
-static int is_skip_line(const char *line)
-{
-    while (isspace((unsigned char) *line))
-	line++;
-    return (*line == 0 || *line == '#');
-}
-
-/* thash_read - read FP's logical lines into DM */
-
-static void thash_read(DICT_MEM *dm, VSTREAM *fp)
-{
-    VSTRING *phys = vstring_alloc(200);
-    VSTRING *logical = vstring_alloc(200);
-    int     lineno = 0;
-    int     start_line = 0;
-    int     ch = '\n';
-
-    for (;;) {
-	if (ch == '\n')
-	    lineno++;
-	ch = vstream_get_line(fp, phys, 1 << 20);
-	if (ch == VSTREAM_EOF)
-	    break;
-	vstring_truncate(phys, strlen(STR(phys)));	/* binary junk: stop at NUL */
-	trim_right(STR(phys));
-	vstring_truncate(phys, strlen(STR(phys)));
-	if (is_skip_line(STR(phys)))
-	    continue;
-	if (isspace((unsigned char) *STR(phys)) && LEN(logical) > 0) {
-	    vstring_strcat(logical, STR(phys));
-	    continue;
-	}
-	if (LEN(logical) > 0)
-	    thash_entry(dm, STR(logical), start_line);
-	if (isspace((unsigned char) *STR(phys)))
-	    msg_warn("%s, line %d: logical line must not start with whitespace"
-		     " -- ignoring the leading whitespace", dm->dict.name, lineno);
-	vstring_strcpy(logical, STR(phys) + strspn(STR(phys), " \t\r\n\v\f"));
-	start_line = lineno;
-    }
-    if (LEN(logical) > 0)
-	thash_entry(dm, STR(logical), start_line);
-    vstring_free(phys);
-    vstring_free(logical);
-}
-
 DICT   *dict_thash_open(const char *type, const char *name, int flags)
 {
-    VSTREAM *fp;
+    TABLE_SOURCE *src;
     DICT_MEM *dm;
+    const char *key;
+    const char *value;
+    int     status;
 
-    if ((fp = vstream_open(name, O_RDONLY, 0)) == 0) {
-	msg_warn("open file %s: %s", name, strerror(errno));
+    if ((src = table_source_open(name, TABLE_SOURCE_POSTMAP)) == 0) {
+	msg_warn("open database %s: %s", name, strerror(errno));
 	return (dict_fail_open(type, name, flags));
     }
     dm = dict_mem_alloc(type, name, flags);
-    thash_read(dm, fp);
-    if (vstream_error(fp)) {
-	msg_warn("read file %s: %s", name, strerror(errno));
-	vstream_close(fp);
+    while ((status = table_source_next(src, &key, &value)) > 0)
+	dict_mem_add(dm, key, value);
+    table_source_close(src);
+    if (status < 0) {
 	dict_mem_close(&dm->dict);
 	return (dict_fail_open(type, name, flags));
     }
-    vstream_close(fp);
     dict_mem_finish(dm);
     return (&dm->dict);
 }
@@ -298,10 +232,11 @@ static const char *dict_static_lookup(DICT *dict, const char *key)
     return (((DICT_STATIC *) dict)->value);
 }
 
-static void dict_static_close(DICT *dict)
+static int dict_static_close(DICT *dict)
 {
     myfree(((DICT_STATIC *) dict)->value);
     dict_free(dict);
+    return (0);
 }
 
 DICT   *dict_static_open(const char *type, const char *name, int flags)

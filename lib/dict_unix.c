@@ -45,10 +45,11 @@ static const char *dict_unix_lookup(DICT *dict, const char *key)
     return (STR(du->value));
 }
 
-static void dict_unix_close(DICT *dict)
+static int dict_unix_close(DICT *dict)
 {
     vstring_free(((DICT_UNIX *) dict)->value);
     dict_free(dict);
+    return (0);
 }
 
 DICT   *dict_unix_open(const char *type, const char *name, int flags)

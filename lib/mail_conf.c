@@ -215,18 +215,48 @@ static const char *conf_domain_of(const char *host)
     return (dot && dot[1] ? dot + 1 : "localdomain");
 }
 
-/* conf_current_domain - mydomain derived from the current myhostname */
+/*
+ * conf_refers_to - does the raw value of NAME refer to TARGET, directly or
+ * through the names it refers to?  (Conservative: every "$name", "${name"
+ * and "$(name" counts, whatever the condition around it.)
+ */
+static int conf_refers_to(const char *name, const char *target, int depth)
+{
+    const char *raw = conf_raw(name);
+    const char *cp;
 
+    if (raw == 0 || depth > 100)
+	return (0);
+    for (cp = strchr(raw, '$'); cp; cp = strchr(cp, '$')) {
+	char    ref[100];
+	size_t  len;
+
+	cp++;
+	if (*cp == '{' || *cp == '(')
+	    cp++;
+	len = strspn(cp, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
+	if (len == 0 || len >= sizeof(ref))
+	    continue;
+	memcpy(ref, cp, len);
+	ref[len] = 0;
+	if (strcmp(ref, target) == 0 || conf_refers_to(ref, target, depth + 1))
+	    return (1);
+    }
+    return (0);
+}
+
+/*
+ * conf_current_domain - mydomain derived from the current myhostname.  When
+ * myhostname depends on mydomain (directly or through other names), the
+ * system host name is used instead, so the two cannot feed each other.
+ */
 static const char *conf_current_domain(void)
 {
-    static int busy;			/* myhostname may say $mydomain */
     const char *domain;
 
-    if (busy)
+    if (conf_refers_to("myhostname", "mydomain", 0))
 	return (conf_domain_of(conf_default_hostname()));
-    busy = 1;
     domain = conf_domain_of(conf_str("myhostname"));
-    busy = 0;
     if (conf_domain_current == 0 || strcmp(conf_domain_current, domain) != 0) {
 	char   *copy = mystrdup(domain);
 

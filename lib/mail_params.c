@@ -119,6 +119,23 @@ const MAIL_PARAM mail_params[] = {
     S("local_command_shell", ""),
     B("biff", "no"),
 
+    S("default_database_type", "hash"),
+    /* routing: virtual aliases (smtpd) and transports (qmgr), lib/resolve.c */
+    S("virtual_alias_domains", "$virtual_alias_maps"),
+    I("virtual_alias_recursion_limit", "1000", 1, 0),
+    I("virtual_alias_expansion_limit", "1000", 1, 0),
+    I("unknown_virtual_alias_reject_code", "550", 400, 599),
+    I("unknown_virtual_mailbox_reject_code", "550", 400, 599),
+    S("propagate_unmatched_extensions", "canonical, virtual"),
+    S("transport_maps", ""),
+    S("parent_domain_matches_subdomains", "debug_peer_list,fast_flush_domains,mynetworks,permit_mx_backup_networks,qmqpd_authorized_clients,relay_domains,smtpd_access_maps"),
+    S("default_transport", "smtp"),
+    S("local_transport", "local:$myhostname"),
+    S("virtual_transport", "local"),	/* Postfix: virtual; Posthorn's local does virtual mailboxes */
+    S("relay_transport", "relay"),
+    S("default_privs", "nobody"),
+    T("command_time_limit", "1000s", 's', 1),
+    S("forward_path", "$home/.forward${recipient_delimiter}${extension}, $home/.forward"),
     /* END */
     { 0, 0, 0, 0, 0, 0 },
 };

@@ -439,7 +439,7 @@ int     qfile_read_envelope(VSTREAM *stream, QENV *env, VSTRING *why)
 	vstring_sprintf(why, "fstat: %m");
 	goto out;
     }
-    if (st.st_size < offset + size) {
+    if (offset > st.st_size || size > st.st_size - offset) {
 	vstring_sprintf(why, "file is shorter than its size record says");
 	goto out;
     }

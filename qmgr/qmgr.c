@@ -14,7 +14,7 @@
  * Parameters: qmgr_message_active_limit, queue_run_delay,
  * minimal_backoff_time, maximal_backoff_time,
  * default_destination_concurrency_limit, local_destination_recipient_limit,
- * ipc_timeout, mydestination, virtual_mailbox_domains.
+ * ipc_timeout, and the routing parameters of lib/resolve.c.
  */
 #include "sys_defs.h"
 #include "msg.h"

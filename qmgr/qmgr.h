@@ -3,8 +3,8 @@
  *
  * A message is "active" while its file is in active/ and a QMGR_MESSAGE
  * is in memory.  Its recipients that are not yet done are routed
- * (qmgr_message.c), grouped into delivery jobs for the local agent
- * (qmgr_deliver.c), and each gets one answer.  When every recipient has
+ * (qmgr_message.c, lib/resolve.h), grouped into delivery jobs per
+ * transport (qmgr_deliver.c), and each gets one answer.  When every recipient has
  * an answer the message is removed or moved to deferred/ with a retry
  * time (qmgr_defer.c).  qmgr_scan.c feeds incoming/ and deferred/ mail in.
  */
@@ -31,6 +31,7 @@ typedef struct QMGR_MESSAGE {
 
 typedef struct QMGR_JOB {
     QMGR_MESSAGE *message;
+    char   *transport;			/* agent at private/TRANSPORT */
     int     rcpt_count;
     int     rcpt_index[DELIVER_MAX_RCPT];	/* indexes into env.rcpts */
     struct QMGR_JOB *next;
@@ -65,6 +66,7 @@ void	qmgr_deferred_timer_start(void);
 
 /* qmgr_deliver.c */
 void	qmgr_deliver_add(QMGR_JOB *job);
+void	qmgr_job_free(QMGR_JOB *job);
 void	qmgr_deliver_pump(void);
 
 #endif

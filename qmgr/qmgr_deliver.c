@@ -1,10 +1,11 @@
 /*
- * qmgr_deliver.c - talking to the local delivery agent.
+ * qmgr_deliver.c - talking to the delivery agents.
  *
- * Jobs (a message and some of its recipients) wait in one FIFO.
- * qmgr_deliver_pump() starts jobs while fewer than
+ * Jobs (a message, a transport and some of the message's recipients) wait
+ * in one FIFO.  qmgr_deliver_pump() starts jobs while fewer than
  * default_destination_concurrency_limit deliveries are running: it
- * connects to private/local, sends one request (deliver_request.h), and
+ * connects to the transport's agent at private/TRANSPORT (master.cf
+ * service name, as Postfix), sends one request (deliver_request.h), and
  * waits in the event loop for the replies, one per recipient, in order.
  * If the agent cannot be reached, drops the connection, or stays silent
  * for ipc_timeout seconds, every recipient still without an answer is
@@ -44,6 +45,12 @@ static void qmgr_pump_event(int event, void *context)
     qmgr_deliver_pump();
 }
 
+void    qmgr_job_free(QMGR_JOB *job)
+{
+    myfree(job->transport);
+    myfree(job);
+}
+
 void    qmgr_deliver_add(QMGR_JOB *job)
 {
     job->next = 0;
@@ -65,7 +72,7 @@ static void qmgr_job_fail(QMGR_JOB *job, int from, const char *reason)
 
     /* The message may be freed with its last answer: copy what we need */
     memcpy(index, job->rcpt_index, sizeof(index));
-    myfree(job);
+    qmgr_job_free(job);
     for (int i = from; i < count; i++)
 	qmgr_defer_rcpt(message, index[i], "none", "4.3.0", reason);
 }
@@ -84,7 +91,7 @@ static void qmgr_conn_close(QMGR_CONN *conn, const char *reason)
 	qmgr_job_fail(conn->job, conn->next, reason ? reason :
 		      "unknown mail transport error");
     else
-	myfree(conn->job);
+	qmgr_job_free(conn->job);
     myfree(conn);
     event_request_timer(qmgr_pump_event, 0, 0);
 }
@@ -100,7 +107,7 @@ static int qmgr_conn_reply(QMGR_CONN *conn)
 
     if (deliver_reply_get(conn->stream, &reply) < 0) {
 	msg_warn("%s: lost connection with %s/%s: no reply for %d recipient(s)",
-		 job->message->id, MAIL_CLASS_PRIVATE, MAIL_SERVICE_LOCAL,
+		 job->message->id, MAIL_CLASS_PRIVATE, job->transport,
 		 job->rcpt_count - conn->next);
 	qmgr_conn_close(conn, "unknown mail transport error");
 	return (-1);
@@ -126,7 +133,7 @@ static void qmgr_conn_event(int event, void *context)
 
     if (event == EVENT_TIME) {
 	msg_warn("%s: timeout waiting for %s/%s",
-		 conn->job->message->id, MAIL_CLASS_PRIVATE, MAIL_SERVICE_LOCAL);
+		 conn->job->message->id, MAIL_CLASS_PRIVATE, conn->job->transport);
 	qmgr_conn_close(conn, "delivery agent timed out");
 	return;
     }
@@ -171,7 +178,7 @@ static void qmgr_deliver_start(QMGR_JOB *job)
     QMGR_CONN *conn;
     int     fd;
 
-    mail_socket_path(path, sizeof(path), MAIL_CLASS_PRIVATE, MAIL_SERVICE_LOCAL);
+    mail_socket_path(path, sizeof(path), MAIL_CLASS_PRIVATE, job->transport);
     if ((fd = unix_connect(path, QMGR_CONNECT_TIMEOUT)) < 0) {
 	vstring_sprintf(why, "delivery temporarily suspended: "
 			"connect to transport %s: %s", path, strerror(errno));

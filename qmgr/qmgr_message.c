@@ -2,21 +2,29 @@
  * qmgr_message.c - active messages: routing recipients, collecting answers.
  *
  * qmgr_message_create() keeps an envelope in memory; qmgr_message_route()
- * decides each not-done recipient's transport: local (mydestination, no
- * domain) and virtual (virtual_mailbox_domains) go to the local agent in
- * jobs of local_destination_recipient_limit recipients; anything else is
- * deferred ("mail transport unavailable") until an SMTP client exists.
+ * resolves each not-done recipient now, at delivery time, so that a
+ * configuration fix frees mail that is stuck (lib/resolve.h: address
+ * class, class default transport, transport_maps).  The "error"
+ * transport bounces the recipient with the next-hop text (qmgr marks it
+ * done in the queue file), "retry" defers it; any other transport gets
+ * jobs of up to local_destination_recipient_limit recipients (for
+ * "local"; others up to DELIVER_MAX_RCPT) for its agent at
+ * private/TRANSPORT (qmgr_deliver.c).  A table that cannot answer defers.
  * qmgr_message_result() records one answer; when the last one arrives the
  * file is removed (all done) or deferred with back-off (qmgr_defer.c).
+ *
+ * Parameters: local_destination_recipient_limit, and those of resolve.c.
  */
 #include "sys_defs.h"
+#include <fcntl.h>
 #include "msg.h"
 #include "mymalloc.h"
 #include "clock.h"
-#include "address.h"
+#include "vstream.h"
 #include "mail_conf.h"
 #include "mail_proto.h"
 #include "mail_queue.h"
+#include "resolve.h"
 #include "qmgr.h"
 
 int     qmgr_message_count;
@@ -93,51 +101,127 @@ void    qmgr_message_result(QMGR_MESSAGE *message, int index, int status)
 	qmgr_message_finish(message);
 }
 
-/* qmgr_job_limit - recipients per local delivery request */
+/* qmgr_job_limit - recipients per delivery request for TRANSPORT */
 
-static int qmgr_job_limit(void)
+static int qmgr_job_limit(const char *transport)
 {
-    int     limit = conf_int("local_destination_recipient_limit");
+    int     limit = DELIVER_MAX_RCPT;
 
+    if (strcmp(transport, MAIL_SERVICE_LOCAL) == 0)
+	limit = conf_int("local_destination_recipient_limit");
     return (limit > DELIVER_MAX_RCPT ? DELIVER_MAX_RCPT : limit < 1 ? 1 : limit);
+}
+
+/*
+ * qmgr_dsn_text - split "x.y.z text" into a DSN (class forced to CLASS,
+ * as Postfix's dsn_split) and the text; no code gives CLASS.0.0.
+ */
+static const char *qmgr_dsn_text(const char *text, int class, char *dsn, size_t len)
+{
+    size_t  n = strspn(text, "0123456789.");
+    int     a, b, c;
+    char    end;
+
+    if (n > 0 && n < 12 && (text[n] == ' ' || text[n] == 0)
+	&& sscanf(text, "%d.%d.%d%c", &a, &b, &c, &end) >= 3
+	&& (a == 4 || a == 5) && b >= 0 && b < 1000 && c >= 0 && c < 1000) {
+	snprintf(dsn, len, "%c.%d.%d", class, b, c);
+	text += n;
+	text += strspn(text, " ");
+    } else {
+	snprintf(dsn, len, "%c.0.0", class);
+    }
+    return (*text ? text : "unknown error");
+}
+
+/* qmgr_bounce_rcpt - the error transport: mark done, log "bounced" */
+
+static void qmgr_bounce_rcpt(QMGR_MESSAGE *message, int index, const char *text)
+{
+    QRCPT  *rcpt = message->env.rcpts + index;
+    VSTREAM *stream;
+    const char *reason;
+    char    dsn[16];
+
+    reason = qmgr_dsn_text(text, '5', dsn, sizeof(dsn));
+    if ((stream = mail_queue_open(MAIL_QUEUE_ACTIVE, message->id, O_RDWR)) == 0
+	|| qfile_mark_done(vstream_fd(stream), rcpt->offset) < 0) {
+	msg_warn("%s: cannot update queue file: %m", message->id);
+	if (stream)
+	    vstream_close(stream);
+	qmgr_defer_rcpt(message, index, "none", "4.3.0", "cannot update queue file");
+	return;
+    }
+    vstream_close(stream);
+    deliver_log(message->id, &message->stats, rcpt->address, rcpt->orig,
+		"none", dsn, "bounced", "%s", reason);
+    qmgr_message_result(message, index, DELIVER_STAT_BOUNCE);
+}
+
+/* qmgr_route_rcpt - special transports, or the transport's pending job */
+
+static void qmgr_route_rcpt(QMGR_MESSAGE *message, int index, QMGR_JOB **jobs,
+			            int *job_count, RESOLVE_REPLY *reply)
+{
+    const char *transport = STR(reply->transport);
+    QMGR_JOB *job = 0;
+    char    dsn[16];
+    const char *text;
+    int     i;
+
+    if (strcmp(transport, "error") == 0) {
+	qmgr_bounce_rcpt(message, index, STR(reply->nexthop));
+	return;
+    }
+    if (strcmp(transport, "retry") == 0) {
+	text = qmgr_dsn_text(STR(reply->nexthop), '4', dsn, sizeof(dsn));
+	qmgr_defer_rcpt(message, index, "none", dsn, text);
+	return;
+    }
+    for (i = 0; i < *job_count; i++)
+	if (strcmp(jobs[i]->transport, transport) == 0)
+	    job = jobs[i];
+    if (job == 0) {
+	job = mycalloc(1, sizeof(*job));
+	job->message = message;
+	job->transport = mystrdup(transport);
+	jobs[(*job_count)++] = job;
+    }
+    job->rcpt_index[job->rcpt_count++] = index;
+    if (job->rcpt_count >= qmgr_job_limit(transport)) {
+	for (i = 0; jobs[i] != job; i++)
+	     /* void */ ;
+	jobs[i] = jobs[--(*job_count)];
+	qmgr_deliver_add(job);
+    }
 }
 
 void    qmgr_message_route(QMGR_MESSAGE *message)
 {
     QENV   *env = &message->env;
-    QMGR_JOB *job = 0;
-    int     limit = qmgr_job_limit();
+    QMGR_JOB **jobs = mycalloc(env->rcpt_count + 1, sizeof(QMGR_JOB *));
+    int     job_count = 0;
+    RESOLVE_REPLY reply;
+    VSTRING *why = vstring_alloc(100);
 
+    resolve_reply_init(&reply);
     for (int i = 0; i < env->rcpt_count; i++)
 	if (message->rcpt_status[i] == QMGR_RCPT_PENDING)
 	    message->unanswered++;
     qmgr_routing = 1;
     for (int i = 0; i < env->rcpt_count; i++) {
-	const char *domain;
-	int     class;
-
 	if (message->rcpt_status[i] != QMGR_RCPT_PENDING)
 	    continue;
-	domain = addr_domain(env->rcpts[i].address);
-	class = deliver_domain_class(domain ? domain : "");
-	if (class == DELIVER_CLASS_ERROR) {
-	    qmgr_defer_rcpt(message, i, "none", "4.3.0", "table lookup failure");
-	} else if (class == DELIVER_CLASS_RELAY) {
-	    qmgr_defer_rcpt(message, i, "none", "4.3.0", "mail transport unavailable");
-	} else {
-	    if (job == 0) {
-		job = mycalloc(1, sizeof(*job));
-		job->message = message;
-	    }
-	    job->rcpt_index[job->rcpt_count++] = i;
-	    if (job->rcpt_count >= limit) {
-		qmgr_deliver_add(job);
-		job = 0;
-	    }
-	}
+	if (resolve_transport(env->rcpts[i].address, &reply, why) < 0)
+	    qmgr_defer_rcpt(message, i, "none", "4.3.0", STR(why));
+	else
+	    qmgr_route_rcpt(message, i, jobs, &job_count, &reply);
     }
-    if (job)
-	qmgr_deliver_add(job);
+    for (int i = 0; i < job_count; i++)
+	qmgr_deliver_add(jobs[i]);
+    myfree(jobs);
+    resolve_reply_free(&reply);
+    vstring_free(why);
     qmgr_routing = 0;
     if (message->unanswered == 0)
 	qmgr_message_finish(message);

@@ -20,6 +20,7 @@
 #include "sys_defs.h"
 #include "vstring.h"
 #include "qfile.h"
+#include "resolve.h"
 #include "smtpd_data.h"
 
 /* Session modes */
@@ -57,10 +58,12 @@ typedef struct SMTPD_STATE {
     int     in_mail;
     char   *sender;
     const char *encoding;		/* BODY=: "7bit", "8bit" or NULL */
-    char  **rcpt;			/* qualified recipients */
-    char  **orcpt;			/* as the client sent them */
-    int     rcpt_count;
+    char  **rcpt;			/* recipients after virtual aliases */
+    char  **orcpt;			/* RCPT addresses as the client sent them */
+    int     rcpt_count;			/* distinct recipients */
     int     rcpt_alloc;
+    int     rcpt_cmds;			/* accepted RCPT commands */
+    char   *first_rcpt;			/* first accepted RCPT, qualified */
     /* DATA */
     QFILE  *qf;
     DATA_READER reader;
@@ -96,8 +99,13 @@ void	smtpd_data_abort(SMTPD_STATE *state);
 
 /* smtpd_check.c */
 void	smtpd_check_init(void);
-/* smtpd_check_rcpt - NULL if ok, else the full reply text for RCPT */
-const char *smtpd_check_rcpt(SMTPD_STATE *state, const char *rcpt, VSTRING *reply);
+/*
+ * smtpd_check_rcpt - NULL if ok, else the full reply text for RCPT.  When
+ * ok and EXPANDED is not NULL, the recipients to queue (virtual aliases
+ * expanded; RCPT itself when it has none) are appended to EXPANDED.
+ */
+const char *smtpd_check_rcpt(SMTPD_STATE *state, const char *rcpt,
+			             RESOLVE_ADDRS *expanded, VSTRING *reply);
 int	smtpd_mynetworks_match(const char *list, const char *addr);
 void	smtpd_qualify(VSTRING *addr);
 

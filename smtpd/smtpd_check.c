@@ -1,26 +1,32 @@
 /*
- * smtpd_check.c - recipient and relay checks (issue 2 level), and the
- * mynetworks matcher.
+ * smtpd_check.c - recipient and relay checks (issue 2 level, with the
+ * virtual alias expansion of issue 3), and the mynetworks matcher.
  *
- * A recipient's domain decides its class, as in Postfix:
- *   mydestination            local: the local part (folded to lower case,
- *                            recipient_delimiter extension removed) must be
- *                            in local_recipient_maps ("postmaster" always is)
- *   virtual_mailbox_domains  the address (or "@domain") must be in
- *                            virtual_mailbox_maps or virtual_alias_maps
- *   relay_domains            accepted
- *   anything else            relaying: only for clients in mynetworks (when
+ * A recipient's domain decides its class (lib/resolve.h), as in Postfix:
+ *   not ours                 relaying: only for clients in mynetworks (when
  *                            smtpd_relay_restrictions has permit_mynetworks)
  *                            and local submission; otherwise "Relay access
  *                            denied", 454 with defer_unauth_destination or
  *                            554 with reject_unauth_destination.
- * A table that cannot answer gives "451 4.3.0 Temporary lookup failure".
+ * Then, for every recipient that may be sent to, virtual_alias_maps is
+ * searched (virtual(5) order): a match accepts the recipient without
+ * further checks and the caller gets the expansion (resolve.c), which is
+ * what goes into the queue file.  Without a match:
+ *   mydestination            the local part (folded to lower case,
+ *                            recipient_delimiter extension removed) must be
+ *                            in local_recipient_maps ("postmaster" always is)
+ *   virtual_alias_domains    "User unknown in virtual alias table"
+ *   virtual_mailbox_domains  the address (or "@domain") must be in
+ *                            virtual_mailbox_maps
+ *   relay_domains, others    accepted
+ * A table that cannot answer gives "451 4.3.0 Temporary lookup failure";
+ * an alias loop or an oversized expansion "451 4.6.0 Alias expansion error".
  * The full restriction lists come in a later issue.
  *
- * Parameters: mydestination, virtual_mailbox_domains, virtual_mailbox_maps,
- * virtual_alias_maps, relay_domains, local_recipient_maps,
- * unknown_local_recipient_reject_code, recipient_delimiter,
- * smtpd_relay_restrictions, mynetworks, myorigin.
+ * Parameters: virtual_mailbox_maps, local_recipient_maps,
+ * unknown_local_recipient_reject_code, unknown_virtual_alias_reject_code,
+ * unknown_virtual_mailbox_reject_code, recipient_delimiter,
+ * smtpd_relay_restrictions, mynetworks, myorigin, and those of resolve.c.
  */
 #include "sys_defs.h"
 #include <arpa/inet.h>
@@ -32,25 +38,16 @@
 #include "mail_conf.h"
 #include "address.h"
 #include "dict.h"
+#include "resolve.h"
 #include "smtpd.h"
 
 #define LIST_SEP	", \t\r\n"
 
-/* A domain list: literal names, ".parent" patterns and type:name tables */
-typedef struct DOMAIN_LIST {
-    char  **names;
-    int     count;
-    MAPS   *tables;			/* NULL if none */
-    int     parent_match;		/* "example.com" matches subdomains */
-} DOMAIN_LIST;
-
-static DOMAIN_LIST mydestination;
-static DOMAIN_LIST virtual_domains;
-static DOMAIN_LIST relay_domains;
 static MAPS *local_maps;		/* NULL: any local part is valid */
 static MAPS *virtual_maps;
-static MAPS *virtual_alias_maps;
 static int unknown_local_code;
+static int unknown_alias_code;
+static int unknown_virtual_code;
 static const char *recipient_delimiter;
 static int relay_permit_mynetworks;
 static int relay_reject_code;		/* 454 or 554 */
@@ -63,63 +60,6 @@ static MAPS *maps_or_null(const char *param)
     if (spec[strspn(spec, LIST_SEP)] == 0)
 	return (0);
     return (maps_create(param, spec, DICT_FLAG_FOLD_KEY));
-}
-
-static void domain_list_init(DOMAIN_LIST *list, const char *param, int parent_match)
-{
-    char   *saved = mystrdup(conf_str(param));
-    char   *cp = saved;
-    char   *tok;
-    VSTRING *tables = vstring_alloc(100);
-
-    memset(list, 0, sizeof(*list));
-    list->parent_match = parent_match;
-    while ((tok = strsep(&cp, LIST_SEP)) != 0) {
-	if (*tok == 0)
-	    continue;
-	if (*tok != '[' && strchr(tok, ':') != 0) {
-	    vstring_sprintf_append(tables, "%s%s", LEN(tables) ? ", " : "", tok);
-	    continue;
-	}
-	list->names = myrealloc(list->names, (list->count + 1) * sizeof(char *));
-	list->names[list->count++] = mystrdup(tok);
-    }
-    if (LEN(tables))
-	list->tables = maps_create(param, STR(tables), DICT_FLAG_FOLD_KEY);
-    vstring_free(tables);
-    myfree(saved);
-}
-
-/* name_matches - does DOMAIN match the list entry NAME? */
-static int name_matches(const char *name, const char *domain, int parent_match)
-{
-    size_t  dlen = strlen(domain);
-    size_t  nlen;
-
-    if (*name == '.') {
-	name++;
-	parent_match = 1;
-    }
-    if (strcasecmp(name, domain) == 0)
-	return (1);
-    nlen = strlen(name);
-    return (parent_match && dlen > nlen && domain[dlen - nlen - 1] == '.'
-	    && strcasecmp(domain + dlen - nlen, name) == 0);
-}
-
-/* domain_list_match - 1 match, 0 no match, -1 a table could not answer */
-static int domain_list_match(DOMAIN_LIST *list, const char *domain)
-{
-    for (int i = 0; i < list->count; i++)
-	if (name_matches(list->names[i], domain, list->parent_match))
-	    return (1);
-    if (list->tables) {
-	if (maps_find(list->tables, domain) != 0)
-	    return (1);
-	if (list->tables->error)
-	    return (-1);
-    }
-    return (0);
 }
 
 /* relay_policy_init - what smtpd_relay_restrictions says, in short */
@@ -144,13 +84,12 @@ static void relay_policy_init(void)
 
 void	smtpd_check_init(void)
 {
-    domain_list_init(&mydestination, "mydestination", 0);
-    domain_list_init(&virtual_domains, "virtual_mailbox_domains", 0);
-    domain_list_init(&relay_domains, "relay_domains", 1);
+    resolve_init();
     local_maps = maps_or_null("local_recipient_maps");
     virtual_maps = maps_or_null("virtual_mailbox_maps");
-    virtual_alias_maps = maps_or_null("virtual_alias_maps");
     unknown_local_code = conf_int("unknown_local_recipient_reject_code");
+    unknown_alias_code = conf_int("unknown_virtual_alias_reject_code");
+    unknown_virtual_code = conf_int("unknown_virtual_mailbox_reject_code");
     recipient_delimiter = conf_str("recipient_delimiter");
     relay_policy_init();
 }
@@ -174,7 +113,7 @@ static void strip_extension(VSTRING *local)
 	vstring_truncate(local, n);
 }
 
-/* find_user - 1 found, 0 not, -1 lookup failure, for each key in turn */
+/* find_in - 1 found, 0 not, -1 lookup failure */
 static int find_in(MAPS *maps, const char *key)
 {
     if (maps == 0)
@@ -187,6 +126,15 @@ static int find_in(MAPS *maps, const char *key)
 static const char *temp_failure(VSTRING *reply, const char *rcpt)
 {
     vstring_sprintf(reply, "451 4.3.0 <%s>: Temporary lookup failure", rcpt);
+    return (STR(reply));
+}
+
+/* unknown_user - "CODE X.1.1 <rcpt>: ... User unknown in TABLE" */
+static const char *unknown_user(VSTRING *reply, int code, const char *rcpt,
+				        const char *table)
+{
+    vstring_sprintf(reply, "%d %d.1.1 <%s>: Recipient address rejected: "
+		    "User unknown in %s", code, code / 100, rcpt, table);
     return (STR(reply));
 }
 
@@ -204,10 +152,7 @@ static const char *check_local(const char *rcpt, VSTRING *local, VSTRING *reply)
 	return (temp_failure(reply, rcpt));
     if (found)
 	return (0);
-    vstring_sprintf(reply, "%d %d.1.1 <%s>: Recipient address rejected: "
-		    "User unknown in local recipient table",
-		    unknown_local_code, unknown_local_code / 100, rcpt);
-    return (STR(reply));
+    return (unknown_user(reply, unknown_local_code, rcpt, "local recipient table"));
 }
 
 static const char *check_virtual(const char *rcpt, VSTRING *local,
@@ -216,11 +161,13 @@ static const char *check_virtual(const char *rcpt, VSTRING *local,
     VSTRING *key = vstring_alloc(100);
     int     found;
 
+    if (virtual_maps == 0) {
+	vstring_free(key);
+	return (0);
+    }
     vstring_strcpy(key, rcpt);
     vstring_lowercase(key);
-    if ((found = find_in(virtual_alias_maps, STR(key))) == 0)
-	found = find_in(virtual_maps, STR(key));
-    if (found == 0) {
+    if ((found = find_in(virtual_maps, STR(key))) == 0) {
 	vstring_lowercase(local);
 	strip_extension(local);
 	vstring_sprintf(key, "%s@%s", STR(local), domain);
@@ -234,9 +181,7 @@ static const char *check_virtual(const char *rcpt, VSTRING *local,
 	return (temp_failure(reply, rcpt));
     if (found)
 	return (0);
-    vstring_sprintf(reply, "550 5.1.1 <%s>: Recipient address rejected: "
-		    "User unknown in virtual mailbox table", rcpt);
-    return (STR(reply));
+    return (unknown_user(reply, unknown_virtual_code, rcpt, "virtual mailbox table"));
 }
 
 /* check_relay - a destination that is not ours */
@@ -249,41 +194,76 @@ static const char *check_relay(SMTPD_STATE *state, const char *rcpt, VSTRING *re
     return (STR(reply));
 }
 
-/* check_domain - classify the domain and run that class's check */
-static const char *check_domain(SMTPD_STATE *state, const char *rcpt,
-			              VSTRING *local, VSTRING *domain, VSTRING *reply)
+/* check_alias - virtual alias expansion; 1 expanded, 0 no alias, -1 replied */
+static int check_alias(const char *rcpt, RESOLVE_ADDRS *expanded, VSTRING *reply)
 {
-    int     m;
+    switch (resolve_virtual_alias(rcpt, expanded)) {
+    case RESOLVE_ALIAS_FOUND:
+	return (1);
+    case RESOLVE_ALIAS_NONE:
+	return (0);
+    case RESOLVE_ALIAS_LIMIT:
+	vstring_sprintf(reply, "451 4.6.0 <%s>: Alias expansion error", rcpt);
+	return (-1);
+    default:
+	temp_failure(reply, rcpt);
+	return (-1);
+    }
+}
+
+/* check_domain - relay control, virtual aliases, then the class's check */
+static const char *check_domain(SMTPD_STATE *state, const char *rcpt,
+			              VSTRING *local, VSTRING *domain,
+			              RESOLVE_ADDRS *expanded, VSTRING *reply)
+{
+    int     class;
+    int     alias;
+    const char *why;
 
     if (LEN(domain) > 0 && STR(domain)[LEN(domain) - 1] == '.')
 	vstring_truncate(domain, LEN(domain) - 1);
     vstring_lowercase(domain);
-    if ((m = domain_list_match(&mydestination, STR(domain))) != 0)
-	return (m < 0 ? temp_failure(reply, rcpt) : check_local(rcpt, local, reply));
-    if ((m = domain_list_match(&virtual_domains, STR(domain))) != 0)
-	return (m < 0 ? temp_failure(reply, rcpt) :
-		check_virtual(rcpt, local, STR(domain), reply));
-    if ((m = domain_list_match(&relay_domains, STR(domain))) != 0)
-	return (m < 0 ? temp_failure(reply, rcpt) : 0);
-    return (check_relay(state, rcpt, reply));
+    if ((class = resolve_class(STR(domain))) == RESOLVE_CLASS_ERROR)
+	return (temp_failure(reply, rcpt));
+    if (class == RESOLVE_CLASS_DEFAULT && (why = check_relay(state, rcpt, reply)) != 0)
+	return (why);
+    if ((alias = check_alias(rcpt, expanded, reply)) != 0)
+	return (alias > 0 ? 0 : STR(reply));
+    switch (class) {
+    case RESOLVE_CLASS_LOCAL:
+	return (check_local(rcpt, local, reply));
+    case RESOLVE_CLASS_ALIAS:
+	return (unknown_user(reply, unknown_alias_code, rcpt, "virtual alias table"));
+    case RESOLVE_CLASS_VIRTUAL:
+	return (check_virtual(rcpt, local, STR(domain), reply));
+    default:
+	return (0);
+    }
 }
 
-const char *smtpd_check_rcpt(SMTPD_STATE *state, const char *rcpt, VSTRING *reply)
+const char *smtpd_check_rcpt(SMTPD_STATE *state, const char *rcpt,
+			             RESOLVE_ADDRS *expanded, VSTRING *reply)
 {
     VSTRING *local = vstring_alloc(100);
     VSTRING *domain = vstring_alloc(100);
-    const char *result;
+    RESOLVE_ADDRS result;
+    const char *why;
 
+    resolve_addrs_init(&result);
     if (addr_split(rcpt, local, domain) < 0 || LEN(domain) == 0
 	|| !addr_valid_domain(STR(domain))) {
 	vstring_strcpy(reply, "501 5.1.3 Bad recipient address syntax");
-	result = STR(reply);
+	why = STR(reply);
     } else {
-	result = check_domain(state, rcpt, local, domain, reply);
+	why = check_domain(state, rcpt, local, domain, &result, reply);
     }
+    if (why == 0 && expanded != 0)
+	for (int i = 0; i < result.count; i++)
+	    resolve_addrs_add(expanded, result.addrs[i]);
+    resolve_addrs_free(&result);
     vstring_free(local);
     vstring_free(domain);
-    return (result);
+    return (why);
 }
 
 /* parse_net - "a.b.c.d[/n]", "[v6]/n" or "v6[/n]" into 16 bytes + bits */

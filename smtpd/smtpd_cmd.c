@@ -39,6 +39,10 @@ void	smtpd_reset_transaction(SMTPD_STATE *state)
     }
     state->rcpt = state->orcpt = 0;
     state->rcpt_count = state->rcpt_alloc = 0;
+    state->rcpt_cmds = 0;
+    if (state->first_rcpt)
+	myfree(state->first_rcpt);
+    state->first_rcpt = 0;
     if (state->sender)
 	myfree(state->sender);
     state->sender = 0;
@@ -182,9 +186,12 @@ static int mail_cmd(SMTPD_STATE *state, char *args)
     return (0);
 }
 
-/* add_rcpt - remember an accepted recipient */
+/* add_rcpt - remember an accepted recipient, once (as Postfix's cleanup) */
 static void add_rcpt(SMTPD_STATE *state, const char *orig, const char *rcpt)
 {
+    for (int i = 0; i < state->rcpt_count; i++)
+	if (strcasecmp(state->rcpt[i], rcpt) == 0)
+	    return;
     if (state->rcpt_count >= state->rcpt_alloc) {
 	state->rcpt_alloc = state->rcpt_alloc ? 2 * state->rcpt_alloc : 8;
 	state->rcpt = myrealloc(state->rcpt, state->rcpt_alloc * sizeof(char *));
@@ -195,11 +202,12 @@ static void add_rcpt(SMTPD_STATE *state, const char *orig, const char *rcpt)
 }
 
 /* rcpt_checked - run the recipient checks; 0 ok, -1 replied */
-static int rcpt_checked(SMTPD_STATE *state, const char *cmd, VSTRING *addr)
+static int rcpt_checked(SMTPD_STATE *state, const char *cmd, VSTRING *addr,
+			        RESOLVE_ADDRS *expanded)
 {
     VSTRING *reply = vstring_alloc(100);
 
-    if (smtpd_check_rcpt(state, STR(addr), reply) != 0) {
+    if (smtpd_check_rcpt(state, STR(addr), expanded, reply) != 0) {
 	smtpd_reject_log(state, cmd, STR(reply), STR(addr));
 	smtpd_reply_raw(state, STR(reply));
 	vstring_free(reply);
@@ -209,6 +217,16 @@ static int rcpt_checked(SMTPD_STATE *state, const char *cmd, VSTRING *addr)
     return (0);
 }
 
+/* rcpt_accept - queue the expansion of one accepted RCPT address */
+static void rcpt_accept(SMTPD_STATE *state, const char *orig, VSTRING *addr,
+			        RESOLVE_ADDRS *expanded)
+{
+    for (int i = 0; i < expanded->count; i++)
+	add_rcpt(state, orig, expanded->addrs[i]);
+    if (state->rcpt_cmds++ == 0)
+	state->first_rcpt = mystrdup(STR(addr));
+}
+
 static int rcpt_cmd(SMTPD_STATE *state, char *args)
 {
     VSTRING *addr;
@@ -216,6 +234,7 @@ static int rcpt_cmd(SMTPD_STATE *state, char *args)
     const char *why;
     char   *path;
     char   *orig;
+    RESOLVE_ADDRS expanded;
     int     ret = -1;
 
     if (!state->in_mail) {
@@ -231,16 +250,18 @@ static int rcpt_cmd(SMTPD_STATE *state, char *args)
 	smtpd_reply(state, "501 5.1.3 Bad recipient address syntax");
     } else if (*rest) {
 	smtpd_reply(state, "555 5.5.4 Unsupported option: %s", rest);
-    } else if (state->rcpt_count >= var_recipient_limit) {
+    } else if (state->rcpt_cmds >= var_recipient_limit) {
 	smtpd_reply(state, "452 4.5.3 Error: too many recipients");
     } else {
 	orig = mystrdup(STR(addr));
 	smtpd_qualify(addr);
-	if (rcpt_checked(state, "RCPT", addr) == 0) {
-	    add_rcpt(state, orig, STR(addr));
+	resolve_addrs_init(&expanded);
+	if (rcpt_checked(state, "RCPT", addr, &expanded) == 0) {
+	    rcpt_accept(state, orig, addr, &expanded);
 	    smtpd_reply(state, "250 2.1.5 Ok");
 	    ret = 0;
 	}
+	resolve_addrs_free(&expanded);
 	myfree(orig);
     }
     vstring_free(addr);
@@ -301,7 +322,7 @@ static int vrfy_cmd(SMTPD_STATE *state, char *args)
 	smtpd_reply(state, "501 5.1.3 Bad recipient address syntax");
     } else {
 	smtpd_qualify(addr);
-	if (rcpt_checked(state, "VRFY", addr) == 0) {
+	if (rcpt_checked(state, "VRFY", addr, 0) == 0) {
 	    smtpd_reply(state, "252 2.0.0 %s", args);
 	    ret = 0;
 	}

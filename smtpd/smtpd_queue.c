@@ -79,8 +79,8 @@ static void received_header(SMTPD_STATE *state, VSTRING *hdr)
 		    strchr(state->addr, ':') ? "IPv6:" : "", state->addr);
     vstring_sprintf_append(hdr, "\tby %s (%s) with %s id %s", var_myhostname,
 			   mail_name, state->protocol, id);
-    if (state->rcpt_count == 1)
-	vstring_sprintf_append(hdr, "\n\tfor <%s>; %s\n", state->rcpt[0], date);
+    if (state->rcpt_cmds == 1)
+	vstring_sprintf_append(hdr, "\n\tfor <%s>; %s\n", state->first_rcpt, date);
     else
 	vstring_sprintf_append(hdr, ";\n\t%s\n", date);
 }
