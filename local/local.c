@@ -6,19 +6,25 @@
  * the mailbox owner.  qmgr sends one request per connection
  * (lib/deliver_request.h); local opens the queue file itself, and for each
  * recipient: checks that the recipient record is where the request says,
- * resolves the mailbox (local_resolve.c), delivers (local_deliver.c),
- * marks the recipient done in the queue file (R -> D, fsync), and only
- * then logs "status=sent" and replies.  A permanent failure is logged as
- * "status=bounced" and marked done too; anything else defers.
+ * expands it (local_expand.c: Delivered-To loop check, aliases, .forward,
+ * :include:, commands, files, forwarding) and delivers to every
+ * destination, then - unless a destination deferred - marks the recipient
+ * done in the queue file (R -> D, fsync), and only then logs each
+ * destination ("status=sent", "bounced", "deferred") and replies with the
+ * worst outcome.  A deferred recipient is retried whole: destinations
+ * that were already delivered may get a duplicate then.
  *
  * Parameters: mydestination, virtual_mailbox_domains, recipient_delimiter,
  * home_mailbox, mail_spool_directory, virtual_mailbox_base,
  * virtual_mailbox_maps, virtual_uid_maps, virtual_gid_maps,
- * virtual_minimum_uid, ipc_timeout, passwd_file (via lib/user.c).
+ * virtual_minimum_uid, ipc_timeout, passwd_file (via lib/user.c),
+ * alias_maps, default_privs, forward_path, allow_mail_to_commands,
+ * allow_mail_to_files, local_command_shell, command_time_limit, myorigin.
  */
 #include "sys_defs.h"
 #include <fcntl.h>
 #include "msg.h"
+#include "mymalloc.h"
 #include "vstring.h"
 #include "vstream.h"
 #include "record.h"
@@ -69,52 +75,98 @@ static int local_check_rcpt(LOCAL_STATE *state, const DELIVER_RCPT *rcpt,
 
 /* local_mark_done - R -> D; a failure turns RESULT into a deferral */
 
-static void local_mark_done(LOCAL_STATE *state, const DELIVER_RCPT *rcpt,
-			            LOCAL_RESULT *result)
+static int local_mark_done(LOCAL_STATE *state, const DELIVER_RCPT *rcpt,
+			           LOCAL_RESULT *result)
 {
-    if (qfile_mark_done(vstream_fd(state->qfile), (off_t) rcpt->offset) < 0)
+    if (qfile_mark_done(vstream_fd(state->qfile), (off_t) rcpt->offset) < 0) {
 	local_result(result, DELIVER_STAT_DEFER, "4.3.0",
 		     "cannot update queue file %s: %s",
 		     state->req->queue_id, strerror(errno));
+	return (-1);
+    }
+    return (0);
 }
 
-/* local_rcpt - deliver to one recipient; RESULT says how it went */
+/* local_static_dsn - a copy of DSN that outlives the recipient's logs */
 
-static void local_rcpt(LOCAL_STATE *state, const DELIVER_RCPT *rcpt,
-		               LOCAL_RESULT *result)
+static const char *local_static_dsn(const char *dsn)
 {
-    LOCAL_DEST dest;
-    int     check;
+    static char buf[32];
 
-    if ((check = local_check_rcpt(state, rcpt, result)) <= 0) {
-	if (check == 0)
-	    local_result(result, DELIVER_STAT_OK, "2.0.0", "already delivered");
-	return;
+    snprintf(buf, sizeof(buf), "%s", dsn);
+    return (buf);
+}
+
+/* local_delivery_free - release what one recipient's delivery collected */
+
+static void local_delivery_free(LOCAL_DELIVERY *d)
+{
+    for (int i = 0; i < d->log_count; i++) {
+	myfree(d->logs[i].to);
+	myfree(d->logs[i].dsn);
+	myfree(d->logs[i].reason);
     }
-    dest.path = vstring_alloc(100);
-    if (local_resolve(rcpt->address, &dest, result) == 0
-	&& local_deliver(state, rcpt, &dest, result) == 0) {
-	local_result(result, DELIVER_STAT_OK, "2.0.0", "delivered to %s",
-		     dest.kind == LOCAL_MAILBOX_MAILDIR ? "maildir" : "mailbox");
-	local_mark_done(state, rcpt, result);
-    } else if (result->status == DELIVER_STAT_BOUNCE) {
-	local_mark_done(state, rcpt, result);
-    }
-    vstring_free(dest.path);
+    if (d->logs)
+	myfree(d->logs);
+    addr_list_free(&d->seen);
+    addr_list_free(&d->fwd_addrs);
+    addr_list_free(&d->fwd_senders);
 }
 
 /* local_log - one status line in Postfix's shape */
 
 static void local_log(LOCAL_STATE *state, const DELIVER_RCPT *rcpt,
-		              const LOCAL_RESULT *result)
+		              const char *to, int status_code, const char *dsn,
+		              const char *reason)
 {
     const char *status =
-	result->status == DELIVER_STAT_OK ? "sent" :
-	result->status == DELIVER_STAT_BOUNCE ? "bounced" : "deferred";
+	status_code == DELIVER_STAT_OK ? "sent" :
+	status_code == DELIVER_STAT_BOUNCE ? "bounced" : "deferred";
+    const char *orig = rcpt->orig;
 
-    deliver_log(state->req->queue_id, &state->req->stats, rcpt->address,
-		rcpt->orig, LOCAL_RELAY, result->dsn, status, "%s",
-		STR(result->reason));
+    /* Below an alias, orig_to= names the recipient as given to us */
+    if (strcasecmp(to, rcpt->address) != 0 && *orig == 0)
+	orig = rcpt->address;
+    deliver_log(state->req->queue_id, &state->req->stats, to, orig,
+		LOCAL_RELAY, dsn, status, "%s", reason);
+}
+
+/*
+ * local_rcpt - deliver to one recipient; RESULT says how it went.  The
+ * done mark is written only when no destination deferred, and before the
+ * destinations are logged.
+ */
+static void local_rcpt(LOCAL_STATE *state, const DELIVER_RCPT *rcpt,
+		               LOCAL_RESULT *result)
+{
+    LOCAL_DELIVERY d;
+    int     check, mark_failed = 0;
+
+    if ((check = local_check_rcpt(state, rcpt, result)) <= 0) {
+	if (check == 0)
+	    local_result(result, DELIVER_STAT_OK, "2.0.0", "already delivered");
+	local_log(state, rcpt, rcpt->address, result->status, result->dsn,
+		  STR(result->reason));
+	return;
+    }
+    memset(&d, 0, sizeof(d));
+    d.state = state;
+    d.rcpt = rcpt;
+    d.result = result;
+    result->status = -1;
+    local_expand_rcpt(&d);
+    if (result->status != DELIVER_STAT_DEFER)
+	mark_failed = (local_mark_done(state, rcpt, result) < 0);
+    for (int i = 0; i < d.log_count; i++)
+	local_log(state, rcpt, d.logs[i].to, d.logs[i].status, d.logs[i].dsn,
+		  d.logs[i].reason);
+    if (mark_failed)				/* after the destinations were done */
+	local_log(state, rcpt, rcpt->address, result->status, result->dsn,
+		  STR(result->reason));
+    /* result->dsn points into d.logs: copy what the reply needs first */
+    local_result(result, result->status, local_static_dsn(result->dsn),
+		 "%s", STR(result->reason));
+    local_delivery_free(&d);
 }
 
 /* local_open_queue - open the queue file; NULL with RESULT set */
@@ -156,7 +208,9 @@ static void local_service(VSTREAM *client, const char *service, char **argv)
     for (int i = 0; i < req.rcpt_count; i++) {
 	if (state.qfile)
 	    local_rcpt(&state, req.rcpts + i, &result);
-	local_log(&state, req.rcpts + i, &result);
+	else
+	    local_log(&state, req.rcpts + i, req.rcpts[i].address, result.status,
+		      result.dsn, STR(result.reason));
 	if (deliver_reply_put(client, result.status, result.dsn,
 			      STR(result.reason)) < 0) {
 	    msg_warn("%s: lost connection with queue manager", req.queue_id);
@@ -165,6 +219,7 @@ static void local_service(VSTREAM *client, const char *service, char **argv)
     }
     if (state.qfile)
 	vstream_close(state.qfile);
+    addr_list_free(&state.delivered);
     vstring_free(result.reason);
     vstring_free(why);
     deliver_request_free(&req);

@@ -23,13 +23,6 @@
 
 int     local_is_root;
 
-typedef struct LOCAL_SOURCE {
-    LOCAL_STATE *state;
-    const char *rcpt;			/* for Delivered-To */
-    int     read_error;			/* the queue file could not be read */
-    VSTRING *why;
-} LOCAL_SOURCE;
-
 typedef struct LOCAL_COPY {
     MAILBOX_WRITE_FN write_fn;
     void   *sink;
@@ -62,14 +55,22 @@ static int local_copy(const char *data, size_t len, void *ctx)
 
 /* local_source - MAILBOX_SOURCE: our headers, then the queued content */
 
-static int local_source(MAILBOX_WRITE_FN write_fn, void *sink, void *ctx)
+int     local_source(MAILBOX_WRITE_FN write_fn, void *sink, void *ctx)
 {
     LOCAL_SOURCE *src = ctx;
     LOCAL_STATE *state = src->state;
     VSTRING *headers = vstring_alloc(200);
     LOCAL_COPY copy;
+    time_t  arrival = state->req->stats.arrival.tv_sec;
     int     ret;
 
+    if (src->from_line) {
+	vstring_sprintf(headers, "From %s  %.24s\n", *state->req->sender ?
+			state->req->sender : "MAILER-DAEMON", ctime(&arrival));
+	for (char *cp = STR(headers); *cp; cp++)
+	    if (iscntrl((unsigned char) *cp) && *cp != '\n')
+		*cp = '?';
+    }
     local_header(headers, "Return-Path", "<", state->req->sender, ">");
     local_header(headers, "Delivered-To", "", src->rcpt, "");
     ret = write_fn(sink, STR(headers), LEN(headers));
@@ -113,6 +114,17 @@ static int local_spool_group(const char *path, gid_t *gid)
     return (ret);
 }
 
+/* local_become_ids - switch effective ids (root only), no extra groups */
+
+int     local_become_ids(uid_t uid, gid_t gid)
+{
+    if (!local_is_root)
+	return (0);
+    if (setgroups(1, &gid) < 0 || setegid(gid) < 0 || seteuid(uid) < 0)
+	return (-1);
+    return (0);
+}
+
 /* local_become - switch effective ids to DEST's owner (root only) */
 
 static int local_become(const LOCAL_DEST *dest)
@@ -135,7 +147,7 @@ static int local_become(const LOCAL_DEST *dest)
 
 /* local_restore - back to root; a process that cannot is unsafe: exit */
 
-static void local_restore(void)
+void    local_restore(void)
 {
     gid_t   gid = getgid();
 
@@ -178,6 +190,7 @@ int     local_deliver(LOCAL_STATE *state, const DELIVER_RCPT *rcpt,
     src.state = state;
     src.rcpt = STR(rcpt_lc);
     src.read_error = 0;
+    src.from_line = 0;
     src.why = vstring_alloc(100);
     if (local_become(dest) < 0) {
 	local_result(result, DELIVER_STAT_DEFER, "4.3.0",

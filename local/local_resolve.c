@@ -11,7 +11,8 @@
  * virtual_gid_maps, looked up as Postfix's virtual(8) does: the address,
  * the address without extension, then "@domain".
  *
- * Aliases and .forward (issue 3) hook in at local_expand_hook().
+ * local_expand.c decides which of these a recipient reaches (aliases and
+ * .forward come first).
  * Any table failure or doubtful configuration defers; only an unknown
  * user bounces.
  */
@@ -29,7 +30,7 @@
 
 /* local_strip_extension - cut LOCAL at the first recipient_delimiter */
 
-static void local_strip_extension(VSTRING *local)
+void    local_strip_extension(VSTRING *local)
 {
     const char *delims = conf_str("recipient_delimiter");
     size_t  pos;
@@ -41,64 +42,30 @@ static void local_strip_extension(VSTRING *local)
 	vstring_truncate(local, pos);
 }
 
-/*
- * local_expand_hook - aliases and .forward go here (issue 3).  Returns 0
- * when the recipient is not expanded and delivery to its mailbox goes on.
- */
-static int local_expand_hook(const char *rcpt, const char *user, LOCAL_RESULT *result)
-{
-    return (0);
-}
-
 /* local_name_ok - a user name that is safe as a file name */
 
-static int local_name_ok(const char *name)
+int     local_name_ok(const char *name)
 {
     return (*name != 0 && *name != '.' && strchr(name, '/') == 0
 	    && strlen(name) < 256);
 }
 
-/* local_resolve_user - a local (passwd) user */
-
-static int local_resolve_user(const char *rcpt, VSTRING *local,
-			              LOCAL_DEST *dest, LOCAL_RESULT *result)
+int     local_user_dest(const char *name, const USER_INFO *user,
+			        LOCAL_DEST *dest, LOCAL_RESULT *result)
 {
     const char *home_mailbox = conf_str("home_mailbox");
     const char *spool = conf_str("mail_spool_directory");
-    const char *name;
-    USER_INFO user;
-    int     found;
 
-    vstring_lowercase(local);
-    local_strip_extension(local);
-    name = STR(local);
-    if (local_expand_hook(rcpt, name, result) != 0)
-	return (-1);
-    if (!local_name_ok(name)) {
-	local_result(result, DELIVER_STAT_BOUNCE, "5.1.1", "unknown user: \"%s\"", name);
-	return (-1);
-    }
-    memset(&user, 0, sizeof(user));
-    if ((found = user_by_name(name, &user)) < 0) {
-	local_result(result, DELIVER_STAT_DEFER, "4.3.0",
-		     "user lookup error for \"%s\": %s", name, strerror(errno));
-	return (-1);
-    }
-    if (found == 0) {
-	local_result(result, DELIVER_STAT_BOUNCE, "5.1.1", "unknown user: \"%s\"", name);
-	return (-1);
-    }
-    dest->uid = user.uid;
-    dest->gid = user.gid;
+    dest->virtual = dest->spool = 0;
+    dest->uid = user->uid;
+    dest->gid = user->gid;
     if (*home_mailbox == 0 && *spool == 0) {
 	local_result(result, DELIVER_STAT_DEFER, "4.3.5", "mail system "
 		     "configuration error: empty mail_spool_directory");
-	user_info_free(&user);
 	return (-1);
     }
     if (*home_mailbox) {
-	vstring_sprintf(dest->path, "%s/%s", user.home, home_mailbox);
-	dest->spool = 0;
+	vstring_sprintf(dest->path, "%s/%s", user->home, home_mailbox);
     } else {
 	vstring_sprintf(dest->path, "%s%s%s", spool,
 			spool[strlen(spool) - 1] == '/' ? "" : "/", name);
@@ -106,7 +73,6 @@ static int local_resolve_user(const char *rcpt, VSTRING *local,
 	    vstring_addch(dest->path, '/');
 	dest->spool = 1;
     }
-    user_info_free(&user);
     dest->kind = STR(dest->path)[LEN(dest->path) - 1] == '/' ?
 	LOCAL_MAILBOX_MAILDIR : LOCAL_MAILBOX_MBOX;
     return (0);
@@ -175,7 +141,7 @@ static int local_path_ok(const char *path)
 
 /* local_resolve_virtual - a virtual mailbox */
 
-static int local_resolve_virtual(const char *rcpt, VSTRING *local, VSTRING *domain,
+static int local_resolve_virtual(VSTRING *local, VSTRING *domain,
 			               LOCAL_DEST *dest, LOCAL_RESULT *result)
 {
     static MAPS *mailbox_maps, *uid_maps, *gid_maps;
@@ -240,31 +206,18 @@ static int local_resolve_virtual(const char *rcpt, VSTRING *local, VSTRING *doma
     return (ret);
 }
 
-int     local_resolve(const char *rcpt, LOCAL_DEST *dest, LOCAL_RESULT *result)
+int     local_virtual_dest(const char *addr, LOCAL_DEST *dest, LOCAL_RESULT *result)
 {
     VSTRING *local = vstring_alloc(100);
     VSTRING *domain = vstring_alloc(100);
     int     ret = -1;
 
     dest->virtual = dest->spool = 0;
-    if (addr_split(rcpt, local, domain) < 0 || LEN(local) == 0) {
+    if (addr_split(addr, local, domain) < 0 || LEN(local) == 0)
 	local_result(result, DELIVER_STAT_BOUNCE, "5.1.3",
-		     "bad address syntax: \"%s\"", rcpt);
-    } else {
-	switch (deliver_domain_class(STR(domain))) {
-	case DELIVER_CLASS_ERROR:
-	    local_result(result, DELIVER_STAT_DEFER, "4.3.0",
-			 "table lookup failure for domain \"%s\"", STR(domain));
-	    break;
-	case DELIVER_CLASS_VIRTUAL:
-	    ret = local_resolve_virtual(rcpt, local, domain, dest, result);
-	    break;
-	default:
-	    /* As Postfix's local(8): only the local part counts */
-	    ret = local_resolve_user(rcpt, local, dest, result);
-	    break;
-	}
-    }
+		     "bad address syntax: \"%s\"", addr);
+    else
+	ret = local_resolve_virtual(local, domain, dest, result);
     vstring_free(local);
     vstring_free(domain);
     return (ret);

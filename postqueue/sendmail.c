@@ -2,8 +2,9 @@
  * sendmail.c - the Sendmail-compatible mail submission command.
  *
  *   sendmail [-t] [-i|-oi] [-f sender] [-r sender] [-F name] [-C dir] [-v]
- *	      [-bm|-bp] [--] [recipient ...]
+ *	      [-bm|-bp|-bi] [-oAalias_database] [--] [recipient ...]
  *   mailq	(same as sendmail -bp)
+ *   newaliases	(same as sendmail -bi or -I)
  *
  * Reads a message from standard input (until EOF, or a line with only "."
  * unless -i/-oi), converts it to SMTP wire form in an unlinked temporary
@@ -14,14 +15,17 @@
  * headers (Resent-To/Cc/Bcc: instead when present, as Sendmail and Postfix
  * do) and Bcc: headers are removed; recipients on the command line are
  * added, as Postfix 2.1 and later does.  -bp (or the name mailq) runs
- * "postqueue -p".
+ * "postqueue -p".  -bi, -I (or the name newaliases) rebuild every table in
+ * alias_database (or the -oA one) by running "postalias -c DIR type:name"
+ * for each, as Postfix does; the exit status is 1 when any of them fails.
  *
  * Exit status (sysexits.h): 0 queued; EX_USAGE bad usage or no recipients;
  * EX_NOUSER a recipient rejected with 5xx; EX_DATAERR sender or content
  * rejected with 5xx; EX_TEMPFAIL a 4xx reply or smtpd unreachable;
  * EX_PROTOCOL a malformed reply; EX_IOERR local I/O errors.
  *
- * Parameters: queue_directory, command_directory, maillog_file.
+ * Parameters: queue_directory, command_directory, maillog_file,
+ * alias_database.
  */
 #include "sys_defs.h"
 #include <ctype.h>
@@ -30,6 +34,7 @@
 #include <pwd.h>
 #include <signal.h>
 #include <sysexits.h>
+#include <sys/wait.h>
 #include <libgen.h>
 #include "msg.h"
 #include "mymalloc.h"
@@ -40,6 +45,7 @@
 #include "mail_proto.h"
 #include "mail_queue.h"
 #include "address.h"
+#include "addr_list.h"
 #include "user.h"
 
 #define SM_LINE_LIMIT	(64 * 1024)	/* input read in pieces this big */
@@ -56,156 +62,11 @@ typedef struct SM_ARGS {
     char   *sender;			/* -f/-r, or NULL */
     char   *config_dir;			/* -C */
     int     list_queue;			/* -bp or mailq */
+    int     newaliases;			/* -bi, -I or newaliases */
+    char   *alias_db;			/* -oA: instead of alias_database */
     char  **rcpts;			/* command-line recipients */
     int     rcpt_count;
 } SM_ARGS;
-
-/* A growable list of addresses */
-typedef struct ADDR_LIST {
-    char  **addrs;
-    int     count;
-    int     size;
-} ADDR_LIST;
-
-static void addr_list_add(ADDR_LIST *list, const char *addr)
-{
-    if (list->count == list->size) {
-	list->size = list->size ? 2 * list->size : 8;
-	list->addrs = (char **) myrealloc(list->addrs, list->size * sizeof(char *));
-    }
-    list->addrs[list->count++] = mystrdup(addr);
-}
-
- /*
-  * RFC 5322 address lists, good enough for what MUAs and scripts write:
-  * display names, (comments), "quoted strings", groups "name: a, b;",
-  * <angle addresses> with an optional source route.  Display names and
-  * comments are dropped; an address is kept in external form (quoted local
-  * parts stay quoted).  Control characters outside quotes are white space;
-  * an address with a control character inside quotes is dropped.
-  */
-#define ADDR_SPECIALS	"<>,;:@()\"[]\\"
-
-typedef struct ADDR_PARSE {
-    VSTRING *words;			/* tokens of the current address */
-    VSTRING *angle;			/* the <...> part, if any */
-    int     in_angle;
-    int     have_angle;
-    int     bad;			/* control character inside quotes */
-    ADDR_LIST *out;
-} ADDR_PARSE;
-
-/* addr_emit - finish the current address at ',' or ';' or the end */
-
-static void addr_emit(ADDR_PARSE *ap)
-{
-    const char *addr = STR(ap->have_angle ? ap->angle : ap->words);
-    const char *colon;
-
-    /* drop a source route: <@a,@b:user@domain> */
-    if (ap->have_angle && *addr == '@' && (colon = strchr(addr, ':')) != 0)
-	addr = colon + 1;
-    if (ap->bad)
-	msg_warn("ignoring address with control characters: %s", addr);
-    else if (*addr)
-	addr_list_add(ap->out, addr);
-    vstring_reset(ap->words);
-    vstring_reset(ap->angle);
-    ap->in_angle = ap->have_angle = ap->bad = 0;
-}
-
-/* addr_skip_comment - skip a (possibly nested) comment; returns the end */
-
-static const char *addr_skip_comment(const char *cp)
-{
-    int     level = 0;
-
-    for (; *cp; cp++) {
-	if (*cp == '\\' && cp[1])
-	    cp++;
-	else if (*cp == '(')
-	    level++;
-	else if (*cp == ')' && --level == 0)
-	    return (cp + 1);
-    }
-    return (cp);
-}
-
-/* addr_copy_quoted - copy "..." or [...] into BUF; returns the end */
-
-static const char *addr_copy_quoted(ADDR_PARSE *ap, VSTRING *buf,
-				            const char *cp, int close)
-{
-    vstring_addch(buf, *cp++);
-    for (; *cp && *cp != close; cp++) {
-	if (*cp == '\\' && cp[1])
-	    vstring_addch(buf, *cp++);
-	if (iscntrl((unsigned char) *cp) && *cp != '\t')
-	    ap->bad = 1;
-	vstring_addch(buf, *cp);
-    }
-    vstring_addch(buf, close);
-    return (*cp ? cp + 1 : cp);
-}
-
-/* addr_parse_list - append the addresses in TEXT to OUT */
-
-static void addr_parse_list(const char *text, ADDR_LIST *out)
-{
-    ADDR_PARSE ap;
-    const char *cp = text;
-    VSTRING *cur;
-
-    ap.words = vstring_alloc(100);
-    ap.angle = vstring_alloc(100);
-    ap.in_angle = ap.have_angle = ap.bad = 0;
-    ap.out = out;
-    while (*cp) {
-	unsigned char ch = *cp;
-
-	cur = ap.in_angle ? ap.angle : ap.words;
-	if (isspace(ch) || iscntrl(ch)) {
-	    cp++;
-	} else if (ch == '(') {
-	    cp = addr_skip_comment(cp);
-	} else if (ch == '"') {
-	    cp = addr_copy_quoted(&ap, cur, cp, '"');
-	} else if (ch == '[') {
-	    cp = addr_copy_quoted(&ap, cur, cp, ']');
-	} else if (ch == '<') {
-	    vstring_reset(ap.angle);		/* words so far: display name */
-	    ap.in_angle = ap.have_angle = 1;
-	    ap.bad = 0;
-	    cp++;
-	} else if (ch == '>') {
-	    ap.in_angle = 0;
-	    cp++;
-	} else if ((ch == ',' && !ap.in_angle) || ch == ';') {
-	    addr_emit(&ap);
-	    cp++;
-	} else if (ch == ':' && !ap.in_angle) {
-	    vstring_reset(ap.words);		/* group name */
-	    cp++;
-	} else if (ch == ',' || ch == ':' || ch == '@') {
-	    vstring_addch(cur, ch);		/* route or address syntax */
-	    cp++;
-	} else if (ap.have_angle && !ap.in_angle) {
-	    cp++;				/* junk after <addr> */
-	} else {
-	    size_t  len = strcspn(cp, ADDR_SPECIALS " \t\r\n");
-
-	    if (len == 0)
-		len = 1;			/* stray ")", "]" or "\" */
-	    for (size_t i = 0; i < len; i++)
-		if (!iscntrl((unsigned char) cp[i]))
-		    vstring_addch(cur, cp[i]);
-	    cp += len;
-	}
-    }
-    addr_emit(&ap);
-    vstring_free(ap.words);
-    vstring_free(ap.angle);
-}
 
  /*
   * Reading the message.  State carried from line to line while the input
@@ -612,10 +473,84 @@ static NORETURN run_postqueue(void)
     msg_fatal_status(EX_OSERR, "execute %s: %m", STR(path));
 }
 
+/* command_path - a Posthorn command: next to this binary, else in command_directory */
+
+static void command_path(VSTRING *path, const char *name)
+{
+    char    self[4096];
+    ssize_t n;
+
+    vstring_reset(path);
+    if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) > 0) {
+	self[n] = 0;
+	vstring_sprintf(path, "%s/%s", dirname(self), name);
+    }
+    if (LEN(path) == 0 || access(STR(path), X_OK) != 0)
+	vstring_sprintf(path, "%s/%s", conf_str("command_directory"), name);
+}
+
+/* run_postalias - "postalias -c DIR [-v...] TABLE"; 0 when it succeeded */
+
+static int run_postalias(const char *path, const char *table)
+{
+    char   *argv[4 + 10 + 1];
+    int     argc = 0;
+    int     status;
+    pid_t   pid;
+
+    argv[argc++] = "postalias";
+    argv[argc++] = "-c";
+    argv[argc++] = (char *) mail_conf_dir();
+    for (int v = 0; v < msg_verbose && v < 10; v++)
+	argv[argc++] = "-v";
+    argv[argc++] = (char *) table;
+    argv[argc] = 0;
+    if ((pid = fork()) < 0)
+	msg_fatal_status(EX_OSERR, "fork: %m");
+    if (pid == 0) {
+	execv(path, argv);
+	msg_fatal_status(EX_OSERR, "execute %s: %m", path);
+    }
+    while (waitpid(pid, &status, 0) < 0)
+	if (errno != EINTR)
+	    msg_fatal_status(EX_OSERR, "waitpid: %m");
+    return (WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1);
+}
+
+/*
+ * run_newaliases - newaliases / sendmail -bi: postalias for each table in
+ * alias_database (comma/space separated); the exit status
+ */
+
+static int run_newaliases(const SM_ARGS *args)
+{
+    VSTRING *path = vstring_alloc(100);
+    char   *list;
+    char   *cp;
+    char   *table;
+    int     failed = 0;
+
+    if (args->rcpt_count > 0)
+	msg_fatal_status(EX_USAGE, "alias initialization mode requires no recipient");
+    list = mystrdup(args->alias_db ? args->alias_db : conf_str("alias_database"));
+    command_path(path, "postalias");
+    for (cp = list; (table = strsep(&cp, ", \t\r\n")) != 0; /* void */ ) {
+	if (*table == 0)
+	    continue;
+	if (run_postalias(STR(path), table) != 0) {
+	    msg_warn("cannot rebuild alias table %s", table);
+	    failed = 1;
+	}
+    }
+    myfree(list);
+    vstring_free(path);
+    return (failed);
+}
+
 static NORETURN usage(const char *progname)
 {
     msg_fatal_status(EX_USAGE, "usage: %s [-t] [-i] [-f sender] [-F name]"
-		     " [-C config_dir] [-v] [-bm|-bp] [recipient ...]", progname);
+		     " [-C config_dir] [-v] [-bm|-bp|-bi] [recipient ...]", progname);
 }
 
 /* config_dir_arg - -C takes main.cf or its directory */
@@ -659,6 +594,8 @@ static void parse_args(int argc, char **argv, SM_ARGS *args)
 	case 'o':
 	    if (optarg[0] == 'i')
 		args->dot_ends = 0;
+	    else if (optarg[0] == 'A' && optarg[1] != 0)
+		args->alias_db = optarg + 1;
 	    break;
 	case 't':
 	    args->extract = 1;
@@ -669,11 +606,14 @@ static void parse_args(int argc, char **argv, SM_ARGS *args)
 	case 'b':
 	    if (strcmp(optarg, "p") == 0)
 		args->list_queue = 1;
+	    else if (strcmp(optarg, "i") == 0)
+		args->newaliases = 1;
 	    else if (strcmp(optarg, "m") != 0)
 		msg_fatal_status(EX_USAGE, "-b%s: unsupported mode", optarg);
 	    break;
 	case 'I':
-	    msg_fatal_status(EX_USAGE, "-I (newaliases): unsupported mode");
+	    args->newaliases = 1;
+	    break;
 	case 'q':
 	    msg_fatal_status(EX_USAGE, "-q%s: unsupported option; use \"postqueue -f\"",
 			     optarg);
@@ -716,7 +656,7 @@ int     main(int argc, char **argv)
     if (strcmp(msg_progname(), "mailq") == 0)
 	args.list_queue = 1;
     else if (strcmp(msg_progname(), "newaliases") == 0)
-	msg_fatal_status(EX_USAGE, "newaliases: unsupported mode");
+	args.newaliases = 1;
     parse_args(argc, argv, &args);
     if (args.config_dir)
 	mail_conf_set_dir(args.config_dir);
@@ -726,6 +666,8 @@ int     main(int argc, char **argv)
 	msg_logfile(conf_str("maillog_file"));
     if (args.list_queue)
 	run_postqueue();
+    if (args.newaliases)
+	exit(run_newaliases(&args));
 
     sender = args.sender ? parse_sender(args.sender) : default_sender();
     for (int i = 0; i < args.rcpt_count; i++)
