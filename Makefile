@@ -44,8 +44,8 @@ SRC_posthorn	:= master/posthorn.c
 SRC_postconf	:= $(wildcard master/postconf*.c)
 SRC_sendmail	:= $(wildcard postqueue/sendmail*.c)
 SRC_postqueue	:= $(wildcard postqueue/postqueue*.c)
-SRC_postmap	:= $(wildcard postmap/postmap*.c)
-SRC_postalias	:= $(wildcard postmap/postalias*.c)
+SRC_postmap	:= postmap/postmap.c postmap/maptool.c
+SRC_postalias	:= postmap/postalias.c postmap/maptool.c
 
 LIBEXEC_PROGS	:= master smtpd qmgr local
 BIN_PROGS	:= posthorn postconf sendmail postqueue postmap postalias
@@ -118,6 +118,7 @@ stop:
 bench: deps all
 	@sh mk/deps.sh bench
 	@sh test/bench/bench_smtp.sh $(CURDIR)/$(BUILD)
+	@sh test/bench/bench_postmap.sh $(CURDIR)/$(BUILD)
 
 install: all
 	install -d $(DESTDIR)$(DAEMON_DIR) $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(CONFIG_DIR)
