@@ -1,7 +1,8 @@
 # Posthorn top-level Makefile.
 #
 #   make            build everything into build/ (SAN=1: build-san/ with ASan+UBSan)
-#   make check      install missing Debian packages (as root), build, run all tests
+#   make check      install missing Debian packages (as root), build, run all
+#                   tests (unit, integration; normal and SAN; root and not; fuzz)
 #   make run        build and start a private instance under ./run/
 #   make stop       stop that instance
 #   make install    install under $(DESTDIR)$(PREFIX) (config in /etc/posthorn)
@@ -58,7 +59,7 @@ UNIT_BIN	:= $(UNIT_SRC:test/unit/%.c=$(BUILD)/test/%)
 
 PYTEST	:= /usr/bin/python3 -m pytest
 
-.PHONY: all deps check check-unit check-integration check-nonroot run stop install bench clean
+.PHONY: all deps check check-unit check-integration check-nonroot check-fuzz run stop install bench clean
 all: $(LIBEXEC_BUILT) $(BIN_BUILT) $(BUILD)/bin/mailq $(BUILD)/bin/newaliases $(UNIT_BIN)
 
 $(BUILD)/obj/%.o: %.c
@@ -97,6 +98,12 @@ check: deps
 	$(MAKE) check-integration
 	$(MAKE) SAN=1 check-integration
 	@if [ "$$(id -u)" = 0 ]; then $(MAKE) check-nonroot; fi
+	$(MAKE) check-fuzz
+
+# A short run of every libFuzzer harness (test/fuzz/README.md); longer:
+# sh test/fuzz/run.sh 600
+check-fuzz:
+	sh test/fuzz/run.sh 5
 
 check-unit: $(UNIT_BIN)
 	@sh mk/run-unit.sh $(UNIT_BIN)

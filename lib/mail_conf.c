@@ -217,16 +217,19 @@ static const char *conf_domain_of(const char *host)
 
 /*
  * conf_refers_to - does the raw value of NAME refer to TARGET, directly or
- * through the names it refers to?  (Conservative: every "$name", "${name"
- * and "$(name" counts, whatever the condition around it.)
+ * through the names it refers to?  Conservative: every "$name", "${name"
+ * and "$(name" counts, whatever the condition around it, and a walk that
+ * uses up its BUDGET of names answers yes.
  */
-static int conf_refers_to(const char *name, const char *target, int depth)
+static int conf_refers_to(const char *name, const char *target, int *budget)
 {
     const char *raw = conf_raw(name);
     const char *cp;
 
-    if (raw == 0 || depth > 100)
+    if (raw == 0)
 	return (0);
+    if (--*budget < 0)
+	return (1);
     for (cp = strchr(raw, '$'); cp; cp = strchr(cp, '$')) {
 	char    ref[100];
 	size_t  len;
@@ -239,7 +242,7 @@ static int conf_refers_to(const char *name, const char *target, int depth)
 	    continue;
 	memcpy(ref, cp, len);
 	ref[len] = 0;
-	if (strcmp(ref, target) == 0 || conf_refers_to(ref, target, depth + 1))
+	if (strcmp(ref, target) == 0 || conf_refers_to(ref, target, budget))
 	    return (1);
     }
     return (0);
@@ -253,8 +256,9 @@ static int conf_refers_to(const char *name, const char *target, int depth)
 static const char *conf_current_domain(void)
 {
     const char *domain;
+    int     budget = 1000;
 
-    if (conf_refers_to("myhostname", "mydomain", 0))
+    if (conf_refers_to("myhostname", "mydomain", &budget))
 	return (conf_domain_of(conf_default_hostname()));
     domain = conf_domain_of(conf_str("myhostname"));
     if (conf_domain_current == 0 || strcmp(conf_domain_current, domain) != 0) {
