@@ -28,7 +28,8 @@ CONFIG_DIR ?= /etc/posthorn
 
 CFLAGS	+= -std=gnu11 $(OPT) -Wall -Wextra $(WERROR) -Wno-unused-parameter \
 	   -Wformat=2 -Wshadow -Wstrict-prototypes -Ilib -MMD -MP \
-	   -DDEF_CONFIG_DIR='"$(CONFIG_DIR)"' -DDEF_DAEMON_DIR='"$(DAEMON_DIR)"'
+	   -DDEF_CONFIG_DIR='"$(CONFIG_DIR)"' -DDEF_DAEMON_DIR='"$(DAEMON_DIR)"' \
+	   -DDEF_COMMAND_DIR='"$(PREFIX)/sbin"'
 LDFLAGS	+= $(filter -fsanitize=%,$(OPT))
 LIBS	:= -ldb -lpcre2-8 -lresolv
 

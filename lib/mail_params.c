@@ -20,12 +20,15 @@
 #ifndef DEF_DAEMON_DIR
 #define DEF_DAEMON_DIR "/usr/local/libexec/posthorn"
 #endif
+#ifndef DEF_COMMAND_DIR
+#define DEF_COMMAND_DIR "/usr/local/sbin"
+#endif
 
 const MAIL_PARAM mail_params[] = {
     /* Identity and paths */
     S("alias_database", "hash:/etc/aliases"),
     S("alias_maps", "hash:/etc/aliases"),
-    S("command_directory", "/usr/local/sbin"),
+    S("command_directory", DEF_COMMAND_DIR),
     S("config_directory", DEF_CONFIG_DIR),
     S("daemon_directory", DEF_DAEMON_DIR),
     S("data_directory", "/var/lib/posthorn"),
