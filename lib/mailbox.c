@@ -22,6 +22,7 @@
 #include "mymalloc.h"
 #include "vstring.h"
 #include "mailbox.h"
+#include "iostuff.h"
 
 #define MAILBOX_BUF_SIZE	65536
 #define MBOX_LOCK_TRIES		600	/* ... of MBOX_LOCK_WAIT_MS: 60 s */
@@ -157,23 +158,6 @@ static int maildir_publish(const char *tmp, const char *new)
     return (-1);
 }
 
-/* fsync_dir - make a directory entry durable */
-
-static int fsync_dir(const char *dir)
-{
-    int     fd;
-    int     ret;
-    int     saved;
-
-    if ((fd = open(dir, O_RDONLY | O_DIRECTORY)) < 0)
-	return (-1);
-    ret = fsync(fd);
-    saved = errno;
-    (void) close(fd);
-    errno = saved;
-    return (ret);
-}
-
 /* maildir_write_tmp - create and fill TMP; 0 or -1 with WHY */
 
 static int maildir_write_tmp(const char *tmp, MAILBOX_SOURCE source, void *ctx,
@@ -237,9 +221,8 @@ int     maildir_deliver(const char *maildir, MAILBOX_SOURCE source, void *ctx,
 	(void) unlink(STR(tmp));
 	goto out;
     }
-    vstring_sprintf(path, "%s/new", maildir);
-    if (fsync_dir(STR(path)) < 0) {
-	mailbox_error(why, temporary, errno, "fsync maildir directory", STR(path));
+    if (fsync_dir(STR(new)) < 0) {
+	mailbox_error(why, temporary, errno, "fsync maildir directory of", STR(new));
 	(void) unlink(STR(new));
 	goto out;
     }
