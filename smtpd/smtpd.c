@@ -97,6 +97,9 @@ static void smtpd_close(SMTPD_STATE *state, int lost)
     myfree(state->namaddr);
     if (state->helo)
 	myfree(state->helo);
+    smtpd_tls_free(state);
+    smtpd_sasl_free(state);
+    smtpd_restrict_free(state);
     myfree(state);
 }
 
@@ -333,7 +336,14 @@ static void smtpd_accept(int fd, const char *service, char **argv)
     state->mynetworks = smtpd_mynetworks_match(conf_str("mynetworks"), state->addr);
     state->bare_lf = smtpd_bare_lf_for(state);
     msg_info("connect from %s", state->namaddr);
-    smtpd_reply(state, "220 %s", conf_str("smtpd_banner"));
+    if (smtpd_restrict_connect(state, buf) < 0) {
+	/* As Postfix with smtpd_delay_reject = no: the reject replaces the greeting */
+	smtpd_reject_log(state, "CONNECT", STR(buf), 0);
+	smtpd_reply_raw(state, STR(buf));
+	smtpd_error(state);
+    } else {
+	smtpd_reply(state, "220 %s", conf_str("smtpd_banner"));
+    }
     state->deadline = event_time() + var_smtpd_timeout;
     event_request_timer(smtpd_timeout_event, state, var_smtpd_timeout * 1000);
     smtpd_flush(state);
@@ -369,6 +379,9 @@ static void smtpd_pre_init(const char *service, char **argv)
     smtpd_ops.soft_limit = conf_int("process_client_soft_limit");
     smtpd_ops.hard_limit = conf_int("process_client_limit");
     smtpd_check_init();
+    smtpd_restrict_init();
+    smtpd_tls_pre_init();
+    smtpd_sasl_pre_init();
 }
 
 static void smtpd_post_init(const char *service, char **argv)

@@ -9,6 +9,9 @@
  *   smtpd_data.c   the pure DATA line reader and header scanner (unit tested)
  *   smtpd_check.c  recipient and relay checks, mynetworks matching
  *   smtpd_reply.c  reply formatting, reject logging, error counting
+ *   smtpd_tls.c    STARTTLS and TLS-wrapped (smtps) sessions
+ *   smtpd_sasl.c   the AUTH command (Cyrus SASL)
+ *   smtpd_restrict.c  the smtpd_*_restrictions lists and access tables
  *
  * One SMTPD_STATE exists per client connection.  Replies are appended to
  * state->out and flushed by smtpd.c when the input has no complete line
@@ -27,9 +30,10 @@
 #define SMTPD_MODE_CMD		0	/* reading command lines */
 #define SMTPD_MODE_DATA		1	/* reading message content */
 #define SMTPD_MODE_CLOSE	2	/* flush output, then close */
+#define SMTPD_MODE_AUTH		3	/* reading AUTH responses (smtpd_sasl.c) */
 
 /* Per-command counters for the "disconnect from" log line */
-#define SMTPD_CMD_COUNT		12
+#define SMTPD_CMD_COUNT		14
 
 typedef struct SMTPD_STATE {
     int     fd;
@@ -71,6 +75,15 @@ typedef struct SMTPD_STATE {
     long    msg_size;			/* content bytes received */
     int     too_big;			/* exceeded message_size_limit */
     int     line_crlf;			/* the last command line ended in CRLF */
+    /* Parts that keep their own state (see each part's header) */
+    struct SMTPD_TLS *tls;		/* smtpd_tls.c: non-NULL once TLS is on */
+    struct SMTPD_SASL *sasl;		/* smtpd_sasl.c: AUTH exchange state */
+    char   *sasl_method;		/* after a successful AUTH: mechanism */
+    char   *sasl_username;		/* after a successful AUTH: user name */
+    struct SMTPD_POLICY *policy;	/* smtpd_restrict.c: per-session results */
+    /* Actions on the message decided by restrictions or header checks */
+    char   *hold_reason;		/* non-NULL: file the message in hold/ */
+    char   *discard_reason;		/* non-NULL: accept and throw away */
 } SMTPD_STATE;
 
 /* smtpd.c */
@@ -87,7 +100,7 @@ int	smtpd_flush(SMTPD_STATE *state);
 void	smtpd_command(SMTPD_STATE *state, char *line);
 void	smtpd_reset_transaction(SMTPD_STATE *state);
 const char *smtpd_cmd_name(int index);
-#define SMTPD_CMD_DATA		4	/* index of DATA in the command table */
+#define SMTPD_CMD_DATA		6	/* index of DATA in the command table */
 #define SMTPD_CMD_UNKNOWN	(SMTPD_CMD_COUNT - 1)
 
 /* smtpd_queue.c */
@@ -108,6 +121,38 @@ const char *smtpd_check_rcpt(SMTPD_STATE *state, const char *rcpt,
 			             RESOLVE_ADDRS *expanded, VSTRING *reply);
 int	smtpd_mynetworks_match(const char *list, const char *addr);
 void	smtpd_qualify(VSTRING *addr);
+
+/* smtpd_tls.c */
+void	smtpd_tls_pre_init(void);		/* as root: certificate and key */
+void	smtpd_tls_ehlo(SMTPD_STATE *state);	/* "250-STARTTLS" when offered */
+int	smtpd_tls_cmd(SMTPD_STATE *state, char *args);	/* STARTTLS */
+/* smtpd_tls_required - 1 (and replied 530) when TLS is required but off */
+int	smtpd_tls_required(SMTPD_STATE *state);
+void	smtpd_tls_free(SMTPD_STATE *state);
+/* smtpd_tls_info - "TLSv1.3 with cipher X (256/256 bits)" or NULL */
+const char *smtpd_tls_info(SMTPD_STATE *state, VSTRING *buf);
+
+/* smtpd_sasl.c */
+void	smtpd_sasl_pre_init(void);		/* as root */
+void	smtpd_sasl_ehlo(SMTPD_STATE *state);	/* "250-AUTH ..." when offered */
+int	smtpd_sasl_cmd(SMTPD_STATE *state, char *args);	/* AUTH */
+/* smtpd_sasl_input - one client response line in SMTPD_MODE_AUTH */
+void	smtpd_sasl_input(SMTPD_STATE *state, char *line);
+void	smtpd_sasl_free(SMTPD_STATE *state);
+
+/*
+ * smtpd_restrict.c - each returns 0 to go on, or -1 with a complete reply
+ * ("554 5.7.1 <a@b>: Relay access denied") in REPLY; the caller logs the
+ * reject and answers.  HOLD and DISCARD results set state->hold_reason /
+ * discard_reason and return 0.
+ */
+void	smtpd_restrict_init(void);		/* pre_init: lists, tables */
+int	smtpd_restrict_connect(SMTPD_STATE *state, VSTRING *reply);
+int	smtpd_restrict_helo(SMTPD_STATE *state, const char *helo, VSTRING *reply);
+int	smtpd_restrict_mail(SMTPD_STATE *state, const char *sender, VSTRING *reply);
+int	smtpd_restrict_rcpt(SMTPD_STATE *state, const char *rcpt, VSTRING *reply);
+int	smtpd_restrict_data(SMTPD_STATE *state, VSTRING *reply);
+void	smtpd_restrict_free(SMTPD_STATE *state);
 
 /* smtpd_reply.c */
 void	smtpd_reply(SMTPD_STATE *state, const char *fmt,...) PRINTFLIKE(2, 3);

@@ -48,14 +48,38 @@ void	smtpd_reset_transaction(SMTPD_STATE *state)
     state->sender = 0;
     state->encoding = 0;
     state->in_mail = 0;
+    if (state->hold_reason)
+	myfree(state->hold_reason);
+    if (state->discard_reason)
+	myfree(state->discard_reason);
+    state->hold_reason = state->discard_reason = 0;
+}
+
+/* restricted - a restriction hook said no: log, answer; returns -1 */
+static int restricted(SMTPD_STATE *state, const char *cmd, VSTRING *reply,
+		              const char *rcpt)
+{
+    smtpd_reject_log(state, cmd, STR(reply), rcpt);
+    smtpd_reply_raw(state, STR(reply));
+    return (-1);
 }
 
 static int helo_common(SMTPD_STATE *state, char *args, const char *verb)
 {
+    VSTRING *reply;
+    int     ret;
+
     if (*args == 0) {
 	smtpd_reply(state, "501 Syntax: %s hostname", verb);
 	return (-1);
     }
+    reply = vstring_alloc(100);
+    ret = smtpd_restrict_helo(state, args, reply);
+    if (ret < 0)
+	restricted(state, verb, reply, 0);
+    vstring_free(reply);
+    if (ret < 0)
+	return (-1);
     smtpd_reset_transaction(state);
     if (state->helo)
 	myfree(state->helo);
@@ -85,6 +109,8 @@ static int ehlo_cmd(SMTPD_STATE *state, char *args)
 	smtpd_reply(state, "250-SIZE");
     if (!conf_bool("disable_vrfy_command"))
 	smtpd_reply(state, "250-VRFY");
+    smtpd_tls_ehlo(state);
+    smtpd_sasl_ehlo(state);
     smtpd_reply(state, "250-ENHANCEDSTATUSCODES");
     smtpd_reply(state, "250 8BITMIME");
     return (0);
@@ -164,6 +190,8 @@ static int mail_cmd(SMTPD_STATE *state, char *args)
 	smtpd_reply(state, "503 5.5.1 Error: send HELO/EHLO first");
 	return (-1);
     }
+    if (smtpd_tls_required(state))
+	return (-1);
     if ((path = skip_prefix(args, "FROM:")) == 0) {
 	smtpd_reply(state, "501 5.5.4 Syntax: MAIL FROM:<address>");
 	return (-1);
@@ -180,6 +208,18 @@ static int mail_cmd(SMTPD_STATE *state, char *args)
 	return (-1);
     }
     smtpd_qualify(addr);
+    {
+	VSTRING *reply = vstring_alloc(100);
+	int     ret = smtpd_restrict_mail(state, STR(addr), reply);
+
+	if (ret < 0)
+	    restricted(state, "MAIL", reply, 0);
+	vstring_free(reply);
+	if (ret < 0) {
+	    vstring_free(addr);
+	    return (-1);
+	}
+    }
     state->sender = vstring_export(addr);
     state->in_mail = 1;
     smtpd_reply(state, "250 2.1.0 Ok");
@@ -206,15 +246,13 @@ static int rcpt_checked(SMTPD_STATE *state, const char *cmd, VSTRING *addr,
 			        RESOLVE_ADDRS *expanded)
 {
     VSTRING *reply = vstring_alloc(100);
+    int     ret = 0;
 
-    if (smtpd_check_rcpt(state, STR(addr), expanded, reply) != 0) {
-	smtpd_reject_log(state, cmd, STR(reply), STR(addr));
-	smtpd_reply_raw(state, STR(reply));
-	vstring_free(reply);
-	return (-1);
-    }
+    if ((expanded != 0 && smtpd_restrict_rcpt(state, STR(addr), reply) < 0)
+	|| smtpd_check_rcpt(state, STR(addr), expanded, reply) != 0)
+	ret = restricted(state, cmd, reply, STR(addr));
     vstring_free(reply);
-    return (0);
+    return (ret);
 }
 
 /* rcpt_accept - queue the expansion of one accepted RCPT address */
@@ -282,6 +320,16 @@ static int data_cmd(SMTPD_STATE *state, char *args)
 	smtpd_reply(state, "554 5.5.1 Error: no valid recipients");
 	return (-1);
     }
+    {
+	VSTRING *reply = vstring_alloc(100);
+	int     ret = smtpd_restrict_data(state, reply);
+
+	if (ret < 0)
+	    restricted(state, "DATA", reply, 0);
+	vstring_free(reply);
+	if (ret < 0)
+	    return (-1);
+    }
     return (smtpd_data_begin(state));
 }
 
@@ -333,7 +381,7 @@ static int vrfy_cmd(SMTPD_STATE *state, char *args)
 
 static int help_cmd(SMTPD_STATE *state, char *args)
 {
-    smtpd_reply(state, "214 2.0.0 Commands: HELO EHLO MAIL RCPT DATA RSET NOOP VRFY HELP QUIT");
+    smtpd_reply(state, "214 2.0.0 Commands: HELO EHLO STARTTLS AUTH MAIL RCPT DATA RSET NOOP VRFY HELP QUIT");
     return (0);
 }
 
@@ -348,6 +396,8 @@ static int quit_cmd(SMTPD_STATE *state, char *args)
 static const SMTPD_CMD smtpd_cmd_table[] = {
     {"HELO", "helo", helo_cmd},
     {"EHLO", "ehlo", ehlo_cmd},
+    {"STARTTLS", "starttls", smtpd_tls_cmd},
+    {"AUTH", "auth", smtpd_sasl_cmd},
     {"MAIL", "mail", mail_cmd},
     {"RCPT", "rcpt", rcpt_cmd},
     {"DATA", "data", data_cmd},
@@ -383,10 +433,16 @@ static char *trim_args(char *args)
 
 void	smtpd_command(SMTPD_STATE *state, char *line)
 {
-    char   *verb = trim_args(line);
-    char   *args = verb + strcspn(verb, " \t");
+    char   *verb;
+    char   *args;
     int     i;
 
+    if (state->mode == SMTPD_MODE_AUTH) {
+	smtpd_sasl_input(state, line);
+	return;
+    }
+    verb = trim_args(line);
+    args = verb + strcspn(verb, " \t");
     if (*verb == 0) {
 	state->where = "UNKNOWN";
 	smtpd_reply(state, "500 5.5.2 Error: bad syntax");

@@ -61,28 +61,39 @@ static void write_envelope(SMTPD_STATE *state, QFILE *qf)
 	qfile_rcpt(qf, state->orcpt[i], state->rcpt[i]);
 }
 
-/* received_header - Postfix's Received: header for this message */
+/*
+ * received_header - Postfix's Received: header for this message: with
+ * TLS, a "(using ...)" line and protocol ESMTPS; after AUTH, ESMTPA or
+ * ESMTPSA (RFC 3848).
+ */
 static void received_header(SMTPD_STATE *state, VSTRING *hdr)
 {
     char    date[64];
     const char *id = STR(state->qf->id);
     const char *mail_name = conf_str("mail_name");
+    VSTRING *tls = vstring_alloc(100);
+    const char *tls_info = smtpd_tls_info(state, tls);
 
     clock_rfc2822(date, sizeof(date), clock_now());
     if (state->submit) {
 	vstring_sprintf(hdr, "Received: by %s (%s, from userid %ld)\n\tid %s; %s\n",
 			var_myhostname, mail_name, state->uid, id, date);
+	vstring_free(tls);
 	return;
     }
     vstring_sprintf(hdr, "Received: from %s (%s [%s%s])\n",
 		    state->helo ? state->helo : state->name, state->name,
 		    strchr(state->addr, ':') ? "IPv6:" : "", state->addr);
-    vstring_sprintf_append(hdr, "\tby %s (%s) with %s id %s", var_myhostname,
-			   mail_name, state->protocol, id);
+    if (tls_info)
+	vstring_sprintf_append(hdr, "\t(using %s)\n", tls_info);
+    vstring_sprintf_append(hdr, "\tby %s (%s) with %s%s%s id %s", var_myhostname,
+			   mail_name, state->protocol, tls_info ? "S" : "",
+			   state->sasl_username ? "A" : "", id);
     if (state->rcpt_cmds == 1)
 	vstring_sprintf_append(hdr, "\n\tfor <%s>; %s\n", state->first_rcpt, date);
     else
 	vstring_sprintf_append(hdr, ";\n\t%s\n", date);
+    vstring_free(tls);
 }
 
 int	smtpd_data_begin(SMTPD_STATE *state)
