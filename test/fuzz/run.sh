@@ -31,7 +31,7 @@ fi
 CFLAGS="-std=gnu11 -g -O1 -fno-omit-frame-pointer -Ilib -Ismtpd \
  -fsanitize=address,undefined -fno-sanitize-recover=undefined \
  -Wall -Wextra -Wno-unused-parameter"
-LIBS="-ldb -lpcre2-8 -lresolv"
+LIBS="-lssl -lcrypto -lsasl2 -ldb -lpcre2-8 -lresolv"
 
 # build_lib - compile the library sources that changed since the last run
 build_lib() {
