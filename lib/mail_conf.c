@@ -184,6 +184,16 @@ const char *mail_conf_dir(void)
     return (DEF_CONFIG_DIR);
 }
 
+void    mail_conf_dir_absolute(void)
+{
+    char   *abs = realpath(mail_conf_dir(), (char *) 0);
+
+    if (abs == 0)
+	msg_fatal("configuration directory %s: %m", mail_conf_dir());
+    mail_conf_set_dir(abs);
+    free(abs);
+}
+
 /* Computed defaults: myhostname and mydomain */
 
 static const char *conf_default_hostname(void)

@@ -47,6 +47,8 @@ const MAIL_PARAM *mail_param_find(const char *name);
 void	mail_conf_set_dir(const char *dir);
 /* mail_conf_dir - the configuration directory in use */
 const char *mail_conf_dir(void);
+/* mail_conf_dir_absolute - make it an absolute path (before a chdir); fatal if missing */
+void	mail_conf_dir_absolute(void);
 
 /*
  * mail_conf_read - load defaults, then DIR/main.cf (missing file: fatal

@@ -124,6 +124,9 @@ int	local_alias_find(const char *name, VSTRING *value, LOCAL_PRIV *priv);
 void	local_priv_user(LOCAL_PRIV *priv, const USER_INFO *user);
 int	local_priv_owner(LOCAL_PRIV *priv, uid_t uid, gid_t gid, VSTRING *why);
 int	local_priv_default(LOCAL_PRIV *priv, VSTRING *why);
+/* local_priv_nonroot - EXP's rights, or default_privs for root; NULL: deferred */
+const LOCAL_PRIV *local_priv_nonroot(LOCAL_DELIVERY *d, const LOCAL_EXP *exp,
+				             LOCAL_PRIV *def);
 void	local_priv_free(LOCAL_PRIV *priv);
 
 /* local_forward.c */

@@ -23,6 +23,7 @@
 #include "mymalloc.h"
 #include "vstring.h"
 #include "dict.h"
+#include "mail_proto.h"
 #include "mail_conf.h"
 #include "local.h"
 
@@ -97,6 +98,29 @@ int     local_priv_default(LOCAL_PRIV *priv, VSTRING *why)
 	return (-1);
     }
     return (0);
+}
+
+/*
+ * local_priv_nonroot - the rights for a command or file destination: those
+ * of EXP, or default_privs instead of root (filled into DEF).  NULL when
+ * default_privs is unusable: the destination is then deferred.
+ */
+const LOCAL_PRIV *local_priv_nonroot(LOCAL_DELIVERY *d, const LOCAL_EXP *exp,
+				             LOCAL_PRIV *def)
+{
+    VSTRING *why;
+
+    if (!local_is_root || exp->priv->uid != 0)
+	return (exp->priv);
+    why = vstring_alloc(100);
+    if (local_priv_default(def, why) < 0) {
+	local_leaf(d, exp->addr, DELIVER_STAT_DEFER, "4.3.5",
+		   "mail system configuration error: %s", STR(why));
+	vstring_free(why);
+	return (0);
+    }
+    vstring_free(why);
+    return (def);
 }
 
 int     local_priv_owner(LOCAL_PRIV *priv, uid_t uid, gid_t gid, VSTRING *why)

@@ -428,16 +428,9 @@ void    local_command(LOCAL_DELIVERY *d, const LOCAL_EXP *exp, const char *comma
 	sigpipe_ignored = 1;
     }
     memset(&def, 0, sizeof(def));
+    if ((priv = local_priv_nonroot(d, exp, &def)) == 0)
+	return;
     res.reason = vstring_alloc(100);
-    if (local_is_root && priv->uid == 0) {
-	if (local_priv_default(&def, res.reason) < 0) {
-	    local_leaf(d, exp->addr, DELIVER_STAT_DEFER, "4.3.5",
-		       "mail system configuration error: %s", STR(res.reason));
-	    vstring_free(res.reason);
-	    return;
-	}
-	priv = &def;
-    }
     cmd_run(d, exp, priv, command, &res);
     local_leaf_result(d, exp->addr, &res);
     local_priv_free(&def);

@@ -55,17 +55,6 @@ static void master_reserve_fds(void)
 	close(fd);
 }
 
-/* master_absolute_config - make the config directory absolute (we chdir) */
-static void master_absolute_config(void)
-{
-    char   *abs = realpath(mail_conf_dir(), (char *) 0);
-
-    if (abs == 0)
-	msg_fatal("configuration directory %s: %m", mail_conf_dir());
-    mail_conf_set_dir(abs);
-    free(abs);
-}
-
 /* master_lock_pid - lock the pid file and write our pid, or exit */
 static void master_lock_pid(void)
 {
@@ -189,7 +178,7 @@ int     main(int argc, char **argv)
     }
     if (optind != argc)
 	usage();
-    master_absolute_config();
+    mail_conf_dir_absolute();
     mail_conf_read(0);
     msg_syslog_name(conf_str("syslog_name"));
     if (*(logfile = conf_str("maillog_file")) != 0)

@@ -181,17 +181,6 @@ static int do_status(const char *name)
     return (0);
 }
 
-/* absolute_config - make the configuration directory absolute */
-static void absolute_config(void)
-{
-    char   *abs = realpath(mail_conf_dir(), (char *) 0);
-
-    if (abs == 0)
-	msg_fatal("configuration directory %s: %m", mail_conf_dir());
-    mail_conf_set_dir(abs);
-    free(abs);
-}
-
 static NORETURN usage(void)
 {
     msg_fatal("usage: posthorn [-c config_dir] [-v] "
@@ -221,7 +210,7 @@ int     main(int argc, char **argv)
     if (argc - optind != 1)
 	usage();
     cmd = argv[optind];
-    absolute_config();			/* master runs elsewhere */
+    mail_conf_dir_absolute();			/* master runs elsewhere */
     mail_conf_read(0);
     msg_syslog_name(conf_str("syslog_name"));
     if (*(logfile = conf_str("maillog_file")) != 0)

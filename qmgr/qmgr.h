@@ -49,6 +49,9 @@ void	qmgr_scan_incoming(void);
 void	qmgr_scan_incoming_later(int seconds);
 void	qmgr_scan_room(void);
 int	qmgr_activate(const char *id, const char *from_queue);
+/* qmgr_queue_stat - 0 when ID in QUEUE is a regular file (stat in ST) */
+int	qmgr_queue_stat(const char *queue, const char *id, VSTRING *path,
+			        struct stat *st);
 
 /* qmgr_message.c */
 extern int qmgr_message_count;		/* messages in memory */

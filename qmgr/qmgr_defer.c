@@ -71,16 +71,8 @@ static void qmgr_deferred_one(const char *id, VSTRING *path, int all, time_t now
 {
     struct stat st;
 
-    mail_queue_path(path, MAIL_QUEUE_DEFERRED, id);
-    if (lstat(STR(path), &st) < 0) {
-	if (errno != ENOENT)
-	    msg_warn("%s: lstat %s: %m", id, STR(path));
+    if (qmgr_queue_stat(MAIL_QUEUE_DEFERRED, id, path, &st) < 0)
 	return;
-    }
-    if (!S_ISREG(st.st_mode)) {
-	msg_warn("%s: not a regular file: %s", id, STR(path));
-	return;
-    }
     if (all || st.st_mtime <= now)
 	qmgr_activate(id, MAIL_QUEUE_DEFERRED);
 }

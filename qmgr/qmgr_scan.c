@@ -135,22 +135,34 @@ static void qmgr_incoming_stale(const char *id, const char *path)
     close(fd);
 }
 
+/*
+ * qmgr_queue_stat - stat ID in QUEUE (its path in PATH): 0 for a regular
+ * file, -1 (warned unless it vanished) for anything else.
+ */
+int     qmgr_queue_stat(const char *queue, const char *id, VSTRING *path,
+			        struct stat *st)
+{
+    mail_queue_path(path, queue, id);
+    if (lstat(STR(path), st) < 0) {
+	if (errno != ENOENT)
+	    msg_warn("%s: lstat %s: %m", id, STR(path));
+	return (-1);
+    }
+    if (!S_ISREG(st->st_mode)) {
+	msg_warn("%s: not a regular file: %s", id, STR(path));
+	return (-1);
+    }
+    return (0);
+}
+
 /* qmgr_incoming_one - one name in incoming/ */
 
 static void qmgr_incoming_one(const char *id, VSTRING *path)
 {
     struct stat st;
 
-    mail_queue_path(path, MAIL_QUEUE_INCOMING, id);
-    if (lstat(STR(path), &st) < 0) {
-	if (errno != ENOENT)
-	    msg_warn("%s: lstat %s: %m", id, STR(path));
+    if (qmgr_queue_stat(MAIL_QUEUE_INCOMING, id, path, &st) < 0)
 	return;
-    }
-    if (!S_ISREG(st.st_mode)) {
-	msg_warn("%s: not a regular file: %s", id, STR(path));
-	return;
-    }
     if (MAIL_QUEUE_READY(&st))
 	qmgr_activate(id, MAIL_QUEUE_INCOMING);
     else
