@@ -139,6 +139,38 @@ const MAIL_PARAM mail_params[] = {
     S("default_privs", "nobody"),
     T("command_time_limit", "1000s", 's', 1),
     S("forward_path", "$home/.forward${recipient_delimiter}${extension}, $home/.forward"),
+    /* header/body checks (smtpd_hbc.c, lib/hbc.c) */
+    S("header_checks", ""), S("body_checks", ""),
+    S("mime_header_checks", "$header_checks"), S("nested_header_checks", "$header_checks"),
+    I("header_size_limit", "102400", 1, 0), I("body_checks_size_limit", "51200", 0, 0),
+    S("message_drop_headers", "bcc, content-length, resent-bcc, return-path"),
+    B("smtpd_sasl_authenticated_header", "no"),
+    /* SASL AUTH (smtpd/smtpd_sasl.c, lib/xsasl.c) */
+    B("smtpd_sasl_auth_enable", "no"), S("smtpd_sasl_type", "cyrus"),
+    S("smtpd_sasl_path", "smtpd"), S("cyrus_sasl_config_path", ""),
+    S("smtpd_sasl_service", "smtp"), S("smtpd_sasl_local_domain", ""),
+    S("smtpd_sasl_security_options", "noanonymous"),
+    S("smtpd_sasl_tls_security_options", "$smtpd_sasl_security_options"),
+    B("broken_sasl_auth_clients", "no"), S("smtpd_sasl_exceptions_networks", ""),
+    I("smtpd_sasl_response_limit", "12288", 12288, 0), B("smtpd_tls_auth_only", "no"),
+    /* STARTTLS and smtps (smtpd/smtpd_tls.c, lib/tls.c) */
+    S("smtpd_tls_security_level", ""), B("smtpd_use_tls", "no"), B("smtpd_enforce_tls", "no"),
+    S("smtpd_tls_cert_file", ""), S("smtpd_tls_key_file", "$smtpd_tls_cert_file"),
+    S("smtpd_tls_chain_files", ""), B("smtpd_tls_wrappermode", "no"),
+    S("smtpd_tls_protocols", ">=TLSv1"), S("smtpd_tls_mandatory_protocols", ">=TLSv1"),
+    S("smtpd_tls_ciphers", "medium"), S("smtpd_tls_mandatory_ciphers", "medium"),
+    S("smtpd_tls_exclude_ciphers", ""), S("smtpd_tls_mandatory_exclude_ciphers", ""),
+    I("smtpd_tls_loglevel", "1", 0, 4),	/* Postfix: 0 */
+    B("smtpd_tls_received_header", "yes"),	/* Postfix: no */
+    /* restriction lists and access tables (smtpd/smtpd_restrict.c, smtpd_access.c) */
+    S("smtpd_helo_restrictions", ""), S("smtpd_sender_restrictions", ""),
+    S("smtpd_data_restrictions", ""), S("smtpd_null_access_lookup_key", "<>"),
+    I("access_map_reject_code", "554", 400, 599), I("access_map_defer_code", "450", 400, 599),
+    I("defer_code", "450", 400, 599), I("reject_code", "554", 400, 599),
+    I("relay_domains_reject_code", "554", 400, 599), I("maps_rbl_reject_code", "554", 400, 599),
+    I("invalid_hostname_reject_code", "501", 400, 599), I("non_fqdn_reject_code", "504", 400, 599),
+    I("unknown_address_reject_code", "450", 400, 599),
+    B("allow_percent_hack", "yes"), B("swap_bangpath", "yes"), B("allow_untrusted_routing", "no"),
     /* END */
     { 0, 0, 0, 0, 0, 0 },
 };

@@ -5,14 +5,19 @@
 #   sh mk/run.sh stop  BUILD_DIR     (make stop)
 #
 # Run from the top of the source tree.  The first start creates run/etc
-# (main.cf, master.cf, vmailbox, users), run/queue, run/mail and the
-# run/bin wrappers; later starts reuse all of it, queue included (only the
-# daemon/command directories are pointed at BUILD_DIR again).  Fixed ports
-# on 127.0.0.1: 2525 smtp.  2587 submission, 2465 smtps, 2110 pop3,
-# 2995 pop3s, 2143 imap and 2993 imaps belong to services that are not
-# built yet and are absent from master.cf.  The demo virtual user is
-# demo@posthorn.test (password "demo" for POP3/IMAP later), Maildir
-# run/mail/posthorn.test/demo/.
+# (main.cf, master.cf, vmailbox, users, a self-signed certificate in
+# run/etc/tls/, a sasldb and the Cyrus SASL application file in
+# run/etc/sasl2/), run/queue, run/mail and the run/bin wrappers; later
+# starts reuse all of it, queue included (the daemon/command directories
+# are pointed at BUILD_DIR again, and whatever an older version of this
+# script did not create yet is added).  Fixed ports on 127.0.0.1: 2525
+# smtp (STARTTLS offered), 2587 submission (STARTTLS and AUTH required),
+# 2465 smtps (TLS from the first byte, AUTH required).  2110 pop3, 2995
+# pop3s, 2143 imap and 2993 imaps belong to services that are not built
+# yet and are absent from master.cf.  mynetworks is 127.0.0.1/32 and
+# [::1]/128 only, so a client bound to 127.0.0.2 counts as outside.  The
+# demo virtual user is demo@posthorn.test, password "demo" (SMTP AUTH;
+# POP3/IMAP later), Maildir run/mail/posthorn.test/demo/.
 set -e
 
 action=${1:-}
@@ -69,7 +74,7 @@ myhostname = mail.posthorn.test
 mydomain = posthorn.test
 mydestination = \$myhostname, localhost.\$mydomain, localhost
 inet_interfaces = 127.0.0.1
-mynetworks = 127.0.0.0/8
+mynetworks = 127.0.0.1/32 [::1]/128
 # local users come from this (empty) file, not from the host
 passwd_file = $etc/passwd
 alias_maps =
@@ -89,10 +94,25 @@ maximal_backoff_time = 60s
 EOF
     echo "posthorn: created $etc/main.cf"
 else
-    # reuse the instance, but run the binaries of this build
+    # reuse the instance, but run the binaries of this build; an instance
+    # made before mynetworks was narrowed gets the narrow value
     sed -i -e "s|^daemon_directory = .*|daemon_directory = $build/libexec|" \
-           -e "s|^command_directory = .*|command_directory = $build/bin|" "$etc/main.cf"
+           -e "s|^command_directory = .*|command_directory = $build/bin|" \
+           -e "s|^mynetworks = 127.0.0.0/8\$|mynetworks = 127.0.0.1/32 [::1]/128|" "$etc/main.cf"
 fi
+
+# TLS and SASL settings (also added to an instance made by an older version)
+add_param() {
+    grep -q "^$1 *=" "$etc/main.cf" || printf '%s = %s\n' "$1" "$2" >> "$etc/main.cf"
+}
+if ! grep -q "^smtpd_tls_cert_file *=" "$etc/main.cf"; then
+    printf '# STARTTLS with the self-signed certificate made by mk/run.sh; SMTP AUTH\n' >> "$etc/main.cf"
+    printf '# (submission and smtps in master.cf) through the sasldb in sasl2/\n' >> "$etc/main.cf"
+fi
+add_param smtpd_tls_cert_file "$etc/tls/cert.pem"
+add_param smtpd_tls_key_file "$etc/tls/key.pem"
+add_param smtpd_tls_security_level may
+add_param cyrus_sasl_config_path "$etc/sasl2"
 
 if [ ! -f "$etc/master.cf" ]; then
     cat > "$etc/master.cf" <<EOF
@@ -102,9 +122,65 @@ if [ ! -f "$etc/master.cf" ]; then
 submit               unix  n       -      n      -      -       smtpd
 qmgr                 unix  n       -      n      300    1       qmgr
 local                unix  -       n      n      -      -       local
-# later: 2587 submission, 2465 smtps, 2110 pop3, 2995 pop3s, 2143 imap, 2993 imaps
+# later: 2110 pop3, 2995 pop3s, 2143 imap, 2993 imaps
 EOF
 fi
+if ! grep -q "^127.0.0.1:2587 " "$etc/master.cf"; then
+    sed -i -e "s|^# later: 2587 submission, 2465 smtps, |# later: |" "$etc/master.cf"
+    cat >> "$etc/master.cf" <<EOF
+# submission: STARTTLS and AUTH required, relay for authenticated users only
+127.0.0.1:2587       inet  n       -      n      -      -       smtpd
+  -o syslog_name=posthorn/submission
+  -o smtpd_tls_security_level=encrypt
+  -o smtpd_sasl_auth_enable=yes
+  -o smtpd_tls_auth_only=yes
+  -o smtpd_client_restrictions=permit_sasl_authenticated,reject
+  -o smtpd_relay_restrictions=permit_sasl_authenticated,reject
+EOF
+fi
+if ! grep -q "^127.0.0.1:2465 " "$etc/master.cf"; then
+    cat >> "$etc/master.cf" <<EOF
+# smtps (submissions): TLS from the first byte, AUTH required
+127.0.0.1:2465       inet  n       -      n      -      -       smtpd
+  -o syslog_name=posthorn/smtps
+  -o smtpd_tls_wrappermode=yes
+  -o smtpd_sasl_auth_enable=yes
+  -o smtpd_client_restrictions=permit_sasl_authenticated,reject
+  -o smtpd_relay_restrictions=permit_sasl_authenticated,reject
+EOF
+fi
+
+# the self-signed certificate (once; the key is readable by its owner only)
+mkdir -p "$etc/tls"
+chmod 755 "$etc/tls"
+if [ ! -f "$etc/tls/cert.pem" ] || [ ! -f "$etc/tls/key.pem" ]; then
+    rm -f "$etc/tls/key.pem" "$etc/tls/cert.pem"
+    (umask 077 && openssl req -x509 -newkey rsa:2048 -nodes -days 3650 \
+        -subj "/CN=mail.posthorn.test" \
+        -addext "subjectAltName=DNS:mail.posthorn.test,DNS:localhost,IP:127.0.0.1" \
+        -keyout "$etc/tls/key.pem" -out "$etc/tls/cert.pem" 2>/dev/null) ||
+        { echo "run.sh: openssl could not make the certificate" >&2; exit 1; }
+    chmod 644 "$etc/tls/cert.pem"
+    echo "posthorn: created the self-signed certificate $etc/tls/cert.pem"
+fi
+chmod 600 "$etc/tls/key.pem"
+
+# SASL: the demo user in a sasldb, and the Cyrus application file
+mkdir -p "$etc/sasl2"
+chmod 755 "$etc/sasl2"
+if [ ! -f "$etc/sasl2/sasldb2" ]; then
+    echo demo | saslpasswd2 -p -f "$etc/sasl2/sasldb2" -c -u posthorn.test demo ||
+        { echo "run.sh: saslpasswd2 could not make $etc/sasl2/sasldb2" >&2; exit 1; }
+    echo "posthorn: created $etc/sasl2/sasldb2 (demo@posthorn.test, password demo)"
+fi
+chmod 600 "$etc/sasl2/sasldb2"
+if [ "$(id -u)" = 0 ]; then chown "$owner" "$etc/sasl2/sasldb2"; fi
+[ -f "$etc/sasl2/smtpd.conf" ] || cat > "$etc/sasl2/smtpd.conf" <<EOF
+pwcheck_method: auxprop
+auxprop_plugin: sasldb
+sasldb_path: $etc/sasl2/sasldb2
+mech_list: plain login
+EOF
 [ -f "$etc/passwd" ] || : > "$etc/passwd"
 [ -f "$etc/vmailbox" ] || echo "demo@posthorn.test posthorn.test/demo/" > "$etc/vmailbox"
 [ -f "$etc/users" ] || echo "demo@posthorn.test:{PLAIN}demo" > "$etc/users"
@@ -142,10 +218,19 @@ fi
 
 cat <<EOF
 
-  SMTP:     127.0.0.1:2525
+  SMTP:       127.0.0.1:2525 (STARTTLS offered)
+  Submission: 127.0.0.1:2587 (STARTTLS, then AUTH as demo@posthorn.test / demo)
+  SMTPS:      127.0.0.1:2465 (TLS from the first byte, then AUTH)
   Send:     swaks --server 127.0.0.1:2525 --to demo@posthorn.test --from you@example.com
+       or:  swaks --server 127.0.0.1:2587 --tls --auth PLAIN --auth-user demo@posthorn.test \\
+              --auth-password demo --from demo@posthorn.test --to demo@posthorn.test
+       or:  swaks --server 127.0.0.1:2465 --tlsc --auth PLAIN --auth-user demo@posthorn.test \\
+              --auth-password demo --from demo@posthorn.test --to demo@posthorn.test
        or:  printf 'Subject: hi\n\nhello\n' | $build/bin/sendmail -C $etc demo@posthorn.test
        or:  printf 'Subject: hi\n\nhello\n' | run/bin/sendmail demo@posthorn.test
+  Relay:    the same swaks on 2587 with --to someone@example.org is accepted and
+            queued (deferred: remote delivery is not built yet); without AUTH,
+            or on 2525 from an address outside mynetworks, relaying is refused
   Lands in: run/mail/posthorn.test/demo/new/
   Log:      run/maillog
   Queue:    run/bin/mailq

@@ -14,6 +14,12 @@
  * Reading stops while too much output is pending.  Every session has an
  * idle deadline of smtpd_timeout.  Only queue file writes block.
  *
+ * With TLS (smtpd_tls.c), reads and writes go through OpenSSL, which may
+ * need the other direction (WANT_READ/WANT_WRITE): then every socket event
+ * of the session retries the pending write and the read, and decrypted
+ * bytes that OpenSSL still holds are handled before waiting again.  Input
+ * that follows a STARTTLS command in the same read is thrown away.
+ *
  * Parameters: myhostname, myorigin, mail_name, smtpd_banner, smtpd_timeout,
  * line_length_limit, message_size_limit, smtpd_hard_error_limit,
  * smtpd_recipient_limit, smtpd_forbid_bare_newline(_exclusions), mynetworks,
@@ -31,6 +37,7 @@
 #include "mail_conf.h"
 #include "mail_server.h"
 #include "smtpd.h"
+#include "smtpd_hbc.h"
 
 #define SMTPD_READ_SIZE		65536	/* bytes per read() */
 #define SMTPD_OUT_HIGH		65536	/* stop reading above this backlog */
@@ -42,6 +49,7 @@ int	var_line_length_limit;
 int	var_hard_error_limit;
 int	var_recipient_limit;
 static int var_smtpd_timeout;
+static int var_sasl_response_limit;
 static int var_bare_lf_policy;
 
 static MAIL_SERVER_OPS smtpd_ops;
@@ -49,6 +57,8 @@ static MAIL_SERVER_OPS smtpd_ops;
 static void smtpd_read_event(int event, void *context);
 static void smtpd_write_event(int event, void *context);
 static void smtpd_timeout_event(int event, void *context);
+static int smtpd_handshake_step(SMTPD_STATE *state);
+static int smtpd_greet(SMTPD_STATE *state);
 
 /* smtpd_log_disconnect - "disconnect from host[addr] ehlo=1 ... commands=N" */
 static void smtpd_log_disconnect(SMTPD_STATE *state)
@@ -118,14 +128,39 @@ static void smtpd_set_events(SMTPD_STATE *state, int want_read, int want_write)
     state->writing = want_write;
 }
 
+/* smtpd_update_events - read/write interest from the session's state */
+static void smtpd_update_events(SMTPD_STATE *state)
+{
+    int     want_read = (state->mode != SMTPD_MODE_CLOSE
+			 && LEN(state->out) < SMTPD_OUT_HIGH);
+    int     want_write = LEN(state->out) > 0;
+
+    if (state->tls)
+	smtpd_tls_events(state, &want_read, &want_write);
+    smtpd_set_events(state, want_read, want_write);
+}
+
+/* smtpd_xmit - one write(), through TLS when it is on */
+static ssize_t smtpd_xmit(SMTPD_STATE *state, const char *buf, size_t len)
+{
+    ssize_t n;
+
+    if (state->tls && smtpd_tls_phase(state) == SMTPD_TLS_ON)
+	return (smtpd_tls_write(state, buf, len));
+    n = send(state->fd, buf, len, MSG_NOSIGNAL);
+    if (n < 0 && errno == ENOTSOCK)
+	n = write(state->fd, buf, len);
+    return (n);
+}
+
 /* smtpd_send - write what we can without blocking; -1 on a hard error */
 static int smtpd_send(SMTPD_STATE *state)
 {
+    if (state->tls && smtpd_tls_phase(state) == SMTPD_TLS_HANDSHAKE)
+	return (0);				/* nothing can go out now */
     while (LEN(state->out) > 0) {
-	ssize_t n = send(state->fd, STR(state->out), LEN(state->out), MSG_NOSIGNAL);
+	ssize_t n = smtpd_xmit(state, STR(state->out), LEN(state->out));
 
-	if (n < 0 && errno == ENOTSOCK)
-	    n = write(state->fd, STR(state->out), LEN(state->out));
 	if (n < 0) {
 	    if (errno == EINTR)
 		continue;
@@ -152,15 +187,30 @@ int	smtpd_flush(SMTPD_STATE *state)
 	smtpd_close(state, 0);
 	return (-1);
     }
-    smtpd_set_events(state,
-		     state->mode != SMTPD_MODE_CLOSE && LEN(state->out) < SMTPD_OUT_HIGH,
-		     LEN(state->out) > 0);
+    /* "220 Ready to start TLS" is out: the handshake begins */
+    if (state->tls && LEN(state->out) == 0
+	&& smtpd_tls_phase(state) == SMTPD_TLS_STARTING)
+	return (smtpd_handshake_step(state));
+    smtpd_update_events(state);
     return (0);
+}
+
+/* smtpd_line_limit - the longest line for the current mode */
+static size_t smtpd_line_limit(const SMTPD_STATE *state)
+{
+    if (state->mode == SMTPD_MODE_AUTH
+	&& var_sasl_response_limit > var_line_length_limit)
+	return ((size_t) var_sasl_response_limit);
+    return ((size_t) var_line_length_limit);
 }
 
 /* smtpd_line_too_long - reply to an over-long command line */
 static void smtpd_line_too_long(SMTPD_STATE *state)
 {
+    if (state->mode == SMTPD_MODE_AUTH) {
+	smtpd_sasl_too_long(state);
+	return;
+    }
     msg_info("line too long after %s from %s", state->where, state->namaddr);
     smtpd_reply(state, "500 5.5.2 Error: line too long");
     smtpd_error(state);
@@ -190,7 +240,7 @@ static size_t smtpd_command_input(SMTPD_STATE *state, char *buf, size_t len)
 	return (nl - buf + 1);
     }
     if (nl == 0) {
-	if (len <= (size_t) var_line_length_limit)
+	if (len <= smtpd_line_limit(state))
 	    return (0);
 	smtpd_line_too_long(state);
 	state->skip_line = 1;
@@ -204,7 +254,7 @@ static size_t smtpd_command_input(SMTPD_STATE *state, char *buf, size_t len)
 	smtpd_bare_lf(state);
 	return (nl - buf + 1);
     }
-    if (n > (size_t) var_line_length_limit) {
+    if (n > smtpd_line_limit(state)) {
 	smtpd_line_too_long(state);
 	return (nl - buf + 1);
     }
@@ -220,7 +270,8 @@ static int smtpd_process(SMTPD_STATE *state)
     size_t  used;
 
     while (state->mode != SMTPD_MODE_CLOSE && pos < LEN(state->in)
-	   && LEN(state->out) < SMTPD_OUT_HIGH) {
+	   && LEN(state->out) < SMTPD_OUT_HIGH
+	   && (state->tls == 0 || smtpd_tls_phase(state) == SMTPD_TLS_ON)) {
 	if (state->mode == SMTPD_MODE_DATA) {
 	    used = smtpd_data_input(state, STR(state->in) + pos, LEN(state->in) - pos);
 	    pos += used;
@@ -233,27 +284,80 @@ static int smtpd_process(SMTPD_STATE *state)
 	    pos += used;
 	}
     }
+    /* CVE-2011-0411: plaintext sent after STARTTLS must not become commands */
+    if (state->tls && smtpd_tls_phase(state) == SMTPD_TLS_STARTING) {
+	pos = LEN(state->in);
+	state->skip_line = 0;
+    }
     vstring_drop_head(state->in, pos);
     return (smtpd_flush(state));
+}
+
+/* smtpd_may_read - the session wants more input now */
+static int smtpd_may_read(SMTPD_STATE *state)
+{
+    return (state->mode != SMTPD_MODE_CLOSE && LEN(state->out) < SMTPD_OUT_HIGH);
+}
+
+/* smtpd_receive - read and handle input, with TLS also what OpenSSL holds; -1 if closed */
+static int smtpd_receive(SMTPD_STATE *state)
+{
+    ssize_t n;
+
+    do {
+	vstring_reserve(state->in, SMTPD_READ_SIZE);
+	if (state->tls)
+	    n = smtpd_tls_read(state, STR(state->in) + LEN(state->in), SMTPD_READ_SIZE);
+	else
+	    n = read(state->fd, STR(state->in) + LEN(state->in), SMTPD_READ_SIZE);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+	    if (state->tls)
+		smtpd_update_events(state);
+	    return (0);
+	}
+	if (n <= 0) {
+	    smtpd_close(state, 1);
+	    return (-1);
+	}
+	state->in->len += n;
+	state->in->data[state->in->len] = 0;
+	state->deadline = event_time() + var_smtpd_timeout;
+	if (smtpd_process(state) < 0)
+	    return (-1);
+    } while (state->tls && smtpd_tls_pending(state) > 0 && smtpd_may_read(state));
+    return (0);
+}
+
+/* smtpd_tls_event - any socket event of a TLS session: retry what waits */
+static void smtpd_tls_event(SMTPD_STATE *state)
+{
+    int     was_backlogged = LEN(state->out) >= SMTPD_OUT_HIGH;
+
+    switch (smtpd_tls_phase(state)) {
+    case SMTPD_TLS_HANDSHAKE:
+	(void) smtpd_handshake_step(state);
+	return;
+    case SMTPD_TLS_STARTING:
+	(void) smtpd_flush(state);
+	return;
+    }
+    if (LEN(state->out) > 0 && smtpd_flush(state) < 0)
+	return;
+    if (was_backlogged && LEN(state->out) < SMTPD_OUT_HIGH && LEN(state->in) > 0
+	&& smtpd_process(state) < 0)
+	return;
+    if (smtpd_may_read(state))
+	(void) smtpd_receive(state);
 }
 
 static void smtpd_read_event(int event, void *context)
 {
     SMTPD_STATE *state = context;
-    ssize_t n;
 
-    vstring_reserve(state->in, SMTPD_READ_SIZE);
-    n = read(state->fd, STR(state->in) + LEN(state->in), SMTPD_READ_SIZE);
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-	return;
-    if (n <= 0) {
-	smtpd_close(state, 1);
-	return;
-    }
-    state->in->len += n;
-    state->in->data[state->in->len] = 0;
-    state->deadline = event_time() + var_smtpd_timeout;
-    smtpd_process(state);
+    if (state->tls)
+	smtpd_tls_event(state);
+    else
+	(void) smtpd_receive(state);
 }
 
 static void smtpd_write_event(int event, void *context)
@@ -261,6 +365,10 @@ static void smtpd_write_event(int event, void *context)
     SMTPD_STATE *state = context;
     int     was_backlogged = LEN(state->out) >= SMTPD_OUT_HIGH;
 
+    if (state->tls) {
+	smtpd_tls_event(state);
+	return;
+    }
     if (smtpd_flush(state) < 0)
 	return;
     /* Output drained below the mark: handle input we held back. */
@@ -336,6 +444,26 @@ static void smtpd_accept(int fd, const char *service, char **argv)
     state->mynetworks = smtpd_mynetworks_match(conf_str("mynetworks"), state->addr);
     state->bare_lf = smtpd_bare_lf_for(state);
     msg_info("connect from %s", state->namaddr);
+    state->deadline = event_time() + var_smtpd_timeout;
+    event_request_timer(smtpd_timeout_event, state, var_smtpd_timeout * 1000);
+    switch (smtpd_tls_wrapper(state)) {
+    case 1:					/* smtps: TLS before the greeting */
+	(void) smtpd_handshake_step(state);
+	break;
+    case 0:
+	(void) smtpd_greet(state);
+	break;
+    default:
+	smtpd_close(state, 0);
+	break;
+    }
+}
+
+/* smtpd_greet - the connect restrictions, then the 220 greeting */
+static int smtpd_greet(SMTPD_STATE *state)
+{
+    VSTRING *buf = vstring_alloc(100);
+
     if (smtpd_restrict_connect(state, buf) < 0) {
 	/* As Postfix with smtpd_delay_reject = no: the reject replaces the greeting */
 	smtpd_reject_log(state, "CONNECT", STR(buf), 0);
@@ -344,9 +472,29 @@ static void smtpd_accept(int fd, const char *service, char **argv)
     } else {
 	smtpd_reply(state, "220 %s", conf_str("smtpd_banner"));
     }
-    state->deadline = event_time() + var_smtpd_timeout;
-    event_request_timer(smtpd_timeout_event, state, var_smtpd_timeout * 1000);
-    smtpd_flush(state);
+    vstring_free(buf);
+    return (smtpd_flush(state));
+}
+
+/* smtpd_handshake_step - go on with the TLS handshake; -1 if closed */
+static int smtpd_handshake_step(SMTPD_STATE *state)
+{
+    switch (smtpd_tls_handshake(state)) {
+    case 0:
+	smtpd_update_events(state);
+	return (0);
+    case 1:					/* after STARTTLS: wait for EHLO */
+	if (smtpd_flush(state) < 0)
+	    return (-1);
+	if (smtpd_tls_pending(state) > 0)
+	    return (smtpd_receive(state));
+	return (0);
+    case 2:					/* smtps */
+	return (smtpd_greet(state));
+    default:
+	smtpd_close(state, 1);
+	return (-1);
+    }
 }
 
 /* smtpd_reject - over the hard limit: tell the client at once, best effort */
@@ -373,6 +521,7 @@ static void smtpd_pre_init(const char *service, char **argv)
     var_myorigin = conf_str("myorigin");
     var_message_size_limit = conf_long("message_size_limit");
     var_line_length_limit = conf_int("line_length_limit");
+    var_sasl_response_limit = conf_int("smtpd_sasl_response_limit");
     var_hard_error_limit = conf_int("smtpd_hard_error_limit");
     var_recipient_limit = conf_int("smtpd_recipient_limit");
     var_smtpd_timeout = conf_time("smtpd_timeout");
@@ -380,6 +529,7 @@ static void smtpd_pre_init(const char *service, char **argv)
     smtpd_ops.hard_limit = conf_int("process_client_limit");
     smtpd_check_init();
     smtpd_restrict_init();
+    smtpd_hbc_init();
     smtpd_tls_pre_init();
     smtpd_sasl_pre_init();
 }

@@ -72,6 +72,7 @@ typedef struct SMTPD_STATE {
     QFILE  *qf;
     DATA_READER reader;
     HDR_SCAN hdr;
+    struct SMTPD_HBC *hbc;		/* smtpd_hbc.c: header/body checks, drops */
     long    msg_size;			/* content bytes received */
     int     too_big;			/* exceeded message_size_limit */
     int     line_crlf;			/* the last command line ended in CRLF */
@@ -126,11 +127,34 @@ void	smtpd_qualify(VSTRING *addr);
 void	smtpd_tls_pre_init(void);		/* as root: certificate and key */
 void	smtpd_tls_ehlo(SMTPD_STATE *state);	/* "250-STARTTLS" when offered */
 int	smtpd_tls_cmd(SMTPD_STATE *state, char *args);	/* STARTTLS */
-/* smtpd_tls_required - 1 (and replied 530) when TLS is required but off */
+/* smtpd_tls_required - 1 (and replied 530) when TLS is required but off;
+ * smtpd_command() asks before every command except HELO EHLO STARTTLS NOOP QUIT */
 int	smtpd_tls_required(SMTPD_STATE *state);
 void	smtpd_tls_free(SMTPD_STATE *state);
 /* smtpd_tls_info - "TLSv1.3 with cipher X (256/256 bits)" or NULL */
 const char *smtpd_tls_info(SMTPD_STATE *state, VSTRING *buf);
+/*
+ * TLS I/O for smtpd.c.  Phases: STARTING (the 220 reply still goes out in
+ * plaintext; input after STARTTLS is discarded), HANDSHAKE, ON.
+ * smtpd_tls_wrapper: at connect, 1 when smtps starts TLS before the
+ * greeting, 0 not, -1 TLS impossible (logged: close).  smtpd_tls_handshake:
+ * 2 done (smtps: greet now), 1 done (after STARTTLS), 0 wait, -1 failed
+ * (logged).  smtpd_tls_read/write work as read()/write() but return -1
+ * with errno EAGAIN while TLS waits; smtpd_tls_events turns the wished-for
+ * read/write interest into what TLS needs.  smtpd_tls_pending: decrypted
+ * bytes that no socket event will announce.
+ */
+#define SMTPD_TLS_OFF		0
+#define SMTPD_TLS_STARTING	1
+#define SMTPD_TLS_HANDSHAKE	2
+#define SMTPD_TLS_ON		3
+int	smtpd_tls_phase(SMTPD_STATE *state);
+int	smtpd_tls_wrapper(SMTPD_STATE *state);
+int	smtpd_tls_handshake(SMTPD_STATE *state);
+ssize_t	smtpd_tls_read(SMTPD_STATE *state, char *buf, size_t len);
+ssize_t	smtpd_tls_write(SMTPD_STATE *state, const char *buf, size_t len);
+void	smtpd_tls_events(SMTPD_STATE *state, int *want_read, int *want_write);
+size_t	smtpd_tls_pending(SMTPD_STATE *state);
 
 /* smtpd_sasl.c */
 void	smtpd_sasl_pre_init(void);		/* as root */
@@ -139,6 +163,8 @@ int	smtpd_sasl_cmd(SMTPD_STATE *state, char *args);	/* AUTH */
 /* smtpd_sasl_input - one client response line in SMTPD_MODE_AUTH */
 void	smtpd_sasl_input(SMTPD_STATE *state, char *line);
 void	smtpd_sasl_free(SMTPD_STATE *state);
+/* smtpd_sasl_too_long - an AUTH response over the limit: 500 5.5.6, end it */
+void	smtpd_sasl_too_long(SMTPD_STATE *state);
 
 /*
  * smtpd_restrict.c - each returns 0 to go on, or -1 with a complete reply

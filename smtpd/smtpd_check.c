@@ -1,17 +1,14 @@
 /*
- * smtpd_check.c - recipient and relay checks (issue 2 level, with the
- * virtual alias expansion of issue 3), and the mynetworks matcher.
+ * smtpd_check.c - does a recipient exist?  (Postfix's implicit
+ * reject_unlisted_recipient, with the virtual alias expansion of issue 3),
+ * and the mynetworks matcher behind state->mynetworks.
  *
- * A recipient's domain decides its class (lib/resolve.h), as in Postfix:
- *   not ours                 relaying: only for clients in mynetworks (when
- *                            smtpd_relay_restrictions has permit_mynetworks)
- *                            and local submission; otherwise "Relay access
- *                            denied", 454 with defer_unauth_destination or
- *                            554 with reject_unauth_destination.
- * Then, for every recipient that may be sent to, virtual_alias_maps is
- * searched (virtual(5) order): a match accepts the recipient without
- * further checks and the caller gets the expansion (resolve.c), which is
- * what goes into the queue file.  Without a match:
+ * Relay control is not here: smtpd_restrict.c runs smtpd_relay_restrictions
+ * and smtpd_recipient_restrictions first; only a recipient they let through
+ * comes here.  The domain decides the class (lib/resolve.h), as in Postfix.
+ * First virtual_alias_maps is searched (virtual(5) order): a match accepts
+ * the recipient without further checks and the caller gets the expansion
+ * (resolve.c), which is what goes into the queue file.  Without a match:
  *   mydestination            the local part (folded to lower case,
  *                            recipient_delimiter extension removed) must be
  *                            in local_recipient_maps ("postmaster" always is)
@@ -21,12 +18,15 @@
  *   relay_domains, others    accepted
  * A table that cannot answer gives "451 4.3.0 Temporary lookup failure";
  * an alias loop or an oversized expansion "451 4.6.0 Alias expansion error".
- * The full restriction lists come in a later issue.
+ *
+ * mynetworks: when main.cf does not set it, smtpd_check_init() computes it
+ * from mynetworks_style (lib/inet_match.h) and stores the result in the
+ * in-memory configuration, so every reader sees the same list.
  *
  * Parameters: virtual_mailbox_maps, local_recipient_maps,
  * unknown_local_recipient_reject_code, unknown_virtual_alias_reject_code,
- * unknown_virtual_mailbox_reject_code, recipient_delimiter,
- * smtpd_relay_restrictions, mynetworks, myorigin, and those of resolve.c.
+ * unknown_virtual_mailbox_reject_code, recipient_delimiter, mynetworks,
+ * mynetworks_style, myorigin, and those of resolve.c.
  */
 #include "sys_defs.h"
 #include <arpa/inet.h>
@@ -39,6 +39,7 @@
 #include "address.h"
 #include "dict.h"
 #include "resolve.h"
+#include "inet_match.h"
 #include "smtpd.h"
 
 #define LIST_SEP	", \t\r\n"
@@ -49,8 +50,6 @@ static int unknown_local_code;
 static int unknown_alias_code;
 static int unknown_virtual_code;
 static const char *recipient_delimiter;
-static int relay_permit_mynetworks;
-static int relay_reject_code;		/* 454 or 554 */
 
 /* maps_or_null - open a *_maps parameter, NULL when it is empty */
 static MAPS *maps_or_null(const char *param)
@@ -62,24 +61,22 @@ static MAPS *maps_or_null(const char *param)
     return (maps_create(param, spec, DICT_FLAG_FOLD_KEY));
 }
 
-/* relay_policy_init - what smtpd_relay_restrictions says, in short */
-static void relay_policy_init(void)
+/* mynetworks_init - compute mynetworks from mynetworks_style when not set */
+static void mynetworks_init(void)
 {
-    char   *saved = mystrdup(conf_str("smtpd_relay_restrictions"));
-    char   *cp = saved;
-    char   *tok;
+    VSTRING *buf;
 
-    relay_permit_mynetworks = 0;
-    relay_reject_code = 554;
-    while ((tok = strsep(&cp, LIST_SEP)) != 0) {
-	if (strcasecmp(tok, "permit_mynetworks") == 0)
-	    relay_permit_mynetworks = 1;
-	else if (strcasecmp(tok, "defer_unauth_destination") == 0)
-	    relay_reject_code = 454;
-	else if (strcasecmp(tok, "reject_unauth_destination") == 0)
-	    relay_reject_code = 554;
-    }
-    myfree(saved);
+    if (conf_is_set("mynetworks"))
+	return;
+    buf = vstring_alloc(200);
+    if (inet_mynetworks(conf_str("mynetworks_style"), buf) < 0)
+	msg_warn("unknown mynetworks_style value \"%s\"; using the default mynetworks",
+		 conf_str("mynetworks_style"));
+    else
+	mail_conf_update("mynetworks", STR(buf));
+    if (msg_verbose)
+	msg_info("mynetworks = %s", conf_str("mynetworks"));
+    vstring_free(buf);
 }
 
 void	smtpd_check_init(void)
@@ -91,7 +88,7 @@ void	smtpd_check_init(void)
     unknown_alias_code = conf_int("unknown_virtual_alias_reject_code");
     unknown_virtual_code = conf_int("unknown_virtual_mailbox_reject_code");
     recipient_delimiter = conf_str("recipient_delimiter");
-    relay_policy_init();
+    mynetworks_init();
 }
 
 /* smtpd_qualify - append @$myorigin to an address without a domain */
@@ -184,16 +181,6 @@ static const char *check_virtual(const char *rcpt, VSTRING *local,
     return (unknown_user(reply, unknown_virtual_code, rcpt, "virtual mailbox table"));
 }
 
-/* check_relay - a destination that is not ours */
-static const char *check_relay(SMTPD_STATE *state, const char *rcpt, VSTRING *reply)
-{
-    if (state->submit || (relay_permit_mynetworks && state->mynetworks))
-	return (0);
-    vstring_sprintf(reply, "%d %s <%s>: Relay access denied", relay_reject_code,
-		    relay_reject_code == 454 ? "4.7.1" : "5.7.1", rcpt);
-    return (STR(reply));
-}
-
 /* check_alias - virtual alias expansion; 1 expanded, 0 no alias, -1 replied */
 static int check_alias(const char *rcpt, RESOLVE_ADDRS *expanded, VSTRING *reply)
 {
@@ -211,22 +198,19 @@ static int check_alias(const char *rcpt, RESOLVE_ADDRS *expanded, VSTRING *reply
     }
 }
 
-/* check_domain - relay control, virtual aliases, then the class's check */
+/* check_domain - virtual aliases, then the class's check */
 static const char *check_domain(SMTPD_STATE *state, const char *rcpt,
 			              VSTRING *local, VSTRING *domain,
 			              RESOLVE_ADDRS *expanded, VSTRING *reply)
 {
     int     class;
     int     alias;
-    const char *why;
 
     if (LEN(domain) > 0 && STR(domain)[LEN(domain) - 1] == '.')
 	vstring_truncate(domain, LEN(domain) - 1);
     vstring_lowercase(domain);
     if ((class = resolve_class(STR(domain))) == RESOLVE_CLASS_ERROR)
 	return (temp_failure(reply, rcpt));
-    if (class == RESOLVE_CLASS_DEFAULT && (why = check_relay(state, rcpt, reply)) != 0)
-	return (why);
     if ((alias = check_alias(rcpt, expanded, reply)) != 0)
 	return (alias > 0 ? 0 : STR(reply));
     switch (class) {
@@ -266,76 +250,27 @@ const char *smtpd_check_rcpt(SMTPD_STATE *state, const char *rcpt,
     return (why);
 }
 
-/* parse_net - "a.b.c.d[/n]", "[v6]/n" or "v6[/n]" into 16 bytes + bits */
-static int parse_net(const char *text, unsigned char addr[16], int *bits)
-{
-    char    buf[INET6_ADDRSTRLEN + 8];
-    char   *slash;
-    char   *end;
-    size_t  n = 0;
-
-    for (const char *cp = text; *cp && n < sizeof(buf) - 1; cp++)
-	if (*cp != '[' && *cp != ']')
-	    buf[n++] = *cp;
-    buf[n] = 0;
-    if ((slash = strchr(buf, '/')) != 0)
-	*slash++ = 0;
-    if (inet_pton(AF_INET, buf, addr + 12) == 1) {
-	memset(addr, 0, 10);
-	addr[10] = addr[11] = 0xff;
-	*bits = 128;
-	if (slash)
-	    *bits = 96 + (int) strtol(slash, &end, 10);
-    } else if (inet_pton(AF_INET6, buf, addr) == 1) {
-	*bits = 128;
-	if (slash)
-	    *bits = (int) strtol(slash, &end, 10);
-    } else {
-	return (-1);
-    }
-    if (slash && (*slash == 0 || *end != 0 || *bits < 0 || *bits > 128))
-	return (-1);
-    return (0);
-}
-
-/* prefix_equal - do A and B agree in their first BITS bits? */
-static int prefix_equal(const unsigned char *a, const unsigned char *b, int bits)
-{
-    int     bytes = bits / 8;
-    int     rest = bits % 8;
-
-    if (memcmp(a, b, bytes) != 0)
-	return (0);
-    if (rest == 0)
-	return (1);
-    return (((a[bytes] ^ b[bytes]) & (0xff << (8 - rest)) & 0xff) == 0);
-}
-
-/* smtpd_mynetworks_match - does client ADDR match a CIDR list? */
+/* smtpd_mynetworks_match - does client ADDR match LIST? (parsed once per list) */
 int	smtpd_mynetworks_match(const char *list, const char *addr)
 {
-    unsigned char client[16];
-    unsigned char net[16];
-    int     client_bits;
-    int     bits;
-    char   *saved;
-    char   *cp;
-    char   *tok;
-    int     match = 0;
+    static struct {
+	char   *text;
+	INET_LIST *list;
+    }       cache[4];
+    static int next;
+    int     i;
 
-    if (parse_net(addr, client, &client_bits) < 0)
-	return (0);
-    saved = cp = mystrdup(list);
-    while (!match && (tok = strsep(&cp, LIST_SEP)) != 0) {
-	if (*tok == 0)
-	    continue;
-	if (parse_net(tok, net, &bits) < 0) {
-	    if (msg_verbose)
-		msg_info("mynetworks: skipping non-address entry \"%s\"", tok);
-	    continue;
+    for (i = 0; i < 4; i++)
+	if (cache[i].text && strcmp(cache[i].text, list) == 0)
+	    break;
+    if (i == 4) {
+	i = next++ % 4;
+	if (cache[i].text) {
+	    myfree(cache[i].text);
+	    inet_list_free(cache[i].list);
 	}
-	match = prefix_equal(client, net, bits);
+	cache[i].text = mystrdup(list);
+	cache[i].list = inet_list_create("mynetworks", list);
     }
-    myfree(saved);
-    return (match);
+    return (inet_list_match(cache[i].list, addr) > 0);
 }

@@ -464,6 +464,12 @@ void	smtpd_command(SMTPD_STATE *state, char *line)
     }
     state->where = smtpd_cmd_table[i].verb;
     state->cmd_total[i]++;
+    /* As Postfix: only these may come before STARTTLS when TLS is required */
+    if (strcasecmp(verb, "HELO") && strcasecmp(verb, "EHLO") && strcasecmp(verb, "STARTTLS")
+	&& strcasecmp(verb, "NOOP") && strcasecmp(verb, "QUIT") && smtpd_tls_required(state)) {
+	smtpd_error(state);
+	return;
+    }
     if (smtpd_cmd_table[i].action(state, args) == 0)
 	state->cmd_ok[i]++;
     else

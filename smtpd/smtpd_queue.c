@@ -11,8 +11,16 @@
  * reply, and qmgr is triggered.  A local submission (UNIX socket) gets a
  * pickup-style Received: header and missing From:/Date:/Message-Id:.
  *
- * Parameters: mail_name, message_size_limit, line_length_limit, and those
- * read in smtpd.c.
+ * All content, our Received: header included, passes through smtpd_hbc.c
+ * (header_checks, body_checks, message_drop_headers) on its way to the
+ * queue file.  At the end, a REJECT from those checks refuses the message;
+ * HOLD (from the checks or an access table) files it in hold/ where qmgr
+ * does not look; DISCARD reads it to the end, removes the file and still
+ * answers "250 ... queued as ID", as Postfix does.
+ *
+ * Parameters: mail_name, message_size_limit, line_length_limit,
+ * smtpd_sasl_authenticated_header, those of smtpd_hbc.c, and those read
+ * in smtpd.c.
  */
 #include "sys_defs.h"
 #include <sys/time.h>
@@ -23,8 +31,10 @@
 #include "mail_queue.h"
 #include "mail_proto.h"
 #include "clock.h"
+#include "iostuff.h"
 #include "qfile.h"
 #include "smtpd.h"
+#include "smtpd_hbc.h"
 
 /* storage_reply - the reply for a queue file error ERR */
 static void storage_reply(SMTPD_STATE *state, int err)
@@ -61,6 +71,15 @@ static void write_envelope(SMTPD_STATE *state, QFILE *qf)
 	qfile_rcpt(qf, state->orcpt[i], state->rcpt[i]);
 }
 
+/* auth_sender_line - "(Authenticated sender: user)", control bytes as '?' */
+static void auth_sender_line(VSTRING *hdr, const char *user)
+{
+    vstring_strcat(hdr, "\t(Authenticated sender: ");
+    for (const char *cp = user; *cp; cp++)
+	vstring_addch(hdr, (unsigned char) *cp < 32 || *cp == 127 ? '?' : *cp);
+    vstring_strcat(hdr, ")\n");
+}
+
 /*
  * received_header - Postfix's Received: header for this message: with
  * TLS, a "(using ...)" line and protocol ESMTPS; after AUTH, ESMTPA or
@@ -86,8 +105,10 @@ static void received_header(SMTPD_STATE *state, VSTRING *hdr)
 		    strchr(state->addr, ':') ? "IPv6:" : "", state->addr);
     if (tls_info)
 	vstring_sprintf_append(hdr, "\t(using %s)\n", tls_info);
+    if (state->sasl_username && conf_bool("smtpd_sasl_authenticated_header"))
+	auth_sender_line(hdr, state->sasl_username);
     vstring_sprintf_append(hdr, "\tby %s (%s) with %s%s%s id %s", var_myhostname,
-			   mail_name, state->protocol, tls_info ? "S" : "",
+			   mail_name, state->protocol, state->tls ? "S" : "",
 			   state->sasl_username ? "A" : "", id);
     if (state->rcpt_cmds == 1)
 	vstring_sprintf_append(hdr, "\n\tfor <%s>; %s\n", state->first_rcpt, date);
@@ -111,11 +132,17 @@ int	smtpd_data_begin(SMTPD_STATE *state)
     qfile_begin_content(state->qf);
     if (state->submit)
 	msg_info("%s: uid=%ld from=<%s>", STR(state->qf->id), state->uid, state->sender);
+    else if (state->sasl_username)
+	msg_info("%s: client=%s, sasl_method=%s, sasl_username=%s",
+		 STR(state->qf->id), state->namaddr,
+		 state->sasl_method ? state->sasl_method : "",
+		 state->sasl_username);
     else
 	msg_info("%s: client=%s", STR(state->qf->id), state->namaddr);
+    smtpd_hbc_begin(state);
     hdr = vstring_alloc(300);
     received_header(state, hdr);
-    qfile_content(state->qf, STR(hdr), LEN(hdr));
+    smtpd_hbc_header_text(state, STR(hdr), LEN(hdr));
     vstring_free(hdr);
     state->msg_size = 0;
     state->too_big = 0;
@@ -151,19 +178,33 @@ static void add_missing_headers(SMTPD_STATE *state)
     vstring_free(buf);
 }
 
-/* data_out - content from the reader: header scan, size limit, queue file */
+/* headers_done - the header block ended: last header, missing headers */
+static void headers_done(SMTPD_STATE *state)
+{
+    state->hdr.in_header = 0;
+    smtpd_hbc_header_end(state);
+    if (state->submit)
+	add_missing_headers(state);
+}
+
+/* data_out - content from the reader: size limit, header scan, checks */
 static void data_out(void *context, const char *data, size_t len, int line_start)
 {
     SMTPD_STATE *state = context;
 
-    if (line_start && state->hdr.in_header
-	&& hdr_scan_line(&state->hdr, data, len) && state->submit)
-	add_missing_headers(state);
     state->msg_size += len;
     if (var_message_size_limit > 0 && state->msg_size > var_message_size_limit)
 	state->too_big = 1;
-    if (!state->too_big)
-	qfile_content(state->qf, data, len);
+    if (state->too_big)
+	return;
+    if (state->hdr.in_header) {
+	if (!line_start || !hdr_scan_line(&state->hdr, data, len)) {
+	    smtpd_hbc_header(state, data, len, line_start);
+	    return;
+	}
+	headers_done(state);
+    }
+    smtpd_hbc_body(state, data, len, line_start);
 }
 
 /* data_too_big - the message was read to its end but is refused */
@@ -178,37 +219,113 @@ static void data_too_big(SMTPD_STATE *state)
     smtpd_error(state);
 }
 
+/* data_failed - DATA was answered with an error after its 354 */
+static void data_failed(SMTPD_STATE *state)
+{
+    state->cmd_ok[SMTPD_CMD_DATA]--;
+    smtpd_error(state);
+}
+
+/*
+ * move_to_hold - move the still incomplete, still locked file to hold/
+ * before it is committed, so that qmgr never sees it in incoming/.
+ */
+static int move_to_hold(QFILE *qf)
+{
+    if (mail_queue_rename(STR(qf->id), qf->queue, MAIL_QUEUE_HOLD) < 0) {
+	msg_warn("%s: move to %s: %m", STR(qf->id), MAIL_QUEUE_HOLD);
+	return (-1);
+    }
+    qf->queue = MAIL_QUEUE_HOLD;
+    return (0);
+}
+
+/* commit_file - 0: the file is complete and durable (in hold/ when HOLD) */
+static int commit_file(SMTPD_STATE *state, const char *id, int hold)
+{
+    VSTRING *path;
+    int     saved;
+
+    if (hold && move_to_hold(state->qf) < 0) {
+	saved = errno;
+	qfile_abort(state->qf);
+	errno = saved;
+	return (-1);
+    }
+    if (qfile_commit(state->qf) < 0)
+	return (-1);
+    if (!hold)
+	return (0);
+    path = vstring_alloc(64);
+    if (fsync_dir(mail_queue_path(path, MAIL_QUEUE_HOLD, id)) < 0) {
+	saved = errno;
+	(void) mail_queue_remove(MAIL_QUEUE_HOLD, id);
+	errno = saved;
+	vstring_free(path);
+	return (-1);
+    }
+    vstring_free(path);
+    return (0);
+}
+
 /* data_commit - make the file durable and complete, then say so */
 static void data_commit(SMTPD_STATE *state)
 {
     char   *id = mystrdup(STR(state->qf->id));
+    int     hold = (state->hold_reason != 0);
 
-    if (qfile_commit(state->qf) < 0) {
+    if (commit_file(state, id, hold) < 0) {
 	int     err = errno;
 
 	msg_warn("%s: queue file write error: %s", id, strerror(err));
 	storage_reply(state, err);
-	state->cmd_ok[SMTPD_CMD_DATA]--;
-	smtpd_error(state);
+	data_failed(state);
     } else {
 	smtpd_reply(state, "250 2.0.0 Ok: queued as %s", id);
-	(void) mail_trigger(MAIL_CLASS_PUBLIC, MAIL_SERVICE_QMGR, QMGR_REQ_SCAN_INCOMING);
+	if (!hold)
+	    (void) mail_trigger(MAIL_CLASS_PUBLIC, MAIL_SERVICE_QMGR,
+				QMGR_REQ_SCAN_INCOMING);
     }
     myfree(id);
+}
+
+/* data_discard - DISCARD: throw the message away, claim success */
+static void data_discard(SMTPD_STATE *state)
+{
+    smtpd_reply(state, "250 2.0.0 Ok: queued as %s", STR(state->qf->id));
+    qfile_abort(state->qf);
+}
+
+/* data_rejected - REJECT or a table failure in header/body checks */
+static void data_rejected(SMTPD_STATE *state, VSTRING *reply)
+{
+    qfile_abort(state->qf);
+    smtpd_reply_raw(state, STR(reply));
+    data_failed(state);
 }
 
 /* data_end - end-of-data seen: commit or refuse */
 static void data_end(SMTPD_STATE *state)
 {
+    VSTRING *reply = vstring_alloc(100);
+    int     verdict = SMTPD_HBC_OK;
+
     state->where = "END-OF-MESSAGE";
-    if (state->hdr.in_header && state->submit && !state->too_big) {
-	state->hdr.in_header = 0;
-	add_missing_headers(state);
+    if (!state->too_big) {
+	if (state->hdr.in_header)
+	    headers_done(state);
+	verdict = smtpd_hbc_end(state, reply);
     }
     if (state->too_big)
 	data_too_big(state);
+    else if (verdict != SMTPD_HBC_OK)
+	data_rejected(state, reply);
+    else if (state->discard_reason)
+	data_discard(state);
     else
 	data_commit(state);
+    vstring_free(reply);
+    smtpd_hbc_free(state);
     state->qf = 0;
     state->mode = SMTPD_MODE_CMD;
     smtpd_reset_transaction(state);
@@ -239,5 +356,6 @@ void	smtpd_data_abort(SMTPD_STATE *state)
 	state->qf = 0;
 	state->cmd_ok[SMTPD_CMD_DATA]--;	/* the 354 was counted */
     }
+    smtpd_hbc_free(state);
     state->mode = SMTPD_MODE_CMD;
 }

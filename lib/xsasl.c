@@ -1,0 +1,345 @@
+/*
+ * xsasl.c - the server side of SASL authentication, through Cyrus SASL.
+ *
+ * See xsasl.h for the interface.  The Cyrus library is initialised once
+ * per process (sasl_set_path for cyrus_sasl_config_path, then
+ * sasl_server_init with the application name, which makes Cyrus read
+ * APP.conf: pwcheck_method, auxprop_plugin, sasldb_path, mech_list,
+ * saslauthd_path).  Each session gets a sasl_conn_t with the security
+ * properties from the options text and no security layer (max_ssf 0), as
+ * Postfix does.  Base64 coding uses Cyrus's sasl_encode64/sasl_decode64.
+ */
+#include "sys_defs.h"
+#include <ctype.h>
+#include <limits.h>
+#include <strings.h>
+#include <sasl/sasl.h>
+#include <sasl/saslutil.h>
+#include "msg.h"
+#include "mymalloc.h"
+#include "vstring.h"
+#include "xsasl.h"
+
+struct XSASL_SERVER {
+    sasl_conn_t *conn;
+    char   *mechs;			/* from sasl_listmech, or NULL */
+    char   *username;			/* printable copy, or NULL */
+    VSTRING *decoded;			/* decoded client response */
+};
+
+static int xsasl_init_status = 1;	/* 1: not yet; 0: ok; -1: failed */
+
+/*
+ * xsasl_log - Cyrus's log callback.  Levels NOTE and above (DEBUG, TRACE,
+ * PASS) are dropped: PASS carries passwords, and the others only noise.
+ */
+static int xsasl_log(void *context, int level, const char *message)
+{
+    switch (level) {
+    case SASL_LOG_ERR:
+    case SASL_LOG_WARN:
+	msg_warn("SASL authentication problem: %s", message);
+	break;
+    case SASL_LOG_FAIL:
+	msg_warn("SASL authentication failure: %s", message);
+	break;
+    default:
+	break;
+    }
+    return (SASL_OK);
+}
+
+static sasl_callback_t xsasl_callbacks[] = {
+    {SASL_CB_LOG, (int (*) (void)) (void (*) (void)) xsasl_log, 0},
+    {SASL_CB_LIST_END, 0, 0},
+};
+
+int	xsasl_server_init(const char *app_name, const char *config_path)
+{
+    int     status;
+
+    if (xsasl_init_status != 1)
+	return (xsasl_init_status);
+    if (config_path && *config_path
+	&& sasl_set_path(SASL_PATH_TYPE_CONFIG, (char *) config_path) != SASL_OK)
+	msg_warn("failed to set Cyrus SASL configuration path: \"%s\"", config_path);
+    if ((status = sasl_server_init(xsasl_callbacks, app_name)) != SASL_OK) {
+	msg_warn("SASL per-process initialization failed: %s",
+		 sasl_errstring(status, 0, 0));
+	xsasl_init_status = -1;
+    } else {
+	xsasl_init_status = 0;
+    }
+    return (xsasl_init_status);
+}
+
+static const struct {
+    const char *name;
+    unsigned flag;
+} xsasl_sec_table[] = {
+    {"noplaintext", SASL_SEC_NOPLAINTEXT},
+    {"noactive", SASL_SEC_NOACTIVE},
+    {"nodictionary", SASL_SEC_NODICTIONARY},
+    {"noanonymous", SASL_SEC_NOANONYMOUS},
+    {"forward_secrecy", SASL_SEC_FORWARD_SECRECY},
+    {"mutual_auth", SASL_SEC_MUTUAL_AUTH},
+    {0, 0},
+};
+
+/* xsasl_sec_word - the flag for one option word, 0 if unknown */
+static unsigned xsasl_sec_word(const char *word, size_t len)
+{
+    for (int i = 0; xsasl_sec_table[i].name; i++)
+	if (strlen(xsasl_sec_table[i].name) == len
+	    && strncasecmp(xsasl_sec_table[i].name, word, len) == 0)
+	    return (xsasl_sec_table[i].flag);
+    return (0);
+}
+
+int	xsasl_security_flags(const char *text, unsigned *flags, const char **bad)
+{
+    static char bad_word[64];
+    const char *cp = text;
+    size_t  len;
+    unsigned flag;
+
+    *flags = 0;
+    for (;;) {
+	cp += strspn(cp, ", \t\r\n");
+	if (*cp == 0)
+	    return (0);
+	len = strcspn(cp, ", \t\r\n");
+	if ((flag = xsasl_sec_word(cp, len)) == 0) {
+	    snprintf(bad_word, sizeof(bad_word), "%.*s", (int) len, cp);
+	    if (bad)
+		*bad = bad_word;
+	    return (-1);
+	}
+	*flags |= flag;
+	cp += len;
+    }
+}
+
+/* xsasl_set_security - apply the security options to a new connection */
+static int xsasl_set_security(sasl_conn_t *conn, const char *security)
+{
+    sasl_security_properties_t props;
+    const char *bad;
+    unsigned flags;
+    int     status;
+
+    if (xsasl_security_flags(security, &flags, &bad) < 0) {
+	msg_warn("unknown SASL security option \"%s\"", bad);
+	return (-1);
+    }
+    memset(&props, 0, sizeof(props));
+    props.min_ssf = 0;
+    props.max_ssf = 0;				/* no SASL security layer */
+    props.maxbufsize = 0;
+    props.security_flags = flags;
+    if ((status = sasl_setprop(conn, SASL_SEC_PROPS, &props)) != SASL_OK) {
+	msg_warn("SASL per-connection security setup: %s",
+		 sasl_errstring(status, 0, 0));
+	return (-1);
+    }
+    return (0);
+}
+
+XSASL_SERVER *xsasl_server_create(const char *service, const char *hostname,
+				          const char *realm, const char *security)
+{
+    XSASL_SERVER *server;
+    sasl_conn_t *conn = 0;
+    int     status;
+
+    if (xsasl_init_status != 0) {
+	msg_warn("SASL server used before successful initialization");
+	return (0);
+    }
+    if ((status = sasl_server_new(service, hostname,
+				  realm && *realm ? realm : 0, 0, 0, 0, 0,
+				  &conn)) != SASL_OK) {
+	msg_warn("SASL per-connection server initialization: %s",
+		 sasl_errstring(status, 0, 0));
+	return (0);
+    }
+    if (xsasl_set_security(conn, security) < 0) {
+	sasl_dispose(&conn);
+	return (0);
+    }
+    server = mycalloc(1, sizeof(*server));
+    server->conn = conn;
+    server->decoded = vstring_alloc(100);
+    return (server);
+}
+
+const char *xsasl_server_mechs(XSASL_SERVER *server)
+{
+    const char *list;
+    int     count;
+    int     status;
+
+    if (server->mechs)
+	return (server->mechs);
+    status = sasl_listmech(server->conn, 0, "", " ", "", &list, 0, &count);
+    if (status != SASL_OK) {
+	msg_warn("SASL mechanism list: %s", sasl_errstring(status, 0, 0));
+	return (0);
+    }
+    if (count <= 0 || *list == 0) {
+	msg_warn("no applicable SASL mechanisms");
+	return (0);
+    }
+    server->mechs = mystrdup(list);
+    return (server->mechs);
+}
+
+/*
+ * xsasl_failure - the reason text for a failed Cyrus call; "user not
+ * found" becomes "authentication failure" (privacy).  Returns FAIL or TEMP.
+ */
+static int xsasl_failure(int status, VSTRING *reply)
+{
+    if (status == SASL_NOUSER)
+	status = SASL_BADAUTH;
+    vstring_strcpy(reply, sasl_errstring(status, 0, 0));
+    switch (status) {
+    case SASL_FAIL:
+    case SASL_NOMEM:
+    case SASL_TRYAGAIN:
+    case SASL_UNAVAIL:
+	return (XSASL_AUTH_TEMP);
+    default:
+	return (XSASL_AUTH_FAIL);
+    }
+}
+
+/* xsasl_result - turn a start/step result into an XSASL_AUTH_* code */
+static int xsasl_result(int status, const char *out, unsigned outlen,
+			        VSTRING *reply)
+{
+    unsigned size;
+    unsigned enc_len;
+
+    if (status == SASL_OK) {
+	vstring_reset(reply);
+	return (XSASL_AUTH_DONE);
+    }
+    if (status != SASL_CONTINUE)
+	return (xsasl_failure(status, reply));
+    size = ((outlen + 2) / 3) * 4 + 1;
+    vstring_reset(reply);
+    vstring_reserve(reply, size);
+    if (sasl_encode64(out ? out : "", outlen, STR(reply), size, &enc_len) != SASL_OK)
+	msg_panic("sasl_encode64 failed on %u bytes", outlen);
+    reply->len = enc_len;
+    reply->data[enc_len] = 0;
+    return (XSASL_AUTH_MORE);
+}
+
+/* xsasl_decode - base64 TEXT into server->decoded; -1 when malformed */
+static int xsasl_decode(XSASL_SERVER *server, const char *text)
+{
+    size_t  len = strlen(text);
+    unsigned out_len;
+
+    vstring_reset(server->decoded);
+    if (len == 0)
+	return (0);
+    if (len > UINT_MAX / 2)
+	return (-1);
+    vstring_reserve(server->decoded, len + 1);
+    if (sasl_decode64(text, (unsigned) len, STR(server->decoded),
+		      (unsigned) len + 1, &out_len) != SASL_OK)
+	return (-1);
+    server->decoded->len = out_len;
+    server->decoded->data[out_len] = 0;
+    return (0);
+}
+
+int	xsasl_server_first(XSASL_SERVER *server, const char *mech,
+			           const char *init, VSTRING *reply)
+{
+    const char *out = 0;
+    unsigned outlen = 0;
+    int     status;
+
+    if (init && strcmp(init, "=") == 0) {
+	vstring_reset(server->decoded);
+    } else if (init && (*init == 0 || xsasl_decode(server, init) < 0)) {
+	vstring_strcpy(reply, "Invalid base64 data in initial response");
+	return (XSASL_AUTH_FORM);
+    }
+    status = sasl_server_start(server->conn, mech,
+			       init ? STR(server->decoded) : 0,
+			       init ? (unsigned) LEN(server->decoded) : 0,
+			       &out, &outlen);
+    return (xsasl_result(status, out, outlen, reply));
+}
+
+int	xsasl_server_next(XSASL_SERVER *server, const char *response, VSTRING *reply)
+{
+    const char *out = 0;
+    unsigned outlen = 0;
+    int     status;
+
+    if (xsasl_decode(server, response) < 0) {
+	vstring_strcpy(reply, "Invalid base64 data in continued response");
+	return (XSASL_AUTH_FORM);
+    }
+    status = sasl_server_step(server->conn, STR(server->decoded),
+			      (unsigned) LEN(server->decoded), &out, &outlen);
+    return (xsasl_result(status, out, outlen, reply));
+}
+
+/* xsasl_printable - copy TEXT with non-printable bytes replaced by '?' */
+static char *xsasl_printable(const char *text)
+{
+    char   *copy = mystrdup(text);
+
+    for (char *cp = copy; *cp; cp++)
+	if (!isprint((unsigned char) *cp))
+	    *cp = '?';
+    return (copy);
+}
+
+const char *xsasl_server_username(XSASL_SERVER *server)
+{
+    const void *value = 0;
+    int     status;
+
+    status = sasl_getprop(server->conn, SASL_USERNAME, &value);
+    if (status != SASL_OK || value == 0)
+	return (0);
+    if (server->username)
+	myfree(server->username);
+    server->username = xsasl_printable(value);
+    return (server->username);
+}
+
+int	xsasl_server_checkpass(XSASL_SERVER *server, const char *user,
+			               const char *pass, VSTRING *reply)
+{
+    int     status;
+
+    status = sasl_checkpass(server->conn, user, (unsigned) strlen(user),
+			    pass, (unsigned) strlen(pass));
+    if (status == SASL_OK) {
+	vstring_reset(reply);
+	return (XSASL_AUTH_DONE);
+    }
+    return (xsasl_failure(status, reply));
+}
+
+void	xsasl_server_free(XSASL_SERVER *server)
+{
+    if (server == 0)
+	return;
+    sasl_dispose(&server->conn);
+    vstring_free(server->decoded);
+    if (server->mechs)
+	myfree(server->mechs);
+    if (server->username)
+	myfree(server->username);
+    myfree(server);
+}
