@@ -13,7 +13,7 @@ trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/build" "$tmp/test"
 cp -a "$build/bin" "$build/libexec" "$tmp/build/"
 cp -a test/integration "$tmp/test/"
-cp -a mk "$tmp/"
+cp -a mk conf "$tmp/"
 chmod -R a+rX "$tmp"
 chmod 755 "$tmp"
 cd "$tmp"
