@@ -42,15 +42,19 @@ SRC_master	:= $(wildcard master/master*.c)
 SRC_smtpd	:= $(wildcard smtpd/*.c)
 SRC_qmgr	:= $(wildcard qmgr/*.c)
 SRC_local	:= $(wildcard local/*.c)
+SRC_smtp	:= $(wildcard smtp/*.c)
+SRC_showq	:= $(wildcard postqueue/showq*.c)
 SRC_posthorn	:= master/posthorn.c
 SRC_postconf	:= $(wildcard master/postconf*.c)
 SRC_sendmail	:= $(wildcard postqueue/sendmail*.c)
 SRC_postqueue	:= $(wildcard postqueue/postqueue*.c)
+SRC_postsuper	:= $(wildcard postqueue/postsuper*.c)
+SRC_postcat	:= $(wildcard postqueue/postcat*.c)
 SRC_postmap	:= postmap/postmap.c postmap/maptool.c
 SRC_postalias	:= postmap/postalias.c postmap/maptool.c
 
-LIBEXEC_PROGS	:= master smtpd qmgr local
-BIN_PROGS	:= posthorn postconf sendmail postqueue postmap postalias
+LIBEXEC_PROGS	:= master smtpd qmgr local smtp showq
+BIN_PROGS	:= posthorn postconf sendmail postqueue postsuper postcat postmap postalias
 # programs whose sources exist (later issues add more)
 LIBEXEC_BUILT	:= $(foreach p,$(LIBEXEC_PROGS),$(if $(SRC_$(p)),$(BUILD)/libexec/$(p)))
 BIN_BUILT	:= $(foreach p,$(BIN_PROGS),$(if $(SRC_$(p)),$(BUILD)/bin/$(p)))

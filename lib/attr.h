@@ -13,7 +13,7 @@
 #include "sys_defs.h"
 #include "vstream.h"
 
-#define ATTR_MAX_COUNT	256
+#define ATTR_MAX_COUNT	512
 #define ATTR_MAX_LINE	100000
 
 typedef struct ATTR_LIST {

@@ -40,6 +40,9 @@ int     deliver_request_put(VSTREAM *stream, const DELIVER_REQUEST *req)
     attr_put_long(stream, "offset", req->content_offset);
     attr_put_long(stream, "size", req->content_size);
     attr_put(stream, "sender", req->sender);
+    attr_put(stream, "nexthop", req->nexthop ? req->nexthop : "");
+    attr_put(stream, "dsn_envid", req->dsn_envid ? req->dsn_envid : "");
+    attr_put(stream, "dsn_ret", req->dsn_ret ? req->dsn_ret : "");
     attr_put_long(stream, "arrival", (long) req->stats.arrival.tv_sec);
     attr_put_long(stream, "arrival_usec", (long) req->stats.arrival.tv_usec);
     put_time(stream, "active_time", &req->stats.active);
@@ -52,6 +55,14 @@ int     deliver_request_put(VSTREAM *stream, const DELIVER_REQUEST *req)
 	attr_put(stream, STR(name), req->rcpts[i].orig);
 	vstring_sprintf(name, "rcpt_offset_%d", i);
 	attr_put_long(stream, STR(name), req->rcpts[i].offset);
+	if (req->rcpts[i].dsn_notify && *req->rcpts[i].dsn_notify) {
+	    vstring_sprintf(name, "dsn_notify_%d", i);
+	    attr_put(stream, STR(name), req->rcpts[i].dsn_notify);
+	}
+	if (req->rcpts[i].dsn_orcpt && *req->rcpts[i].dsn_orcpt) {
+	    vstring_sprintf(name, "dsn_orcpt_%d", i);
+	    attr_put(stream, STR(name), req->rcpts[i].dsn_orcpt);
+	}
     }
     vstring_free(name);
     return (attr_end(stream));
@@ -142,6 +153,15 @@ static char *get_string(const ATTR_LIST *list, const char *name, VSTRING *why)
     return (mystrdup(text));
 }
 
+/* get_optional - an optional string attribute, copied ("" if absent) */
+
+static char *get_optional(const ATTR_LIST *list, const char *name)
+{
+    const char *text = attr_find(list, name);
+
+    return (mystrdup(text ? text : ""));
+}
+
 /* queue_name_ok - a plain lower-case queue name, no path tricks */
 
 static int queue_name_ok(const char *name)
@@ -186,6 +206,10 @@ static int get_rcpts(const ATTR_LIST *list, DELIVER_REQUEST *req, VSTRING *why)
 	vstring_sprintf(name, "rcpt_offset_%d", i);
 	if (ret == 0 && get_long(list, STR(name), &rcpt->offset, why) < 0)
 	    ret = -1;
+	vstring_sprintf(name, "dsn_notify_%d", i);
+	rcpt->dsn_notify = get_optional(list, STR(name));
+	vstring_sprintf(name, "dsn_orcpt_%d", i);
+	rcpt->dsn_orcpt = get_optional(list, STR(name));
     }
     vstring_free(name);
     return (ret);
@@ -224,6 +248,9 @@ int     deliver_request_get(VSTREAM *stream, DELIVER_REQUEST *req, VSTRING *why)
 	    (arrival_usec >= 0 && arrival_usec < 1000000) ? arrival_usec : 0;
 	get_time(&list, "active_time", &req->stats.active);
 	get_time(&list, "handoff_time", &req->stats.handoff);
+	req->nexthop = get_optional(&list, "nexthop");
+	req->dsn_envid = get_optional(&list, "dsn_envid");
+	req->dsn_ret = get_optional(&list, "dsn_ret");
 	ret = 0;
     }
     attr_list_free(&list);
@@ -239,6 +266,10 @@ void    deliver_request_free(DELIVER_REQUEST *req)
 	    myfree(req->rcpts[i].address);
 	if (req->rcpts[i].orig)
 	    myfree(req->rcpts[i].orig);
+	if (req->rcpts[i].dsn_notify)
+	    myfree(req->rcpts[i].dsn_notify);
+	if (req->rcpts[i].dsn_orcpt)
+	    myfree(req->rcpts[i].dsn_orcpt);
     }
     if (req->rcpts)
 	myfree(req->rcpts);
@@ -248,6 +279,12 @@ void    deliver_request_free(DELIVER_REQUEST *req)
 	myfree(req->queue_id);
     if (req->sender)
 	myfree(req->sender);
+    if (req->nexthop)
+	myfree(req->nexthop);
+    if (req->dsn_envid)
+	myfree(req->dsn_envid);
+    if (req->dsn_ret)
+	myfree(req->dsn_ret);
     memset(req, 0, sizeof(*req));
 }
 

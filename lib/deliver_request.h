@@ -36,6 +36,8 @@ typedef struct DELIVER_RCPT {
     char   *address;			/* recipient */
     char   *orig;			/* original recipient, "" if none */
     long    offset;			/* offset of its R record in the queue file */
+    char   *dsn_notify;			/* RFC 3461 NOTIFY, "" if none */
+    char   *dsn_orcpt;			/* RFC 3461 ORCPT, "" if none */
 } DELIVER_RCPT;
 
 typedef struct DELIVER_REQUEST {
@@ -44,6 +46,9 @@ typedef struct DELIVER_REQUEST {
     long    content_offset;		/* QENV content_offset */
     long    content_size;		/* QENV content_size */
     char   *sender;			/* "" for <> */
+    char   *nexthop;			/* transport nexthop ("[host]:port", domain), "" if none */
+    char   *dsn_envid;			/* RFC 3461 ENVID, "" if none */
+    char   *dsn_ret;			/* RFC 3461 RET (FULL/HDRS), "" if none */
     DELIVER_STATS stats;
     int     rcpt_count;
     DELIVER_RCPT *rcpts;

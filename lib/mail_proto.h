@@ -33,6 +33,21 @@
 #define QMGR_REQ_SCAN_INCOMING	'I'	/* new mail in incoming/ */
 #define QMGR_REQ_FLUSH_DEFERRED	'F'	/* retry all of deferred/ now */
 #define QMGR_REQ_WAKEUP		'W'	/* periodic wakeup from master */
+#define QMGR_REQ_CONTROL	'C'	/* queue control: an attribute list follows */
+
+/*
+ * Queue control (postsuper, postqueue -f/-s/-i, posthorn flush): the client
+ * connects to public/qmgr, writes QMGR_REQ_CONTROL and one attribute list
+ *   request = delete | hold | release | requeue | flush | flush_site | flush_id
+ *   queue_id = ID or ALL (several: one queue_id attribute each)
+ *   queue = incoming | active | deferred | hold (optional: limit to one queue)
+ *   site = domain (flush_site)
+ * and reads one attribute list back: status (0 ok, else failure), count
+ * (messages affected), reason.  qmgr performs the change itself, so no tool
+ * edits a file that qmgr owns.  Only root and mail_owner (SO_PEERCRED) may
+ * ask for delete/hold/release/requeue; anyone may flush.
+ */
+#define MAIL_SERVICE_SHOWQ	"showq"	/* queue listing for postqueue -p/-j */
 
 #define DELIVER_STAT_OK		0
 #define DELIVER_STAT_DEFER	4

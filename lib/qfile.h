@@ -35,6 +35,11 @@ void	qfile_time(QFILE *qf, const struct timeval *arrival);
 void	qfile_sender(QFILE *qf, const char *sender);
 void	qfile_attr(QFILE *qf, const char *name, const char *value);
 void	qfile_rcpt(QFILE *qf, const char *orig_rcpt, const char *rcpt);
+/* qfile_rcpt_dsn - as qfile_rcpt, with RFC 3461 NOTIFY and ORCPT (NULL: none) */
+void	qfile_rcpt_dsn(QFILE *qf, const char *orig_rcpt, const char *rcpt,
+		               const char *notify, const char *orcpt);
+/* qfile_warn_time - the delay warning time (0: none); before qfile_sender */
+void	qfile_warn_time(QFILE *qf, time_t when);
 void	qfile_begin_content(QFILE *qf);
 void	qfile_content(QFILE *qf, const void *data, size_t len);
 /* qfile_commit - 0 on success (file complete and on disk), -1 with errno (file removed) */
@@ -46,6 +51,8 @@ typedef struct QRCPT {
     char   *orig;			/* original recipient or NULL */
     off_t   offset;			/* offset of its R/D record */
     int     done;			/* D record */
+    char   *dsn_notify;			/* RFC 3461 NOTIFY (e.g. "SUCCESS,FAILURE") or NULL */
+    char   *dsn_orcpt;			/* RFC 3461 ORCPT ("rfc822;a@b") or NULL */
 } QRCPT;
 
 typedef struct QENV {
@@ -58,6 +65,8 @@ typedef struct QENV {
     int     rcpt_count;
     off_t   content_offset;		/* offset of the first B record */
     long    content_size;		/* from the size record */
+    time_t  warn_time;			/* W record: delay warning due (0: none) */
+    off_t   warn_offset;		/* offset of the W record (0: none) */
 } QENV;
 
 /* qfile_read_envelope - 0 ok; -1 corrupt/incomplete, reason in WHY */
@@ -75,5 +84,8 @@ int	qfile_read_content(VSTREAM *stream, const QENV *env,
 
 /* qfile_mark_done - flip the R record at OFFSET to D and fsync; 0 or -1 */
 int	qfile_mark_done(int fd, off_t offset);
+
+/* qfile_update_warn - rewrite the W record of ENV in place (0: sent); 0 or -1 */
+int	qfile_update_warn(int fd, const QENV *env, time_t when);
 
 #endif

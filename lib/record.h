@@ -8,8 +8,10 @@
  *
  * Queue file layout (see docs/ARCHITECTURE.md):
  *   C size record (fixed width, rewritten when the file is complete)
- *   T arrival time, S sender, A attributes, then for each recipient an
- *   optional O (original recipient) and its R record (D once delivered),
+ *   T arrival time, W delay warning time (fixed width, rewritten in place),
+ *   S sender, A attributes (dsn_envid, dsn_ret, ...), then for each
+ *   recipient optional O (original recipient) and N (DSN NOTIFY and ORCPT)
+ *   records and its R record (D once delivered),
  *   M start of content, B content chunks, X end of content, E end of file.
  */
 #ifndef RECORD_H
@@ -23,7 +25,9 @@
 #define REC_TYPE_TIME	'T'		/* "sec usec" of arrival */
 #define REC_TYPE_FROM	'S'		/* envelope sender, "" for <> */
 #define REC_TYPE_ATTR	'A'		/* "name=value" */
+#define REC_TYPE_WARN	'W'		/* "%15ld": when to send the delay warning (0: sent/none) */
 #define REC_TYPE_ORCP	'O'		/* original recipient, before its R */
+#define REC_TYPE_DSN	'N'		/* DSN of the next R: "NOTIFY ORCPT" ("-" if none) */
 #define REC_TYPE_RCPT	'R'		/* recipient, not yet done */
 #define REC_TYPE_DONE	'D'		/* recipient done (R flipped in place) */
 #define REC_TYPE_MESG	'M'		/* content starts */

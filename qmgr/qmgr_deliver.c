@@ -149,6 +149,8 @@ static void qmgr_job_request(QMGR_JOB *job, DELIVER_REQUEST *req, DELIVER_RCPT *
 {
     QMGR_MESSAGE *message = job->message;
 
+    memset(req, 0, sizeof(*req));
+    memset(rcpts, 0, job->rcpt_count * sizeof(*rcpts));
     req->queue_name = (char *) MAIL_QUEUE_ACTIVE;
     req->queue_id = message->id;
     req->content_offset = (long) message->env.content_offset;
