@@ -1,13 +1,20 @@
 /*
  * qfile.c - writing and reading whole queue files.
  *
- * Writer (smtpd): qfile_create(), qfile_time(), qfile_sender(), qfile_attr(),
- * qfile_rcpt(), qfile_begin_content(), qfile_content()..., qfile_commit().
+ * Writer (smtpd): qfile_create(), qfile_time(), [qfile_warn_time()],
+ * qfile_sender(), qfile_attr(), qfile_rcpt() or qfile_rcpt_dsn(),
+ * qfile_begin_content(), qfile_content()..., qfile_commit().
  * The first failure is remembered in qf->error and reported by
  * qfile_commit(), which then removes the file.  The T record is written
  * by qfile_time(), or with the current time by qfile_sender() when the
- * caller did not call qfile_time() first.  The caller must call
- * qfile_sender() before attributes and recipients (the reader insists).
+ * caller did not call qfile_time() first.  A fixed-width W record (delay
+ * warning time, 0 = none) always follows T, so that qmgr can set or
+ * clear it in place later (qfile_update_warn); qfile_warn_time() sets its
+ * initial value.  The caller must call qfile_sender() before attributes
+ * and recipients (the reader insists).
+ *
+ * Files written before W and N records existed (no W after T, no N
+ * records) are still read: warn_offset and the DSN fields stay 0/NULL.
  *
  * Reader (qmgr, local, postcat): qfile_read_envelope() checks every record
  * up to M; qfile_read_content() streams the B records and checks X, E and
@@ -29,6 +36,9 @@
 
 #define QFILE_REC_LIMIT		(1024 * 1024)	/* largest envelope record */
 #define QFILE_SIZE_REC_LEN	(2 + REC_SIZE_LEN)	/* type, length, data */
+#define QFILE_WARN_FORMAT	"%15ld"
+#define QFILE_WARN_LEN		15
+#define QFILE_WARN_REC_LEN	(2 + QFILE_WARN_LEN)
 
 /* qfile_fail - remember the first error */
 
@@ -85,7 +95,15 @@ QFILE  *qfile_create(const char *queue)
     return (qf);
 }
 
-/* qfile_time - the T record; must come right after qfile_create */
+/* qfile_format_warn - the fixed-width W data for WHEN into BUF (16 bytes) */
+
+static void qfile_format_warn(char *buf, size_t size, time_t when)
+{
+    if (snprintf(buf, size, QFILE_WARN_FORMAT, (long) when) != QFILE_WARN_LEN)
+	msg_panic("qfile_format_warn: bad warning time %ld", (long) when);
+}
+
+/* qfile_time - the T record and the W placeholder; right after qfile_create */
 
 void    qfile_time(QFILE *qf, const struct timeval *arrival)
 {
@@ -103,6 +121,12 @@ void    qfile_time(QFILE *qf, const struct timeval *arrival)
     vstring_sprintf(buf, "%ld %ld", (long) arrival->tv_sec, (long) arrival->tv_usec);
     qfile_put(qf, REC_TYPE_TIME, STR(buf), LEN(buf));
     vstring_free(buf);
+    {
+	char    warn[QFILE_WARN_LEN + 1];
+
+	qfile_format_warn(warn, sizeof(warn), 0);
+	qfile_put(qf, REC_TYPE_WARN, warn, QFILE_WARN_LEN);
+    }
 }
 
 /* qfile_need_time - write T with the current time if the caller did not */
@@ -114,6 +138,48 @@ static void qfile_need_time(QFILE *qf)
 
 	gettimeofday(&now, (struct timezone *) 0);
 	qfile_time(qf, &now);
+    }
+}
+
+/*
+ * qfile_warn_time - set the W record that qfile_time() wrote.  It must be
+ * the last record so far (nothing after T but W); we flush and check that
+ * from the T record's length before overwriting W's data in place.
+ */
+
+void    qfile_warn_time(QFILE *qf, time_t when)
+{
+    int     fd = vstream_fd(qf->stream);
+    unsigned char thdr[2];
+    char    warn[QFILE_WARN_LEN + 1];
+    off_t   w_off;
+
+    if (when < 0)
+	msg_panic("qfile_warn_time: negative time %ld", (long) when);
+    qfile_need_time(qf);
+    if (qf->error)
+	return;
+    if (vstream_flush(qf->stream) < 0) {
+	qfile_fail(qf, "flush");
+	return;
+    }
+    if (pread(fd, thdr, 2, QFILE_SIZE_REC_LEN) != 2) {
+	qfile_fail(qf, "read time record");
+	return;
+    }
+    w_off = QFILE_SIZE_REC_LEN + 2 + thdr[1];
+    if (thdr[0] != REC_TYPE_TIME || thdr[1] >= 128
+	|| vstream_tell(qf->stream) != w_off + QFILE_WARN_REC_LEN) {
+	msg_warn("%s: qfile_warn_time called out of order", STR(qf->id));
+	errno = EINVAL;
+	qfile_fail(qf, "record order");
+	return;
+    }
+    qfile_format_warn(warn, sizeof(warn), when);
+    if (pwrite(fd, warn, QFILE_WARN_LEN, w_off + 2) != QFILE_WARN_LEN) {
+	if (errno == 0)
+	    errno = EIO;
+	qfile_fail(qf, "write warning time");
     }
 }
 
@@ -148,6 +214,40 @@ void    qfile_rcpt(QFILE *qf, const char *orig_rcpt, const char *rcpt)
 	qfile_put(qf, REC_TYPE_ORCP, orig_rcpt, strlen(orig_rcpt));
     qfile_put(qf, REC_TYPE_RCPT, rcpt, strlen(rcpt));
     qf->rcpt_count++;
+}
+
+/*
+ * qfile_rcpt_dsn - as qfile_rcpt, with an N record "NOTIFY ORCPT" ("-" for
+ * a missing part) when NOTIFY or ORCPT is given.  NOTIFY may not contain
+ * white space; ORCPT may (it is the rest of the record).
+ */
+
+void    qfile_rcpt_dsn(QFILE *qf, const char *orig_rcpt, const char *rcpt,
+		               const char *notify, const char *orcpt)
+{
+    VSTRING *buf;
+
+    if (notify != 0 && *notify == 0)
+	notify = 0;
+    if (orcpt != 0 && *orcpt == 0)
+	orcpt = 0;
+    if (notify == 0 && orcpt == 0) {
+	qfile_rcpt(qf, orig_rcpt, rcpt);
+	return;
+    }
+    if (notify != 0 && (strpbrk(notify, " \t\r\n") != 0 || strcmp(notify, "-") == 0))
+	msg_panic("qfile_rcpt_dsn: bad NOTIFY value \"%s\"", notify);
+    if (orcpt != 0 && strcmp(orcpt, "-") == 0)
+	msg_panic("qfile_rcpt_dsn: bad ORCPT value \"%s\"", orcpt);
+    buf = vstring_alloc(100);
+    vstring_sprintf(buf, "%s %s", notify ? notify : "-", orcpt ? orcpt : "-");
+    qfile_need_time(qf);
+    if (orig_rcpt != 0)
+	qfile_put(qf, REC_TYPE_ORCP, orig_rcpt, strlen(orig_rcpt));
+    qfile_put(qf, REC_TYPE_DSN, STR(buf), LEN(buf));
+    qfile_put(qf, REC_TYPE_RCPT, rcpt, strlen(rcpt));
+    qf->rcpt_count++;
+    vstring_free(buf);
 }
 
 /* qfile_begin_content - the M record */
@@ -290,7 +390,7 @@ static int qenv_add_attr(QENV *env, const char *text, VSTRING *why)
 /* qenv_add_rcpt - store one recipient */
 
 static void qenv_add_rcpt(QENV *env, const char *addr, char *orig,
-			          off_t offset, int done)
+			          char **dsn, off_t offset, int done)
 {
     QRCPT  *rcpt;
 
@@ -302,6 +402,43 @@ static void qenv_add_rcpt(QENV *env, const char *addr, char *orig,
     rcpt->orig = orig;
     rcpt->offset = offset;
     rcpt->done = done;
+    rcpt->dsn_notify = dsn[0];
+    rcpt->dsn_orcpt = dsn[1];
+    dsn[0] = dsn[1] = 0;
+}
+
+/* qfile_parse_dsn - the N record "NOTIFY ORCPT" into DSN[0], DSN[1] */
+
+static int qfile_parse_dsn(const char *text, char **dsn, VSTRING *why)
+{
+    const char *sp = strchr(text, ' ');
+
+    if (dsn[0] != 0 || dsn[1] != 0) {
+	vstring_sprintf(why, "two DSN records for one recipient");
+	return (-1);
+    }
+    if (sp == 0 || sp == text || sp[1] == 0) {
+	vstring_sprintf(why, "bad DSN record");
+	return (-1);
+    }
+    if (sp - text != 1 || text[0] != '-')
+	dsn[0] = mystrndup(text, sp - text);
+    if (strcmp(sp + 1, "-") != 0)
+	dsn[1] = mystrdup(sp + 1);
+    return (0);
+}
+
+/* qfile_parse_warn - the W record */
+
+static int qfile_parse_warn(const char *text, time_t *when)
+{
+    long    val;
+    char    junk;
+
+    if (sscanf(text, "%ld%c", &val, &junk) != 1 || val < 0)
+	return (0);
+    *when = val;
+    return (1);
 }
 
 /* qfile_get - read one record; types that may not hold a NUL are checked */
@@ -348,12 +485,13 @@ static int qfile_parse_time(const char *text, struct timeval *tv)
     return (1);
 }
 
-/* qfile_read_recipients - A/O/R/D records until M */
+/* qfile_read_recipients - A/O/N/R/D records until M */
 
 static int qfile_read_recipients(VSTREAM *stream, QENV *env, VSTRING *buf,
 				         VSTRING *why)
 {
     char   *orig = 0;
+    char   *dsn[2] = {0, 0};		/* NOTIFY, ORCPT of the next R */
     off_t   offset;
     int     type;
 
@@ -362,7 +500,14 @@ static int qfile_read_recipients(VSTREAM *stream, QENV *env, VSTRING *buf,
 	if ((type = qfile_get(stream, buf, QFILE_REC_LIMIT, why)) < 0)
 	    break;
 	if (type == REC_TYPE_ATTR) {
+	    if (orig != 0 || dsn[0] != 0 || dsn[1] != 0) {
+		vstring_sprintf(why, "attribute between recipient records");
+		break;
+	    }
 	    if (qenv_add_attr(env, STR(buf), why) < 0)
+		break;
+	} else if (type == REC_TYPE_DSN) {
+	    if (qfile_parse_dsn(STR(buf), dsn, why) < 0)
 		break;
 	} else if (type == REC_TYPE_ORCP) {
 	    if (orig != 0) {
@@ -371,12 +516,13 @@ static int qfile_read_recipients(VSTREAM *stream, QENV *env, VSTRING *buf,
 	    }
 	    orig = mystrdup(STR(buf));
 	} else if (type == REC_TYPE_RCPT || type == REC_TYPE_DONE) {
-	    qenv_add_rcpt(env, STR(buf), orig, offset, type == REC_TYPE_DONE);
+	    qenv_add_rcpt(env, STR(buf), orig, dsn, offset, type == REC_TYPE_DONE);
 	    orig = 0;
 	} else if (type == REC_TYPE_MESG) {
-	    if (orig == 0)
+	    if (orig == 0 && dsn[0] == 0 && dsn[1] == 0)
 		return (0);
-	    vstring_sprintf(why, "original recipient without recipient");
+	    vstring_sprintf(why, "%s without recipient",
+			    orig ? "original recipient" : "DSN record");
 	    break;
 	} else {
 	    vstring_sprintf(why, "unexpected record type %d in envelope", type);
@@ -385,6 +531,10 @@ static int qfile_read_recipients(VSTREAM *stream, QENV *env, VSTRING *buf,
     }
     if (orig)
 	myfree(orig);
+    if (dsn[0])
+	myfree(dsn[0]);
+    if (dsn[1])
+	myfree(dsn[1]);
     return (-1);
 }
 
@@ -395,6 +545,8 @@ int     qfile_read_envelope(VSTREAM *stream, QENV *env, VSTRING *why)
     VSTRING *buf = vstring_alloc(100);
     long    offset, size, count;
     struct stat st;
+    off_t   off;
+    int     type;
     int     ret = -1;
 
     memset(env, 0, sizeof(*env));
@@ -415,7 +567,16 @@ int     qfile_read_envelope(VSTREAM *stream, QENV *env, VSTRING *why)
 	    vstring_sprintf(why, "missing or bad arrival time record");
 	goto out;
     }
-    if (qfile_get(stream, buf, QFILE_REC_LIMIT, why) != REC_TYPE_FROM) {
+    off = vstream_tell(stream);
+    if ((type = qfile_get(stream, buf, QFILE_REC_LIMIT, why)) == REC_TYPE_WARN) {
+	if (!qfile_parse_warn(STR(buf), &env->warn_time)) {
+	    vstring_sprintf(why, "bad delay warning time record");
+	    goto out;
+	}
+	env->warn_offset = off;
+	type = qfile_get(stream, buf, QFILE_REC_LIMIT, why);
+    }
+    if (type != REC_TYPE_FROM) {
 	if (LEN(why) == 0)
 	    vstring_sprintf(why, "missing sender record");
 	goto out;
@@ -471,6 +632,10 @@ void    qenv_free(QENV *env)
 	myfree(env->rcpts[i].address);
 	if (env->rcpts[i].orig)
 	    myfree(env->rcpts[i].orig);
+	if (env->rcpts[i].dsn_notify)
+	    myfree(env->rcpts[i].dsn_notify);
+	if (env->rcpts[i].dsn_orcpt)
+	    myfree(env->rcpts[i].dsn_orcpt);
     }
     if (env->rcpts)
 	myfree(env->rcpts);
@@ -571,6 +736,52 @@ int     qfile_mark_done(int fd, off_t offset)
     }
     if (fdatasync(fd) < 0) {
 	msg_warn("qfile_mark_done: fdatasync: %m");
+	return (-1);
+    }
+    return (0);
+}
+
+/*
+ * qfile_update_warn - overwrite the data of ENV's W record with WHEN (0:
+ * warning sent or none due) and make it durable.  The record has a fixed
+ * width, so the file size does not change and fdatasync() suffices.
+ */
+
+int     qfile_update_warn(int fd, const QENV *env, time_t when)
+{
+    unsigned char hdr[2];
+    char    warn[QFILE_WARN_LEN + 1];
+    ssize_t n;
+
+    if (env->warn_offset <= 0 || when < 0) {
+	msg_warn("qfile_update_warn: %s", when < 0 ? "negative time" :
+		 "queue file has no delay warning record");
+	errno = EINVAL;
+	return (-1);
+    }
+    if ((n = pread(fd, hdr, 2, env->warn_offset)) != 2) {
+	msg_warn("qfile_update_warn: read at offset %ld: %s",
+		 (long) env->warn_offset, n < 0 ? strerror(errno) : "end of file");
+	if (n >= 0)
+	    errno = EINVAL;
+	return (-1);
+    }
+    if (hdr[0] != REC_TYPE_WARN || hdr[1] != QFILE_WARN_LEN) {
+	msg_warn("qfile_update_warn: no delay warning record at offset %ld",
+		 (long) env->warn_offset);
+	errno = EINVAL;
+	return (-1);
+    }
+    qfile_format_warn(warn, sizeof(warn), when);
+    if (pwrite(fd, warn, QFILE_WARN_LEN, env->warn_offset + 2) != QFILE_WARN_LEN) {
+	msg_warn("qfile_update_warn: write at offset %ld: %m",
+		 (long) env->warn_offset);
+	if (errno == 0)
+	    errno = EIO;
+	return (-1);
+    }
+    if (fdatasync(fd) < 0) {
+	msg_warn("qfile_update_warn: fdatasync: %m");
 	return (-1);
     }
     return (0);

@@ -8,6 +8,9 @@
  * work), no renegotiation, and SSL_MODE_RELEASE_BUFFERS so that an idle
  * session keeps no record buffers.
  *
+ * Client contexts (the smtp client) load CAfile/CApath but never fail a
+ * handshake for an untrusted chain: tls_peer_status() reports it afterwards.
+ *
  * Sessions: every call clears OpenSSL's (per-thread) error queue first and
  * saves the first error of a failure in the session, so that another
  * session's call cannot change what tls_error_text() reports.
@@ -17,6 +20,7 @@
 #include <strings.h>
 #include <openssl/ssl.h>
 #include <openssl/err.h>
+#include <openssl/x509v3.h>
 #include "msg.h"
 #include "mymalloc.h"
 #include "vstring.h"
@@ -115,6 +119,8 @@ const char *tls_cipher_list(const char *grade)
 	    return (tls_grades[i].list);
     return (0);
 }
+
+static void tls_common_options(SSL_CTX *ssl_ctx);
 
 /* tls_print_errors - log and clear OpenSSL's error queue */
 static void tls_print_errors(void)
@@ -257,11 +263,7 @@ TLS_CTX *tls_server_ctx(const TLS_SERVER_PARAMS *params)
 	tls_print_errors();
 	return (0);
     }
-    SSL_CTX_set_options(ssl_ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_TICKET
-			| SSL_OP_NO_COMPRESSION | SSL_OP_IGNORE_UNEXPECTED_EOF);
-    SSL_CTX_set_mode(ssl_ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE
-		     | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-    SSL_CTX_set_session_cache_mode(ssl_ctx, SSL_SESS_CACHE_OFF);
+    tls_common_options(ssl_ctx);
     SSL_CTX_set_num_tickets(ssl_ctx, 0);
     if (tls_set_protocols(ssl_ctx, params->protocols ? params->protocols : "") < 0
 	|| tls_set_ciphers(ssl_ctx, params->cipher_grade ? params->cipher_grade : "medium",
@@ -297,6 +299,109 @@ TLS_SESS *tls_session_server(TLS_CTX *ctx, int fd)
     sess = mycalloc(1, sizeof(*sess));
     sess->ssl = ssl;
     return (sess);
+}
+
+/* tls_common_options - what every context (server or client) gets */
+static void tls_common_options(SSL_CTX *ssl_ctx)
+{
+    SSL_CTX_set_options(ssl_ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_TICKET
+			| SSL_OP_NO_COMPRESSION | SSL_OP_IGNORE_UNEXPECTED_EOF);
+    SSL_CTX_set_mode(ssl_ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE
+		     | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    SSL_CTX_set_session_cache_mode(ssl_ctx, SSL_SESS_CACHE_OFF);
+}
+
+/* tls_client_trust - CAfile/CApath for chain checks; -1 (logged) */
+static int tls_client_trust(SSL_CTX *ssl_ctx, const TLS_CLIENT_PARAMS *params)
+{
+    const char *file = params->CAfile && *params->CAfile ? params->CAfile : 0;
+    const char *path = params->CApath && *params->CApath ? params->CApath : 0;
+
+    if ((file || path) && SSL_CTX_load_verify_locations(ssl_ctx, file, path) != 1) {
+	msg_warn("cannot load Certification Authority data, CAfile=\"%s\","
+		 " CApath=\"%s\": disabling TLS support", file ? file : "",
+		 path ? path : "");
+	tls_print_errors();
+	return (-1);
+    }
+    return (0);
+}
+
+TLS_CTX *tls_client_ctx(const TLS_CLIENT_PARAMS *params)
+{
+    SSL_CTX *ssl_ctx;
+    TLS_CTX *ctx;
+
+    ERR_clear_error();
+    if ((ssl_ctx = SSL_CTX_new(TLS_client_method())) == 0) {
+	tls_print_errors();
+	return (0);
+    }
+    tls_common_options(ssl_ctx);
+    /* Chains are checked, but the caller decides (tls_peer_status) */
+    SSL_CTX_set_verify(ssl_ctx, SSL_VERIFY_NONE, 0);
+    if (tls_set_protocols(ssl_ctx, params->protocols ? params->protocols : "") < 0
+	|| tls_set_ciphers(ssl_ctx, params->cipher_grade ? params->cipher_grade : "medium",
+			   params->exclude_ciphers) < 0
+	|| tls_client_trust(ssl_ctx, params) < 0
+	|| (params->cert_file && *params->cert_file
+	    && tls_load_pair(ssl_ctx, params->cert_file,
+			     params->key_file && *params->key_file ?
+			     params->key_file : params->cert_file) < 0)) {
+	SSL_CTX_free(ssl_ctx);
+	return (0);
+    }
+    ctx = mymalloc(sizeof(*ctx));
+    ctx->ssl_ctx = ssl_ctx;
+    return (ctx);
+}
+
+TLS_SESS *tls_session_client(TLS_CTX *ctx, int fd, const char *sni)
+{
+    TLS_SESS *sess;
+    SSL    *ssl;
+
+    ERR_clear_error();
+    if ((ssl = SSL_new(ctx->ssl_ctx)) == 0 || SSL_set_fd(ssl, fd) != 1
+	|| (sni && *sni && SSL_set_tlsext_host_name(ssl, sni) != 1)) {
+	tls_print_errors();
+	if (ssl)
+	    SSL_free(ssl);
+	return (0);
+    }
+    SSL_set_connect_state(ssl);
+    sess = mycalloc(1, sizeof(*sess));
+    sess->ssl = ssl;
+    return (sess);
+}
+
+int	tls_peer_status(TLS_SESS *sess, const char *name)
+{
+    X509   *cert = SSL_get0_peer_certificate(sess->ssl);
+    int     status;
+
+    if (cert == 0)
+	return (TLS_PEER_ANONYMOUS);
+    if (SSL_get_verify_result(sess->ssl) != X509_V_OK)
+	return (TLS_PEER_UNTRUSTED);
+    status = TLS_PEER_TRUSTED;
+    if (name && *name && (X509_check_host(cert, name, 0, 0, 0) == 1
+			  || X509_check_ip_asc(cert, name, 0) == 1))
+	status = TLS_PEER_VERIFIED;
+    ERR_clear_error();
+    return (status);
+}
+
+const char *tls_peer_status_name(int status)
+{
+    static const char *names[] = {"Anonymous", "Untrusted", "Trusted", "Verified"};
+
+    return (status >= 0 && status <= TLS_PEER_VERIFIED ? names[status] : "Untrusted");
+}
+
+const char *tls_verify_text(TLS_SESS *sess)
+{
+    return (X509_verify_cert_error_string(SSL_get_verify_result(sess->ssl)));
 }
 
 /* tls_result - map an SSL_* call's result RET to ours, saving errors */

@@ -15,7 +15,8 @@
  * a context are logged as "warning: TLS library problem: ..." and the
  * context is NULL: the caller then goes on without TLS.
  *
- * Used by smtpd (STARTTLS, smtps); later by the smtp client, pop3d, imapd.
+ * Used by smtpd (STARTTLS, smtps), the smtp client (tls_client_ctx,
+ * tls_session_client, tls_peer_status); later by pop3d, imapd.
  */
 #ifndef TLS_H
 #define TLS_H
@@ -93,6 +94,46 @@ const char *tls_summary(TLS_SESS *sess, VSTRING *buf);
  * server-digest SHA256"; "" when OpenSSL does not tell.
  */
 const char *tls_kex_summary(TLS_SESS *sess, VSTRING *buf);
+
+/* Client side (the smtp client) */
+
+typedef struct TLS_CLIENT_PARAMS {
+    const char *CAfile;			/* PEM trust anchors ("": none) */
+    const char *CApath;			/* hashed CA directory ("": none) */
+    const char *cert_file;		/* our certificate ("": none) */
+    const char *key_file;		/* its key ("": in cert_file) */
+    const char *protocols;		/* tls_protocol_mask() syntax */
+    const char *cipher_grade;		/* tls_cipher_list() grade */
+    const char *exclude_ciphers;	/* list of ciphers to leave out */
+} TLS_CLIENT_PARAMS;
+
+/*
+ * tls_client_ctx - a client context; NULL (and warnings logged) on error.
+ * The handshake never fails for an untrusted certificate: the caller
+ * asks tls_peer_status() afterwards and decides (Postfix's levels).
+ */
+TLS_CTX *tls_client_ctx(const TLS_CLIENT_PARAMS *params);
+
+/* tls_session_client - the client side on FD; SNI: server name to send or NULL */
+TLS_SESS *tls_session_client(TLS_CTX *ctx, int fd, const char *sni);
+
+/* Peer certificate status after the handshake, weakest first */
+#define TLS_PEER_ANONYMOUS	0	/* no certificate */
+#define TLS_PEER_UNTRUSTED	1	/* certificate chain not verified */
+#define TLS_PEER_TRUSTED	2	/* chain verified, name not matched */
+#define TLS_PEER_VERIFIED	3	/* chain verified and NAME matched */
+
+/*
+ * tls_peer_status - how far the peer's certificate checks out; NAME (a
+ * host name or IP address, NULL: none) is matched against its
+ * subjectAltName/CN.  tls_peer_status_name() gives Postfix's log word
+ * ("Anonymous", "Untrusted", "Trusted", "Verified").
+ */
+int	tls_peer_status(TLS_SESS *sess, const char *name);
+const char *tls_peer_status_name(int status);
+
+/* tls_verify_text - why the chain did not verify ("self-signed certificate") */
+const char *tls_verify_text(TLS_SESS *sess);
 
 /* tls_session_free - send close_notify if possible (never waits), free */
 void	tls_session_free(TLS_SESS *sess);

@@ -343,3 +343,181 @@ void	xsasl_server_free(XSASL_SERVER *server)
 	myfree(server->username);
     myfree(server);
 }
+
+/* The client side (see xsasl.h) */
+
+struct XSASL_CLIENT {
+    sasl_conn_t *conn;
+    char   *user;
+    sasl_secret_t *secret;		/* the password, as Cyrus wants it */
+    sasl_callback_t callbacks[5];
+};
+
+static int xsasl_client_init_status = 1;
+
+int	xsasl_client_init(void)
+{
+    int     status;
+
+    if (xsasl_client_init_status != 1)
+	return (xsasl_client_init_status);
+    if ((status = sasl_client_init(xsasl_callbacks)) != SASL_OK) {
+	msg_warn("SASL per-process initialization failed: %s",
+		 sasl_errstring(status, 0, 0));
+	xsasl_client_init_status = -1;
+    } else {
+	xsasl_client_init_status = 0;
+    }
+    return (xsasl_client_init_status);
+}
+
+/* xsasl_client_user - SASL_CB_USER and SASL_CB_AUTHNAME */
+static int xsasl_client_user(void *context, int id, const char **result,
+			             unsigned *len)
+{
+    XSASL_CLIENT *client = context;
+
+    if (id != SASL_CB_USER && id != SASL_CB_AUTHNAME)
+	return (SASL_FAIL);
+    *result = client->user;
+    if (len)
+	*len = (unsigned) strlen(client->user);
+    return (SASL_OK);
+}
+
+/* xsasl_client_pass - SASL_CB_PASS */
+static int xsasl_client_pass(sasl_conn_t *conn, void *context, int id,
+			             sasl_secret_t **secret)
+{
+    XSASL_CLIENT *client = context;
+
+    (void) conn;
+    if (id != SASL_CB_PASS)
+	return (SASL_FAIL);
+    *secret = client->secret;
+    return (SASL_OK);
+}
+
+XSASL_CLIENT *xsasl_client_create(const char *service, const char *server,
+				          const char *security, unsigned ssf,
+				          const char *user, const char *pass)
+{
+    XSASL_CLIENT *client;
+    size_t  plen = strlen(pass);
+    sasl_ssf_t ext_ssf = ssf;
+    int     status;
+
+    if (xsasl_client_init_status != 0) {
+	msg_warn("SASL client used before successful initialization");
+	return (0);
+    }
+    client = mycalloc(1, sizeof(*client));
+    client->user = mystrdup(user);
+    client->secret = mymalloc(sizeof(sasl_secret_t) + plen);
+    client->secret->len = plen;
+    memcpy(client->secret->data, pass, plen + 1);
+    client->callbacks[0] = (sasl_callback_t) {SASL_CB_USER,
+	(int (*) (void)) (void (*) (void)) xsasl_client_user, client};
+    client->callbacks[1] = (sasl_callback_t) {SASL_CB_AUTHNAME,
+	(int (*) (void)) (void (*) (void)) xsasl_client_user, client};
+    client->callbacks[2] = (sasl_callback_t) {SASL_CB_PASS,
+	(int (*) (void)) (void (*) (void)) xsasl_client_pass, client};
+    client->callbacks[3] = (sasl_callback_t) {SASL_CB_LOG,
+	(int (*) (void)) (void (*) (void)) xsasl_log, 0};
+    client->callbacks[4] = (sasl_callback_t) {SASL_CB_LIST_END, 0, 0};
+    if ((status = sasl_client_new(service, server, 0, 0, client->callbacks,
+				  SASL_SUCCESS_DATA, &client->conn)) != SASL_OK) {
+	msg_warn("per-session SASL client initialization: %s",
+		 sasl_errstring(status, 0, 0));
+	xsasl_client_free(client);
+	return (0);
+    }
+    if (xsasl_set_security(client->conn, security) < 0
+	|| (ssf > 0 && sasl_setprop(client->conn, SASL_SSF_EXTERNAL, &ext_ssf) != SASL_OK)) {
+	xsasl_client_free(client);
+	return (0);
+    }
+    return (client);
+}
+
+/* xsasl_client_encode - base64 of OUT into BUF; "=" for an empty response */
+static int xsasl_client_encode(const char *out, unsigned outlen, VSTRING *buf,
+			               VSTRING *reply)
+{
+    unsigned enclen;
+    int     status;
+
+    if (outlen == 0) {
+	vstring_strcpy(buf, "=");
+	return (XSASL_AUTH_DONE);
+    }
+    size_t  size = (size_t) outlen * 4 / 3 + 8;
+    char   *tmp = mymalloc(size);
+
+    status = sasl_encode64(out, outlen, tmp, (unsigned) size, &enclen);
+    if (status == SASL_OK)
+	vstring_memcpy(buf, tmp, enclen);
+    myfree(tmp);
+    if (status != SASL_OK) {
+	vstring_strcpy(reply, sasl_errstring(status, 0, 0));
+	return (XSASL_AUTH_FAIL);
+    }
+    return (XSASL_AUTH_DONE);
+}
+
+int	xsasl_client_first(XSASL_CLIENT *client, const char *mechs, VSTRING *mech,
+			           VSTRING *init, VSTRING *reply)
+{
+    const char *out = 0;
+    const char *chosen = 0;
+    unsigned outlen = 0;
+    int     status;
+
+    status = sasl_client_start(client->conn, mechs, 0, &out, &outlen, &chosen);
+    if (status != SASL_OK && status != SASL_CONTINUE) {
+	vstring_strcpy(reply, sasl_errdetail(client->conn));
+	return (status == SASL_TRYAGAIN ? XSASL_AUTH_TEMP : XSASL_AUTH_FAIL);
+    }
+    vstring_strcpy(mech, chosen ? chosen : "");
+    if (out == 0) {
+	vstring_reset(init);
+	return (XSASL_AUTH_DONE);
+    }
+    return (xsasl_client_encode(out, outlen, init, reply));
+}
+
+int	xsasl_client_next(XSASL_CLIENT *client, const char *challenge,
+			          VSTRING *response, VSTRING *reply)
+{
+    size_t  len = strlen(challenge);
+    const char *out = 0;
+    unsigned outlen = 0;
+    unsigned declen = 0;
+    int     status;
+
+    char   *tmp = mymalloc(len + 1);
+
+    if (sasl_decode64(challenge, (unsigned) len, tmp, (unsigned) len + 1,
+		      &declen) != SASL_OK) {
+	myfree(tmp);
+	vstring_strcpy(reply, "malformed SASL challenge from server");
+	return (XSASL_AUTH_FAIL);
+    }
+    status = sasl_client_step(client->conn, tmp, declen, 0, &out, &outlen);
+    myfree(tmp);
+    if (status != SASL_OK && status != SASL_CONTINUE) {
+	vstring_strcpy(reply, sasl_errdetail(client->conn));
+	return (XSASL_AUTH_FAIL);
+    }
+    return (xsasl_client_encode(out ? out : "", out ? outlen : 0, response, reply));
+}
+
+void	xsasl_client_free(XSASL_CLIENT *client)
+{
+    if (client->conn)
+	sasl_dispose(&client->conn);
+    memset(client->secret->data, 0, client->secret->len);
+    myfree(client->secret);
+    myfree(client->user);
+    myfree(client);
+}

@@ -1,5 +1,6 @@
 /*
- * xsasl.h - the server side of SASL authentication, through Cyrus SASL.
+ * xsasl.h - SASL authentication through Cyrus SASL: the server side (and
+ * the client side, below).
  *
  * One wrapper for every server that authenticates clients (smtpd's AUTH,
  * later pop3d's AUTH/USER+PASS and imapd's AUTHENTICATE/LOGIN), so that
@@ -87,5 +88,37 @@ int	xsasl_server_checkpass(XSASL_SERVER *server, const char *user,
 			               const char *pass, VSTRING *reply);
 
 void	xsasl_server_free(XSASL_SERVER *server);
+
+/*
+ * The client side (the smtp client's AUTH to a relayhost):
+ *
+ *   xsasl_client_init()            once per process; 0 or -1 (logged)
+ *   xsasl_client_create(service, server, security, ssf, user, pass)
+ *                                  one per session: SERVER is the peer's
+ *                                  host name, SECURITY the
+ *                                  smtp_sasl_security_options text, SSF
+ *                                  the TLS cipher strength (0: none)
+ *   xsasl_client_first(client, mechs, mech, init, reply)
+ *                                  choose from the server's list MECHS:
+ *                                  MECH gets the name, INIT the base64
+ *                                  initial response ("=" for an empty one,
+ *                                  "" for none)
+ *   xsasl_client_next(client, challenge, response, reply)
+ *                                  one base64 challenge -> base64 response
+ *   xsasl_client_free(client)
+ * Results: XSASL_AUTH_DONE (go on), XSASL_AUTH_FAIL/TEMP with the reason
+ * in REPLY.  The password never appears in a log or a reason.
+ */
+typedef struct XSASL_CLIENT XSASL_CLIENT;
+
+int	xsasl_client_init(void);
+XSASL_CLIENT *xsasl_client_create(const char *service, const char *server,
+				          const char *security, unsigned ssf,
+				          const char *user, const char *pass);
+int	xsasl_client_first(XSASL_CLIENT *client, const char *mechs, VSTRING *mech,
+			           VSTRING *init, VSTRING *reply);
+int	xsasl_client_next(XSASL_CLIENT *client, const char *challenge,
+			          VSTRING *response, VSTRING *reply);
+void	xsasl_client_free(XSASL_CLIENT *client);
 
 #endif

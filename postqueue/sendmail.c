@@ -3,6 +3,7 @@
  *
  *   sendmail [-t] [-i|-oi] [-f sender] [-r sender] [-F name] [-C dir] [-v]
  *	      [-bm|-bp|-bi] [-oAalias_database] [--] [recipient ...]
+ *   sendmail -q | -qRsite | -qIqueue_id	(postqueue -f | -s site | -i id)
  *   mailq	(same as sendmail -bp)
  *   newaliases	(same as sendmail -bi or -I)
  *
@@ -15,9 +16,10 @@
  * headers (Resent-To/Cc/Bcc: instead when present, as Sendmail and Postfix
  * do) and Bcc: headers are removed; recipients on the command line are
  * added, as Postfix 2.1 and later does.  -bp (or the name mailq) runs
- * "postqueue -p".  -bi, -I (or the name newaliases) rebuild every table in
- * alias_database (or the -oA one) by running "postalias -c DIR type:name"
- * for each, as Postfix does; the exit status is 1 when any of them fails.
+ * "postqueue -p"; -q, -qRsite and -qIid run "postqueue -f", "-s site"
+ * and "-i id" (-qINTERVAL is ignored).  -bi, -I (or the name newaliases)
+ * rebuild every table in alias_database (or the -oA one) by running
+ * "postalias -c DIR type:name" for each, as Postfix does; the exit status is 1 when any of them fails.
  *
  * Exit status (sysexits.h): 0 queued; EX_USAGE bad usage or no recipients;
  * EX_NOUSER a recipient rejected with 5xx; EX_DATAERR sender or content
@@ -62,6 +64,8 @@ typedef struct SM_ARGS {
     char   *sender;			/* -f/-r, or NULL */
     char   *config_dir;			/* -C */
     int     list_queue;			/* -bp or mailq */
+    const char *flush_opt;		/* -q: postqueue -f, -qR: -s, -qI: -i */
+    const char *flush_arg;		/* site or queue id */
     int     newaliases;			/* -bi, -I or newaliases */
     char   *alias_db;			/* -oA: instead of alias_database */
     char  **rcpts;			/* command-line recipients */
@@ -455,9 +459,9 @@ static char *parse_sender(const char *arg)
     return (sender);
 }
 
-/* run_postqueue - mailq / sendmail -bp: exec "postqueue -p" */
+/* run_postqueue - exec "postqueue OPTION [ARG]": -p for mailq / -bp, -f/-s/-i for -q */
 
-static NORETURN run_postqueue(void)
+static NORETURN run_postqueue(const char *option, const char *arg)
 {
     char    self[4096];
     ssize_t n;
@@ -469,7 +473,7 @@ static NORETURN run_postqueue(void)
     }
     if (LEN(path) == 0 || access(STR(path), X_OK) != 0)
 	vstring_sprintf(path, "%s/postqueue", conf_str("command_directory"));
-    execl(STR(path), "postqueue", "-c", mail_conf_dir(), "-p", (char *) 0);
+    execl(STR(path), "postqueue", "-c", mail_conf_dir(), option, arg, (char *) 0);
     msg_fatal_status(EX_OSERR, "execute %s: %m", STR(path));
 }
 
@@ -579,7 +583,7 @@ static void parse_args(int argc, char **argv, SM_ARGS *args)
 
     args->dot_ends = 1;
     opterr = 0;
-    while ((ch = getopt(argc, argv, "+B:C:F:GIL:N:O:R:UV:X:b:ce:f:h:imno:p:q:r:tvx")) != -1) {
+    while ((ch = getopt(argc, argv, "+B:C:F:GIL:N:O:R:UV:X:b:ce:f:h:imno:p:q::r:tvx")) != -1) {
 	switch (ch) {
 	case 'C':
 	    args->config_dir = config_dir_arg(optarg);
@@ -614,9 +618,21 @@ static void parse_args(int argc, char **argv, SM_ARGS *args)
 	case 'I':
 	    args->newaliases = 1;
 	    break;
-	case 'q':
-	    msg_fatal_status(EX_USAGE, "-q%s: unsupported option; use \"postqueue -f\"",
-			     optarg);
+	case 'q':				/* -q, -qRsite, -qIid, -qINTERVAL */
+	    if (optarg == 0) {
+		args->flush_opt = "-f";
+	    } else if (optarg[0] == 'R' && optarg[1]) {
+		args->flush_opt = "-s";
+		args->flush_arg = optarg + 1;
+	    } else if (optarg[0] == 'I' && optarg[1]) {
+		args->flush_opt = "-i";
+		args->flush_arg = optarg + 1;
+	    } else if (isdigit((unsigned char) optarg[0])) {
+		msg_warn("-q%s: queue run interval ignored", optarg);
+	    } else {
+		msg_fatal_status(EX_USAGE, "-q%s: unsupported option", optarg);
+	    }
+	    break;
 	case 'N':
 	case 'V':
 	case 'X':
@@ -665,7 +681,9 @@ int     main(int argc, char **argv)
     if (*conf_str("maillog_file"))
 	msg_logfile(conf_str("maillog_file"));
     if (args.list_queue)
-	run_postqueue();
+	run_postqueue("-p", (char *) 0);
+    if (args.flush_opt)
+	run_postqueue(args.flush_opt, args.flush_arg);
     if (args.newaliases)
 	exit(run_newaliases(&args));
 

@@ -6,7 +6,8 @@
  * close (mail_proto.h):
  *   'I' scan incoming/ for new mail,
  *   'F' retry all of deferred/ now,
- *   'W' periodic wakeup: scan incoming/ and the due part of deferred/.
+ *   'W' periodic wakeup: scan incoming/ and the due part of deferred/,
+ *   'C' queue control: an attribute list follows (qmgr_control.c).
  * On start, files left in active/ by a previous qmgr go back to incoming/
  * (crash recovery), then incoming/ and the due part of deferred/ are
  * scanned.  deferred/ is also scanned every queue_run_delay seconds.
@@ -17,6 +18,7 @@
  * ipc_timeout, and the routing parameters of lib/resolve.c.
  */
 #include "sys_defs.h"
+#include <sys/socket.h>
 #include "msg.h"
 #include "events.h"
 #include "mail_conf.h"
@@ -73,7 +75,18 @@ static void qmgr_trigger_read(int event, void *context)
     char    buf[QMGR_TRIGGER_MAX];
     ssize_t count;
     int     seen[256] = {0};
+    char    first;
 
+    /* A queue control request: 'C' and an attribute list, one answer */
+    if (recv(fd, &first, 1, MSG_PEEK) == 1 && first == QMGR_REQ_CONTROL) {
+	event_cancel_timer(qmgr_trigger_timeout, (void *) (intptr_t) fd);
+	event_disable_readwrite(fd);
+	if (read(fd, &first, 1) == 1)
+	    qmgr_control(fd);
+	event_server_disconnect(fd);
+	qmgr_deliver_pump();
+	return;
+    }
     count = read(fd, buf, sizeof(buf));
     if (count < 0 && (errno == EAGAIN || errno == EINTR))
 	return;					/* spurious wakeup */

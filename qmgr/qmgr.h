@@ -25,13 +25,24 @@ typedef struct QMGR_MESSAGE {
     int    *rcpt_status;		/* per env.rcpts: QMGR_RCPT_* or DELIVER_STAT_* */
     int     unanswered;			/* recipients still waiting for an answer */
     int     deferred;			/* recipients that were deferred */
+    char  **rcpt_dsn;			/* per env.rcpts: last status code or NULL */
+    char  **rcpt_relay;			/* per env.rcpts: last relay or NULL */
+    char  **rcpt_reason;		/* per env.rcpts: last reason or NULL */
+    int     after;			/* QMGR_AFTER_*: queue control when finished */
     struct QMGR_MESSAGE *next;		/* list of active messages */
     struct QMGR_MESSAGE *prev;
 } QMGR_MESSAGE;
 
+/* Queue control requests for a message that is being delivered */
+#define QMGR_AFTER_NONE		0
+#define QMGR_AFTER_DELETE	1	/* remove it when its deliveries end */
+#define QMGR_AFTER_HOLD		2	/* move it to hold/ */
+#define QMGR_AFTER_REQUEUE	3	/* move it to incoming/ */
+
 typedef struct QMGR_JOB {
     QMGR_MESSAGE *message;
     char   *transport;			/* agent at private/TRANSPORT */
+    char   *nexthop;			/* destination: "[host]:port", domain */
     int     rcpt_count;
     int     rcpt_index[DELIVER_MAX_RCPT];	/* indexes into env.rcpts */
     struct QMGR_JOB *next;
@@ -57,8 +68,29 @@ int	qmgr_queue_stat(const char *queue, const char *id, VSTRING *path,
 extern int qmgr_message_count;		/* messages in memory */
 QMGR_MESSAGE *qmgr_message_create(const char *id, QENV *env);
 void	qmgr_message_route(QMGR_MESSAGE *message);
-void	qmgr_message_result(QMGR_MESSAGE *message, int index, int status);
+/* qmgr_message_result - one recipient's answer (DSN, RELAY, REASON may be NULL) */
+void	qmgr_message_result(QMGR_MESSAGE *message, int index, int status,
+			            const char *relay, const char *dsn,
+			            const char *reason);
 int	qmgr_message_active(const char *id);
+QMGR_MESSAGE *qmgr_message_find(const char *id);
+
+/* qmgr_bounce.c */
+/* qmgr_bounce_log - record a failed recipient in bounce/ID; 0 or -1 */
+int	qmgr_bounce_log(QMGR_MESSAGE *message, int index, const char *relay,
+			        const char *dsn, const char *reason);
+/* qmgr_bounce_flush - the message is finished: send the bounce, if any; 0 or -1 (keep it) */
+int	qmgr_bounce_flush(QMGR_MESSAGE *message);
+/* qmgr_bounce_expired - bounce the deferred recipients of an old message */
+int	qmgr_bounce_expired(QMGR_MESSAGE *message);
+/* qmgr_bounce_delay - a delay warning, when one is due */
+void	qmgr_bounce_delay(QMGR_MESSAGE *message);
+/* qmgr_bounce_defer_log - rewrite defer/ID from this attempt's deferrals */
+void	qmgr_bounce_defer_log(QMGR_MESSAGE *message);
+
+/* qmgr_control.c */
+/* qmgr_control - serve one queue control request on FD (the 'C' was read) */
+void	qmgr_control(int fd);
 
 /* qmgr_defer.c */
 void	qmgr_defer_rcpt(QMGR_MESSAGE *message, int index, const char *relay,

@@ -30,7 +30,7 @@ void    qmgr_defer_rcpt(QMGR_MESSAGE *message, int index, const char *relay,
 
     deliver_log(message->id, &message->stats, rcpt->address, rcpt->orig,
 		relay, dsn, "deferred", "%s", reason);
-    qmgr_message_result(message, index, DELIVER_STAT_DEFER);
+    qmgr_message_result(message, index, DELIVER_STAT_DEFER, relay, dsn, reason);
 }
 
 /* qmgr_backoff - seconds until the next attempt */

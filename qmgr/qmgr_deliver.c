@@ -29,8 +29,17 @@
 #define QMGR_WRITE_TIMEOUT	60	/* seconds to send a request */
 #define QMGR_REPLY_TIMEOUT	60	/* seconds to finish a reply once it starts */
 
+/* A destination: one (transport, nexthop) pair with deliveries running */
+typedef struct QMGR_DEST {
+    char   *transport;
+    char   *nexthop;
+    int     busy;			/* deliveries in progress */
+    struct QMGR_DEST *next;
+} QMGR_DEST;
+
 typedef struct QMGR_CONN {
     int     fd;
+    QMGR_DEST *dest;
     VSTREAM *stream;
     QMGR_JOB *job;
     int     next;			/* next reply expected, index into job */
@@ -39,6 +48,43 @@ typedef struct QMGR_CONN {
 static QMGR_JOB *qmgr_job_head;
 static QMGR_JOB *qmgr_job_tail;
 static int qmgr_conn_count;		/* deliveries in progress */
+static QMGR_DEST *qmgr_dests;		/* destinations with deliveries running */
+
+/* qmgr_dest_find - the destination of JOB (CREATE: add it if missing) */
+
+static QMGR_DEST *qmgr_dest_find(const QMGR_JOB *job, int create)
+{
+    QMGR_DEST *dest;
+
+    for (dest = qmgr_dests; dest; dest = dest->next)
+	if (strcmp(dest->transport, job->transport) == 0
+	    && strcasecmp(dest->nexthop, job->nexthop) == 0)
+	    return (dest);
+    if (!create)
+	return (0);
+    dest = mycalloc(1, sizeof(*dest));
+    dest->transport = mystrdup(job->transport);
+    dest->nexthop = mystrdup(job->nexthop);
+    dest->next = qmgr_dests;
+    qmgr_dests = dest;
+    return (dest);
+}
+
+/* qmgr_dest_release - one delivery to DEST ended; forget idle ones */
+
+static void qmgr_dest_release(QMGR_DEST *dest)
+{
+    QMGR_DEST **pp;
+
+    if (--dest->busy > 0)
+	return;
+    for (pp = &qmgr_dests; *pp != dest; pp = &(*pp)->next)
+	 /* void */ ;
+    *pp = dest->next;
+    myfree(dest->transport);
+    myfree(dest->nexthop);
+    myfree(dest);
+}
 
 static void qmgr_pump_event(int event, void *context)
 {
@@ -48,6 +94,7 @@ static void qmgr_pump_event(int event, void *context)
 void    qmgr_job_free(QMGR_JOB *job)
 {
     myfree(job->transport);
+    myfree(job->nexthop);
     myfree(job);
 }
 
@@ -87,6 +134,7 @@ static void qmgr_conn_close(QMGR_CONN *conn, const char *reason)
     event_cancel_timer(qmgr_conn_event, conn);
     vstream_close(conn->stream);
     qmgr_conn_count--;
+    qmgr_dest_release(conn->dest);
     if (conn->next < conn->job->rcpt_count)
 	qmgr_job_fail(conn->job, conn->next, reason ? reason :
 		      "unknown mail transport error");
@@ -114,14 +162,15 @@ static int qmgr_conn_reply(QMGR_CONN *conn)
     }
     message = job->message;
     index = job->rcpt_index[conn->next++];
-    deliver_reply_free(&reply);
     if (conn->next == job->rcpt_count) {
 	/* Close first: the result may finish and free the message */
 	qmgr_conn_close(conn, 0);
-	qmgr_message_result(message, index, reply.status);
+	qmgr_message_result(message, index, reply.status, 0, reply.dsn, reply.reason);
+	deliver_reply_free(&reply);
 	return (-1);
     }
-    qmgr_message_result(message, index, reply.status);
+    qmgr_message_result(message, index, reply.status, 0, reply.dsn, reply.reason);
+    deliver_reply_free(&reply);
     return (0);
 }
 
@@ -143,6 +192,15 @@ static void qmgr_conn_event(int event, void *context)
     } while (vstream_peek(conn->stream) > 0);
 }
 
+/* qmgr_attr_or_empty - a queue file attribute, "" when absent */
+
+static char *qmgr_attr_or_empty(const QENV *env, const char *name)
+{
+    const char *value = qenv_attr(env, name);
+
+    return ((char *) (value ? value : ""));
+}
+
 /* qmgr_job_request - the request for JOB */
 
 static void qmgr_job_request(QMGR_JOB *job, DELIVER_REQUEST *req, DELIVER_RCPT *rcpts)
@@ -156,6 +214,9 @@ static void qmgr_job_request(QMGR_JOB *job, DELIVER_REQUEST *req, DELIVER_RCPT *
     req->content_offset = (long) message->env.content_offset;
     req->content_size = message->env.content_size;
     req->sender = message->env.sender;
+    req->nexthop = job->nexthop;
+    req->dsn_envid = qmgr_attr_or_empty(&message->env, "dsn_envid");
+    req->dsn_ret = qmgr_attr_or_empty(&message->env, "dsn_ret");
     req->stats = message->stats;
     clock_gettimeofday(&req->stats.handoff);
     req->rcpt_count = job->rcpt_count;
@@ -166,6 +227,8 @@ static void qmgr_job_request(QMGR_JOB *job, DELIVER_REQUEST *req, DELIVER_RCPT *
 	rcpts[i].address = rcpt->address;
 	rcpts[i].orig = rcpt->orig ? rcpt->orig : (char *) "";
 	rcpts[i].offset = (long) rcpt->offset;
+	rcpts[i].dsn_notify = rcpt->dsn_notify ? rcpt->dsn_notify : (char *) "";
+	rcpts[i].dsn_orcpt = rcpt->dsn_orcpt ? rcpt->dsn_orcpt : (char *) "";
     }
 }
 
@@ -194,6 +257,8 @@ static void qmgr_deliver_start(QMGR_JOB *job)
     conn->fd = fd;
     conn->stream = vstream_fdopen(fd, O_RDWR);
     conn->job = job;
+    conn->dest = qmgr_dest_find(job, 1);
+    conn->dest->busy++;
     qmgr_conn_count++;
     vstream_set_timeout(conn->stream, QMGR_WRITE_TIMEOUT);
     qmgr_job_request(job, &req, rcpts);
@@ -208,15 +273,38 @@ static void qmgr_deliver_start(QMGR_JOB *job)
     vstring_free(why);
 }
 
+/* qmgr_job_next - unlink and return the first job whose destination has room */
+
+static QMGR_JOB *qmgr_job_next(int limit)
+{
+    QMGR_JOB *prev = 0;
+    QMGR_DEST *dest;
+
+    for (QMGR_JOB *job = qmgr_job_head; job; prev = job, job = job->next) {
+	if ((dest = qmgr_dest_find(job, 0)) != 0 && dest->busy >= limit)
+	    continue;
+	if (prev)
+	    prev->next = job->next;
+	else
+	    qmgr_job_head = job->next;
+	if (qmgr_job_tail == job)
+	    qmgr_job_tail = prev;
+	return (job);
+    }
+    return (0);
+}
+
+/*
+ * qmgr_deliver_pump - start waiting jobs: at most
+ * default_destination_concurrency_limit per (transport, nexthop), and at
+ * most default_process_limit in all.
+ */
 void    qmgr_deliver_pump(void)
 {
     int     limit = conf_int("default_destination_concurrency_limit");
+    int     total = conf_int("default_process_limit");
+    QMGR_JOB *job;
 
-    while (qmgr_job_head && qmgr_conn_count < limit) {
-	QMGR_JOB *job = qmgr_job_head;
-
-	if ((qmgr_job_head = job->next) == 0)
-	    qmgr_job_tail = 0;
+    while (qmgr_conn_count < total && (job = qmgr_job_next(limit)) != 0)
 	qmgr_deliver_start(job);
-    }
 }

@@ -25,6 +25,7 @@
 #include "mail_proto.h"
 #include "mail_queue.h"
 #include "resolve.h"
+#include "defer_log.h"
 #include "qmgr.h"
 
 int     qmgr_message_count;
@@ -40,6 +41,9 @@ QMGR_MESSAGE *qmgr_message_create(const char *id, QENV *env)
     message->stats.arrival = env->arrival;
     clock_gettimeofday(&message->stats.active);
     message->rcpt_status = mymalloc((size_t) env->rcpt_count * sizeof(int));
+    message->rcpt_dsn = mycalloc((size_t) env->rcpt_count, sizeof(char *));
+    message->rcpt_relay = mycalloc((size_t) env->rcpt_count, sizeof(char *));
+    message->rcpt_reason = mycalloc((size_t) env->rcpt_count, sizeof(char *));
     for (int i = 0; i < env->rcpt_count; i++)
 	message->rcpt_status[i] = env->rcpts[i].done ? QMGR_RCPT_SKIP : QMGR_RCPT_PENDING;
     message->next = qmgr_messages;
@@ -59,40 +63,116 @@ static void qmgr_message_free(QMGR_MESSAGE *message)
     if (message->next)
 	message->next->prev = message->prev;
     qmgr_message_count--;
+    for (int i = 0; i < message->env.rcpt_count; i++) {
+	if (message->rcpt_dsn[i])
+	    myfree(message->rcpt_dsn[i]);
+	if (message->rcpt_relay[i])
+	    myfree(message->rcpt_relay[i]);
+	if (message->rcpt_reason[i])
+	    myfree(message->rcpt_reason[i]);
+    }
+    myfree(message->rcpt_dsn);
+    myfree(message->rcpt_relay);
+    myfree(message->rcpt_reason);
     qenv_free(&message->env);
     myfree(message->rcpt_status);
     myfree(message->id);
     myfree(message);
 }
 
-int     qmgr_message_active(const char *id)
+QMGR_MESSAGE *qmgr_message_find(const char *id)
 {
     for (QMGR_MESSAGE *message = qmgr_messages; message; message = message->next)
 	if (strcmp(message->id, id) == 0)
-	    return (1);
+	    return (message);
     return (0);
+}
+
+int     qmgr_message_active(const char *id)
+{
+    return (qmgr_message_find(id) != 0);
+}
+
+/* qmgr_message_remove - the file and its logs go away */
+
+static void qmgr_message_remove(QMGR_MESSAGE *message)
+{
+    if (mail_queue_remove(MAIL_QUEUE_ACTIVE, message->id) < 0) {
+	msg_warn("%s: remove from %s: %m", message->id, MAIL_QUEUE_ACTIVE);
+	return;
+    }
+    defer_log_remove(MAIL_QUEUE_DEFER, message->id);
+    defer_log_remove(MAIL_QUEUE_BOUNCE, message->id);
+    msg_info("%s: removed", message->id);
+}
+
+/* qmgr_message_after - a queue control request waited for the deliveries */
+
+static void qmgr_message_after(QMGR_MESSAGE *message)
+{
+    const char *to = message->after == QMGR_AFTER_HOLD ?
+	MAIL_QUEUE_HOLD : MAIL_QUEUE_INCOMING;
+
+    if (message->after == QMGR_AFTER_DELETE) {
+	qmgr_message_remove(message);
+    } else if (mail_queue_rename(message->id, MAIL_QUEUE_ACTIVE, to) < 0) {
+	msg_warn("%s: cannot move from %s to %s: %m",
+		 message->id, MAIL_QUEUE_ACTIVE, to);
+    } else if (message->after == QMGR_AFTER_HOLD) {
+	msg_info("%s: placed on hold", message->id);
+    } else {
+	msg_info("%s: requeued", message->id);
+	qmgr_scan_incoming_later(0);
+    }
 }
 
 /* qmgr_message_finish - every recipient has an answer */
 
 static void qmgr_message_finish(QMGR_MESSAGE *message)
 {
-    if (message->deferred > 0) {
-	qmgr_defer_message(message);
-    } else if (mail_queue_remove(MAIL_QUEUE_ACTIVE, message->id) < 0) {
-	msg_warn("%s: remove from %s: %m", message->id, MAIL_QUEUE_ACTIVE);
+    if (message->after != QMGR_AFTER_NONE) {
+	if (message->deferred > 0)
+	    qmgr_bounce_defer_log(message);
+	qmgr_message_after(message);
     } else {
-	msg_info("%s: removed", message->id);
+	if (message->deferred > 0 && qmgr_bounce_expired(message) == 0)
+	    message->deferred = 0;
+	if (message->deferred > 0) {
+	    qmgr_bounce_defer_log(message);
+	    qmgr_bounce_delay(message);
+	    qmgr_defer_message(message);
+	} else if (qmgr_bounce_flush(message) < 0) {
+	    qmgr_defer_message(message);	/* the bounce log stays: try later */
+	} else {
+	    qmgr_message_remove(message);
+	}
     }
     qmgr_message_free(message);
     qmgr_scan_room();
 }
 
-void    qmgr_message_result(QMGR_MESSAGE *message, int index, int status)
+/* qmgr_message_keep - remember the last answer for a recipient */
+
+static void qmgr_message_keep(char **slot, const char *value)
+{
+    if (*slot)
+	myfree(*slot);
+    *slot = value ? mystrdup(value) : 0;
+}
+
+void    qmgr_message_result(QMGR_MESSAGE *message, int index, int status,
+			            const char *relay, const char *dsn,
+			            const char *reason)
 {
     if (index < 0 || index >= message->env.rcpt_count
 	|| message->rcpt_status[index] != QMGR_RCPT_PENDING)
 	msg_panic("%s: bad result for recipient %d", message->id, index);
+    qmgr_message_keep(message->rcpt_dsn + index, dsn);
+    qmgr_message_keep(message->rcpt_relay + index, relay);
+    qmgr_message_keep(message->rcpt_reason + index, reason);
+    if (status == DELIVER_STAT_BOUNCE
+	&& qmgr_bounce_log(message, index, relay, dsn, reason) < 0)
+	status = DELIVER_STAT_DEFER;
     message->rcpt_status[index] = status;
     if (status == DELIVER_STAT_DEFER)
 	message->deferred++;
@@ -109,6 +189,10 @@ static int qmgr_job_limit(const char *transport)
 
     if (strcmp(transport, MAIL_SERVICE_LOCAL) == 0)
 	limit = conf_int("local_destination_recipient_limit");
+    else if (strcmp(transport, "smtp") == 0)
+	limit = conf_int("smtp_destination_recipient_limit");
+    else
+	limit = conf_int("default_destination_recipient_limit");
     return (limit > DELIVER_MAX_RCPT ? DELIVER_MAX_RCPT : limit < 1 ? 1 : limit);
 }
 
@@ -139,23 +223,32 @@ static const char *qmgr_dsn_text(const char *text, int class, char *dsn, size_t 
 static void qmgr_bounce_rcpt(QMGR_MESSAGE *message, int index, const char *text)
 {
     QRCPT  *rcpt = message->env.rcpts + index;
-    VSTREAM *stream;
     const char *reason;
     char    dsn[16];
 
     reason = qmgr_dsn_text(text, '5', dsn, sizeof(dsn));
-    if ((stream = mail_queue_open(MAIL_QUEUE_ACTIVE, message->id, O_RDWR)) == 0
-	|| qfile_mark_done(vstream_fd(stream), rcpt->offset) < 0) {
-	msg_warn("%s: cannot update queue file: %m", message->id);
-	if (stream)
-	    vstream_close(stream);
-	qmgr_defer_rcpt(message, index, "none", "4.3.0", "cannot update queue file");
-	return;
-    }
-    vstream_close(stream);
+    /* The result writes the bounce log and marks the recipient done */
     deliver_log(message->id, &message->stats, rcpt->address, rcpt->orig,
 		"none", dsn, "bounced", "%s", reason);
-    qmgr_message_result(message, index, DELIVER_STAT_BOUNCE);
+    qmgr_message_result(message, index, DELIVER_STAT_BOUNCE, "none", dsn, reason);
+}
+
+/*
+ * qmgr_relayhost - relay and default class mail whose next hop is still
+ * the recipient domain goes to relayhost instead (Postfix's
+ * trivial-rewrite: an explicit transport_maps next hop wins).
+ */
+static void qmgr_relayhost(const char *addr, RESOLVE_REPLY *reply)
+{
+    const char *relayhost = conf_str("relayhost");
+    const char *at = strrchr(addr, '@');
+
+    if (*relayhost == 0 || at == 0
+	|| (reply->class != RESOLVE_CLASS_RELAY && reply->class != RESOLVE_CLASS_DEFAULT)
+	|| strcmp(STR(reply->transport), MAIL_SERVICE_LOCAL) == 0
+	|| strcasecmp(STR(reply->nexthop), at + 1) != 0)
+	return;
+    vstring_strcpy(reply->nexthop, relayhost);
 }
 
 /* qmgr_route_rcpt - special transports, or the transport's pending job */
@@ -178,13 +271,16 @@ static void qmgr_route_rcpt(QMGR_MESSAGE *message, int index, QMGR_JOB **jobs,
 	qmgr_defer_rcpt(message, index, "none", dsn, text);
 	return;
     }
+    qmgr_relayhost(message->env.rcpts[index].address, reply);
     for (i = 0; i < *job_count; i++)
-	if (strcmp(jobs[i]->transport, transport) == 0)
+	if (strcmp(jobs[i]->transport, transport) == 0
+	    && strcasecmp(jobs[i]->nexthop, STR(reply->nexthop)) == 0)
 	    job = jobs[i];
     if (job == 0) {
 	job = mycalloc(1, sizeof(*job));
 	job->message = message;
 	job->transport = mystrdup(transport);
+	job->nexthop = mystrdup(STR(reply->nexthop));
 	jobs[(*job_count)++] = job;
     }
     job->rcpt_index[job->rcpt_count++] = index;

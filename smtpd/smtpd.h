@@ -62,8 +62,12 @@ typedef struct SMTPD_STATE {
     int     in_mail;
     char   *sender;
     const char *encoding;		/* BODY=: "7bit", "8bit" or NULL */
+    const char *dsn_ret;		/* MAIL RET=: "FULL", "HDRS" or NULL */
+    char   *dsn_envid;			/* MAIL ENVID=, decoded, or NULL */
     char  **rcpt;			/* recipients after virtual aliases */
     char  **orcpt;			/* RCPT addresses as the client sent them */
+    char  **dsn_notify;			/* per recipient: RCPT NOTIFY= ("SUCCESS,DELAY") or NULL */
+    char  **dsn_orcpt;			/* per recipient: ORCPT "type;addr", decoded */
     int     rcpt_count;			/* distinct recipients */
     int     rcpt_alloc;
     int     rcpt_cmds;			/* accepted RCPT commands */

@@ -7,6 +7,13 @@
  * returns 0 for a 2xx/3xx reply or -1 for a 4xx/5xx one; every 4xx/5xx
  * counts towards smtpd_hard_error_limit, as in Postfix.
  *
+ * ESMTP parameters: MAIL FROM takes SIZE=, BODY=, and the RFC 3461 DSN
+ * parameters RET= and ENVID=; RCPT TO takes NOTIFY= and ORCPT=.  DSN
+ * values are decoded from xtext here and kept in the transaction; every
+ * recipient gets an ORCPT ("rfc822;" + the RCPT address when the client
+ * sent none), as Postfix records it, and its virtual-alias expansions
+ * inherit NOTIFY and ORCPT.  A repeated parameter is a syntax error.
+ *
  * Parameters: smtpd_helo_required, disable_vrfy_command, and those in
  * smtpd.c.  Reply texts are Postfix's.
  */
@@ -18,6 +25,7 @@
 #include "vstring.h"
 #include "mail_conf.h"
 #include "address.h"
+#include "xtext.h"
 #include "smtpd.h"
 
 typedef struct SMTPD_CMD {
@@ -26,18 +34,32 @@ typedef struct SMTPD_CMD {
     int     (*action) (SMTPD_STATE *state, char *args);
 } SMTPD_CMD;
 
+/* mail_dsn_reset - a refused MAIL command leaves no RET/ENVID behind */
+static void mail_dsn_reset(SMTPD_STATE *state)
+{
+    state->dsn_ret = 0;
+    if (state->dsn_envid)
+	myfree(state->dsn_envid);
+    state->dsn_envid = 0;
+}
+
 /* smtpd_reset_transaction - forget sender and recipients */
 void	smtpd_reset_transaction(SMTPD_STATE *state)
 {
     for (int i = 0; i < state->rcpt_count; i++) {
 	myfree(state->rcpt[i]);
 	myfree(state->orcpt[i]);
+	if (state->dsn_notify[i])
+	    myfree(state->dsn_notify[i]);
+	myfree(state->dsn_orcpt[i]);
     }
     if (state->rcpt) {
 	myfree(state->rcpt);
 	myfree(state->orcpt);
+	myfree(state->dsn_notify);
+	myfree(state->dsn_orcpt);
     }
-    state->rcpt = state->orcpt = 0;
+    state->rcpt = state->orcpt = state->dsn_notify = state->dsn_orcpt = 0;
     state->rcpt_count = state->rcpt_alloc = 0;
     state->rcpt_cmds = 0;
     if (state->first_rcpt)
@@ -47,6 +69,7 @@ void	smtpd_reset_transaction(SMTPD_STATE *state)
 	myfree(state->sender);
     state->sender = 0;
     state->encoding = 0;
+    mail_dsn_reset(state);
     state->in_mail = 0;
     if (state->hold_reason)
 	myfree(state->hold_reason);
@@ -112,7 +135,8 @@ static int ehlo_cmd(SMTPD_STATE *state, char *args)
     smtpd_tls_ehlo(state);
     smtpd_sasl_ehlo(state);
     smtpd_reply(state, "250-ENHANCEDSTATUSCODES");
-    smtpd_reply(state, "250 8BITMIME");
+    smtpd_reply(state, "250-8BITMIME");
+    smtpd_reply(state, "250 DSN");
     return (0);
 }
 
@@ -142,13 +166,64 @@ static char *next_param(char **cp)
     return (start);
 }
 
+/* all_print - only printable ASCII (the decoded ENVID, as Postfix) */
+static int all_print(const char *cp)
+{
+    for (; *cp; cp++)
+	if (*cp < ' ' || *cp > '~')
+	    return (0);
+    return (1);
+}
+
+/* dsn_ret_value - RET=: "FULL" or "HDRS", NULL if bad */
+static const char *dsn_ret_value(const char *value)
+{
+    if (strcasecmp(value, "FULL") == 0)
+	return ("FULL");
+    if (strcasecmp(value, "HDRS") == 0)
+	return ("HDRS");
+    return (0);
+}
+
+/* mail_dsn_param - RET= or ENVID=; 1 handled, 0 not DSN, -1 replied */
+static int mail_dsn_param(SMTPD_STATE *state, char *param)
+{
+    char   *value;
+    VSTRING *buf;
+
+    if ((value = skip_prefix(param, "RET=")) != 0) {
+	if (state->dsn_ret || (state->dsn_ret = dsn_ret_value(value)) == 0) {
+	    smtpd_reply(state, "501 5.5.4 Bad RET parameter syntax");
+	    return (-1);
+	}
+	return (1);
+    }
+    if ((value = skip_prefix(param, "ENVID=")) != 0) {
+	buf = vstring_alloc(100);
+	if (state->dsn_envid || xtext_unquote(buf, value) == 0
+	    || LEN(buf) == 0 || !all_print(STR(buf))) {
+	    vstring_free(buf);
+	    smtpd_reply(state, "501 5.5.4 Bad ENVID parameter syntax");
+	    return (-1);
+	}
+	state->dsn_envid = vstring_export(buf);
+	return (1);
+    }
+    return (0);
+}
+
 /* mail_esmtp_params - check MAIL FROM parameters; 0 or -1 (replied) */
 static int mail_esmtp_params(SMTPD_STATE *state, char *rest)
 {
     char   *param;
     char   *value;
+    int     ret;
 
     while ((param = next_param(&rest)) != 0) {
+	if ((ret = mail_dsn_param(state, param)) < 0)
+	    return (-1);
+	if (ret > 0)
+	    continue;
 	if ((value = skip_prefix(param, "SIZE=")) != 0) {
 	    char   *end;
 	    unsigned long size;
@@ -203,8 +278,10 @@ static int mail_cmd(SMTPD_STATE *state, char *args)
 	return (-1);
     }
     state->encoding = 0;
+    mail_dsn_reset(state);
     if (mail_esmtp_params(state, (char *) rest) < 0) {
 	vstring_free(addr);
+	mail_dsn_reset(state);
 	return (-1);
     }
     smtpd_qualify(addr);
@@ -217,6 +294,7 @@ static int mail_cmd(SMTPD_STATE *state, char *args)
 	vstring_free(reply);
 	if (ret < 0) {
 	    vstring_free(addr);
+	    mail_dsn_reset(state);
 	    return (-1);
 	}
     }
@@ -226,8 +304,124 @@ static int mail_cmd(SMTPD_STATE *state, char *args)
     return (0);
 }
 
+/* RCPT TO DSN parameters of one command */
+typedef struct RCPT_DSN {
+    char   *notify;			/* canonical NOTIFY list or NULL */
+    char   *orcpt;			/* "type;decoded address" or NULL */
+} RCPT_DSN;
+
+/* dsn_notify_value - canonical NOTIFY= list, NULL if bad (RFC 3461) */
+static char *dsn_notify_value(const char *value)
+{
+    static const char *names[] = {"NEVER", "SUCCESS", "FAILURE", "DELAY"};
+    char   *copy = mystrdup(value);
+    char   *cp = copy;
+    char   *tok;
+    int     mask = 0;
+    int     i;
+    VSTRING *out;
+
+    do {
+	tok = cp;
+	if ((cp = strchr(cp, ',')) != 0)
+	    *cp++ = 0;
+	for (i = 0; i < 4 && strcasecmp(tok, names[i]) != 0; i++)
+	     /* void */ ;
+	if (i == 4) {
+	    myfree(copy);
+	    return (0);
+	}
+	mask |= 1 << i;
+    } while (cp != 0);
+    myfree(copy);
+    if ((mask & 1) && mask != 1)		/* NEVER must stand alone */
+	return (0);
+    out = vstring_alloc(30);
+    for (i = 0; i < 4; i++) {
+	if (mask & (1 << i)) {
+	    if (LEN(out))
+		vstring_addch(out, ',');
+	    vstring_strcat(out, names[i]);
+	}
+    }
+    return (vstring_export(out));
+}
+
+/* dsn_orcpt_value - ORCPT=type;xtext as "type;decoded", NULL if bad */
+static char *dsn_orcpt_value(const char *value)
+{
+    const char *semi = strchr(value, ';');
+    VSTRING *buf;
+    VSTRING *res;
+    const char *cp;
+    char   *type;
+
+    if (semi == 0 || semi == value)
+	return (0);
+    for (cp = value; cp < semi; cp++)
+	if (!isalnum((unsigned char) *cp) && *cp != '-')
+	    return (0);
+    type = mystrndup(value, semi - value);
+    buf = vstring_alloc(100);
+    res = strcasecmp(type, "utf-8") == 0 ? uxtext_unquote(buf, semi + 1)
+	: xtext_unquote(buf, semi + 1);
+    if (res == 0 || LEN(buf) == 0) {
+	myfree(type);
+	vstring_free(buf);
+	return (0);
+    }
+    for (cp = STR(buf); *cp; cp++) {
+	if ((unsigned char) *cp < ' ' || *cp == 127) {
+	    myfree(type);
+	    vstring_free(buf);
+	    return (0);
+	}
+    }
+    res = vstring_alloc(LEN(buf) + 20);
+    vstring_sprintf(res, "%s;%s", type, STR(buf));
+    myfree(type);
+    vstring_free(buf);
+    return (vstring_export(res));
+}
+
+/* rcpt_dsn_free - release one command's DSN parameters */
+static void rcpt_dsn_free(RCPT_DSN *dsn)
+{
+    if (dsn->notify)
+	myfree(dsn->notify);
+    if (dsn->orcpt)
+	myfree(dsn->orcpt);
+    dsn->notify = dsn->orcpt = 0;
+}
+
+/* rcpt_esmtp_params - RCPT TO parameters into DSN; 0 or -1 (replied) */
+static int rcpt_esmtp_params(SMTPD_STATE *state, char *rest, RCPT_DSN *dsn)
+{
+    char   *param;
+    char   *value;
+
+    while ((param = next_param(&rest)) != 0) {
+	if ((value = skip_prefix(param, "NOTIFY=")) != 0) {
+	    if (dsn->notify || (dsn->notify = dsn_notify_value(value)) == 0) {
+		smtpd_reply(state, "501 5.5.4 Error: Bad NOTIFY parameter syntax");
+		return (-1);
+	    }
+	} else if ((value = skip_prefix(param, "ORCPT=")) != 0) {
+	    if (dsn->orcpt || (dsn->orcpt = dsn_orcpt_value(value)) == 0) {
+		smtpd_reply(state, "501 5.5.4 Error: Bad ORCPT parameter syntax");
+		return (-1);
+	    }
+	} else {
+	    smtpd_reply(state, "555 5.5.4 Unsupported option: %s", param);
+	    return (-1);
+	}
+    }
+    return (0);
+}
+
 /* add_rcpt - remember an accepted recipient, once (as Postfix's cleanup) */
-static void add_rcpt(SMTPD_STATE *state, const char *orig, const char *rcpt)
+static void add_rcpt(SMTPD_STATE *state, const char *orig, const char *rcpt,
+		             const RCPT_DSN *dsn)
 {
     for (int i = 0; i < state->rcpt_count; i++)
 	if (strcasecmp(state->rcpt[i], rcpt) == 0)
@@ -236,7 +430,13 @@ static void add_rcpt(SMTPD_STATE *state, const char *orig, const char *rcpt)
 	state->rcpt_alloc = state->rcpt_alloc ? 2 * state->rcpt_alloc : 8;
 	state->rcpt = myrealloc(state->rcpt, state->rcpt_alloc * sizeof(char *));
 	state->orcpt = myrealloc(state->orcpt, state->rcpt_alloc * sizeof(char *));
+	state->dsn_notify = myrealloc(state->dsn_notify,
+				      state->rcpt_alloc * sizeof(char *));
+	state->dsn_orcpt = myrealloc(state->dsn_orcpt,
+				     state->rcpt_alloc * sizeof(char *));
     }
+    state->dsn_notify[state->rcpt_count] = dsn->notify ? mystrdup(dsn->notify) : 0;
+    state->dsn_orcpt[state->rcpt_count] = mystrdup(dsn->orcpt);
     state->orcpt[state->rcpt_count] = mystrdup(orig);
     state->rcpt[state->rcpt_count++] = mystrdup(rcpt);
 }
@@ -255,12 +455,21 @@ static int rcpt_checked(SMTPD_STATE *state, const char *cmd, VSTRING *addr,
     return (ret);
 }
 
-/* rcpt_accept - queue the expansion of one accepted RCPT address */
+/*
+ * rcpt_accept - queue the expansion of one accepted RCPT address; each
+ * gets the command's NOTIFY and ORCPT (default "rfc822;" + ORIG).
+ */
 static void rcpt_accept(SMTPD_STATE *state, const char *orig, VSTRING *addr,
-			        RESOLVE_ADDRS *expanded)
+			        RESOLVE_ADDRS *expanded, RCPT_DSN *dsn)
 {
+    if (dsn->orcpt == 0) {
+	VSTRING *buf = vstring_alloc(100);
+
+	vstring_sprintf(buf, "rfc822;%s", orig);
+	dsn->orcpt = vstring_export(buf);
+    }
     for (int i = 0; i < expanded->count; i++)
-	add_rcpt(state, orig, expanded->addrs[i]);
+	add_rcpt(state, orig, expanded->addrs[i], dsn);
     if (state->rcpt_cmds++ == 0)
 	state->first_rcpt = mystrdup(STR(addr));
 }
@@ -273,6 +482,7 @@ static int rcpt_cmd(SMTPD_STATE *state, char *args)
     char   *path;
     char   *orig;
     RESOLVE_ADDRS expanded;
+    RCPT_DSN dsn = {0, 0};
     int     ret = -1;
 
     if (!state->in_mail) {
@@ -286,8 +496,8 @@ static int rcpt_cmd(SMTPD_STATE *state, char *args)
     addr = vstring_alloc(100);
     if (addr_parse_path(path, addr, &rest, &why) < 0 || LEN(addr) == 0) {
 	smtpd_reply(state, "501 5.1.3 Bad recipient address syntax");
-    } else if (*rest) {
-	smtpd_reply(state, "555 5.5.4 Unsupported option: %s", rest);
+    } else if (rcpt_esmtp_params(state, (char *) rest, &dsn) < 0) {
+	 /* replied */ ;
     } else if (state->rcpt_cmds >= var_recipient_limit) {
 	smtpd_reply(state, "452 4.5.3 Error: too many recipients");
     } else {
@@ -295,13 +505,14 @@ static int rcpt_cmd(SMTPD_STATE *state, char *args)
 	smtpd_qualify(addr);
 	resolve_addrs_init(&expanded);
 	if (rcpt_checked(state, "RCPT", addr, &expanded) == 0) {
-	    rcpt_accept(state, orig, addr, &expanded);
+	    rcpt_accept(state, orig, addr, &expanded, &dsn);
 	    smtpd_reply(state, "250 2.1.5 Ok");
 	    ret = 0;
 	}
 	resolve_addrs_free(&expanded);
 	myfree(orig);
     }
+    rcpt_dsn_free(&dsn);
     vstring_free(addr);
     return (ret);
 }

@@ -63,12 +63,17 @@ static void write_envelope(SMTPD_STATE *state, QFILE *qf)
     qfile_attr(qf, "rewrite_context", state->submit ? "local" : "remote");
     if (state->encoding)
 	qfile_attr(qf, "encoding", state->encoding);
+    if (state->dsn_envid)
+	qfile_attr(qf, "dsn_envid", state->dsn_envid);
+    if (state->dsn_ret)
+	qfile_attr(qf, "dsn_ret", state->dsn_ret);
     if (state->submit) {
 	snprintf(buf, sizeof(buf), "%ld", state->uid);
 	qfile_attr(qf, "uid", buf);
     }
     for (int i = 0; i < state->rcpt_count; i++)
-	qfile_rcpt(qf, state->orcpt[i], state->rcpt[i]);
+	qfile_rcpt_dsn(qf, state->orcpt[i], state->rcpt[i],
+		       state->dsn_notify[i], state->dsn_orcpt[i]);
 }
 
 /* auth_sender_line - "(Authenticated sender: user)", control bytes as '?' */

@@ -205,6 +205,7 @@ class PosthornInstance:
         if self.with_qmgr:
             lines.append("qmgr    unix  n - n 300 1 qmgr")
         lines.append("local   unix  - n n - - local")
+        lines.append("showq   unix  n - n - - showq")
         return lines + self.master_extra
 
     def write_config(self):

@@ -267,7 +267,8 @@ def test_command_refused_when_not_allowed(make_instance):
                              "allow_mail_to_files": "forward, include"})
     i.write_config()
     i.start()
-    i.send(["cmd@posthorn.test", "file@posthorn.test"], message("restricted"))
+    i.send(["cmd@posthorn.test", "file@posthorn.test"], message("restricted"),
+           sender="alice@posthorn.test")
     wait_log(i, r"to=<cmd@posthorn\.test>.*dsn=5\.7\.1, status=bounced \(mail to command is restricted\)")
     wait_log(i, r"to=<file@posthorn\.test>.*dsn=5\.7\.1, status=bounced \(mail to file is restricted\)")
     assert wait_until(i.queue_empty, 10)
@@ -321,7 +322,7 @@ def test_forward_loop_between_users(make_instance):
     i = make_instance()
     forward_file(i, "alice", "bob\n")
     forward_file(i, "bob", "alice\n")
-    i.send("alice@posthorn.test", message("forward loop"))
+    i.send("alice@posthorn.test", message("forward loop"), sender="postmaster@posthorn.test")
     wait_log(i, r"status=bounced \(mail forwarding loop for ")
     assert wait_until(i.queue_empty, 10)
 

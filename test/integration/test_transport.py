@@ -30,11 +30,11 @@ def message(token):
             "\r\nbody %s\r\n" % (token, token)).encode()
 
 
-def send(inst, rcpts, token):
+def send(inst, rcpts, token, sender="sender@example.com"):
     """One transaction from a mynetworks client; returns the queue id."""
     with inst.smtp() as s:
         s.ehlo()
-        s.mail("sender@example.com")
+        s.mail(sender)
         for r in rcpts:
             code, text = s.rcpt(r)
             assert code == 250, text
@@ -82,7 +82,8 @@ def test_local_transport_for_other_domain(inst):
 
 def test_error_transport_bounces(inst):
     token = uuid.uuid4().hex
-    qid = send(inst, ["x@bounce.example", "y@plainerr.example", "alice@posthorn.test"], token)
+    qid = send(inst, ["x@bounce.example", "y@plainerr.example", "alice@posthorn.test"], token,
+               sender="bob@posthorn.test")
     assert inst.wait_for_log(r"%s: removed" % qid, 20), inst.log_tail()
     log = inst.log()
     assert inst.wait_for_log(r"%s: to=<x@bounce\.example>, relay=none, delay=[0-9.]+, "
@@ -91,7 +92,10 @@ def test_error_transport_bounces(inst):
     assert inst.wait_for_log(r"%s: to=<y@plainerr\.example>, relay=none, .*dsn=5\.0\.0, "
                              r"status=bounced \(go away\)" % qid, 1), log
     assert count_token(inst, "alice", token) == 1
-    assert inst.queue_empty()
+    # one bounce for both failed recipients goes back to the (local) sender
+    assert inst.wait_for_log(r"%s: sender non-delivery notification: " % qid, 10), inst.log_tail()
+    assert wait_until(lambda: count_token(inst, "bob", token) == 1, 10)
+    assert wait_until(inst.queue_empty, 10)
 
 
 def test_retry_transport_defers(inst):

@@ -4,8 +4,9 @@
  * Works in a fresh temporary queue directory (with its own main.cf):
  * queue ids and hashed paths, rename/scan, a full queue file written and
  * read back, mark_done, a file truncated at every length detected as
- * corrupt, byte flips that must not crash, and a write failure (file
- * size limit) that must remove the file and report the errno.
+ * corrupt, byte flips that must not crash, a write failure (file
+ * size limit) that must remove the file and report the errno, and the
+ * DSN (N) and delay warning (W) records, incl. files without them.
  */
 #include "sys_defs.h"
 
@@ -373,6 +374,223 @@ static void test_bad_envelopes(void **state)
     vstring_free(why);
 }
 
+/* write_dsn_message - a file with a W record and N records */
+
+static void write_dsn_message(VSTRING *id, time_t warn)
+{
+    QFILE  *qf = qfile_create(MAIL_QUEUE_INCOMING);
+    struct timeval tv = {1700000000, 5};
+
+    assert_non_null(qf);
+    qfile_time(qf, &tv);
+    if (warn)
+	qfile_warn_time(qf, warn);
+    qfile_sender(qf, "sender@example.com");
+    qfile_attr(qf, "dsn_envid", "abc+def");
+    qfile_attr(qf, "dsn_ret", "HDRS");
+    qfile_rcpt_dsn(qf, "orig@example.com", "one@example.com",
+		   "SUCCESS,FAILURE", "rfc822;\"a b\"@example.com");
+    qfile_rcpt_dsn(qf, 0, "two@example.com", "NEVER", 0);
+    qfile_rcpt_dsn(qf, 0, "three@example.com", 0, "rfc822;x@y");
+    qfile_rcpt_dsn(qf, 0, "four@example.com", 0, 0);
+    qfile_rcpt_dsn(qf, "o5", "five@example.com", "", "");
+    qfile_begin_content(qf);
+    qfile_content(qf, "Subject: x\n\nbody\n", 17);
+    vstring_strcpy(id, STR(qf->id));
+    assert_int_equal(qfile_commit(qf), 0);
+}
+
+static void test_dsn_and_warn(void **state)
+{
+    VSTRING *id = vstring_alloc(20);
+    VSTRING *why = vstring_alloc(20);
+    VSTREAM *fp;
+    QENV    env;
+
+    write_dsn_message(id, 1700001234);
+    assert_int_equal(read_whole("incoming", STR(id)), 0);
+    fp = mail_queue_open("incoming", STR(id), O_RDWR);
+    assert_non_null(fp);
+    if (qfile_read_envelope(fp, &env, why) != 0)
+	fail_msg("read_envelope: %s", STR(why));
+    assert_int_equal(env.warn_time, 1700001234);
+    assert_true(env.warn_offset > 0);
+    assert_string_equal(qenv_attr(&env, "dsn_envid"), "abc+def");
+    assert_string_equal(qenv_attr(&env, "dsn_ret"), "HDRS");
+    assert_int_equal(env.rcpt_count, 5);
+    assert_string_equal(env.rcpts[0].orig, "orig@example.com");
+    assert_string_equal(env.rcpts[0].dsn_notify, "SUCCESS,FAILURE");
+    assert_string_equal(env.rcpts[0].dsn_orcpt, "rfc822;\"a b\"@example.com");
+    assert_string_equal(env.rcpts[1].dsn_notify, "NEVER");
+    assert_null(env.rcpts[1].dsn_orcpt);
+    assert_null(env.rcpts[2].dsn_notify);
+    assert_string_equal(env.rcpts[2].dsn_orcpt, "rfc822;x@y");
+    assert_null(env.rcpts[3].dsn_notify);
+    assert_null(env.rcpts[3].dsn_orcpt);
+    assert_string_equal(env.rcpts[4].orig, "o5");
+    assert_null(env.rcpts[4].dsn_notify);
+    assert_null(env.rcpts[4].dsn_orcpt);
+
+    /* update W in place; mark_done still finds the R records */
+    assert_int_equal(qfile_update_warn(vstream_fd(fp), &env, 0), 0);
+    assert_int_equal(qfile_mark_done(vstream_fd(fp), env.rcpts[0].offset), 0);
+    qenv_free(&env);
+    assert_int_equal(qfile_read_envelope(fp, &env, why), 0);
+    assert_int_equal(env.warn_time, 0);
+    assert_int_equal(env.rcpts[0].done, 1);
+    assert_string_equal(env.rcpts[0].dsn_notify, "SUCCESS,FAILURE");
+    assert_int_equal(qfile_update_warn(vstream_fd(fp), &env, 99999999999L), 0);
+    qenv_free(&env);
+    assert_int_equal(qfile_read_envelope(fp, &env, why), 0);
+    assert_int_equal(env.warn_time, 99999999999L);
+    /* bad calls */
+    assert_int_equal(qfile_update_warn(vstream_fd(fp), &env, -1), -1);
+    env.warn_offset += 1;
+    assert_int_equal(qfile_update_warn(vstream_fd(fp), &env, 5), -1);
+    env.warn_offset = 0;
+    assert_int_equal(qfile_update_warn(vstream_fd(fp), &env, 5), -1);
+    qenv_free(&env);
+    vstream_close(fp);
+    assert_int_equal(read_whole("incoming", STR(id)), 0);
+    assert_int_equal(mail_queue_remove("incoming", STR(id)), 0);
+
+    /* no qfile_warn_time: W is 0 but present, so it can be set later */
+    write_dsn_message(id, 0);
+    fp = mail_queue_open("incoming", STR(id), O_RDWR);
+    assert_int_equal(qfile_read_envelope(fp, &env, why), 0);
+    assert_int_equal(env.warn_time, 0);
+    assert_true(env.warn_offset > 0);
+    assert_int_equal(qfile_update_warn(vstream_fd(fp), &env, 42), 0);
+    qenv_free(&env);
+    assert_int_equal(qfile_read_envelope(fp, &env, why), 0);
+    assert_int_equal(env.warn_time, 42);
+    qenv_free(&env);
+    vstream_close(fp);
+    assert_int_equal(mail_queue_remove("incoming", STR(id)), 0);
+
+    /* qfile_warn_time without qfile_time writes T first */
+    {
+	QFILE  *qf = qfile_create(MAIL_QUEUE_INCOMING);
+
+	qfile_warn_time(qf, 77);
+	qfile_sender(qf, "");
+	qfile_rcpt(qf, 0, "x@y");
+	qfile_begin_content(qf);
+	qfile_content(qf, "x\n", 2);
+	vstring_strcpy(id, STR(qf->id));
+	assert_int_equal(qfile_commit(qf), 0);
+	fp = mail_queue_open("incoming", STR(id), O_RDONLY);
+	assert_int_equal(qfile_read_envelope(fp, &env, why), 0);
+	assert_int_equal(env.warn_time, 77);
+	qenv_free(&env);
+	vstream_close(fp);
+	assert_int_equal(mail_queue_remove("incoming", STR(id)), 0);
+    }
+    /* qfile_warn_time after the sender is refused, the file removed */
+    {
+	QFILE  *qf = qfile_create(MAIL_QUEUE_INCOMING);
+
+	qfile_sender(qf, "a@b");
+	qfile_warn_time(qf, 77);
+	qfile_rcpt(qf, 0, "x@y");
+	qfile_begin_content(qf);
+	qfile_content(qf, "x\n", 2);
+	errno = 0;
+	assert_int_equal(qfile_commit(qf), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(count_files("incoming"), 0);
+    }
+    vstring_free(id);
+    vstring_free(why);
+}
+
+/* hand_file - a queue file from "type:data" records, C computed; 0 if read */
+
+static int hand_file(const char **recs, QENV *env)
+{
+    VSTRING *id = vstring_alloc(20);
+    VSTRING *why = vstring_alloc(20);
+    VSTREAM *out = mail_queue_enter("incoming", id);
+    long    content = 0, size = 0, count = 0;
+    VSTREAM *fp;
+    int     ret;
+
+    rec_fprintf(out, 'C', REC_SIZE_FORMAT, 0L, 0L, 0L);
+    for (; *recs; recs++) {
+	if (**recs == 'R' || **recs == 'D')
+	    count++;
+	if (**recs == 'B')
+	    size += strlen(*recs + 2);
+	rec_puts(out, **recs, *recs + 2);
+	if (**recs == 'M')
+	    content = vstream_tell(out);
+    }
+    vstream_seek(out, 0);
+    rec_fprintf(out, 'C', REC_SIZE_FORMAT, content, size, count);
+    vstream_close(out);
+    fp = mail_queue_open("incoming", STR(id), O_RDONLY);
+    ret = qfile_read_envelope(fp, env, why);
+    if (ret != 0)
+	assert_true(LEN(why) > 0);
+    vstream_close(fp);
+    assert_int_equal(mail_queue_remove("incoming", STR(id)), 0);
+    vstring_free(id);
+    vstring_free(why);
+    return (ret);
+}
+
+static void test_old_and_bad_dsn_files(void **state)
+{
+    QENV    env;
+    int     i;
+
+    /* a file from before W and N existed */
+    {
+	const char *old[] = {"T:1 2", "S:a@b", "A:x=y", "O:o@p", "R:r@s",
+	"M:", "B:hi\n", "X:", "E:", 0};
+
+	assert_int_equal(hand_file(old, &env), 0);
+	assert_int_equal(env.warn_offset, 0);
+	assert_int_equal(env.warn_time, 0);
+	assert_int_equal(env.rcpt_count, 1);
+	assert_string_equal(env.rcpts[0].orig, "o@p");
+	assert_null(env.rcpts[0].dsn_notify);
+	assert_null(env.rcpts[0].dsn_orcpt);
+	qenv_free(&env);
+    }
+    /* N before O is fine too */
+    {
+	const char *ok[] = {"T:1 2", "W:5", "S:", "N:DELAY -", "O:o", "R:r",
+	"M:", "X:", "E:", 0};
+
+	assert_int_equal(hand_file(ok, &env), 0);
+	assert_int_equal(env.warn_time, 5);
+	assert_string_equal(env.rcpts[0].dsn_notify, "DELAY");
+	qenv_free(&env);
+    }
+    /* bad ones */
+    {
+	static const char *bad[][10] = {
+	    {"T:1 2", "S:a", "W:5", "R:r", "M:", "X:", "E:", 0},
+	    {"W:5", "T:1 2", "S:a", "R:r", "M:", "X:", "E:", 0},
+	    {"T:1 2", "W:-5", "S:a", "R:r", "M:", "X:", "E:", 0},
+	    {"T:1 2", "W:5x", "S:a", "R:r", "M:", "X:", "E:", 0},
+	    {"T:1 2", "W:", "S:a", "R:r", "M:", "X:", "E:", 0},
+	    {"T:1 2", "W:1", "W:1", "S:a", "R:r", "M:", "X:", "E:", 0},
+	    {"T:1 2", "S:a", "N:NEVER", "R:r", "M:", "X:", "E:", 0},
+	    {"T:1 2", "S:a", "N: x", "R:r", "M:", "X:", "E:", 0},
+	    {"T:1 2", "S:a", "N:x ", "R:r", "M:", "X:", "E:", 0},
+	    {"T:1 2", "S:a", "N:x y", "N:x y", "R:r", "M:", "X:", "E:", 0},
+	    {"T:1 2", "S:a", "R:r", "N:x y", "M:", "X:", "E:", 0},
+	    {"T:1 2", "S:a", "N:x y", "A:a=b", "R:r", "M:", "X:", "E:", 0},
+	};
+
+	for (i = 0; i < (int) (sizeof(bad) / sizeof(bad[0])); i++)
+	    if (hand_file(bad[i], &env) == 0)
+		fail_msg("bad layout %d accepted", i);
+    }
+}
+
 static void test_abort_and_write_error(void **state)
 {
     QFILE  *qf;
@@ -418,6 +636,8 @@ int     main(void)
 	cmocka_unit_test(test_round_trip),
 	cmocka_unit_test(test_truncated),
 	cmocka_unit_test(test_bad_envelopes),
+	cmocka_unit_test(test_dsn_and_warn),
+	cmocka_unit_test(test_old_and_bad_dsn_files),
 	cmocka_unit_test(test_abort_and_write_error),
     };
 

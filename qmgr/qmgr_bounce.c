@@ -1,0 +1,253 @@
+/*
+ * qmgr_bounce.c - bounce and defer logs, bounces, expiry, delay warnings.
+ *
+ * A recipient that fails for good is appended to bounce/ID (lib/defer_log)
+ * and then marked done in the queue file.  When the message is finished
+ * (no recipient deferred), qmgr_bounce_flush() sends one RFC 3464 bounce
+ * (lib/bounce) with every failed recipient whose NOTIFY allows it to the
+ * sender, and logs "ID: sender non-delivery notification: NEWID".  Mail
+ * from <> is never bounced to its sender: with "2bounce" in
+ * notify_classes a copy goes to 2bounce_notice_recipient (that copy
+ * carries the queue file attribute notify=2bounce and is discarded if it
+ * fails in turn), else it is discarded, so bounces never loop.
+ *
+ * After each attempt with deferrals, defer/ID holds each deferred
+ * recipient's latest reason (postqueue -p shows them).  A message older
+ * than maximal_queue_lifetime (bounce_queue_lifetime for mail from <>)
+ * has its deferred recipients bounced (Action: failed, the last 4.x.x
+ * status and reason, as Postfix).  A delay warning goes to the sender once
+ * the queue file's W record time has passed (delay_warning_time; smtpd
+ * writes the record), and the record is cleared.
+ *
+ * Parameters: maximal_queue_lifetime, bounce_queue_lifetime,
+ * notify_classes, 2bounce_notice_recipient.
+ */
+#include "sys_defs.h"
+#include <fcntl.h>
+#include "msg.h"
+#include "mymalloc.h"
+#include "vstring.h"
+#include "vstream.h"
+#include "clock.h"
+#include "mail_conf.h"
+#include "mail_proto.h"
+#include "mail_queue.h"
+#include "defer_log.h"
+#include "bounce.h"
+#include "qmgr.h"
+
+/* qmgr_bounce_entry - a log entry for recipient INDEX (borrowed strings) */
+
+static void qmgr_bounce_entry(QMGR_MESSAGE *message, int index, DEFER_LOG_ENTRY *e,
+			              const char *action, const char *relay,
+			              const char *dsn, const char *reason)
+{
+    QRCPT  *rcpt = message->env.rcpts + index;
+
+    e->recipient = rcpt->address;
+    e->orig_rcpt = rcpt->orig ? rcpt->orig : (char *) "";
+    e->dsn_orcpt = rcpt->dsn_orcpt ? rcpt->dsn_orcpt : (char *) "";
+    e->status = (char *) (dsn && *dsn ? dsn : *action == 'f' ? "5.0.0" : "4.0.0");
+    e->action = (char *) action;
+    e->relay = (char *) (relay && *relay ? relay : "none");
+    e->reason = (char *) (reason && *reason ? reason : "unknown error");
+    e->time = (long) clock_now();
+}
+
+/* qmgr_bounce_mark_done - flip the recipient's record to done */
+
+static int qmgr_bounce_mark_done(QMGR_MESSAGE *message, int index)
+{
+    VSTREAM *stream;
+    int     ret = 0;
+
+    if ((stream = mail_queue_open(MAIL_QUEUE_ACTIVE, message->id, O_RDWR)) == 0
+	|| qfile_mark_done(vstream_fd(stream), message->env.rcpts[index].offset) < 0) {
+	msg_warn("%s: cannot update queue file: %m", message->id);
+	ret = -1;
+    }
+    if (stream)
+	vstream_close(stream);
+    return (ret);
+}
+
+int     qmgr_bounce_log(QMGR_MESSAGE *message, int index, const char *relay,
+			        const char *dsn, const char *reason)
+{
+    DEFER_LOG_ENTRY entry;
+
+    qmgr_bounce_entry(message, index, &entry, "failed", relay, dsn, reason);
+    if (defer_log_append(MAIL_QUEUE_BOUNCE, message->id, &entry) < 0)
+	return (-1);
+    return (qmgr_bounce_mark_done(message, index));
+}
+
+void    qmgr_bounce_defer_log(QMGR_MESSAGE *message)
+{
+    DEFER_LOG_ENTRY *entries;
+    int     count = 0;
+
+    entries = mycalloc((size_t) message->env.rcpt_count, sizeof(*entries));
+    for (int i = 0; i < message->env.rcpt_count; i++)
+	if (message->rcpt_status[i] == DELIVER_STAT_DEFER)
+	    qmgr_bounce_entry(message, i, entries + count++, "delayed",
+			      message->rcpt_relay[i], message->rcpt_dsn[i],
+			      message->rcpt_reason[i]);
+    defer_log_write(MAIL_QUEUE_DEFER, message->id, entries, count);
+    myfree(entries);
+}
+
+int     qmgr_bounce_expired(QMGR_MESSAGE *message)
+{
+    long    lifetime = conf_time(*message->env.sender ?
+			      "maximal_queue_lifetime" : "bounce_queue_lifetime");
+    long    age = (long) (clock_now() - message->env.arrival.tv_sec);
+
+    if (age < lifetime)
+	return (-1);
+    for (int i = 0; i < message->env.rcpt_count; i++) {
+	if (message->rcpt_status[i] != DELIVER_STAT_DEFER)
+	    continue;
+	if (qmgr_bounce_log(message, i, message->rcpt_relay[i],
+			    message->rcpt_dsn[i], message->rcpt_reason[i]) < 0)
+	    return (-1);			/* retry later */
+	message->rcpt_status[i] = DELIVER_STAT_BOUNCE;
+    }
+    msg_info("%s: from=<%s>, status=expired, returned to sender",
+	     message->id, message->env.sender);
+    return (0);
+}
+
+/* qmgr_bounce_notify_ok - NOTIFY of the recipient ADDR allows WHAT */
+
+static int qmgr_bounce_notify_ok(QMGR_MESSAGE *message, const char *addr,
+				         const char *what, int dflt)
+{
+    for (int i = 0; i < message->env.rcpt_count; i++) {
+	const char *notify = message->env.rcpts[i].dsn_notify;
+
+	if (strcasecmp(message->env.rcpts[i].address, addr) != 0)
+	    continue;
+	if (notify == 0 || *notify == 0)
+	    return (dflt);
+	return (strcasestr(notify, what) != 0);
+    }
+    return (dflt);
+}
+
+/* qmgr_bounce_class - notify_classes names CLASS */
+
+static int qmgr_bounce_class(const char *class)
+{
+    const char *list = conf_str("notify_classes");
+    size_t  len = strlen(class);
+
+    for (const char *cp = list; (cp = strcasestr(cp, class)) != 0; cp += len)
+	if ((cp == list || strchr(", \t", cp[-1])) && strchr(", \t", cp[len]))
+	    return (1);
+    return (0);
+}
+
+/* qmgr_bounce_send - queue one notification; 0 or -1 */
+
+static int qmgr_bounce_send(QMGR_MESSAGE *message, int kind, const char *rcpt,
+			            const DEFER_LOG_ENTRY *entries, int count,
+			            const char *attr, const char *what)
+{
+    BOUNCE_REQUEST req;
+    VSTRING *new_id = vstring_alloc(20);
+    VSTRING *why = vstring_alloc(100);
+    int     ret;
+
+    memset(&req, 0, sizeof(req));
+    req.kind = kind;
+    req.queue_id = message->id;
+    req.env = &message->env;
+    req.rcpt = rcpt;
+    req.entries = entries;
+    req.count = count;
+    req.queue_attr = attr;
+    if ((req.content = mail_queue_open(MAIL_QUEUE_ACTIVE, message->id, O_RDONLY)) == 0) {
+	msg_warn("%s: open queue file: %m", message->id);
+	ret = -1;
+    } else if ((ret = bounce_send(&req, new_id, why)) < 0) {
+	msg_warn("%s: %s notification failed: %s", message->id, what, STR(why));
+    } else {
+	msg_info("%s: %s notification: %s", message->id, what, STR(new_id));
+	qmgr_scan_incoming_later(0);
+    }
+    if (req.content)
+	vstream_close(req.content);
+    vstring_free(new_id);
+    vstring_free(why);
+    return (ret);
+}
+
+int     qmgr_bounce_flush(QMGR_MESSAGE *message)
+{
+    DEFER_LOG log;
+    DEFER_LOG_ENTRY *keep;
+    int     count = 0;
+    int     ret = 0;
+    const char *notice = qenv_attr(&message->env, "notify");
+
+    if (defer_log_read(MAIL_QUEUE_BOUNCE, message->id, &log) < 0 && errno == ENOENT) {
+	defer_log_free(&log);
+	return (0);
+    }
+    keep = mycalloc((size_t) log.count + 1, sizeof(*keep));
+    for (int i = 0; i < log.count; i++)
+	if (*message->env.sender == 0
+	    || qmgr_bounce_notify_ok(message, log.entries[i].recipient, "FAILURE", 1))
+	    keep[count++] = log.entries[i];
+    if (count == 0) {
+	/* NOTIFY=NEVER (or no failure): nothing to send */
+    } else if (*message->env.sender) {
+	ret = qmgr_bounce_send(message, BOUNCE_FAILED, message->env.sender,
+			       keep, count, 0, "sender non-delivery");
+    } else if (notice && strcmp(notice, "2bounce") == 0) {
+	msg_info("%s: undeliverable postmaster notification discarded", message->id);
+    } else if (qmgr_bounce_class("2bounce")) {
+	ret = qmgr_bounce_send(message, BOUNCE_FAILED,
+			       conf_str("2bounce_notice_recipient"), keep, count,
+			       "notify=2bounce", "postmaster non-delivery");
+    } else {
+	msg_info("%s: undeliverable bounce discarded", message->id);
+    }
+    myfree(keep);
+    defer_log_free(&log);
+    return (ret);
+}
+
+void    qmgr_bounce_delay(QMGR_MESSAGE *message)
+{
+    DEFER_LOG_ENTRY *entries;
+    VSTREAM *stream;
+    int     count = 0;
+
+    if (message->env.warn_time <= 0 || message->env.warn_offset <= 0
+	|| clock_now() < message->env.warn_time)
+	return;
+    entries = mycalloc((size_t) message->env.rcpt_count, sizeof(*entries));
+    for (int i = 0; i < message->env.rcpt_count; i++)
+	if (message->rcpt_status[i] == DELIVER_STAT_DEFER
+	    && qmgr_bounce_notify_ok(message, message->env.rcpts[i].address, "DELAY", 1))
+	    qmgr_bounce_entry(message, i, entries + count++, "delayed",
+			      message->rcpt_relay[i], message->rcpt_dsn[i],
+			      message->rcpt_reason[i]);
+    if (count > 0 && *message->env.sender
+	&& qmgr_bounce_send(message, BOUNCE_DELAYED, message->env.sender,
+			    entries, count, 0, "sender delay") < 0) {
+	myfree(entries);
+	return;					/* try again next time */
+    }
+    myfree(entries);
+    /* Sent, or nobody wants one: never again for this message */
+    if ((stream = mail_queue_open(MAIL_QUEUE_ACTIVE, message->id, O_RDWR)) == 0
+	|| qfile_update_warn(vstream_fd(stream), &message->env, 0) < 0)
+	msg_warn("%s: cannot clear the delay warning time: %m", message->id);
+    else
+	message->env.warn_time = 0;
+    if (stream)
+	vstream_close(stream);
+}

@@ -1,0 +1,276 @@
+/*
+ * qmgr_control.c - queue control requests (mail_proto.h QMGR_REQ_CONTROL).
+ *
+ * postsuper, postqueue and posthorn write 'C' and one attribute list to
+ * public/qmgr: request = delete | hold | release | requeue | flush |
+ * flush_site | flush_id, queue_id = ID or ALL (repeatable), queue =
+ * incoming | active | deferred | hold (optional), site = domain.  qmgr
+ * answers status (0 ok), count (messages affected) and reason.  The
+ * request is read with a short blocking timeout (it is small and sent at
+ * once).  delete/hold/release/requeue need root or mail_owner (the peer's
+ * uid from SO_PEERCRED); anyone may flush.  A message that is being
+ * delivered is removed, held or requeued when its deliveries end.
+ */
+#include "sys_defs.h"
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <utime.h>
+#include "msg.h"
+#include "mymalloc.h"
+#include "vstring.h"
+#include "vstream.h"
+#include "attr.h"
+#include "clock.h"
+#include "mail_conf.h"
+#include "mail_owner.h"
+#include "iostuff.h"
+#include "mail_queue.h"
+#include "defer_log.h"
+#include "qmgr.h"
+
+#define QMGR_CONTROL_TIMEOUT	5	/* seconds to read the request */
+
+typedef struct QMGR_CONTROL {
+    const char *request;
+    const char *site;
+    int     count;
+} QMGR_CONTROL;
+
+static const char *qmgr_control_queues[] = {
+    MAIL_QUEUE_INCOMING, MAIL_QUEUE_ACTIVE, MAIL_QUEUE_DEFERRED, MAIL_QUEUE_HOLD, 0,
+};
+
+/* qmgr_control_privileged - the peer is root or mail_owner */
+
+static int qmgr_control_privileged(int fd)
+{
+    struct ucred cred;
+    socklen_t len = sizeof(cred);
+    uid_t   owner;
+    gid_t   group;
+
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+	msg_warn("queue control: SO_PEERCRED: %m");
+	return (0);
+    }
+    mail_owner_ids(&owner, &group);
+    return (cred.uid == 0 || cred.uid == owner || cred.uid == geteuid());
+}
+
+/* qmgr_control_rcpt_site - a pending recipient of ID (in deferred/) is in SITE */
+
+static int qmgr_control_rcpt_site(const char *id, const char *site)
+{
+    VSTREAM *stream;
+    VSTRING *why = vstring_alloc(100);
+    QENV    env;
+    int     found = 0;
+
+    if ((stream = mail_queue_open(MAIL_QUEUE_DEFERRED, id, O_RDONLY)) != 0) {
+	memset(&env, 0, sizeof(env));
+	if (qfile_read_envelope(stream, &env, why) == 0) {
+	    for (int i = 0; i < env.rcpt_count && !found; i++) {
+		const char *at = strrchr(env.rcpts[i].address, '@');
+
+		found = !env.rcpts[i].done && at && strcasecmp(at + 1, site) == 0;
+	    }
+	}
+	qenv_free(&env);
+	vstream_close(stream);
+    }
+    vstring_free(why);
+    return (found);
+}
+
+/* qmgr_control_one - apply the request to ID found in QUEUE; 1 if done */
+
+static int qmgr_control_one(QMGR_CONTROL *ctl, const char *id, const char *queue)
+{
+    const char *req = ctl->request;
+    QMGR_MESSAGE *message;
+    VSTRING *path;
+    struct utimbuf times;
+
+    if (strcmp(queue, MAIL_QUEUE_ACTIVE) == 0) {
+	if ((message = qmgr_message_find(id)) == 0)
+	    return (0);
+	if (strcmp(req, "delete") == 0)
+	    message->after = QMGR_AFTER_DELETE;
+	else if (strcmp(req, "hold") == 0)
+	    message->after = QMGR_AFTER_HOLD;
+	else if (strcmp(req, "requeue") == 0)
+	    message->after = QMGR_AFTER_REQUEUE;
+	else
+	    return (0);
+	return (1);
+    }
+    if (strcmp(req, "delete") == 0) {
+	if (mail_queue_remove(queue, id) < 0)
+	    return (0);
+	defer_log_remove(MAIL_QUEUE_DEFER, id);
+	defer_log_remove(MAIL_QUEUE_BOUNCE, id);
+	msg_info("%s: removed", id);
+	return (1);
+    }
+    if (strcmp(req, "hold") == 0) {
+	if (strcmp(queue, MAIL_QUEUE_HOLD) == 0
+	    || mail_queue_rename(id, queue, MAIL_QUEUE_HOLD) < 0)
+	    return (0);
+	msg_info("%s: placed on hold", id);
+	return (1);
+    }
+    if (strcmp(req, "release") == 0) {
+	if (strcmp(queue, MAIL_QUEUE_HOLD) != 0)
+	    return (0);
+	path = vstring_alloc(100);
+	times.actime = times.modtime = clock_now();
+	if (utime(mail_queue_path(path, MAIL_QUEUE_HOLD, id), &times) < 0)
+	    msg_warn("%s: utime %s: %m", id, STR(path));
+	vstring_free(path);
+	if (mail_queue_rename(id, MAIL_QUEUE_HOLD, MAIL_QUEUE_DEFERRED) < 0)
+	    return (0);
+	msg_info("%s: released from hold", id);
+	return (1);
+    }
+    if (strcmp(req, "requeue") == 0) {
+	if (strcmp(queue, MAIL_QUEUE_INCOMING) == 0
+	    || mail_queue_rename(id, queue, MAIL_QUEUE_INCOMING) < 0)
+	    return (0);
+	msg_info("%s: requeued", id);
+	return (1);
+    }
+    /* flush_id, flush_site, flush: deferred mail only */
+    if (strcmp(queue, MAIL_QUEUE_DEFERRED) != 0)
+	return (0);
+    if (strcmp(req, "flush_site") == 0 && !qmgr_control_rcpt_site(id, ctl->site))
+	return (0);
+    return (qmgr_activate(id, MAIL_QUEUE_DEFERRED) == 0);
+}
+
+/* qmgr_control_all - apply the request to every message in QUEUE */
+
+static void qmgr_control_all(QMGR_CONTROL *ctl, const char *queue)
+{
+    QMGR_IDS ids;
+
+    qmgr_scan_ids(queue, &ids);
+    for (int i = 0; i < ids.count; i++)
+	ctl->count += qmgr_control_one(ctl, ids.ids[i], queue);
+    qmgr_scan_ids_free(&ids);
+}
+
+/* qmgr_control_id - apply the request to ID, wherever it is (or in QUEUE) */
+
+static void qmgr_control_id(QMGR_CONTROL *ctl, const char *id, const char *queue)
+{
+    VSTRING *path = vstring_alloc(100);
+    struct stat st;
+
+    for (int i = 0; qmgr_control_queues[i]; i++) {
+	const char *q = qmgr_control_queues[i];
+
+	if (queue && strcmp(queue, q) != 0)
+	    continue;
+	if (qmgr_queue_stat(q, id, path, &st) == 0) {
+	    ctl->count += qmgr_control_one(ctl, id, q);
+	    break;
+	}
+    }
+    vstring_free(path);
+}
+
+/* qmgr_control_run - check and perform one request; 0 or -1 (WHY) */
+
+static int qmgr_control_run(int fd, const ATTR_LIST *list, QMGR_CONTROL *ctl,
+			            VSTRING *why)
+{
+    static const char *requests[] = {"delete", "hold", "release", "requeue",
+    "flush", "flush_site", "flush_id", 0};
+    const char *queue = attr_find(list, "queue");
+    int     known = 0;
+    int     ids = 0;
+
+    ctl->request = attr_find(list, "request");
+    ctl->site = attr_find(list, "site");
+    for (int i = 0; ctl->request && requests[i]; i++)
+	known |= strcmp(ctl->request, requests[i]) == 0;
+    if (!known)
+	return (vstring_strcpy(why, "unknown request"), -1);
+    if (queue) {
+	int     ok = 0;
+
+	for (int i = 0; qmgr_control_queues[i]; i++)
+	    ok |= strcmp(queue, qmgr_control_queues[i]) == 0;
+	if (!ok)
+	    return (vstring_sprintf(why, "unknown queue \"%s\"", queue), -1);
+    }
+    if (strncmp(ctl->request, "flush", 5) != 0 && !qmgr_control_privileged(fd))
+	return (vstring_strcpy(why, "permission denied"), -1);
+    if (strcmp(ctl->request, "flush_site") == 0 && (ctl->site == 0 || !*ctl->site))
+	return (vstring_strcpy(why, "flush_site needs a site"), -1);
+    for (int i = 0; i < list->count; i++) {
+	const char *id = list->values[i];
+
+	if (strcmp(list->names[i], "queue_id") != 0)
+	    continue;
+	if (strcmp(id, "ALL") != 0 && !mail_queue_id_ok(id))
+	    return (vstring_sprintf(why, "bad queue id \"%s\"", id), -1);
+	ids++;
+    }
+    if (strcmp(ctl->request, "flush") == 0 || strcmp(ctl->request, "flush_site") == 0) {
+	qmgr_control_all(ctl, MAIL_QUEUE_DEFERRED);
+	qmgr_scan_incoming();
+	return (0);
+    }
+    if (ids == 0)
+	return (vstring_strcpy(why, "no queue_id"), -1);
+    for (int i = 0; i < list->count; i++) {
+	const char *id = list->values[i];
+
+	if (strcmp(list->names[i], "queue_id") != 0)
+	    continue;
+	if (strcmp(id, "ALL") != 0) {
+	    qmgr_control_id(ctl, id, queue);
+	    continue;
+	}
+	for (int q = 0; qmgr_control_queues[q]; q++)
+	    if (queue == 0 || strcmp(queue, qmgr_control_queues[q]) == 0)
+		qmgr_control_all(ctl, qmgr_control_queues[q]);
+    }
+    if (strcmp(ctl->request, "requeue") == 0)
+	qmgr_scan_incoming_later(0);
+    else if (strcmp(ctl->request, "release") == 0)
+	qmgr_scan_deferred(0);
+    return (0);
+}
+
+void    qmgr_control(int fd)
+{
+    VSTREAM *stream;
+    ATTR_LIST list;
+    QMGR_CONTROL ctl;
+    VSTRING *why = vstring_alloc(100);
+    int     status;
+
+    memset(&ctl, 0, sizeof(ctl));
+    non_blocking(fd, 0);
+    stream = vstream_fdopen(fd, O_RDWR);
+    vstream_set_timeout(stream, QMGR_CONTROL_TIMEOUT);
+    if (attr_get_list(stream, &list) < 0) {
+	msg_warn("queue control: bad or incomplete request");
+	vstring_strcpy(why, "bad request");
+	status = -1;
+    } else {
+	status = qmgr_control_run(fd, &list, &ctl, why);
+	if (status < 0)
+	    msg_warn("queue control: request %s refused: %s",
+		     ctl.request ? ctl.request : "(none)", STR(why));
+	attr_list_free(&list);
+    }
+    attr_put_long(stream, "status", status < 0 ? 1 : 0);
+    attr_put_long(stream, "count", ctl.count);
+    attr_put(stream, "reason", status < 0 ? STR(why) : "");
+    attr_end(stream);
+    vstream_fdclose(stream);
+    vstring_free(why);
+}

@@ -1,0 +1,348 @@
+/*
+ * smtp.c - the SMTP client delivery agent: main() and one delivery request.
+ *
+ * Runs under single_server_main on private/smtp (and private/relay) as
+ * mail_owner.  qmgr sends one request per connection
+ * (lib/deliver_request.h) whose recipients share one next hop.  The
+ * destination is the request's nexthop ("[host]:port", "host:port",
+ * "domain"), else relayhost, else the recipients' domain; smtp_addr.c
+ * turns it into addresses and each is tried in order until one settles
+ * every recipient (smtp_proto.c).  Then, for each recipient: a delivered
+ * or bounced one is marked done in the queue file (R -> D, fsync) before
+ * its status is logged ("status=sent (250 2.0.0 Ok: queued as X)") and
+ * replied to qmgr, which makes the bounce message from the reason.
+ *
+ * Parameters: relayhost, smtp_helo_name, smtp_*_timeout,
+ * smtp_skip_5xx_greeting, smtp_tls_security_level, smtp_tls_CAfile,
+ * smtp_tls_CApath, smtp_tls_cert_file, smtp_tls_key_file,
+ * smtp_tls_protocols, smtp_tls_mandatory_protocols, smtp_tls_ciphers,
+ * smtp_tls_mandatory_ciphers, smtp_tls_exclude_ciphers, smtp_tls_loglevel,
+ * smtp_sasl_auth_enable, smtp_sasl_password_maps,
+ * smtp_sasl_security_options, smtp_sasl_tls_security_options,
+ * smtp_sasl_mechanism_filter, ipc_timeout.
+ */
+#include "sys_defs.h"
+#include <fcntl.h>
+#include <strings.h>
+#include "msg.h"
+#include "mymalloc.h"
+#include "vstring.h"
+#include "vstream.h"
+#include "record.h"
+#include "qfile.h"
+#include "dict.h"
+#include "mail_conf.h"
+#include "mail_queue.h"
+#include "mail_proto.h"
+#include "mail_server.h"
+#include "deliver_request.h"
+#include "xsasl.h"
+#include "smtp.h"
+
+SMTP_CONF smtp_conf;
+
+/* One request in progress */
+typedef struct SMTP_STATE {
+    DELIVER_REQUEST *req;
+    VSTREAM *qfile;
+    QENV    env;			/* content_offset/size for reading */
+    SMTP_RCPT *rcpts;
+    VSTRING **relays;			/* relay= per recipient */
+    VSTRING *why;			/* content read errors */
+} SMTP_STATE;
+
+/* smtp_settle_rcpt - give recipient R an outcome if it has none yet */
+static void smtp_settle_rcpt(SMTP_RCPT *r, int status, const char *dsn,
+			             const char *reason)
+{
+    if (r->status >= 0)
+	return;
+    r->status = status;
+    snprintf(r->dsn, sizeof(r->dsn), "%s", dsn);
+    vstring_strcpy(r->reason, reason);
+}
+
+/* smtp_check_rcpt - is the record at the recipient's offset still R? */
+static void smtp_check_rcpt(SMTP_STATE *state, int i)
+{
+    const DELIVER_RCPT *rcpt = state->req->rcpts + i;
+    VSTRING *buf = vstring_alloc(100);
+    int     type = REC_TYPE_ERROR;
+
+    if (vstream_seek(state->qfile, (off_t) rcpt->offset) == 0)
+	type = rec_get(state->qfile, buf, 100000);
+    if (type == REC_TYPE_DONE && strcmp(STR(buf), rcpt->address) == 0) {
+	smtp_settle_rcpt(state->rcpts + i, DELIVER_STAT_OK, "2.0.0",
+			 "already delivered");
+    } else if (type != REC_TYPE_RCPT || strcmp(STR(buf), rcpt->address) != 0) {
+	vstring_sprintf(buf, "queue file has no recipient record for <%s> at offset %ld",
+			rcpt->address, rcpt->offset);
+	smtp_settle_rcpt(state->rcpts + i, DELIVER_STAT_DEFER, "4.3.0", STR(buf));
+    }
+    vstring_free(buf);
+}
+
+/* smtp_content - SMTP_CONTENT_FN over the queue file */
+static int smtp_content(void *ctx, int (*out) (const char *, size_t, void *),
+			        void *out_ctx)
+{
+    SMTP_STATE *state = ctx;
+    int     ret;
+
+    ret = qfile_read_content(state->qfile, &state->env, out, out_ctx, state->why);
+    if (ret < 0 && LEN(state->why) > 0)
+	msg_warn("%s: %s", state->req->queue_id, STR(state->why));
+    return (ret);
+}
+
+/* smtp_destination - nexthop, else relayhost, else the recipient domain */
+static const char *smtp_destination(DELIVER_REQUEST *req)
+{
+    const char *at;
+
+    if (*req->nexthop)
+	return (req->nexthop);
+    if (*conf_str("relayhost"))
+	return (conf_str("relayhost"));
+    if (req->rcpt_count > 0 && (at = strrchr(req->rcpts[0].address, '@')) != 0)
+	return (at + 1);
+    return ("");
+}
+
+/* smtp_record_relays - recipients settled since SNAPSHOT came from RELAY */
+static void smtp_record_relays(SMTP_STATE *state, const int *snapshot,
+			               const char *relay)
+{
+    for (int i = 0; i < state->req->rcpt_count; i++)
+	if (snapshot[i] < 0 && state->rcpts[i].status >= 0)
+	    vstring_strcpy(state->relays[i], relay);
+}
+
+/* smtp_try_addrs - try each address until every recipient is settled */
+static void smtp_try_addrs(SMTP_STATE *state, SMTP_TRANS *trans,
+			           SMTP_ADDR_LIST *list, const char *dest)
+{
+    VSTRING *why = vstring_alloc(100);
+    VSTRING *last_relay = vstring_alloc(100);
+    int    *snapshot = mymalloc(sizeof(int) * (state->req->rcpt_count + 1));
+    char    dsn[16] = "4.4.1";
+
+    vstring_strcpy(last_relay, "none");
+    for (int i = 0; i < list->count; i++) {
+	int     use_tls = 1, ret;
+	SMTP_SESS *sess;
+
+	do {
+	    if ((sess = smtp_sess_connect(list->addrs + i, smtp_conf.connect_timeout,
+					  why)) == 0) {
+		snprintf(dsn, sizeof(dsn), "4.4.1");
+		vstring_strcpy(last_relay, "none");
+		msg_info("%s: %s", state->req->queue_id, STR(why));
+		ret = SMTP_TRY_NEXT;
+		break;
+	    }
+	    for (int j = 0; j < state->req->rcpt_count; j++)
+		snapshot[j] = state->rcpts[j].status;
+	    ret = smtp_proto_deliver(sess, trans, use_tls, dsn, why);
+	    smtp_record_relays(state, snapshot, sess->relay);
+	    vstring_strcpy(last_relay, sess->relay);
+	    smtp_sess_free(sess);
+	    if (ret == SMTP_TRY_RETRY_PLAIN)
+		msg_info("%s: %s; retrying without TLS", state->req->queue_id, STR(why));
+	} while (ret == SMTP_TRY_RETRY_PLAIN && use_tls-- > 0);
+	if (ret == SMTP_TRY_DONE)
+	    break;
+	if (ret == SMTP_TRY_NEXT && i + 1 < list->count)
+	    msg_info("%s: %s", state->req->queue_id, STR(why));
+    }
+    if (LEN(why) == 0)
+	vstring_sprintf(why, "no route to %s", dest);
+    for (int i = 0; i < state->req->rcpt_count; i++) {
+	if (state->rcpts[i].status < 0)
+	    vstring_strcpy(state->relays[i], STR(last_relay));
+	smtp_settle_rcpt(state->rcpts + i, DELIVER_STAT_DEFER, dsn, STR(why));
+    }
+    myfree(snapshot);
+    vstring_free(last_relay);
+    vstring_free(why);
+}
+
+/* smtp_deliver - find the addresses and run the transaction */
+static void smtp_deliver(SMTP_STATE *state)
+{
+    DELIVER_REQUEST *req = state->req;
+    const char *dest = smtp_destination(req);
+    SMTP_ADDR_LIST list;
+    SMTP_TRANS trans;
+    VSTRING *why = vstring_alloc(100);
+    char    dsn[16];
+    int     status;
+
+    status = smtp_addr_find(dest, &list, dsn, sizeof(dsn), why);
+    if (status != SMTP_ADDR_OK) {
+	for (int i = 0; i < req->rcpt_count; i++)
+	    smtp_settle_rcpt(state->rcpts + i, status == SMTP_ADDR_BOUNCE ?
+			     DELIVER_STAT_BOUNCE : DELIVER_STAT_DEFER, dsn, STR(why));
+    } else {
+	memset(&trans, 0, sizeof(trans));
+	trans.sender = req->sender;
+	trans.dsn_envid = req->dsn_envid;
+	trans.dsn_ret = req->dsn_ret;
+	trans.size = req->content_size;
+	trans.rcpts = state->rcpts;
+	trans.rcpt_count = req->rcpt_count;
+	trans.content = smtp_content;
+	trans.content_ctx = state;
+	trans.content_why = state->why;
+	trans.nexthop = dest;
+	smtp_try_addrs(state, &trans, &list, dest);
+    }
+    smtp_addr_list_free(&list);
+    vstring_free(why);
+}
+
+/* smtp_finish - mark done, log and reply for each recipient, in order */
+static void smtp_finish(SMTP_STATE *state, VSTREAM *client)
+{
+    DELIVER_REQUEST *req = state->req;
+
+    for (int i = 0; i < req->rcpt_count; i++) {
+	SMTP_RCPT *r = state->rcpts + i;
+
+	if (r->status != DELIVER_STAT_DEFER && state->qfile
+	    && strcmp(STR(r->reason), "already delivered") != 0
+	    && qfile_mark_done(vstream_fd(state->qfile), (off_t) req->rcpts[i].offset) < 0) {
+	    r->status = DELIVER_STAT_DEFER;
+	    snprintf(r->dsn, sizeof(r->dsn), "4.3.0");
+	    vstring_sprintf(r->reason, "cannot update queue file %s: %s",
+			    req->queue_id, strerror(errno));
+	}
+	deliver_log(req->queue_id, &req->stats, r->address, req->rcpts[i].orig,
+		    LEN(state->relays[i]) ? STR(state->relays[i]) : "none", r->dsn,
+		    r->status == DELIVER_STAT_OK ? "sent" :
+		    r->status == DELIVER_STAT_BOUNCE ? "bounced" : "deferred",
+		    "%s", STR(r->reason));
+	if (deliver_reply_put(client, r->status, r->dsn, STR(r->reason)) < 0) {
+	    msg_warn("%s: lost connection with queue manager", req->queue_id);
+	    break;
+	}
+    }
+}
+
+/* smtp_service - serve one delivery request */
+static void smtp_service(VSTREAM *client, const char *service, char **argv)
+{
+    DELIVER_REQUEST req;
+    SMTP_STATE state;
+    VSTRING *why = vstring_alloc(100);
+    int     n;
+
+    vstream_set_timeout(client, conf_time("ipc_timeout"));
+    if (deliver_request_get(client, &req, why) < 0) {
+	msg_warn("bad delivery request: %s", STR(why));
+	vstring_free(why);
+	return;
+    }
+    memset(&state, 0, sizeof(state));
+    state.req = &req;
+    state.why = why;
+    state.env.arrival = req.stats.arrival;
+    state.env.sender = req.sender;
+    state.env.content_offset = (off_t) req.content_offset;
+    state.env.content_size = req.content_size;
+    n = req.rcpt_count;
+    state.rcpts = mycalloc((size_t) n + 1, sizeof(*state.rcpts));
+    state.relays = mycalloc((size_t) n + 1, sizeof(*state.relays));
+    for (int i = 0; i < n; i++) {
+	state.rcpts[i].address = req.rcpts[i].address;
+	state.rcpts[i].dsn_notify = req.rcpts[i].dsn_notify;
+	state.rcpts[i].dsn_orcpt = req.rcpts[i].dsn_orcpt;
+	state.rcpts[i].status = -1;
+	state.rcpts[i].reason = vstring_alloc(100);
+	state.relays[i] = vstring_alloc(50);
+    }
+    if ((state.qfile = mail_queue_open(req.queue_name, req.queue_id, O_RDWR)) == 0) {
+	vstring_sprintf(why, "cannot open queue file %s/%s: %s",
+			req.queue_name, req.queue_id, strerror(errno));
+	for (int i = 0; i < n; i++)
+	    smtp_settle_rcpt(state.rcpts + i, DELIVER_STAT_DEFER, "4.3.0", STR(why));
+    } else {
+	for (int i = 0; i < n; i++)
+	    smtp_check_rcpt(&state, i);
+	vstring_reset(why);
+	smtp_deliver(&state);
+    }
+    smtp_finish(&state, client);
+    if (state.qfile)
+	vstream_close(state.qfile);
+    for (int i = 0; i < n; i++) {
+	vstring_free(state.rcpts[i].reason);
+	vstring_free(state.relays[i]);
+    }
+    myfree(state.rcpts);
+    myfree(state.relays);
+    vstring_free(why);
+    deliver_request_free(&req);
+}
+
+/* smtp_tls_init - the client TLS context, when a level may use TLS */
+static void smtp_tls_init(void)
+{
+    TLS_CLIENT_PARAMS params;
+    const char *level = smtp_conf.tls_level;
+    int     mandatory = strcasecmp(level, "may") != 0;
+
+    if (*level == 0 || strcasecmp(level, "none") == 0)
+	return;
+    memset(&params, 0, sizeof(params));
+    params.CAfile = conf_str("smtp_tls_CAfile");
+    params.CApath = conf_str("smtp_tls_CApath");
+    params.cert_file = conf_str("smtp_tls_cert_file");
+    params.key_file = conf_str("smtp_tls_key_file");
+    params.protocols = conf_str(mandatory ? "smtp_tls_mandatory_protocols" :
+				"smtp_tls_protocols");
+    params.cipher_grade = conf_str(mandatory ? "smtp_tls_mandatory_ciphers" :
+				   "smtp_tls_ciphers");
+    params.exclude_ciphers = conf_str("smtp_tls_exclude_ciphers");
+    smtp_conf.tls_ctx = tls_client_ctx(&params);
+}
+
+/* smtp_pre_init - read settings and open tables, as root */
+static void smtp_pre_init(const char *service, char **argv)
+{
+    const char *passwd = conf_str("smtp_sasl_password_maps");
+
+    smtp_conf.helo_name = mystrdup(*conf_str("smtp_helo_name") ?
+				   conf_str("smtp_helo_name") : conf_str("myhostname"));
+    smtp_conf.connect_timeout = conf_time("smtp_connect_timeout");
+    smtp_conf.helo_timeout = conf_time("smtp_helo_timeout");
+    smtp_conf.starttls_timeout = conf_time("smtp_starttls_timeout");
+    smtp_conf.mail_timeout = conf_time("smtp_mail_timeout");
+    smtp_conf.rcpt_timeout = conf_time("smtp_rcpt_timeout");
+    smtp_conf.data_init_timeout = conf_time("smtp_data_init_timeout");
+    smtp_conf.data_xfer_timeout = conf_time("smtp_data_xfer_timeout");
+    smtp_conf.data_done_timeout = conf_time("smtp_data_done_timeout");
+    smtp_conf.quit_timeout = conf_time("smtp_quit_timeout");
+    smtp_conf.skip_5xx_greeting = conf_bool("smtp_skip_5xx_greeting");
+    smtp_conf.tls_level = mystrdup(conf_str("smtp_tls_security_level"));
+    smtp_conf.tls_loglevel = conf_int("smtp_tls_loglevel");
+    smtp_conf.sasl_enable = conf_bool("smtp_sasl_auth_enable");
+    smtp_conf.sasl_options = mystrdup(conf_str("smtp_sasl_security_options"));
+    smtp_conf.sasl_tls_options = mystrdup(conf_str("smtp_sasl_tls_security_options"));
+    if (smtp_conf.sasl_enable && *passwd) {
+	smtp_conf.sasl_passwd = maps_create("smtp_sasl_password_maps", passwd,
+					    DICT_FLAG_FOLD_KEY);
+	(void) xsasl_client_init();
+    }
+    smtp_tls_init();
+    srandom((unsigned) (getpid() ^ time((time_t *) 0)));
+}
+
+int     main(int argc, char **argv)
+{
+    static const MAIL_SERVER_OPS ops = {
+	.pre_init = smtp_pre_init,
+    };
+
+    single_server_main(argc, argv, smtp_service, &ops);
+}

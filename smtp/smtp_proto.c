@@ -1,0 +1,502 @@
+/*
+ * smtp_proto.c - the SMTP dialogue of one delivery attempt.
+ *
+ * greeting, EHLO (HELO when EHLO is refused), STARTTLS as
+ * smtp_tls_security_level says, AUTH (smtp_sasl.c), MAIL FROM with SIZE
+ * and DSN's RET/ENVID when offered, one RCPT TO per recipient (NOTIFY/
+ * ORCPT when DSN is offered), DATA with CRLF line ends and dot-stuffing,
+ * QUIT.  One command at a time.
+ *
+ * Outcomes (Postfix's rules, simplified): a failure before any recipient
+ * is settled (lost connection, timeout, a greeting other than 220, a 4xx
+ * at HELO/MAIL, missing required TLS, AUTH failure) returns SMTP_TRY_NEXT
+ * so the caller tries the next address; a 5xx at HELO or MAIL bounces all
+ * recipients; RCPT replies settle each recipient; the DATA and end-of-data
+ * replies settle all recipients that RCPT accepted.  Reasons have
+ * Postfix's shape: "host mx[1.2.3.4] said: 550 5.1.1 ... (in reply to RCPT
+ * TO command)".
+ */
+#include "sys_defs.h"
+#include <ctype.h>
+#include <strings.h>
+#include "msg.h"
+#include "mymalloc.h"
+#include "vstring.h"
+#include "mail_conf.h"
+#include "mail_proto.h"
+#include "smtp.h"
+
+#define SMTP_BODY_FLUSH	8192		/* write the body in chunks of this */
+
+/* Dialogue state of one attempt */
+typedef struct SMTP_DLG {
+    SMTP_SESS *sess;
+    SMTP_TRANS *trans;
+    SMTP_RESP resp;
+    VSTRING *cmd;
+    char   *dsn;			/* caller's buffer, 16 bytes */
+    VSTRING *why;
+} SMTP_DLG;
+
+/* smtp_lost_why - the reason for a broken connection while doing STAGE */
+static int smtp_lost_why(SMTP_DLG *d, const char *stage)
+{
+    snprintf(d->dsn, 16, "4.4.2");
+    if (d->sess->timed_out)
+	vstring_sprintf(d->why, "conversation with %s timed out while %s",
+			d->sess->namaddr, stage);
+    else
+	vstring_sprintf(d->why, "lost connection with %s while %s",
+			d->sess->namaddr, stage);
+    return (SMTP_TRY_NEXT);
+}
+
+/* smtp_said - "host x[ip] said: TEXT (in reply to CMD command)" */
+static void smtp_said(SMTP_DLG *d, VSTRING *buf, const char *cmd)
+{
+    vstring_sprintf(buf, "host %s said: %s (in reply to %s command)",
+		    d->sess->namaddr, STR(d->resp.text), cmd);
+}
+
+/* smtp_command - send one command line and read the reply; 0 or -1 */
+static int smtp_command(SMTP_DLG *d, int timeout, const char *fmt,...)
+    PRINTFLIKE(3, 4);
+
+static int smtp_command(SMTP_DLG *d, int timeout, const char *fmt,...)
+{
+    va_list ap;
+
+    vstring_reset(d->cmd);
+    va_start(ap, fmt);
+    vstring_vsprintf_append(d->cmd, fmt, ap);
+    va_end(ap);
+    if (msg_verbose)
+	msg_info("> %s: %s", d->sess->namaddr, STR(d->cmd));
+    vstring_strcat(d->cmd, "\r\n");
+    if (smtp_sess_write(d->sess, STR(d->cmd), LEN(d->cmd), timeout) < 0
+	|| smtp_sess_reply(d->sess, &d->resp, timeout) < 0)
+	return (-1);
+    if (msg_verbose)
+	msg_info("< %s: %s", d->sess->namaddr, STR(d->resp.text));
+    return (0);
+}
+
+/* smtp_settle - give open recipients (ACCEPTED_ONLY: those RCPT accepted) a result */
+static void smtp_settle(SMTP_DLG *d, int accepted_only, int status,
+			        const char *dsn, const char *reason)
+{
+    for (int i = 0; i < d->trans->rcpt_count; i++) {
+	SMTP_RCPT *r = d->trans->rcpts + i;
+
+	if (r->status >= 0 || (accepted_only && !r->accepted))
+	    continue;
+	r->status = status;
+	snprintf(r->dsn, sizeof(r->dsn), "%s", dsn);
+	vstring_strcpy(r->reason, reason);
+    }
+}
+
+/* smtp_fail_all - a reply that settles all open recipients: 4xx defers, 5xx bounces */
+static int smtp_fail_all(SMTP_DLG *d, const char *cmd)
+{
+    VSTRING *buf = vstring_alloc(100);
+
+    smtp_said(d, buf, cmd);
+    if (d->resp.code / 100 == 5) {
+	smtp_settle(d, 0, DELIVER_STAT_BOUNCE, d->resp.dsn, STR(buf));
+	vstring_free(buf);
+	return (SMTP_TRY_DONE);
+    }
+    snprintf(d->dsn, 16, "%s", d->resp.code / 100 == 4 ? d->resp.dsn : "4.0.0");
+    vstring_strcpy(d->why, STR(buf));
+    vstring_free(buf);
+    return (SMTP_TRY_NEXT);
+}
+
+/* smtp_parse_ehlo - the features of an EHLO reply */
+static void smtp_parse_ehlo(SMTP_SESS *sess, const char *lines)
+{
+    const char *cp = strchr(lines, '\n');	/* the first line is the greeting */
+
+    sess->features = SMTP_FEATURE_ESMTP;
+    while (cp && *++cp) {
+	size_t  len = strcspn(cp, "\n");
+	size_t  word = strcspn(cp, " =\n");
+
+#define SMTP_IS(name) (word == strlen(name) && strncasecmp(cp, name, word) == 0)
+	if (SMTP_IS("STARTTLS"))
+	    sess->features |= SMTP_FEATURE_STARTTLS;
+	else if (SMTP_IS("PIPELINING"))
+	    sess->features |= SMTP_FEATURE_PIPELINING;
+	else if (SMTP_IS("DSN"))
+	    sess->features |= SMTP_FEATURE_DSN;
+	else if (SMTP_IS("8BITMIME"))
+	    sess->features |= SMTP_FEATURE_8BITMIME;
+	else if (SMTP_IS("SIZE")) {
+	    sess->features |= SMTP_FEATURE_SIZE;
+	    sess->size_limit = word < len ? atol(cp + word + 1) : 0;
+	} else if (SMTP_IS("AUTH") && word < len && sess->auth_mechs == 0) {
+	    sess->features |= SMTP_FEATURE_AUTH;
+	    sess->auth_mechs = mystrndup(cp + word + 1, len - word - 1);
+	}
+	cp = strchr(cp, '\n');
+    }
+}
+
+/* smtp_helo - EHLO, or HELO when EHLO is refused; a result or -1 (go on) */
+static int smtp_helo(SMTP_DLG *d)
+{
+    SMTP_SESS *sess = d->sess;
+    const char *name = smtp_conf.helo_name;
+    size_t  len = strlen(name);
+
+    sess->features = 0;
+    if (sess->auth_mechs) {
+	myfree(sess->auth_mechs);
+	sess->auth_mechs = 0;
+    }
+    if (smtp_command(d, smtp_conf.helo_timeout, "EHLO %s", name) < 0)
+	return (smtp_lost_why(d, "performing the EHLO handshake"));
+    if (d->resp.code / 100 == 2) {
+	/* "250-ourname": the server is us - mail would loop */
+	if (strncasecmp(STR(d->resp.lines), name, len) == 0
+	    && (STR(d->resp.lines)[len] == ' ' || STR(d->resp.lines)[len] == '\n')) {
+	    VSTRING *buf = vstring_alloc(100);
+
+	    vstring_sprintf(buf, "mail for %s loops back to myself",
+			    d->trans->nexthop);
+	    smtp_settle(d, 0, DELIVER_STAT_BOUNCE, "5.4.6", STR(buf));
+	    vstring_free(buf);
+	    return (SMTP_TRY_DONE);
+	}
+	smtp_parse_ehlo(sess, STR(d->resp.lines));
+	return (-1);
+    }
+    if (smtp_command(d, smtp_conf.helo_timeout, "HELO %s", name) < 0)
+	return (smtp_lost_why(d, "performing the HELO handshake"));
+    if (d->resp.code / 100 == 2)
+	return (-1);
+    return (smtp_fail_all(d, "HELO"));
+}
+
+/* smtp_tls_required - does the security level insist on TLS? */
+static int smtp_tls_required(void)
+{
+    const char *level = smtp_conf.tls_level;
+
+    return (strcasecmp(level, "encrypt") == 0 || strcasecmp(level, "verify") == 0
+	    || strcasecmp(level, "secure") == 0 || strcasecmp(level, "dane") == 0
+	    || strcasecmp(level, "dane-only") == 0 || strcasecmp(level, "fingerprint") == 0);
+}
+
+/* smtp_tls_verify_required - must the certificate match the server name? */
+static int smtp_tls_verify_required(void)
+{
+    const char *level = smtp_conf.tls_level;
+
+    return (strcasecmp(level, "verify") == 0 || strcasecmp(level, "secure") == 0);
+}
+
+/* smtp_tls_defer - defer the attempt with DSN and a reason; SMTP_TRY_NEXT */
+static int smtp_tls_defer(SMTP_DLG *d, const char *dsn, const char *fmt,...)
+    PRINTFLIKE(3, 4);
+
+static int smtp_tls_defer(SMTP_DLG *d, const char *dsn, const char *fmt,...)
+{
+    va_list ap;
+
+    snprintf(d->dsn, 16, "%s", dsn);
+    vstring_reset(d->why);
+    va_start(ap, fmt);
+    vstring_vsprintf_append(d->why, fmt, ap);
+    va_end(ap);
+    return (SMTP_TRY_NEXT);
+}
+
+/* smtp_tls_log - Postfix's "... TLS connection established to ..." line */
+static void smtp_tls_log(SMTP_SESS *sess)
+{
+    VSTRING *sum = vstring_alloc(100);
+    VSTRING *kex = vstring_alloc(100);
+
+    if (smtp_conf.tls_loglevel >= 1)
+	msg_info("%s TLS connection established to %s: %s%s", sess->tls_level,
+		 sess->relay, tls_summary(sess->tls, sum),
+		 tls_kex_summary(sess->tls, kex));
+    vstring_free(sum);
+    vstring_free(kex);
+}
+
+/* smtp_starttls - STARTTLS as the level asks; a result, or -1 (go on) */
+static int smtp_starttls(SMTP_DLG *d, int use_tls)
+{
+    SMTP_SESS *sess = d->sess;
+    int     required = smtp_tls_required();
+    int     ret;
+
+    if (strcasecmp(smtp_conf.tls_level, "none") == 0 || *smtp_conf.tls_level == 0
+	|| (!use_tls && !required))
+	return (-1);
+    if (smtp_conf.tls_ctx == 0)
+	return (required ? smtp_tls_defer(d, "4.7.5",
+			"TLS is required, but our TLS engine is unavailable") : -1);
+    if (!(sess->features & SMTP_FEATURE_STARTTLS))
+	return (required ? smtp_tls_defer(d, "4.7.4",
+			"TLS is required, but was not offered by host %s",
+					   sess->namaddr) : -1);
+    if (smtp_command(d, smtp_conf.helo_timeout, "STARTTLS") < 0)
+	return (smtp_lost_why(d, "sending STARTTLS"));
+    if (d->resp.code != 220)
+	return (required ? smtp_tls_defer(d, "4.7.5",
+		      "TLS is required, but host %s refused to start TLS: %s",
+				       sess->namaddr, STR(d->resp.text)) : -1);
+    if (smtp_sess_starttls(sess, smtp_conf.tls_ctx, smtp_conf.starttls_timeout,
+			   sess->host, d->why) < 0) {
+	snprintf(d->dsn, 16, "4.7.5");
+	return (required ? SMTP_TRY_NEXT : SMTP_TRY_RETRY_PLAIN);
+    }
+    smtp_tls_log(sess);
+    if (smtp_tls_verify_required() && sess->tls_peer < TLS_PEER_VERIFIED) {
+	msg_info("server certificate verification failed for %s: %s",
+		 sess->namaddr, sess->tls_peer == TLS_PEER_TRUSTED ?
+		 "certificate name does not match" : tls_verify_text(sess->tls));
+	return (smtp_tls_defer(d, "4.7.5", "Server certificate not verified"));
+    }
+    if ((ret = smtp_helo(d)) >= 0)
+	return (ret);
+    return (-1);
+}
+
+/* smtp_xtext - RFC 3461 xtext of TEXT appended to BUF */
+static void smtp_xtext(VSTRING *buf, const char *text)
+{
+    for (const unsigned char *cp = (const unsigned char *) text; *cp; cp++) {
+	if (*cp < 33 || *cp > 126 || *cp == '+' || *cp == '=')
+	    vstring_sprintf_append(buf, "+%02X", *cp);
+	else
+	    vstring_addch(buf, *cp);
+    }
+}
+
+/* smtp_mail - MAIL FROM; a result or -1 (go on) */
+static int smtp_mail(SMTP_DLG *d)
+{
+    SMTP_SESS *sess = d->sess;
+    SMTP_TRANS *t = d->trans;
+    VSTRING *args = vstring_alloc(100);
+    int     failed;
+
+    if ((sess->features & SMTP_FEATURE_SIZE) && t->size > 0)
+	vstring_sprintf_append(args, " SIZE=%ld", t->size);
+    if (sess->features & SMTP_FEATURE_DSN) {
+	if (t->dsn_ret && *t->dsn_ret)
+	    vstring_sprintf_append(args, " RET=%s", t->dsn_ret);
+	if (t->dsn_envid && *t->dsn_envid) {
+	    vstring_strcat(args, " ENVID=");
+	    smtp_xtext(args, t->dsn_envid);
+	}
+    }
+    failed = smtp_command(d, smtp_conf.mail_timeout, "MAIL FROM:<%s>%s",
+			  t->sender, STR(args));
+    vstring_free(args);
+    if (failed)
+	return (smtp_lost_why(d, "sending MAIL FROM"));
+    if (d->resp.code / 100 != 2)
+	return (smtp_fail_all(d, "MAIL FROM"));
+    return (-1);
+}
+
+/* smtp_rcpt - RCPT TO for each open recipient; a result or -1 (go on) */
+static int smtp_rcpt(SMTP_DLG *d)
+{
+    VSTRING *args = vstring_alloc(100);
+    VSTRING *buf = vstring_alloc(100);
+    int     ret = -1;
+
+    for (int i = 0; i < d->trans->rcpt_count; i++) {
+	SMTP_RCPT *r = d->trans->rcpts + i;
+
+	if (r->status >= 0)
+	    continue;
+	vstring_reset(args);
+	if (d->sess->features & SMTP_FEATURE_DSN) {
+	    if (*r->dsn_notify)
+		vstring_sprintf_append(args, " NOTIFY=%s", r->dsn_notify);
+	    if (*r->dsn_orcpt) {
+		vstring_strcat(args, " ORCPT=");
+		smtp_xtext(args, r->dsn_orcpt);
+	    }
+	}
+	if (smtp_command(d, smtp_conf.rcpt_timeout, "RCPT TO:<%s>%s",
+			 r->address, STR(args)) < 0) {
+	    ret = smtp_lost_why(d, "sending RCPT TO");
+	    break;
+	}
+	if (d->resp.code / 100 == 2) {
+	    r->accepted = 1;
+	    continue;
+	}
+	smtp_said(d, buf, "RCPT TO");
+	r->status = d->resp.code / 100 == 5 ? DELIVER_STAT_BOUNCE : DELIVER_STAT_DEFER;
+	snprintf(r->dsn, sizeof(r->dsn), "%s", d->resp.code / 100 == 5
+		 || d->resp.code / 100 == 4 ? d->resp.dsn : "4.0.0");
+	vstring_strcpy(r->reason, STR(buf));
+    }
+    vstring_free(args);
+    vstring_free(buf);
+    return (ret);
+}
+
+/* Body output: CRLF line ends, dot-stuffing, buffered writes */
+typedef struct SMTP_BODY {
+    SMTP_SESS *sess;
+    VSTRING *out;
+    int     bol;			/* at the beginning of a line */
+    int     prev_cr;			/* the last byte was CR */
+} SMTP_BODY;
+
+static int smtp_body_flush(SMTP_BODY *b)
+{
+    int     ret = smtp_sess_write(b->sess, STR(b->out), LEN(b->out),
+				  smtp_conf.data_xfer_timeout);
+
+    vstring_reset(b->out);
+    return (ret);
+}
+
+static int smtp_body_out(const char *data, size_t len, void *ctx)
+{
+    SMTP_BODY *b = ctx;
+
+    for (size_t i = 0; i < len; i++) {
+	char    ch = data[i];
+
+	if (b->bol && ch == '.')
+	    vstring_addch(b->out, '.');
+	if (ch == '\n' && !b->prev_cr)
+	    vstring_addch(b->out, '\r');
+	vstring_addch(b->out, ch);
+	b->bol = (ch == '\n');
+	b->prev_cr = (ch == '\r');
+	if (LEN(b->out) >= SMTP_BODY_FLUSH && smtp_body_flush(b) < 0)
+	    return (-1);
+    }
+    return (0);
+}
+
+/* smtp_data - DATA, the body, end of data; a result */
+static int smtp_data(SMTP_DLG *d)
+{
+    SMTP_BODY body;
+    VSTRING *buf;
+    int     ret;
+
+    if (smtp_command(d, smtp_conf.data_init_timeout, "DATA") < 0)
+	return (smtp_lost_why(d, "sending DATA command"));
+    if (d->resp.code != 354) {
+	buf = vstring_alloc(100);
+	smtp_said(d, buf, "DATA");
+	smtp_settle(d, 1, d->resp.code / 100 == 5 ? DELIVER_STAT_BOUNCE :
+		    DELIVER_STAT_DEFER, d->resp.code / 100 == 5
+		    || d->resp.code / 100 == 4 ? d->resp.dsn : "4.0.0", STR(buf));
+	vstring_free(buf);
+	return (SMTP_TRY_DONE);
+    }
+    body.sess = d->sess;
+    body.out = vstring_alloc(SMTP_BODY_FLUSH + 10);
+    body.bol = 1;
+    body.prev_cr = 0;
+    ret = d->trans->content(d->trans->content_ctx, smtp_body_out, &body);
+    if (ret == 0 && !body.bol)
+	vstring_strcat(body.out, "\r\n");
+    if (ret == 0)
+	vstring_strcat(body.out, ".\r\n");
+    if (ret == 0)
+	ret = smtp_body_flush(&body);
+    vstring_free(body.out);
+    if (ret != 0 && !d->sess->lost) {
+	/* The queue file could not be read: defer, the reason is in WHY */
+	smtp_settle(d, 1, DELIVER_STAT_DEFER, "4.3.0", LEN(d->trans->content_why) ?
+		    STR(d->trans->content_why) : "error reading queue file");
+	return (SMTP_TRY_DONE);
+    }
+    if (ret != 0)
+	return (smtp_lost_why(d, "sending message body"));
+    if (smtp_sess_reply(d->sess, &d->resp, smtp_conf.data_done_timeout) < 0)
+	return (smtp_lost_why(d, "sending end of data -- message may be sent more than once"));
+    buf = vstring_alloc(100);
+    if (d->resp.code / 100 == 2) {
+	smtp_settle(d, 1, DELIVER_STAT_OK, d->resp.dsn, STR(d->resp.text));
+    } else {
+	smtp_said(d, buf, "end of DATA");
+	smtp_settle(d, 1, d->resp.code / 100 == 5 ? DELIVER_STAT_BOUNCE :
+		    DELIVER_STAT_DEFER, d->resp.code / 100 == 5
+		    || d->resp.code / 100 == 4 ? d->resp.dsn : "4.0.0", STR(buf));
+    }
+    vstring_free(buf);
+    return (SMTP_TRY_DONE);
+}
+
+/* smtp_quit - say goodbye; errors do not matter any more */
+static void smtp_quit(SMTP_DLG *d)
+{
+    if (!d->sess->lost)
+	(void) smtp_command(d, smtp_conf.quit_timeout, "QUIT");
+}
+
+/* smtp_transaction - everything after the greeting */
+static int smtp_transaction(SMTP_DLG *d, int use_tls)
+{
+    int     ret, accepted = 0;
+
+    if ((ret = smtp_helo(d)) >= 0 || (ret = smtp_starttls(d, use_tls)) >= 0
+	|| (smtp_conf.sasl_enable
+	    && smtp_sasl_authenticate(d->sess, d->trans, d->dsn, d->why) < 0
+	    && (ret = SMTP_TRY_NEXT) >= 0)
+	|| (ret = smtp_mail(d)) >= 0 || (ret = smtp_rcpt(d)) >= 0)
+	return (ret);
+    for (int i = 0; i < d->trans->rcpt_count; i++)
+	accepted += d->trans->rcpts[i].accepted;
+    return (accepted ? smtp_data(d) : SMTP_TRY_DONE);
+}
+
+int	smtp_proto_deliver(SMTP_SESS *sess, SMTP_TRANS *trans, int use_tls,
+			           char *dsn, VSTRING *why)
+{
+    SMTP_DLG d;
+    int     ret;
+
+    d.sess = sess;
+    d.trans = trans;
+    d.dsn = dsn;
+    d.why = why;
+    d.cmd = vstring_alloc(100);
+    smtp_resp_init(&d.resp);
+    for (int i = 0; i < trans->rcpt_count; i++)
+	trans->rcpts[i].accepted = 0;
+    if (smtp_sess_reply(sess, &d.resp, smtp_conf.helo_timeout) < 0) {
+	ret = smtp_lost_why(&d, "receiving the initial server greeting");
+    } else if (d.resp.code != 220) {
+	vstring_sprintf(why, "host %s refused to talk to me: %s", sess->namaddr,
+			STR(d.resp.text));
+	if (d.resp.code / 100 == 5 && !smtp_conf.skip_5xx_greeting) {
+	    smtp_settle(&d, 0, DELIVER_STAT_BOUNCE, d.resp.dsn, STR(why));
+	    ret = SMTP_TRY_DONE;
+	} else {
+	    snprintf(dsn, 16, "4%.14s", d.resp.code / 100 == 4 || d.resp.code / 100 == 5 ?
+		     d.resp.dsn + 1 : ".0.0");
+	    ret = SMTP_TRY_NEXT;
+	}
+	smtp_quit(&d);
+    } else {
+	ret = smtp_transaction(&d, use_tls);
+	if (ret != SMTP_TRY_RETRY_PLAIN)
+	    smtp_quit(&d);
+    }
+    /* Recipients RCPT accepted but never settled go back to open */
+    for (int i = 0; i < trans->rcpt_count; i++)
+	trans->rcpts[i].accepted = 0;
+    smtp_resp_free(&d.resp);
+    vstring_free(d.cmd);
+    return (ret);
+}
