@@ -247,7 +247,8 @@ def test_structure_and_purge(make_instance):
 
 
 def test_mail_system_down(make_instance):
-    inst = make_instance(start=False)
+    inst = make_instance()              # creates the queue ...
+    inst.stop()                         # ... then the mail system goes down
     r = postqueue(inst, "-f")
     assert r.returncode == 69, r.stderr
     assert "postqueue: fatal: Cannot flush mail queue - mail system is down" in r.stderr
