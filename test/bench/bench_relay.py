@@ -43,6 +43,7 @@ class PosthornRelay(PosthornSide):
         self.inst.main_overrides.update({"relayhost": "[127.0.0.1]:%d" % sink_port,
                                          "mynetworks": "127.0.0.0/8"})
         self.inst.master_extra.append("smtp unix - - n - - smtp")
+        self.inst.write_config()        # the instance wrote it once already
         self.maillog = self.inst.maillog
 
 
@@ -101,7 +102,8 @@ def main():
         return 0
     msgs = int(os.environ.get("BENCH_RELAY_MSGS", "2000"))
     sink_port = free_port()
-    sink = subprocess.Popen([SMTP_SINK, "-4", "-c", "127.0.0.1:%d" % sink_port, "256"],
+    user = ["-u", "nobody"] if IS_ROOT else []
+    sink = subprocess.Popen([SMTP_SINK, "-4"] + user + ["127.0.0.1:%d" % sink_port, "256"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     results = {}
     try:
