@@ -423,4 +423,5 @@ def test_may_retries_without_tls_after_failed_handshake(make_instance, receivers
     assert rx.transactions[0]["tls"] is False
     assert rx.transactions[0]["data"].endswith(msg)
     assert rx.connections == 2
-    assert inst.wait_for_log(r"Cannot start TLS: handshake failure; retrying without TLS", 10)
+    # the broken receiver may fail the handshake or answer junk: either way, retry
+    assert inst.wait_for_log(r"Cannot start TLS: .*; retrying without TLS", 10)
