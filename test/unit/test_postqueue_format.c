@@ -75,6 +75,37 @@ static void test_deferred_matches_postfix(void **state)
     vstring_free(buf);
 }
 
+/*
+ * test_captured_postfix_sample - the output of Postfix 3.7's "postqueue -p"
+ * (enable_long_queue_ids = yes, TZ=UTC), captured verbatim from a private
+ * Postfix instance with relayhost = [127.0.0.1]:1; the same message data
+ * must give the same bytes from Posthorn's formatter.
+ */
+static void test_captured_postfix_sample(void **state)
+{
+    static const char postfix_output[] =
+	"----Queue ID----- --Size-- ---Arrival Time---- --Sender/Recipient------\n"
+	"4jYBxK0z2wz1bsY4       416 Mon Nov 23 16:59:17 sender@example.com\n"
+	"                       (connect to 127.0.0.1[127.0.0.1]:1: Connection refused)\n"
+	"                                               rcpt@example.test\n"
+	"\n"
+	"-- 0 Kbytes in 1 Request.\n";
+    VSTREAM *fp = tmp_stream();
+    VSTRING *buf = vstring_alloc(100);
+    MAILQ_FORMAT mf;
+    SHOWQ_MSG msg;
+
+    showq_msg_init(&msg, "deferred", "4jYBxK0z2wz1bsY4", 1795453157L, 416, "sender@example.com");
+    showq_msg_add_rcpt(&msg, "rcpt@example.test", REFUSED);
+    mailq_format_init(&mf, fp);
+    mailq_format_text(&mf, &msg);
+    mailq_format_text_end(&mf);
+    assert_string_equal(contents(fp, buf), postfix_output);
+    showq_msg_free(&msg);
+    vstream_close(fp);
+    vstring_free(buf);
+}
+
 static void test_reason_lines_and_markers(void **state)
 {
     VSTREAM *fp = tmp_stream();
@@ -233,6 +264,7 @@ int     main(void)
 {
     const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_deferred_matches_postfix),
+	cmocka_unit_test(test_captured_postfix_sample),
 	cmocka_unit_test(test_reason_lines_and_markers),
 	cmocka_unit_test(test_long_reason_and_empty_queue),
 	cmocka_unit_test(test_json),
