@@ -14,7 +14,9 @@ first refuses, and a null MX bounces.
 """
 
 import base64
+import email
 import os
+import time
 import re
 import socket
 import ssl
@@ -261,6 +263,21 @@ def test_several_recipients_one_bounced(make_instance, receivers):
         % rx.port, 10), inst.log_tail()
     qid = re.search(r"(\w+): to=<bad@remote", inst.log()).group(1)
     assert inst.wait_for_log(r"%s: removed" % qid, 15), inst.log_tail()
+    # exactly one RFC 3464 bounce, for the refused recipient, in the sender's mailbox
+    raw = inst.wait_for_message("Undelivered Mail", user="alice")
+    assert raw is not None, inst.log_tail()
+    report = email.message_from_bytes(raw)
+    assert report.get_content_type() == "multipart/report"
+    status = [p for p in report.get_payload() if p.get_content_type() == "message/delivery-status"]
+    assert len(status) == 1
+    rcpt_blocks = [dict(b.items()) for b in status[0].get_payload()[1:]]
+    assert len(rcpt_blocks) == 1
+    assert rcpt_blocks[0]["Final-Recipient"] == "rfc822; bad@remote.example"
+    assert rcpt_blocks[0]["Action"] == "failed"
+    assert rcpt_blocks[0]["Status"] == "5.1.1"
+    assert "550 5.1.1" in rcpt_blocks[0]["Diagnostic-Code"]
+    time.sleep(1)
+    assert len([m for m in inst.maildir_messages("alice") if b"Undelivered Mail" in m]) == 1
 
 
 def test_4xx_defers(make_instance, receivers):
