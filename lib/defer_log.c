@@ -72,7 +72,11 @@ int     defer_log_append(const char *queue, const char *id, const DEFER_LOG_ENTR
     } else {
 	/* One buffered write: the entry is far below the buffer size */
 	defer_log_put(stream, entry);
-	if (vstream_close(stream) != 0) {
+	if (vstream_flush(stream) != 0 || fsync(vstream_fd(stream)) < 0) {
+	    msg_warn("%s: write %s: %m", id, STR(path));
+	    ret = -1;
+	}
+	if (vstream_close(stream) != 0 && ret == 0) {
 	    msg_warn("%s: write %s: %m", id, STR(path));
 	    ret = -1;
 	}

@@ -155,7 +155,8 @@ static void local_rcpt(LOCAL_STATE *state, const DELIVER_RCPT *rcpt,
     d.result = result;
     result->status = -1;
     local_expand_rcpt(&d);
-    if (result->status != DELIVER_STAT_DEFER)
+    /* Bounced recipients are marked by qmgr once the bounce log has them */
+    if (result->status == DELIVER_STAT_OK)
 	mark_failed = (local_mark_done(state, rcpt, result) < 0);
     for (int i = 0; i < d.log_count; i++)
 	local_log(state, rcpt, d.logs[i].to, d.logs[i].status, d.logs[i].dsn,

@@ -191,9 +191,15 @@ int     qmgr_bounce_flush(QMGR_MESSAGE *message)
     int     ret = 0;
     const char *notice = qenv_attr(&message->env, "notify");
 
-    if (defer_log_read(MAIL_QUEUE_BOUNCE, message->id, &log) < 0 && errno == ENOENT) {
+    if (defer_log_read(MAIL_QUEUE_BOUNCE, message->id, &log) < 0) {
+	int     missing = (errno == ENOENT);
+
 	defer_log_free(&log);
-	return (0);
+	if (missing)
+	    return (0);
+	/* unreadable or torn: keep the message and its log, try again later */
+	msg_warn("%s: cannot read bounce log: %m", message->id);
+	return (-1);
     }
     keep = mycalloc((size_t) log.count + 1, sizeof(*keep));
     for (int i = 0; i < log.count; i++)

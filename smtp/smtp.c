@@ -209,7 +209,8 @@ static void smtp_finish(SMTP_STATE *state, VSTREAM *client)
     for (int i = 0; i < req->rcpt_count; i++) {
 	SMTP_RCPT *r = state->rcpts + i;
 
-	if (r->status != DELIVER_STAT_DEFER && state->qfile
+	/* bounced recipients are marked by qmgr once the bounce log has them */
+	if (r->status == DELIVER_STAT_OK && state->qfile
 	    && strcmp(STR(r->reason), "already delivered") != 0
 	    && qfile_mark_done(vstream_fd(state->qfile), (off_t) req->rcpts[i].offset) < 0) {
 	    r->status = DELIVER_STAT_DEFER;

@@ -258,6 +258,12 @@ static size_t smtpd_command_input(SMTPD_STATE *state, char *buf, size_t len)
 	smtpd_line_too_long(state);
 	return (nl - buf + 1);
     }
+    if (memchr(buf, 0, n) != 0) {		/* NUL: would cut the command short */
+	state->where = "UNKNOWN";
+	smtpd_reply(state, "500 5.5.2 Error: bad syntax");
+	smtpd_error(state);
+	return (nl - buf + 1);
+    }
     buf[n] = 0;					/* the CR or LF: we own the buffer */
     smtpd_command(state, buf);
     return (nl - buf + 1);

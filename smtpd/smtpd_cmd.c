@@ -448,7 +448,7 @@ static int rcpt_checked(SMTPD_STATE *state, const char *cmd, VSTRING *addr,
     VSTRING *reply = vstring_alloc(100);
     int     ret = 0;
 
-    if ((expanded != 0 && smtpd_restrict_rcpt(state, STR(addr), reply) < 0)
+    if (smtpd_restrict_rcpt(state, STR(addr), reply) < 0
 	|| smtpd_check_rcpt(state, STR(addr), expanded, reply) != 0)
 	ret = restricted(state, cmd, reply, STR(addr));
     vstring_free(reply);

@@ -616,8 +616,12 @@ static int rbl_client(SMTPD_CHECK *chk, const char *arg)
 	VSTRING *reason = vstring_alloc(100);
 
 	dns_answer_init(&answer);
-	if (dns_lookup(STR(query), DNS_TYPE_TXT, &answer) == DNS_OK)
-	    vstring_sprintf(reason, "; %s", answer.rr[0].value);
+	if (dns_lookup(STR(query), DNS_TYPE_TXT, &answer) == DNS_OK) {
+	    /* DNS text: printable and short before it reaches a reply or log */
+	    vstring_strcpy(reason, "; ");
+	    for (const char *cp = answer.rr[0].value; *cp && LEN(reason) < 202; cp++)
+		vstring_addch(reason, (unsigned char) *cp < 0x20 || *cp == 0x7f ? '?' : *cp);
+	}
 	dns_answer_free(&answer);
 	status = smtpd_check_reject(chk, conf_int("maps_rbl_reject_code"), "5.7.1",
 		      "Service unavailable; Client host [%s] blocked using %s%s",

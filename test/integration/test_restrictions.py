@@ -282,6 +282,19 @@ def test_access_hold_and_discard_reach_the_queue(make_instance):
     assert inst.queue_empty()
 
 
+def test_vrfy_runs_the_recipient_restrictions(make_instance):
+    """VRFY must not tell what RCPT would refuse (no user probing around
+    access tables)."""
+    inst = access_instance(make_instance, "texthash")
+    c = session(inst, sender=None)
+    code, text = c.cmd("VRFY <reject@outside.example>")
+    assert code == 554, text
+    code, text = c.cmd("VRFY <alice@%s>" % DOMAIN)
+    assert code == 252, text
+    c.cmd("QUIT")
+    c.close()
+
+
 def test_access_reject_is_logged(make_instance):
     inst = access_instance(make_instance, "texthash")
     rcpt(inst, "rejtext@outside.example")

@@ -205,3 +205,11 @@ def test_too_many_errors(make_instance):
     finally:
         conn.close()
     assert inst.greets()
+
+
+def test_nul_byte_in_command(c):
+    """A NUL would cut the command short: the whole line is refused."""
+    c.send(b"MAIL FROM:<a@b.example>\0 SIZE=1\r\n")
+    code, text = c.reply()
+    assert code == 500, text
+    still_alive(c)
