@@ -158,7 +158,8 @@ static void local_rcpt(LOCAL_STATE *state, const DELIVER_RCPT *rcpt,
     /* Bounced recipients are marked by qmgr once the bounce log has them */
     if (result->status == DELIVER_STAT_OK)
 	mark_failed = (local_mark_done(state, rcpt, result) < 0);
-    for (int i = 0; i < d.log_count; i++)
+    /* "status=sent" only once the done mark is on disk (else: a duplicate) */
+    for (int i = 0; i < d.log_count && !mark_failed; i++)
 	local_log(state, rcpt, d.logs[i].to, d.logs[i].status, d.logs[i].dsn,
 		  d.logs[i].reason);
     if (mark_failed)				/* after the destinations were done */
