@@ -376,17 +376,25 @@ static void add_result(RESOLVE_ADDRS *out, const char *word, const char *ext)
 	vstring_free(buf);
 	return;
     }
-    at = addr_domain(STR(buf));
     if (*ext) {
-	size_t  at_pos = at ? (size_t) (at - 1 - STR(buf)) : LEN(buf);
-	VSTRING *tmp = vstring_alloc(100);
+	/* the extension comes from the client: splice it into the unquoted
+	 * local part and quote the result again, never as raw text */
+	VSTRING *local = vstring_alloc(100);
+	VSTRING *domain = vstring_alloc(100);
 
-	vstring_strncpy(tmp, STR(buf), at_pos);
-	vstring_sprintf_append(tmp, "%s%s", ext, STR(buf) + at_pos);
-	vstring_strcpy(buf, STR(tmp));
-	vstring_free(tmp);
-	at = addr_domain(STR(buf));
+	if (addr_split(STR(buf), local, domain) == 0) {
+	    int     has_domain = addr_domain(STR(buf)) != 0;
+
+	    vstring_strcat(local, ext);
+	    vstring_reset(buf);
+	    addr_quote_local(STR(local), buf);
+	    if (has_domain)
+		vstring_sprintf_append(buf, "@%s", STR(domain));
+	}
+	vstring_free(local);
+	vstring_free(domain);
     }
+    at = addr_domain(STR(buf));
     if (at == 0)
 	vstring_sprintf_append(buf, "@%s", conf_str("myorigin"));
     resolve_addrs_add(out, STR(buf));

@@ -141,6 +141,9 @@ static void test_alias_extension(void **state)
     assert_string_equal(STR(buf), "s@y.test");
     assert_int_equal(expand("a+foo@x.test", buf), RESOLVE_ALIAS_FOUND);
     assert_string_equal(STR(buf), "b+foo@y.test");
+    /* a client-chosen extension with '@' stays inside the (quoted) local part */
+    assert_int_equal(expand("\"a+x@evil.example\"@x.test", buf), RESOLVE_ALIAS_FOUND);
+    assert_string_equal(STR(buf), "\"b+x@evil.example\"@y.test");
     configure("recipient_delimiter", "+", "propagate_unmatched_extensions", "canonical",
 	      "virtual_alias_maps", "inline:{ a@x.test=b@y.test }", (char *) 0);
     assert_int_equal(expand("a+foo@x.test", buf), RESOLVE_ALIAS_FOUND);
