@@ -99,6 +99,29 @@ static int attr_name_ok(const char *name, size_t len)
     return (1);
 }
 
+/* attr_add_line - one "name=value" line (without '\n') into LIST; 0 or -1 */
+
+static int attr_add_line(ATTR_LIST *list, char *line)
+{
+    char   *eq;
+
+    if ((eq = strchr(line, '=')) == 0
+	|| !attr_name_ok(line, (size_t) (eq - line))
+	|| list->count >= ATTR_MAX_COUNT) {
+	msg_warn("attr_get_list: bad attribute line");
+	return (-1);
+    }
+    *eq = 0;
+    if (attr_decode(eq + 1) < 0) {
+	msg_warn("attr_get_list: bad value encoding for %s", line);
+	return (-1);
+    }
+    list->names[list->count] = mystrdup(line);
+    list->values[list->count] = mystrdup(eq + 1);
+    list->count++;
+    return (0);
+}
+
 int     attr_get_list(VSTREAM *stream, ATTR_LIST *list)
 {
     VSTRING *line = vstring_alloc(200);
@@ -106,8 +129,6 @@ int     attr_get_list(VSTREAM *stream, ATTR_LIST *list)
 
     list->count = 0;
     for (;;) {
-	char   *eq;
-
 	if (vstream_get_line(stream, line, ATTR_MAX_LINE) != '\n')
 	    break;				/* EOF, error, or too long */
 	vstring_truncate(line, LEN(line) - 1);
@@ -115,23 +136,56 @@ int     attr_get_list(VSTREAM *stream, ATTR_LIST *list)
 	    ret = 0;
 	    break;
 	}
-	if ((eq = strchr(STR(line), '=')) == 0
-	    || !attr_name_ok(STR(line), (size_t) (eq - STR(line)))
-	    || list->count >= ATTR_MAX_COUNT) {
-	    msg_warn("attr_get_list: bad attribute line");
+	if (attr_add_line(list, STR(line)) < 0)
 	    break;
-	}
-	*eq = 0;
-	if (attr_decode(eq + 1) < 0) {
-	    msg_warn("attr_get_list: bad value encoding for %s", STR(line));
-	    break;
-	}
-	list->names[list->count] = mystrdup(STR(line));
-	list->values[list->count] = mystrdup(eq + 1);
-	list->count++;
     }
     vstring_free(line);
     if (ret < 0)
+	attr_list_free(list);
+    return (ret);
+}
+
+/* attr_prefix_ok - can the incomplete line DATA..END still be good? */
+
+static int attr_prefix_ok(const char *data, const char *end)
+{
+    const char *eq = memchr(data, '=', (size_t) (end - data));
+    const char *name_end = eq ? eq : end;
+
+    if (eq == data)
+	return (0);
+    for (const char *cp = data; cp < name_end; cp++)
+	if (!islower((unsigned char) *cp) && !isdigit((unsigned char) *cp)
+	    && *cp != '_')
+	    return (0);
+    return (eq == 0 || memchr(eq, 0, (size_t) (end - eq)) == 0);
+}
+
+int     attr_scan_list(const char *data, size_t len, ATTR_LIST *list)
+{
+    VSTRING *line = vstring_alloc(200);
+    const char *end = data + len;
+    const char *nl;
+    int     ret = 0;
+
+    list->count = 0;
+    while ((nl = memchr(data, '\n', (size_t) (end - data))) != 0) {
+	if (nl == data) {
+	    ret = 1;
+	    break;
+	}
+	vstring_memcpy(line, data, (size_t) (nl - data));
+	if (LEN(line) > ATTR_MAX_LINE || strlen(STR(line)) != LEN(line)
+	    || attr_add_line(list, STR(line)) < 0) {
+	    ret = -1;
+	    break;
+	}
+	data = nl + 1;
+    }
+    if (ret == 0 && (end - data > ATTR_MAX_LINE || !attr_prefix_ok(data, end)))
+	ret = -1;			/* a line that can never end, or be good */
+    vstring_free(line);
+    if (ret <= 0)
 	attr_list_free(list);
     return (ret);
 }

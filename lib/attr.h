@@ -31,6 +31,14 @@ int	attr_end(VSTREAM *stream);
 
 /* attr_get_list - read one request; 0 ok, -1 on EOF/error/bad syntax */
 int	attr_get_list(VSTREAM *stream, ATTR_LIST *list);
+/*
+ * attr_scan_list - one request from the LEN bytes at DATA, for readers
+ * that collect input in an event loop: 1 complete (LIST filled), 0 not
+ * complete yet (LIST empty), -1 bad syntax (also in a line that has not
+ * ended yet, as soon as it can no longer become good) or a line over the
+ * limit.
+ */
+int	attr_scan_list(const char *data, size_t len, ATTR_LIST *list);
 void	attr_list_free(ATTR_LIST *list);
 /* attr_find - the value of NAME or NULL; attr_find_long - value or DEFVAL */
 const char *attr_find(const ATTR_LIST *list, const char *name);

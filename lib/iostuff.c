@@ -52,18 +52,22 @@ static int unix_addr(struct sockaddr_un *sun, const char *path)
 int     unix_listen(const char *path, int backlog, mode_t mode)
 {
     struct sockaddr_un sun;
-    int     fd;
+    mode_t  old_mask;
+    int     fd, ret, saved;
 
     if (unix_addr(&sun, path) < 0)
 	return (-1);
     if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
 	return (-1);
     (void) unlink(path);
-    if (bind(fd, (struct sockaddr *) &sun, sizeof(sun)) < 0
-	|| chmod(path, mode) < 0
-	|| listen(fd, backlog) < 0) {
-	int     saved = errno;
-
+    /* The mode comes from the umask at bind(): nothing changes it by name */
+    old_mask = umask(~mode & 0777);
+    ret = bind(fd, (struct sockaddr *) &sun, sizeof(sun));
+    saved = errno;
+    umask(old_mask);
+    if (ret < 0 || listen(fd, backlog) < 0) {
+	if (ret == 0)
+	    saved = errno;
 	close(fd);
 	errno = saved;
 	return (-1);

@@ -12,7 +12,12 @@
 int	non_blocking(int fd, int on);		/* returns previous state */
 int	close_on_exec(int fd, int on);
 
-/* unix_listen - bind+listen a UNIX stream socket (unlinks a stale one); -1 on error */
+/*
+ * unix_listen - bind+listen a UNIX stream socket (unlinks a stale one); -1
+ * on error.  The socket gets MODE at creation (through the umask), and the
+ * caller's effective ids as owner: master calls it as mail_owner, so no
+ * root operation ever touches a name in a directory mail_owner can write.
+ */
 int	unix_listen(const char *path, int backlog, mode_t mode);
 /* unix_connect - connect to a UNIX stream socket, waiting at most TIMEOUT s; -1 */
 int	unix_connect(const char *path, int timeout);

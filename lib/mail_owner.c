@@ -13,9 +13,10 @@ void    mail_owner_ids(uid_t *uid, gid_t *gid)
     const char *owner = conf_str("mail_owner");
     struct passwd *pw;
 
-    if (geteuid() != 0) {
-	*uid = geteuid();
-	*gid = getegid();
+    /* The real uid: local keeps root as its real uid but not as its euid */
+    if (getuid() != 0) {
+	*uid = getuid();
+	*gid = getgid();
 	return;
     }
     if ((pw = getpwnam(owner)) == 0)

@@ -7,8 +7,8 @@
 #include "sys_defs.h"
 
 /*
- * mail_owner_ids - the uid/gid of mail_owner when running as root (fatal
- * if that user is unknown or is root), else the caller's own ids.
+ * mail_owner_ids - the uid/gid of mail_owner when the real uid is root
+ * (fatal if that user is unknown or is root), else the caller's own ids.
  */
 void	mail_owner_ids(uid_t *uid, gid_t *gid);
 

@@ -120,6 +120,7 @@ const MAIL_PARAM mail_params[] = {
     S("allow_mail_to_commands", "alias, forward"),
     S("allow_mail_to_files", "alias, forward"),
     S("local_command_shell", ""),
+    B("strict_mailbox_ownership", "yes"),
     B("biff", "no"),
 
     S("default_database_type", "hash"),

@@ -254,7 +254,7 @@ VSTREAM *mail_queue_open(const char *queue, const char *id, int oflags)
 	return (0);
     }
     path = vstring_alloc(64);
-    fd = open(mail_queue_path(path, queue, id), oflags, 0600);
+    fd = open(mail_queue_path(path, queue, id), oflags | O_NOFOLLOW | O_CLOEXEC, 0600);
     saved = errno;
     vstring_free(path);
     if (fd < 0) {
@@ -318,17 +318,25 @@ void    mail_queue_scan(const char *queue,
 	myfree(ids);
 }
 
-/* mail_queue_mkdir - create or fix one queue directory */
-
+/*
+ * mail_queue_mkdir - create or fix one queue directory.  The owner and
+ * mode are set on the open directory, never by name: a name that another
+ * account swapped for a symbolic link is refused (O_NOFOLLOW), not chowned.
+ */
 static void mail_queue_mkdir(const char *dir, mode_t mode, uid_t owner,
 			             gid_t group)
 {
+    int     fd;
+
     if (mkdir(dir, mode) < 0 && errno != EEXIST)
 	msg_fatal("create directory %s: %m", dir);
-    if (geteuid() == 0 && chown(dir, owner, group) < 0)
+    if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+	msg_fatal("open directory %s: %m", dir);
+    if (geteuid() == 0 && fchown(fd, owner, group) < 0)
 	msg_fatal("chown %s: %m", dir);
-    if (chmod(dir, mode) < 0)
+    if (fchmod(fd, mode) < 0)
 	msg_fatal("chmod %s: %m", dir);
+    (void) close(fd);
 }
 
 /* mail_queue_mkdirs - create the queue tree in the current directory */
@@ -338,22 +346,24 @@ void    mail_queue_mkdirs(uid_t owner, gid_t group)
     static const struct {
 	const char *name;
 	mode_t  mode;
+	int     root;			/* root's when master runs as root */
     }       dirs[] = {
-	{MAIL_QUEUE_INCOMING, 0700},
-	{MAIL_QUEUE_ACTIVE, 0700},
-	{MAIL_QUEUE_DEFERRED, 0700},
-	{MAIL_QUEUE_HOLD, 0700},
-	{MAIL_QUEUE_CORRUPT, 0700},
-	{MAIL_QUEUE_DEFER, 0700},
-	{MAIL_QUEUE_BOUNCE, 0700},
-	{MAIL_QUEUE_PUBLIC, 0755},	/* local users reach public/submit */
-	{MAIL_QUEUE_PRIVATE, 0700},
-	{MAIL_QUEUE_PID, 0700},
+	{MAIL_QUEUE_INCOMING, 0700, 0},
+	{MAIL_QUEUE_ACTIVE, 0700, 0},
+	{MAIL_QUEUE_DEFERRED, 0700, 0},
+	{MAIL_QUEUE_HOLD, 0700, 0},
+	{MAIL_QUEUE_CORRUPT, 0700, 0},
+	{MAIL_QUEUE_DEFER, 0700, 0},
+	{MAIL_QUEUE_BOUNCE, 0700, 0},
+	{MAIL_QUEUE_PUBLIC, 0755, 0},	/* local users reach public/submit */
+	{MAIL_QUEUE_PRIVATE, 0700, 0},
+	{MAIL_QUEUE_PID, 0755, 1},	/* master's pid file: root's alone */
     };
     size_t  i;
 
     for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
-	mail_queue_mkdir(dirs[i].name, dirs[i].mode, owner, group);
+	mail_queue_mkdir(dirs[i].name, dirs[i].mode,
+			 dirs[i].root ? 0 : owner, dirs[i].root ? 0 : group);
 }
 
 /* mail_queue_mkdir_parents - create DIR and its parents, mode 0755 */
@@ -379,8 +389,14 @@ void    mail_queue_setup(void)
     uid_t   uid;
     gid_t   gid;
 
+    struct stat st;
+
     mail_owner_ids(&uid, &gid);
     mail_queue_mkdir_parents(conf_str("queue_directory"));
     mail_queue_chdir();
+    if (geteuid() == 0 && stat(".", &st) == 0
+	&& (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH))))
+	msg_warn("queue_directory %s should be owned by root and writable by "
+		 "root only", conf_str("queue_directory"));
     mail_queue_mkdirs(uid, gid);
 }

@@ -66,7 +66,9 @@ void	mail_queue_mkdirs(uid_t owner, gid_t group);
 
 /*
  * mail_queue_setup - create queue_directory and its parents (mode 0755),
- * chdir into it, and create the queue tree owned by mail_owner.
+ * chdir into it, and create the queue tree owned by mail_owner (pid/ by
+ * root: master's pid file lives there).  Owners and modes are set on
+ * open descriptors, never through a name another account could swap.
  */
 void	mail_queue_setup(void);
 

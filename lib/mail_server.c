@@ -32,6 +32,7 @@
 #include "mail_owner.h"
 #include "msg.h"
 #include "mymalloc.h"
+#include "set_eugid.h"
 #include "vstream.h"
 
 #define SERVER_BACKLOG	100
@@ -110,9 +111,16 @@ void    mail_server_drop_privileges(int do_chroot)
 static void server_privileges(int unpriv, int do_chroot)
 {
     const char *qdir;
+    uid_t   uid;
+    gid_t   gid;
 
-    if (server_ops->keep_root || geteuid() != 0)
+    if (geteuid() != 0)
 	return;
+    if (server_ops->keep_root) {		/* root stays the saved uid */
+	mail_owner_ids(&uid, &gid);
+	set_eugid(uid, gid);
+	return;
+    }
     if (unpriv) {
 	mail_server_drop_privileges(do_chroot);
     } else if (do_chroot) {

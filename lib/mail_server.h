@@ -60,7 +60,8 @@ typedef struct MAIL_SERVER_OPS {
     int     soft_limit;			/* event server: report busy at this count (0: default) */
     int     hard_limit;			/* event server: reject at this count (0: default) */
     void    (*reject_fn) (int fd);	/* event server: over HARD_LIMIT (then closed) */
-    int     keep_root;			/* never drop privileges, even with -u (local) */
+    int     keep_root;			/* real uid stays 0, effective ids are
+					 * mail_owner's (local; lib/set_eugid.h) */
 } MAIL_SERVER_OPS;
 
 typedef void (*SINGLE_SERVER_FN) (VSTREAM *client, const char *service, char **argv);

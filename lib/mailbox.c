@@ -1,10 +1,14 @@
 /*
  * mailbox.c - writing one message into a Maildir or an mbox file.
  *
- * local calls maildir_deliver() or mbox_deliver() with the recipient's
+ * local calls maildir_deliver() or the mbox steps with the recipient's
  * privileges; the message content comes from a MAILBOX_SOURCE callback.
- * Maildir: tmp/UNIQUE is written and fsynced, then linked into new/ and
- * new/ is fsynced.  mbox: the file is locked (dot-lock, then fcntl), the
+ * Maildir: the directories are opened one by one (never through a
+ * symbolic link another user made) and must belong to the owner the
+ * caller names; tmp/UNIQUE is created relative to the open tmp/ (O_EXCL),
+ * written and fsynced, then linked into the open new/, and new/ is
+ * fsynced.  mbox: the file is opened with safe_open() (no symbolic links,
+ * no hard links, no file swapped in), locked (dot-lock, then fcntl), the
  * message is appended with a "From " line and >From quoting, fsynced, and
  * on any failure the file is truncated back to its old size.
  *
@@ -23,6 +27,7 @@
 #include "vstring.h"
 #include "mailbox.h"
 #include "iostuff.h"
+#include "safe_open.h"
 
 #define MAILBOX_BUF_SIZE	65536
 #define MBOX_LOCK_TRIES		600	/* ... of MBOX_LOCK_WAIT_MS: 60 s */
@@ -102,22 +107,52 @@ static int mailbox_error(VSTRING *why, int *temporary, int err,
     return (-1);
 }
 
-/* maildir_mkdir - create DIR (mode 0700) if missing */
+/* maildir_open_dir - open DIR (creating it), owned by OWNER; fd or -1 */
 
-static int maildir_mkdir(const char *dir, VSTRING *why, int *temporary)
+static int maildir_open_dir(int parent, const char *dir, const char *name,
+			            uid_t owner, VSTRING *why, int *temporary)
 {
     struct stat st;
+    int     fd;
 
-    if (mkdir(dir, 0700) == 0 || (errno == EEXIST && stat(dir, &st) == 0
-				  && S_ISDIR(st.st_mode)))
-	return (0);
-    if (errno == EEXIST) {
-	vstring_sprintf(why, "create maildir %s: exists and is not a directory",
-			dir);
-	*temporary = 0;
+    if (mkdirat(parent, name, 0700) < 0 && errno != EEXIST)
+	return (mailbox_error(why, temporary, errno, "create maildir", dir));
+    if (parent == AT_FDCWD) {
+	VSTRING *reason = vstring_alloc(100);
+
+	fd = safe_open_dir(dir, owner, &st, reason);
+	if (fd < 0) {
+	    vstring_sprintf(why, "open maildir %s: %s", dir, STR(reason));
+	    *temporary = 1;
+	}
+	vstring_free(reason);
+	if (fd < 0)
+	    return (-1);
+    } else if ((fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW
+			    | O_CLOEXEC)) < 0 || fstat(fd, &st) < 0) {
+	if (errno == ELOOP || errno == ENOTDIR) {
+	    vstring_sprintf(why, "maildir %s is not a directory", dir);
+	    *temporary = 0;
+	} else {
+	    mailbox_error(why, temporary, errno, "open maildir", dir);
+	}
+	if (fd >= 0)
+	    (void) close(fd);
 	return (-1);
     }
-    return (mailbox_error(why, temporary, errno, "create maildir", dir));
+    if (!S_ISDIR(st.st_mode)) {
+	vstring_sprintf(why, "maildir %s is not a directory", dir);
+	*temporary = 0;
+	(void) close(fd);
+	return (-1);
+    }
+    if (owner != (uid_t) -1 && st.st_uid != owner) {
+	vstring_sprintf(why, "destination %s is not owned by recipient", dir);
+	*temporary = 1;
+	(void) close(fd);
+	return (-1);
+    }
+    return (fd);
 }
 
 /* maildir_unique - "SECONDS.MmicrosPpid_count.HOST" */
@@ -145,30 +180,19 @@ static void maildir_unique(VSTRING *name)
     }
 }
 
-/* maildir_publish - link TMP to NEW (fall back to rename), remove TMP */
+/* maildir_write_tmp - create and fill tmp/NAME; 0 or -1 with WHY */
 
-static int maildir_publish(const char *tmp, const char *new)
-{
-    if (link(tmp, new) == 0) {
-	(void) unlink(tmp);
-	return (0);
-    }
-    if (errno == EPERM || errno == EXDEV || errno == ENOSYS)
-	return (rename(tmp, new));
-    return (-1);
-}
-
-/* maildir_write_tmp - create and fill TMP; 0 or -1 with WHY */
-
-static int maildir_write_tmp(const char *tmp, MAILBOX_SOURCE source, void *ctx,
+static int maildir_write_tmp(int tmp_fd, const char *name, const char *path,
+			             MAILBOX_SOURCE source, void *ctx,
 			             VSTRING *why, int *temporary)
 {
     SINK    sink;
     int     fd;
     int     ret;
 
-    if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0600)) < 0)
-	return (mailbox_error(why, temporary, errno, "create maildir file", tmp));
+    if ((fd = openat(tmp_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW
+		     | O_CLOEXEC, 0600)) < 0)
+	return (mailbox_error(why, temporary, errno, "create maildir file", path));
     sink_init(&sink, fd);
     ret = source(maildir_write, &sink, ctx);
     if (sink_flush(&sink) == 0 && fsync(fd) < 0)
@@ -176,7 +200,7 @@ static int maildir_write_tmp(const char *tmp, MAILBOX_SOURCE source, void *ctx,
     if (close(fd) < 0 && sink.error == 0)
 	sink.error = errno;
     if (sink.error) {
-	mailbox_error(why, temporary, sink.error, "write maildir file", tmp);
+	mailbox_error(why, temporary, sink.error, "write maildir file", path);
 	ret = -1;
     } else if (ret != 0) {
 	vstring_sprintf(why, "error reading message content");
@@ -185,52 +209,76 @@ static int maildir_write_tmp(const char *tmp, MAILBOX_SOURCE source, void *ctx,
     }
     sink_free(&sink);
     if (ret < 0)
-	(void) unlink(tmp);
+	(void) unlinkat(tmp_fd, name, 0);
     return (ret);
+}
+
+/* maildir_publish - tmp/NAME to new/NAME (link, else rename); fsync new/ */
+
+static int maildir_publish(int tmp_fd, int new_fd, const char *name,
+			           const char *path, VSTRING *why, int *temporary)
+{
+    if (linkat(tmp_fd, name, new_fd, name, 0) == 0) {
+	(void) unlinkat(tmp_fd, name, 0);
+    } else if ((errno != EPERM && errno != EXDEV && errno != ENOSYS)
+	       || renameat(tmp_fd, name, new_fd, name) < 0) {
+	mailbox_error(why, temporary, errno, "link maildir file to", path);
+	(void) unlinkat(tmp_fd, name, 0);
+	return (-1);
+    }
+    if (fsync(new_fd) < 0) {
+	mailbox_error(why, temporary, errno, "fsync maildir directory of", path);
+	(void) unlinkat(new_fd, name, 0);
+	return (-1);
+    }
+    return (0);
 }
 
 /* maildir_deliver - write tmp/UNIQUE, fsync, link into new/ */
 
-int     maildir_deliver(const char *maildir, MAILBOX_SOURCE source, void *ctx,
-			        VSTRING *why, int *temporary)
+int     maildir_deliver(const char *maildir, uid_t owner, MAILBOX_SOURCE source,
+			        void *ctx, VSTRING *why, int *temporary)
 {
     static const char *subdirs[] = {"tmp", "new", "cur"};
+    int     fds[3] = {-1, -1, -1};
+    VSTRING *top_path = vstring_alloc(100);
     VSTRING *path = vstring_alloc(100);
-    VSTRING *tmp = vstring_alloc(100);
-    VSTRING *new = vstring_alloc(100);
     VSTRING *unique = vstring_alloc(100);
+    int     top;
     size_t  i;
     int     ret = -1;
 
     *temporary = 1;
     vstring_reset(why);
-    if (maildir_mkdir(maildir, why, temporary) < 0)
+    /* Without the trailing '/': lstat() must see a symbolic link as one */
+    vstring_strcpy(top_path, maildir);
+    while (LEN(top_path) > 1 && STR(top_path)[LEN(top_path) - 1] == '/')
+	vstring_truncate(top_path, LEN(top_path) - 1);
+    if ((top = maildir_open_dir(AT_FDCWD, STR(top_path), STR(top_path), owner,
+				why, temporary)) < 0)
 	goto out;
     for (i = 0; i < sizeof(subdirs) / sizeof(subdirs[0]); i++) {
-	vstring_sprintf(path, "%s/%s", maildir, subdirs[i]);
-	if (maildir_mkdir(STR(path), why, temporary) < 0)
+	vstring_sprintf(path, "%s/%s", STR(top_path), subdirs[i]);
+	if ((fds[i] = maildir_open_dir(top, STR(path), subdirs[i], owner,
+				       why, temporary)) < 0)
 	    goto out;
     }
     maildir_unique(unique);
-    vstring_sprintf(tmp, "%s/tmp/%s", maildir, STR(unique));
-    vstring_sprintf(new, "%s/new/%s", maildir, STR(unique));
-    if (maildir_write_tmp(STR(tmp), source, ctx, why, temporary) < 0)
+    vstring_sprintf(path, "%s/new/%s", STR(top_path), STR(unique));
+    if (maildir_write_tmp(fds[0], STR(unique), STR(path), source, ctx,
+			  why, temporary) < 0
+	|| maildir_publish(fds[0], fds[1], STR(unique), STR(path),
+			   why, temporary) < 0)
 	goto out;
-    if (maildir_publish(STR(tmp), STR(new)) < 0) {
-	mailbox_error(why, temporary, errno, "link maildir file to", STR(new));
-	(void) unlink(STR(tmp));
-	goto out;
-    }
-    if (fsync_dir(STR(new)) < 0) {
-	mailbox_error(why, temporary, errno, "fsync maildir directory of", STR(new));
-	(void) unlink(STR(new));
-	goto out;
-    }
     ret = 0;
 out:
+    for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+	if (fds[i] >= 0)
+	    (void) close(fds[i]);
+    if (top >= 0)
+	(void) close(top);
+    vstring_free(top_path);
     vstring_free(path);
-    vstring_free(tmp);
-    vstring_free(new);
     vstring_free(unique);
     return (ret);
 }
@@ -394,10 +442,10 @@ static int mbox_write(void *sinkp, const char *data, size_t len)
     return (s->error ? -1 : 0);
 }
 
-/* mbox_append - From line, content, final newline and empty line */
+/* mbox_write_message - From line, content, final newline and empty line */
 
-static int mbox_append(SINK *s, const char *sender, time_t arrival,
-		               MAILBOX_SOURCE source, void *ctx)
+static int mbox_write_message(SINK *s, const char *sender, time_t arrival,
+			              MAILBOX_SOURCE source, void *ctx)
 {
     VSTRING *line = vstring_alloc(100);
     struct tm tm;
@@ -423,60 +471,43 @@ static int mbox_append(SINK *s, const char *sender, time_t arrival,
     return (s->error ? -1 : ret);
 }
 
-/* mbox_open - open or create PATH for appending, a regular file only */
-
-static int mbox_open(const char *path, VSTRING *why, int *temporary)
+int     mbox_open(const char *path, uid_t owner, uid_t chown_uid, gid_t chown_gid,
+		          struct stat *st, VSTRING *why, int *temporary)
 {
-    struct stat st;
     int     fd;
 
-    if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOCTTY, 0600)) < 0) {
-	mailbox_error(why, temporary, errno, "open mailbox", path);
+    *temporary = 1;
+    fd = safe_open(path, O_WRONLY | O_APPEND | O_CREAT, 0600, st,
+		   chown_uid, chown_gid, why);
+    if (fd < 0)
 	return (-1);
-    }
-    if (fstat(fd, &st) < 0) {
-	mailbox_error(why, temporary, errno, "fstat mailbox", path);
-	(void) close(fd);
-	return (-1);
-    }
-    if (!S_ISREG(st.st_mode)) {
-	vstring_sprintf(why, "mailbox %s is not a regular file", path);
+    if (!S_ISREG(st->st_mode)) {
+	vstring_sprintf(why, "destination %s is not a regular file", path);
 	*temporary = 0;
-	(void) close(fd);
-	return (-1);
+    } else if (owner != (uid_t) -1 && st->st_uid != owner) {
+	vstring_sprintf(why, "destination %s is not owned by recipient", path);
+    } else {
+	return (fd);
     }
-    return (fd);
+    (void) close(fd);
+    return (-1);
 }
 
-/* mbox_deliver - lock, append, fsync; truncate back on failure */
-
-int     mbox_deliver(const char *path, const char *sender, time_t arrival,
-		             MAILBOX_SOURCE source, void *ctx,
-		             VSTRING *why, int *temporary)
+int     mbox_append(int fd, const char *path, const char *sender, time_t arrival,
+		            MAILBOX_SOURCE source, void *ctx,
+		            VSTRING *why, int *temporary)
 {
     SINK    sink;
     struct stat st;
-    int     fd;
     int     ret;
 
     *temporary = 1;
-    vstring_reset(why);
-    if ((fd = mbox_open(path, why, temporary)) < 0)
-	return (-1);
-    if (mbox_lock(fd, path, why) < 0) {
-	(void) close(fd);
-	return (-1);
-    }
-    if (fstat(fd, &st) < 0) {
-	mailbox_error(why, temporary, errno, "fstat mailbox", path);
-	mbox_unlock(fd, path);
-	(void) close(fd);
-	return (-1);
-    }
+    if (fstat(fd, &st) < 0)
+	return (mailbox_error(why, temporary, errno, "fstat mailbox", path));
     if (arrival == 0)
 	arrival = time((time_t *) 0);
     sink_init(&sink, fd);
-    ret = mbox_append(&sink, sender, arrival, source, ctx);
+    ret = mbox_write_message(&sink, sender, arrival, source, ctx);
     if (ret != 0) {
 	if (sink.error)
 	    mailbox_error(why, temporary, sink.error, "write mailbox", path);
@@ -488,6 +519,25 @@ int     mbox_deliver(const char *path, const char *sender, time_t arrival,
 	ret = -1;
     }
     sink_free(&sink);
+    return (ret);
+}
+
+int     mbox_deliver(const char *path, const char *sender, time_t arrival,
+		             MAILBOX_SOURCE source, void *ctx,
+		             VSTRING *why, int *temporary)
+{
+    struct stat st;
+    int     fd;
+    int     ret;
+
+    vstring_reset(why);
+    if ((fd = mbox_open(path, -1, -1, -1, &st, why, temporary)) < 0)
+	return (-1);
+    if (mbox_lock(fd, path, why) < 0) {
+	(void) close(fd);
+	return (-1);
+    }
+    ret = mbox_append(fd, path, sender, arrival, source, ctx, why, temporary);
     mbox_unlock(fd, path);
     if (close(fd) < 0 && ret == 0) {
 	mailbox_error(why, temporary, errno, "close mailbox", path);

@@ -9,6 +9,8 @@
 #include <fcntl.h>
 #include <syslog.h>
 #include "msg.h"
+#include "safe_open.h"
+#include "vstring.h"
 
 int     msg_verbose;
 
@@ -50,15 +52,21 @@ void    msg_syslog_name(const char *name)
 
 void    msg_logfile(const char *path)
 {
+    VSTRING *why;
+
     if (msg_log_fd >= 0) {
 	close(msg_log_fd);
 	msg_log_fd = -1;
     }
     if (path == 0 || *path == 0)
 	return;
-    msg_log_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    /* Root opens it: never through a link someone else planted */
+    why = vstring_alloc(100);
+    msg_log_fd = safe_open(path, O_WRONLY | O_APPEND | O_CREAT, 0644,
+			   (struct stat *) 0, -1, -1, why);
     if (msg_log_fd < 0)
-	msg_warn("open maillog_file %s: %m", path);
+	msg_warn("open maillog_file %s: %s", path, STR(why));
+    vstring_free(why);
 }
 
 void    msg_stderr(int on)

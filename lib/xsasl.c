@@ -18,6 +18,7 @@
 #include "msg.h"
 #include "mymalloc.h"
 #include "vstring.h"
+#include "printable.h"
 #include "xsasl.h"
 
 struct XSASL_SERVER {
@@ -292,17 +293,6 @@ int	xsasl_server_next(XSASL_SERVER *server, const char *response, VSTRING *reply
     return (xsasl_result(status, out, outlen, reply));
 }
 
-/* xsasl_printable - copy TEXT with non-printable bytes replaced by '?' */
-static char *xsasl_printable(const char *text)
-{
-    char   *copy = mystrdup(text);
-
-    for (char *cp = copy; *cp; cp++)
-	if (!isprint((unsigned char) *cp))
-	    *cp = '?';
-    return (copy);
-}
-
 const char *xsasl_server_username(XSASL_SERVER *server)
 {
     const void *value = 0;
@@ -313,7 +303,7 @@ const char *xsasl_server_username(XSASL_SERVER *server)
 	return (0);
     if (server->username)
 	myfree(server->username);
-    server->username = xsasl_printable(value);
+    server->username = printable(mystrdup(value), '?');
     return (server->username);
 }
 

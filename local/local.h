@@ -41,6 +41,7 @@ typedef struct LOCAL_DEST {
     gid_t   gid;
     int     virtual;			/* virtual mailbox: create parent dirs */
     int     spool;			/* in mail_spool_directory */
+    int     file;			/* a /file destination */
 } LOCAL_DEST;
 
 /* One request being served */
@@ -73,9 +74,8 @@ typedef struct LOCAL_EXP {
     int     type;			/* LOCAL_EXP_* */
     const char *name;			/* alias name, user name, include path */
     const char *addr;			/* the address being expanded */
-    const LOCAL_PRIV *priv;		/* rights for commands and files */
+    const LOCAL_PRIV *priv;		/* rights for files read, commands, files */
     const char *sender;			/* sender of forwarded copies */
-    int     user_context;		/* below a .forward: read files as priv */
     int     level;
 } LOCAL_EXP;
 
@@ -122,6 +122,7 @@ int	local_allowed(const char *param, const LOCAL_EXP *exp);
 int	local_alias_find(const char *name, VSTRING *value, LOCAL_PRIV *priv);
 /* local_priv_* - rights of a user, of a file's owner, of default_privs */
 void	local_priv_user(LOCAL_PRIV *priv, const USER_INFO *user);
+void	local_priv_copy(LOCAL_PRIV *priv, const LOCAL_PRIV *from);
 int	local_priv_owner(LOCAL_PRIV *priv, uid_t uid, gid_t gid, VSTRING *why);
 int	local_priv_default(LOCAL_PRIV *priv, VSTRING *why);
 /* local_priv_nonroot - EXP's rights, or default_privs for root; NULL: deferred */
@@ -170,9 +171,9 @@ typedef struct LOCAL_SOURCE {
 
 /* local_source - a MAILBOX_SOURCE; CTX is a LOCAL_SOURCE */
 int	local_source(MAILBOX_WRITE_FN write_fn, void *sink, void *ctx);
-/* local_become_ids - effective ids UID/GID (root only); 0 or -1 */
+/* local_become_ids - effective ids UID/GID (root only); fatal on failure */
 int	local_become_ids(uid_t uid, gid_t gid);
-/* local_restore - back to root; fatal on failure */
+/* local_restore - back to mail_owner's effective ids; fatal on failure */
 void	local_restore(void);
 /* local_deliver - write the message into DEST; 0 or -1 with RESULT set */
 int	local_deliver(LOCAL_STATE *state, const DELIVER_RCPT *rcpt,

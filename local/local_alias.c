@@ -3,17 +3,18 @@
  *
  * local_alias_find() looks a name up in alias_maps (opened once, keys
  * folded to lower case) table by table, so that it knows which table
- * answered: as Postfix's local(8), commands and files of an alias run with
- * the rights of the alias database's owner (hash:/btree: NAME.db,
- * texthash:/pcre: NAME), or of default_privs when the owner is root or
- * the table has no file (inline:, static:).  A table that cannot answer
- * makes the lookup fail (-1), so that the mail is deferred.
+ * answered: as Postfix's local(8), an alias expands with the rights of the
+ * alias database's owner (hash:/btree: NAME.db, texthash:/pcre: NAME), or
+ * root's when the table has no file (inline:, static: live in main.cf).
+ * Those rights read its :include: files; its commands and files run with
+ * them too, except that root's become default_privs
+ * (local_priv_nonroot()).  A table that cannot answer makes the lookup
+ * fail (-1), so that the mail is deferred.
  *
  * The local_priv_* functions fill in a LOCAL_PRIV: a user's rights, a
  * file owner's, or default_privs' (looked up with lib/user.h, falling back
  * to the system's passwd for system accounts such as "nobody" when
- * passwd_file is set).  Rights are never root's: root becomes
- * default_privs.  Without root everything runs as ourselves.
+ * passwd_file is set).  Without root everything runs as ourselves.
  *
  * Parameters: alias_maps, default_privs.
  */
@@ -70,6 +71,11 @@ static void local_priv_self(LOCAL_PRIV *priv)
 void    local_priv_user(LOCAL_PRIV *priv, const USER_INFO *user)
 {
     local_priv_set(priv, user->uid, user->gid, user->name, user->home, user->shell);
+}
+
+void    local_priv_copy(LOCAL_PRIV *priv, const LOCAL_PRIV *from)
+{
+    local_priv_set(priv, from->uid, from->gid, from->user, from->home, from->shell);
 }
 
 int     local_priv_default(LOCAL_PRIV *priv, VSTRING *why)
@@ -131,8 +137,6 @@ int     local_priv_owner(LOCAL_PRIV *priv, uid_t uid, gid_t gid, VSTRING *why)
 	local_priv_self(priv);
 	return (0);
     }
-    if (uid == 0)
-	return (local_priv_default(priv, why));
     memset(&user, 0, sizeof(user));
     if (user_by_uid(uid, &user) > 0) {
 	local_priv_set(priv, uid, user.gid, user.name, user.home, user.shell);
@@ -164,7 +168,9 @@ static int local_table_priv(DICT *dict, LOCAL_PRIV *priv)
     struct stat st;
     int     ret;
 
-    if (path && stat(path, &st) == 0)
+    if (path == 0)
+	ret = local_priv_owner(priv, 0, 0, why);
+    else if (stat(path, &st) == 0)
 	ret = local_priv_owner(priv, st.st_uid, st.st_gid, why);
     else
 	ret = local_priv_default(priv, why);

@@ -123,8 +123,9 @@ static NORETURN cmd_child(int in_fd, int out_fd, const LOCAL_PRIV *priv,
     for (int fd = 3; fd < 1024; fd++)
 	(void) close(fd);
     signal(SIGPIPE, SIG_DFL);
+    /* Real uid 0: back to euid 0 (saved), then become PRIV for good */
     if (local_is_root
-	&& (setgroups(1, &priv->gid) < 0 || setgid(priv->gid) < 0
+	&& (seteuid(0) < 0 || setgroups(1, &priv->gid) < 0 || setgid(priv->gid) < 0
 	    || setuid(priv->uid) < 0 || getuid() == 0)) {
 	dprintf(1, "cannot switch to uid %ld: %m\n", (long) priv->uid);
 	_exit(EX_OSERR);

@@ -1,24 +1,42 @@
 /*
  * local_deliver.c - writing one message into one mailbox, as its owner.
  *
- * When local runs as root, the effective uid/gid and the group list are
- * switched to the mailbox owner's around the mailbox write and restored
- * afterwards (failure to restore is fatal).  Delivery into
- * mail_spool_directory also gets the spool directory's group when that
- * directory is group-writable, so that the owner can create the mbox and
- * its dot-lock there (Debian's /var/mail is root:mail 2775).  Without root
- * everything is written as ourselves.
+ * local keeps a real uid of 0 but works with the effective ids of
+ * mail_owner (lib/mail_server.c, keep_root); local_become_ids() takes the
+ * ids of a user for a step and local_restore() goes back to mail_owner.
+ * As Postfix's local(8):
+ *   - Maildir (home_mailbox ending in '/', a virtual mailbox, a file
+ *     destination ending in '/'): everything as the owner; the Maildir
+ *     must belong to the owner (lib/mailbox.c checks every directory).
+ *   - mbox in the owner's home, or a /file destination: opened, locked
+ *     and written as the owner.
+ *   - mbox in mail_spool_directory: opened and locked with the rights the
+ *     spool directory asks for (world-writable: the recipient; group-
+ *     writable: the recipient with the spool's group, Debian's root:mail
+ *     2775; otherwise root, and a new file is given to the recipient with
+ *     fchown), then written as the recipient.  The file must be owned by
+ *     the recipient (strict_mailbox_ownership), else the mail is deferred
+ *     with "destination ... is not owned by recipient".
+ * Opening uses safe_open(): a symbolic link (unless root's), a hard link
+ * or a file swapped in is refused.  /file destinations must not have an
+ * executable bit.  Without root everything runs as ourselves and the
+ * expected owner is ourselves.
  *
  * The content is "Return-Path: <sender>", "Delivered-To: <rcpt>" and then
  * the queue file's content, streamed to lib/mailbox.h's writers.
+ *
+ * Parameters: mail_owner, strict_mailbox_ownership.
  */
 #include "sys_defs.h"
-#include <grp.h>
 #include <ctype.h>
+#include <fcntl.h>
 #include "msg.h"
 #include "vstring.h"
 #include "mailbox.h"
+#include "mail_conf.h"
+#include "mail_owner.h"
 #include "mail_proto.h"
+#include "set_eugid.h"
 #include "local.h"
 
 int     local_is_root;
@@ -88,73 +106,37 @@ int     local_source(MAILBOX_WRITE_FN write_fn, void *sink, void *ctx)
     return (0);
 }
 
-/* local_spool_group - the spool directory's group, if we should add it */
-
-static int local_spool_group(const char *path, gid_t *gid)
-{
-    VSTRING *dir = vstring_alloc(100);
-    const char *slash;
-    struct stat st;
-    int     ret = 0;
-
-    /* The directory that holds the mbox file (or the Maildir) */
-    vstring_strcpy(dir, path);
-    while (LEN(dir) > 1 && STR(dir)[LEN(dir) - 1] == '/')
-	vstring_truncate(dir, LEN(dir) - 1);
-    if ((slash = strrchr(STR(dir), '/')) != 0)
-	vstring_truncate(dir, slash > STR(dir) ? (size_t) (slash - STR(dir)) : 1);
-    else
-	vstring_strcpy(dir, ".");
-    if (stat(STR(dir), &st) == 0 && (st.st_mode & S_IWGRP)
-	&& !(st.st_mode & S_IWOTH)) {
-	*gid = st.st_gid;
-	ret = 1;
-    }
-    vstring_free(dir);
-    return (ret);
-}
-
-/* local_become_ids - switch effective ids (root only), no extra groups */
+/* local_become_ids - effective ids UID/GID (root only) */
 
 int     local_become_ids(uid_t uid, gid_t gid)
 {
-    if (!local_is_root)
-	return (0);
-    if (setgroups(1, &gid) < 0 || setegid(gid) < 0 || seteuid(uid) < 0)
-	return (-1);
+    if (local_is_root)
+	set_eugid(uid, gid);
     return (0);
 }
 
-/* local_become - switch effective ids to DEST's owner (root only) */
-
-static int local_become(const LOCAL_DEST *dest)
-{
-    gid_t   groups[2];
-    int     ngroups = 1;
-
-    if (!local_is_root)
-	return (0);
-    groups[0] = dest->gid;
-    if (dest->spool && local_spool_group(STR(dest->path), groups + 1)
-	&& groups[1] != dest->gid)
-	ngroups = 2;
-    if (setgroups((size_t) ngroups, groups) < 0
-	|| setegid(dest->gid) < 0
-	|| seteuid(dest->uid) < 0)
-	return (-1);
-    return (0);
-}
-
-/* local_restore - back to root; a process that cannot is unsafe: exit */
+/* local_restore - back to mail_owner's effective ids (root only) */
 
 void    local_restore(void)
 {
-    gid_t   gid = getgid();
+    static uid_t owner_uid;
+    static gid_t owner_gid;
+    static int looked_up;
 
     if (!local_is_root)
 	return;
-    if (seteuid(0) < 0 || setegid(gid) < 0 || setgroups(1, &gid) < 0)
-	msg_fatal("cannot restore root privileges: %m");
+    if (!looked_up) {
+	mail_owner_ids(&owner_uid, &owner_gid);
+	looked_up = 1;
+    }
+    set_eugid(owner_uid, owner_gid);
+}
+
+/* local_expected_owner - who must own DEST's mailbox */
+
+static uid_t local_expected_owner(const LOCAL_DEST *dest)
+{
+    return (local_is_root ? dest->uid : geteuid());
 }
 
 /* local_make_parents - mkdir -p the directories above a virtual mailbox */
@@ -177,6 +159,99 @@ static void local_make_parents(const char *path)
     vstring_free(dir);
 }
 
+/* local_maildir - deliver into a Maildir, all as its owner */
+
+static int local_maildir(const LOCAL_DEST *dest, LOCAL_SOURCE *src,
+			         VSTRING *why, int *temporary)
+{
+    int     ret;
+
+    local_become_ids(dest->uid, dest->gid);
+    if (dest->virtual)
+	local_make_parents(STR(dest->path));
+    ret = maildir_deliver(STR(dest->path), local_expected_owner(dest),
+			  local_source, src, why, temporary);
+    local_restore();
+    return (ret);
+}
+
+/*
+ * local_spool_ids - the ids to open an mbox in mail_spool_directory with,
+ * as Postfix: the recipient's in a world-writable spool, the recipient's
+ * uid with the spool's group in a group-writable one, else root's.
+ */
+static void local_spool_ids(const LOCAL_DEST *dest, uid_t *uid, gid_t *gid)
+{
+    const char *spool = conf_str("mail_spool_directory");
+    struct stat st;
+
+    *uid = dest->uid;
+    *gid = dest->gid;
+    if (!dest->spool || stat(spool, &st) < 0 || (st.st_mode & S_IWOTH))
+	return;
+    if (st.st_mode & S_IWGRP) {
+	*gid = st.st_gid;
+    } else {
+	*uid = 0;
+	*gid = 0;
+    }
+}
+
+/* local_mbox_owner - who must own an existing mbox; -1: anyone */
+
+static uid_t local_mbox_owner(const LOCAL_DEST *dest)
+{
+    if (dest->file || !conf_bool("strict_mailbox_ownership"))
+	return ((uid_t) -1);
+    return (local_expected_owner(dest));
+}
+
+/* local_mbox - open and lock with the spool's rights, write as the owner */
+
+static int local_mbox(LOCAL_STATE *state, const LOCAL_DEST *dest,
+		              LOCAL_SOURCE *src, VSTRING *why, int *temporary)
+{
+    const char *path = STR(dest->path);
+    struct stat st;
+    uid_t   spool_uid, chown_uid = -1;
+    gid_t   spool_gid, chown_gid = -1;
+    int     fd;
+    int     ret = -1;
+
+    local_spool_ids(dest, &spool_uid, &spool_gid);
+    if (local_is_root && spool_uid != dest->uid) {
+	chown_uid = dest->uid;
+	chown_gid = dest->gid;
+    }
+    local_become_ids(spool_uid, spool_gid);
+    fd = mbox_open(path, local_mbox_owner(dest), chown_uid, chown_gid, &st,
+		   why, temporary);
+    if (fd < 0 && strstr(STR(why), "is not owned by recipient"))
+	msg_warn("specify \"strict_mailbox_ownership = no\" to ignore mailbox "
+		 "ownership mismatch");
+    if (fd >= 0 && dest->file && (st.st_mode & (S_IXUSR | S_IXGRP | S_IXOTH))) {
+	vstring_strcpy(why, "destination file is executable");
+	*temporary = 0;
+    } else if (fd >= 0 && mbox_lock(fd, path, why) < 0) {
+	*temporary = 1;
+    } else if (fd >= 0) {
+	local_become_ids(dest->uid, dest->gid);
+	ret = mbox_append(fd, path, state->req->sender,
+			  state->req->stats.arrival.tv_sec,
+			  local_source, src, why, temporary);
+	local_become_ids(spool_uid, spool_gid);
+	mbox_unlock(fd, path);
+    }
+    if (fd >= 0) {
+	if (close(fd) < 0 && ret == 0) {
+	    vstring_sprintf(why, "close %s: %m", path);
+	    ret = -1;
+	}
+    }
+    local_restore();
+    return (ret);
+}
+
 int     local_deliver(LOCAL_STATE *state, const DELIVER_RCPT *rcpt,
 		              const LOCAL_DEST *dest, LOCAL_RESULT *result)
 {
@@ -192,33 +267,28 @@ int     local_deliver(LOCAL_STATE *state, const DELIVER_RCPT *rcpt,
     src.read_error = 0;
     src.from_line = 0;
     src.why = vstring_alloc(100);
-    if (local_become(dest) < 0) {
+    if (dest->kind == LOCAL_MAILBOX_MAILDIR)
+	ret = local_maildir(dest, &src, why, &temporary);
+    else
+	ret = local_mbox(state, dest, &src, why, &temporary);
+    if (ret < 0 && src.read_error)
 	local_result(result, DELIVER_STAT_DEFER, "4.3.0",
-		     "cannot switch to uid %ld gid %ld: %s", (long) dest->uid,
-		     (long) dest->gid, strerror(errno));
-	local_restore();
-	ret = -1;
-    } else {
-	if (dest->virtual)
-	    local_make_parents(STR(dest->path));
-	if (dest->kind == LOCAL_MAILBOX_MAILDIR)
-	    ret = maildir_deliver(STR(dest->path), local_source, &src, why, &temporary);
-	else
-	    ret = mbox_deliver(STR(dest->path), state->req->sender,
-			       state->req->stats.arrival.tv_sec,
-			       local_source, &src, why, &temporary);
-	local_restore();
-	if (ret < 0 && src.read_error)
-	    local_result(result, DELIVER_STAT_DEFER, "4.3.0",
-			 "cannot read queue file: %s", STR(src.why));
-	/* Mailbox errors defer even when "permanent": a fix frees the mail */
-	else if (ret < 0 && dest->kind == LOCAL_MAILBOX_MAILDIR)
-	    local_result(result, DELIVER_STAT_DEFER, temporary ? "4.2.0" : "4.3.0",
-			 "maildir delivery failed: %s", STR(why));
-	else if (ret < 0)
-	    local_result(result, DELIVER_STAT_DEFER, temporary ? "4.2.0" : "4.3.0",
-			 "cannot update mailbox %s: %s", STR(dest->path), STR(why));
-    }
+		     "cannot read queue file: %s", STR(src.why));
+    else if (ret < 0 && dest->file && dest->kind == LOCAL_MAILBOX_MBOX && !temporary)
+	local_result(result, DELIVER_STAT_BOUNCE, "5.3.0",
+		     "cannot append message to destination file %s: %s",
+		     STR(dest->path), STR(why));
+    /* Other mailbox errors defer, even "permanent" ones: a fix frees the mail */
+    else if (ret < 0 && dest->file && dest->kind == LOCAL_MAILBOX_MBOX)
+	local_result(result, DELIVER_STAT_DEFER, "4.2.0",
+		     "cannot append message to destination file %s: %s",
+		     STR(dest->path), STR(why));
+    else if (ret < 0 && dest->kind == LOCAL_MAILBOX_MAILDIR)
+	local_result(result, DELIVER_STAT_DEFER, temporary ? "4.2.0" : "4.3.0",
+		     "maildir delivery failed: %s", STR(why));
+    else if (ret < 0)
+	local_result(result, DELIVER_STAT_DEFER, temporary ? "4.2.0" : "4.3.0",
+		     "cannot update mailbox %s: %s", STR(dest->path), STR(why));
     vstring_free(src.why);
     vstring_free(rcpt_lc);
     vstring_free(why);

@@ -164,7 +164,6 @@ static void local_alias(LOCAL_DELIVERY *d, const LOCAL_EXP *parent,
 	exp.addr = addr;
 	exp.priv = priv;
 	exp.sender = local_owner_sender(parent, name, owner);
-	exp.user_context = 0;
 	exp.level = parent->level + 1;
 	local_expand_list(d, &exp, value);
     }
@@ -208,6 +207,7 @@ static void local_mailbox(LOCAL_DELIVERY *d, const char *addr, const char *name,
 
     if (local_seen(d, "mailbox", name))
 	return;
+    memset(&dest, 0, sizeof(dest));
     dest.path = vstring_alloc(100);
     res.reason = vstring_alloc(100);
     if (local_user_dest(name, user, &dest, &res) == 0
@@ -261,6 +261,7 @@ static void local_virtual(LOCAL_DELIVERY *d, const char *addr)
     VSTRING *key = vstring_lowercase(vstring_strcpy(vstring_alloc(100), addr));
 
     if (!local_seen(d, "virtual", STR(key))) {
+	memset(&dest, 0, sizeof(dest));
 	dest.path = vstring_alloc(100);
 	res.reason = vstring_alloc(100);
 	if (local_virtual_dest(addr, &dest, &res) == 0

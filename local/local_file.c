@@ -6,8 +6,10 @@
  * forward, include); otherwise bounced with "mail to file is restricted"
  * (5.7.1), as Postfix.  The file is appended in mbox format (a name ending
  * in '/' is a Maildir) by local_deliver() with the expansion's rights,
- * never root's (root becomes default_privs).  /dev/null accepts
- * everything.
+ * never root's (root becomes default_privs): never through a symbolic
+ * link (unless root's) or a hard link, and never into a file with an
+ * executable bit ("destination file is executable", bounced, as
+ * Postfix).  /dev/null accepts everything.
  */
 #include "sys_defs.h"
 #include "msg.h"
@@ -38,13 +40,14 @@ void    local_file(LOCAL_DELIVERY *d, const LOCAL_EXP *exp, const char *path)
     if ((priv = local_priv_nonroot(d, exp, &def)) == 0)
 	return;
     res.reason = vstring_alloc(100);
+    memset(&dest, 0, sizeof(dest));
     dest.path = vstring_alloc(100);
     vstring_strcpy(dest.path, path);
     dest.kind = path[strlen(path) - 1] == '/' ?
 	LOCAL_MAILBOX_MAILDIR : LOCAL_MAILBOX_MBOX;
     dest.uid = priv->uid;
     dest.gid = priv->gid;
-    dest.virtual = dest.spool = 0;
+    dest.file = 1;
     if (local_deliver(d->state, d->rcpt, &dest, &res) == 0)
 	local_result(&res, DELIVER_STAT_OK, "2.0.0", "delivered to file: %s", path);
     local_leaf_result(d, exp->addr, &res);

@@ -14,17 +14,25 @@
  * allow_mail_to_commands/files "forward" and run as the user.  An empty
  * .forward means: deliver to the mailbox.
  *
- * local_include() reads an :include: file the same way: as root when the
- * include comes from an alias (the admin's), as the user below a .forward.
- * Its commands and files run as the file's owner, or as default_privs when
- * root owns it, and are allowed per allow_mail_to_commands/files
- * "include".  A missing or unreadable include file defers the mail.
+ * local_include() reads an :include: file with the rights of the
+ * expansion that names it: the alias table's owner (root for a root-owned
+ * table) or the .forward's user.  As Postfix's local(8), its commands and
+ * files then run as that same user below a .forward ("users should not be
+ * able to make things happen with someone else's rights just by including
+ * some file that is owned by their victim"); only when the includer is
+ * root (a root-owned alias table) do they take the include file owner's
+ * rights, and root's become default_privs.  They are allowed per
+ * allow_mail_to_commands/files "include".  A file that is world-writable,
+ * or group-writable by a group other than its owner's own, is refused:
+ * warned about and bounced as "mail system configuration error" (5.3.5).
+ * A missing or unreadable include file defers the mail.
  *
  * Parameters: forward_path, recipient_delimiter.
  */
 #include "sys_defs.h"
 #include <ctype.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include "msg.h"
 #include "mymalloc.h"
 #include "vstring.h"
@@ -43,9 +51,9 @@
 #define READ_ERROR	(-1)		/* defer */
 #define READ_IGNORED	(-2)		/* insecure: warned about */
 
-/* local_read_file - a whole (small) file, opened as UID/GID when AS_USER */
+/* local_read_file - a whole (small) file, opened with READER's rights */
 
-static int local_read_file(const char *path, int as_user, uid_t uid, gid_t gid,
+static int local_read_file(const char *path, const LOCAL_PRIV *reader,
 			           VSTRING *text, struct stat *st, VSTRING *why)
 {
     VSTREAM *stream;
@@ -53,15 +61,10 @@ static int local_read_file(const char *path, int as_user, uid_t uid, gid_t gid,
     ssize_t n;
     int     fd, saved;
 
-    if (as_user && local_become_ids(uid, gid) < 0) {
-	vstring_sprintf(why, "cannot switch to uid %ld: %m", (long) uid);
-	local_restore();
-	return (READ_ERROR);
-    }
-    fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY);
+    local_become_ids(reader->uid, reader->gid);
+    fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
     saved = errno;
-    if (as_user)
-	local_restore();
+    local_restore();
     if (fd < 0) {
 	vstring_sprintf(why, "cannot open %s: %s", path, strerror(saved));
 	return (saved == ENOENT || saved == ENOTDIR ? READ_MISSING : READ_ERROR);
@@ -215,7 +218,9 @@ static int local_forward_file(LOCAL_DELIVERY *d, const LOCAL_EXP *parent,
     LOCAL_PRIV priv;
     int     ret = 0;
 
-    switch (local_read_file(path, 1, user->uid, user->gid, text, &st, why)) {
+    memset(&priv, 0, sizeof(priv));
+    local_priv_user(&priv, user);
+    switch (local_read_file(path, &priv, text, &st, why)) {
     case READ_MISSING:
 	break;
     case READ_ERROR:
@@ -240,22 +245,19 @@ static int local_forward_file(LOCAL_DELIVERY *d, const LOCAL_EXP *parent,
 	} else {
 	    ret = 1;
 	    if (!local_seen(d, "forward", user->name)) {
-		memset(&priv, 0, sizeof(priv));
-		local_priv_user(&priv, user);
 		exp.parent = parent;
 		exp.type = LOCAL_EXP_FORWARD;
 		exp.name = user->name;
 		exp.addr = addr;
 		exp.priv = &priv;
 		exp.sender = parent->sender;
-		exp.user_context = 1;
 		exp.level = parent->level + 1;
 		local_expand_lines(d, &exp, STR(text));
-		local_priv_free(&priv);
 	    }
 	}
 	break;
     }
+    local_priv_free(&priv);
     vstring_free(text);
     vstring_free(why);
     return (ret);
@@ -283,11 +285,37 @@ int     local_forward(LOCAL_DELIVERY *d, const LOCAL_EXP *parent, const char *ad
     return (done);
 }
 
+/* local_include_unsafe - who else may write an include file; NULL if nobody */
+
+static const char *local_include_unsafe(const struct stat *st)
+{
+    USER_INFO owner;
+    struct passwd *pw;
+    gid_t   owner_gid;
+    int     known;
+
+    if (st->st_mode & S_IWOTH)
+	return ("world");
+    if (!(st->st_mode & S_IWGRP))
+	return (0);
+    /* Group-writable is fine for the owner's own (user private) group */
+    memset(&owner, 0, sizeof(owner));
+    if ((known = (user_by_uid(st->st_uid, &owner) > 0)) != 0) {
+	owner_gid = owner.gid;
+	user_info_free(&owner);
+    } else if ((pw = getpwuid(st->st_uid)) != 0) {
+	owner_gid = pw->pw_gid;
+	known = 1;
+    }
+    return (known && owner_gid == st->st_gid ? 0 : "group");
+}
+
 void    local_include(LOCAL_DELIVERY *d, const LOCAL_EXP *parent, const char *path)
 {
     VSTRING *text = vstring_alloc(1000);
     VSTRING *why = vstring_alloc(100);
     const LOCAL_PRIV *reader = parent->priv;
+    const char *unsafe;
     struct stat st;
     LOCAL_EXP exp;
     LOCAL_PRIV priv;
@@ -310,14 +338,23 @@ void    local_include(LOCAL_DELIVERY *d, const LOCAL_EXP *parent, const char *pa
     }
     if (local_seen(d, "include", path))
 	goto out;
-    status = local_read_file(path, parent->user_context, reader ? reader->uid : 0,
-			     reader ? reader->gid : 0, text, &st, why);
+    status = local_read_file(path, reader, text, &st, why);
     if (status != READ_OK) {
 	local_leaf(d, parent->addr, DELIVER_STAT_DEFER, "4.3.0",
 		   "cannot use include file: %s", STR(why));
 	goto out;
     }
-    if (local_priv_owner(&priv, st.st_uid, st.st_gid, why) < 0) {
+    if ((unsafe = local_include_unsafe(&st)) != 0) {
+	msg_warn("%s: include file %s is %s writable", d->state->req->queue_id,
+		 path, unsafe);
+	local_leaf(d, parent->addr, DELIVER_STAT_BOUNCE, "5.3.5",
+		   "mail system configuration error");
+	goto out;
+    }
+    /* The includer's rights; only a root includer takes the file owner's */
+    if (reader->uid != 0) {
+	local_priv_copy(&priv, reader);
+    } else if (local_priv_owner(&priv, st.st_uid, st.st_gid, why) < 0) {
 	local_leaf(d, parent->addr, DELIVER_STAT_DEFER, "4.3.5",
 		   "mail system configuration error: %s", STR(why));
 	goto out;
@@ -328,7 +365,6 @@ void    local_include(LOCAL_DELIVERY *d, const LOCAL_EXP *parent, const char *pa
     exp.addr = parent->addr;
     exp.priv = &priv;
     exp.sender = parent->sender;
-    exp.user_context = parent->user_context;
     exp.level = parent->level + 1;
     local_expand_lines(d, &exp, STR(text));
 out:

@@ -11,8 +11,8 @@
  * original arrival time, the new recipients with the recipient as given
  * to Posthorn as their original recipient (O record), and the content
  * with "Delivered-To: RECIPIENT" in front (so that a forwarding loop that
- * comes back here is caught).  As root the file is given to mail_owner
- * before it is committed; then qmgr is woken up.  Each forwarded address
+ * comes back here is caught).  local writes it with mail_owner's effective
+ * ids, so it is qmgr's like any other; then qmgr is woken up.  Each forwarded address
  * is logged "status=sent (forwarded as NEWID)".
  */
 #include "sys_defs.h"
@@ -22,7 +22,6 @@
 #include "vstring.h"
 #include "vstream.h"
 #include "qfile.h"
-#include "mail_owner.h"
 #include "mail_queue.h"
 #include "mail_proto.h"
 #include "local.h"
@@ -55,8 +54,6 @@ static int local_write_queue_file(LOCAL_DELIVERY *d, const char *sender,
     const char *orig = *d->rcpt->orig ? d->rcpt->orig : d->rcpt->address;
     VSTRING *header = vstring_alloc(100);
     QFILE  *qf;
-    uid_t   uid;
-    gid_t   gid;
 
     if ((qf = qfile_create(MAIL_QUEUE_INCOMING)) == 0) {
 	vstring_sprintf(why, "cannot create queue file: %m");
@@ -64,15 +61,7 @@ static int local_write_queue_file(LOCAL_DELIVERY *d, const char *sender,
 	return (-1);
     }
     vstring_strcpy(id, STR(qf->id));
-    if (local_is_root) {
-	mail_owner_ids(&uid, &gid);
-	if (fchown(vstream_fd(qf->stream), uid, gid) < 0) {
-	    vstring_sprintf(why, "cannot change queue file owner: %m");
-	    qfile_abort(qf);
-	    vstring_free(header);
-	    return (-1);
-	}
-    }
+    /* local's effective ids are mail_owner's: the file is qmgr's to take */
     qfile_time(qf, &state->req->stats.arrival);
     qfile_sender(qf, sender);
     for (int i = 0; i < d->fwd_addrs.count; i++)

@@ -29,6 +29,7 @@
 #include "msg.h"
 #include "mymalloc.h"
 #include "vstring.h"
+#include "safe_open.h"
 #include "master.h"
 
 #define MASTER_PID_FILE	"pid/master.pid"
@@ -55,15 +56,35 @@ static void master_reserve_fds(void)
 	close(fd);
 }
 
+/* master_open_pid - open (or create) the pid file; root owns pid/ */
+static int master_open_pid(void)
+{
+    VSTRING *why = vstring_alloc(100);
+    int     fd;
+
+    fd = safe_open(MASTER_PID_FILE, O_RDWR | O_CREAT, 0644, (struct stat *) 0,
+		   -1, -1, why);
+    if (fd < 0 && errno == EPERM) {
+	/* A link or swapped file left from before pid/ was root's */
+	msg_warn("removing unsafe %s: %s", MASTER_PID_FILE, STR(why));
+	if (unlink(MASTER_PID_FILE) < 0)
+	    msg_fatal("remove %s: %m", MASTER_PID_FILE);
+	fd = safe_open(MASTER_PID_FILE, O_RDWR | O_CREAT | O_EXCL, 0644,
+		       (struct stat *) 0, -1, -1, why);
+    }
+    if (fd < 0)
+	msg_fatal("open lock file %s: %s", MASTER_PID_FILE, STR(why));
+    vstring_free(why);
+    return (fd);
+}
+
 /* master_lock_pid - lock the pid file and write our pid, or exit */
 static void master_lock_pid(void)
 {
     struct flock lk;
     VSTRING *buf = vstring_alloc(32);
-    int     fd;
+    int     fd = master_open_pid();
 
-    if ((fd = open(MASTER_PID_FILE, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0)
-	msg_fatal("open lock file %s: %m", MASTER_PID_FILE);
     memset(&lk, 0, sizeof(lk));
     lk.l_type = F_WRLCK;
     lk.l_whence = SEEK_SET;

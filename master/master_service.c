@@ -7,7 +7,8 @@
  * bumped, and its status socket closed and reopened, so that the old
  * children notice and exit once idle.  Removed services lose their
  * listener; new ones get one.  Listeners are opened while master is
- * still root, so low ports work; UNIX sockets are chowned to mail_owner.
+ * still root, so low ports work; UNIX sockets are created (and removed)
+ * with the effective ids of mail_owner, who owns public/ and private/.
  * A bad master.cf on reload is logged and the old configuration kept.
  *
  * Parameters: default_process_limit, inet_interfaces, mail_owner,
@@ -24,6 +25,7 @@
 #include "mymalloc.h"
 #include "vstring.h"
 #include "mail_owner.h"
+#include "set_eugid.h"
 #include "master.h"
 
 #define MASTER_LISTEN_BACKLOG	4096	/* the kernel caps it at somaxconn */
@@ -81,17 +83,18 @@ static int master_open_listener(MASTER_SERV *serv, int private_)
 {
     uid_t   uid;
     gid_t   gid;
-    int     fd;
+    int     fd, saved;
 
     if (serv->type == MASTER_CF_INET) {
 	fd = inet_listen(serv->addr, MASTER_LISTEN_BACKLOG);
     } else {
+	/* As mail_owner, as Postfix: public/ and private/ are that account's */
+	mail_owner_ids(&uid, &gid);
+	set_eugid(uid, gid);
 	fd = unix_listen(serv->addr, MASTER_LISTEN_BACKLOG, private_ ? 0600 : 0666);
-	if (fd >= 0 && geteuid() == 0) {
-	    mail_owner_ids(&uid, &gid);
-	    if (chown(serv->addr, uid, gid) < 0)
-		msg_warn("chown %s: %m", serv->addr);
-	}
+	saved = errno;
+	set_eugid(0, 0);
+	errno = saved;
     }
     if (fd >= 0) {
 	non_blocking(fd, NON_BLOCKING);
@@ -132,6 +135,18 @@ static void master_set_fields(MASTER_SERV *serv, const MASTER_CF_ENT *ent)
     serv->path = vstring_export(path);
 }
 
+/* master_unlink_socket - remove a UNIX socket, as mail_owner */
+static void master_unlink_socket(const char *path)
+{
+    uid_t   uid;
+    gid_t   gid;
+
+    mail_owner_ids(&uid, &gid);
+    set_eugid(uid, gid);
+    (void) unlink(path);
+    set_eugid(0, 0);
+}
+
 /* master_serv_free - stop a service that is gone from master.cf */
 static void master_serv_free(MASTER_SERV *serv)
 {
@@ -144,7 +159,7 @@ static void master_serv_free(MASTER_SERV *serv)
     if (serv->listen_fd >= 0)
 	close(serv->listen_fd);
     if (serv->type == MASTER_CF_UNIX && !master_stopping)
-	(void) unlink(serv->addr);
+	master_unlink_socket(serv->addr);
     master_status_close(serv);
     master_detach_children(serv);
     for (i = 0; serv->argv[i]; i++)

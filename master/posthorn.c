@@ -45,8 +45,9 @@ static pid_t master_pid(void)
     int     fd;
 
     vstring_sprintf(path, "%s/%s", conf_str("queue_directory"), PID_FILE);
-    if ((fd = open(STR(path), O_RDONLY | O_CLOEXEC)) < 0) {
-	if (errno != ENOENT)
+    if ((fd = open(STR(path), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) < 0) {
+	/* ELOOP: a link left from an older layout; master replaces it */
+	if (errno != ENOENT && errno != ELOOP)
 	    msg_fatal("open %s: %m", STR(path));
 	vstring_free(path);
 	return (0);

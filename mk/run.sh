@@ -60,7 +60,14 @@ fi
 # --- create the instance once -------------------------------------------
 mkdir -p "$etc" "$run/queue" "$run/mail/spool" "$run/mail/posthorn.test" "$run/bin"
 chmod 755 "$run" "$etc" "$run/mail" "$run/mail/posthorn.test"
-chmod 1777 "$run/mail/spool"
+# The mbox spool is not world-writable (no user can plant a file or link
+# for another): Debian's root:mail 2775 as root, our own 0755 otherwise.
+if [ "$(id -u)" = 0 ] && getent group mail >/dev/null; then
+    chown root:mail "$run/mail/spool"
+    chmod 2775 "$run/mail/spool"
+else
+    chmod 755 "$run/mail/spool"
+fi
 
 if [ ! -f "$etc/main.cf" ]; then
     cat > "$etc/main.cf" <<EOF
@@ -229,7 +236,7 @@ cat <<EOF
        or:  printf 'Subject: hi\n\nhello\n' | $build/bin/sendmail -C $etc demo@posthorn.test
        or:  printf 'Subject: hi\n\nhello\n' | run/bin/sendmail demo@posthorn.test
   Relay:    the same swaks on 2587 with --to someone@example.org is accepted and
-            queued (deferred: remote delivery is not built yet); without AUTH,
+            queued for the SMTP client (deferred without Internet); without AUTH,
             or on 2525 from an address outside mynetworks, relaying is refused
   Lands in: run/mail/posthorn.test/demo/new/
   Log:      run/maillog

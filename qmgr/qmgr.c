@@ -83,8 +83,8 @@ static void qmgr_trigger_read(int event, void *context)
 	event_disable_readwrite(fd);
 	if (read(fd, &first, 1) == 1)
 	    qmgr_control(fd);
-	event_server_disconnect(fd);
-	qmgr_deliver_pump();
+	else
+	    event_server_disconnect(fd);
 	return;
     }
     count = read(fd, buf, sizeof(buf));

@@ -89,7 +89,10 @@ void	qmgr_bounce_delay(QMGR_MESSAGE *message);
 void	qmgr_bounce_defer_log(QMGR_MESSAGE *message);
 
 /* qmgr_control.c */
-/* qmgr_control - serve one queue control request on FD (the 'C' was read) */
+/*
+ * qmgr_control - take over FD (the 'C' was read): collect the request in
+ * the event loop, answer it, close FD (event_server_disconnect)
+ */
 void	qmgr_control(int fd);
 
 /* qmgr_defer.c */

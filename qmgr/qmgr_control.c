@@ -5,9 +5,12 @@
  * public/qmgr: request = delete | hold | release | requeue | flush |
  * flush_site | flush_id, queue_id = ID or ALL (repeatable), queue =
  * incoming | active | deferred | hold (optional), site = domain.  qmgr
- * answers status (0 ok), count (messages affected) and reason.  The
- * request is read with a short blocking timeout (it is small and sent at
- * once).  delete/hold/release/requeue need root or mail_owner (the peer's
+ * answers status (0 ok), count (messages affected) and reason.  qmgr is
+ * one process that everything waits on, and public/qmgr is open to every
+ * local user: so the request is collected in the event loop, never with a
+ * blocking read, and must be complete within QMGR_CONTROL_TIMEOUT seconds
+ * and QMGR_CONTROL_MAX bytes, else the client is dropped with a warning.
+ * delete/hold/release/requeue need root or mail_owner (the peer's
  * uid from SO_PEERCRED); anyone may flush.  A message that is being
  * delivered is removed, held or requeued when its deliveries end.
  */
@@ -24,11 +27,21 @@
 #include "mail_conf.h"
 #include "mail_owner.h"
 #include "iostuff.h"
+#include "events.h"
+#include "mail_server.h"
 #include "mail_queue.h"
 #include "defer_log.h"
 #include "qmgr.h"
 
-#define QMGR_CONTROL_TIMEOUT	5	/* seconds to read the request */
+#define QMGR_CONTROL_TIMEOUT	10	/* seconds for the whole request */
+#define QMGR_CONTROL_MAX	(64 * 1024)	/* bytes in one request */
+#define QMGR_CONTROL_REPLY_TIMEOUT 1	/* seconds to write the small answer */
+
+/* A client whose request is still arriving */
+typedef struct QMGR_CONTROL_CLIENT {
+    int     fd;
+    VSTRING *buf;
+} QMGR_CONTROL_CLIENT;
 
 typedef struct QMGR_CONTROL {
     const char *request;
@@ -244,33 +257,101 @@ static int qmgr_control_run(int fd, const ATTR_LIST *list, QMGR_CONTROL *ctl,
     return (0);
 }
 
-void    qmgr_control(int fd)
+/* qmgr_control_answer - run a complete request and answer it */
+
+static void qmgr_control_answer(int fd, ATTR_LIST *list, int parsed)
 {
     VSTREAM *stream;
-    ATTR_LIST list;
     QMGR_CONTROL ctl;
     VSTRING *why = vstring_alloc(100);
     int     status;
 
     memset(&ctl, 0, sizeof(ctl));
-    non_blocking(fd, 0);
-    stream = vstream_fdopen(fd, O_RDWR);
-    vstream_set_timeout(stream, QMGR_CONTROL_TIMEOUT);
-    if (attr_get_list(stream, &list) < 0) {
-	msg_warn("queue control: bad or incomplete request");
+    if (!parsed) {
 	vstring_strcpy(why, "bad request");
 	status = -1;
     } else {
-	status = qmgr_control_run(fd, &list, &ctl, why);
+	status = qmgr_control_run(fd, list, &ctl, why);
 	if (status < 0)
 	    msg_warn("queue control: request %s refused: %s",
 		     ctl.request ? ctl.request : "(none)", STR(why));
-	attr_list_free(&list);
+	attr_list_free(list);
     }
+    stream = vstream_fdopen(fd, O_RDWR);
+    vstream_set_timeout(stream, QMGR_CONTROL_REPLY_TIMEOUT);
     attr_put_long(stream, "status", status < 0 ? 1 : 0);
     attr_put_long(stream, "count", ctl.count);
     attr_put(stream, "reason", status < 0 ? STR(why) : "");
     attr_end(stream);
     vstream_fdclose(stream);
     vstring_free(why);
+}
+
+static void qmgr_control_timeout(int event, void *context);
+
+/* qmgr_control_done - forget the client and close its connection */
+
+static void qmgr_control_done(QMGR_CONTROL_CLIENT *client)
+{
+    event_cancel_timer(qmgr_control_timeout, client);
+    event_disable_readwrite(client->fd);
+    event_server_disconnect(client->fd);
+    vstring_free(client->buf);
+    myfree(client);
+}
+
+static void qmgr_control_timeout(int event, void *context)
+{
+    QMGR_CONTROL_CLIENT *client = context;
+
+    msg_warn("queue control: request not complete within %d seconds",
+	     QMGR_CONTROL_TIMEOUT);
+    event_disable_readwrite(client->fd);
+    qmgr_control_answer(client->fd, (ATTR_LIST *) 0, 0);
+    qmgr_control_done(client);
+}
+
+/* qmgr_control_read - more of the request has arrived (or EOF) */
+
+static void qmgr_control_read(int event, void *context)
+{
+    QMGR_CONTROL_CLIENT *client = context;
+    char    chunk[4096];
+    ssize_t n;
+    ATTR_LIST list;
+    int     status;
+
+    n = read(client->fd, chunk, sizeof(chunk));
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+	return;
+    if (n <= 0) {
+	msg_warn("queue control: incomplete request");
+	qmgr_control_done(client);
+	return;
+    }
+    vstring_memcat(client->buf, chunk, (size_t) n);
+    if (LEN(client->buf) > QMGR_CONTROL_MAX) {
+	msg_warn("queue control: request longer than %d bytes", QMGR_CONTROL_MAX);
+	qmgr_control_done(client);
+	return;
+    }
+    if ((status = attr_scan_list(STR(client->buf), LEN(client->buf), &list)) == 0)
+	return;					/* wait for the rest */
+    if (status < 0)
+	msg_warn("queue control: bad request");
+    event_cancel_timer(qmgr_control_timeout, client);
+    event_disable_readwrite(client->fd);
+    qmgr_control_answer(client->fd, &list, status > 0);
+    qmgr_control_done(client);
+    qmgr_deliver_pump();
+}
+
+void    qmgr_control(int fd)
+{
+    QMGR_CONTROL_CLIENT *client = (QMGR_CONTROL_CLIENT *) mymalloc(sizeof(*client));
+
+    client->fd = fd;
+    client->buf = vstring_alloc(256);
+    event_enable_read(fd, qmgr_control_read, client);
+    event_request_timer(qmgr_control_timeout, client, QMGR_CONTROL_TIMEOUT * 1000);
 }

@@ -6,7 +6,8 @@
  * most its timeout, so a silent server cannot hold the agent.  Reads go
  * through the session's buffer, from TLS once it is on.  Reply lines are
  * bounded (SMTP_LINE_MAX) and a reply has at most SMTP_REPLY_LINES lines;
- * longer lines are cut, as Postfix does.  A failure sets sess->lost (and
+ * longer lines are cut, as Postfix does; control characters and broken
+ * UTF-8 in them become '?' (lib/printable.h).  A failure sets sess->lost (and
  * sess->timed_out for a timeout): the caller words the reason for the
  * stage it was in.
  */
@@ -21,6 +22,7 @@
 #include "mymalloc.h"
 #include "vstring.h"
 #include "iostuff.h"
+#include "printable.h"
 #include "smtp.h"
 
 #define SMTP_LINE_MAX		2048	/* longest reply line kept */
@@ -241,6 +243,8 @@ static int smtp_get_line(SMTP_SESS *sess, VSTRING *line, time_t deadline)
     if (LEN(line) > 0 && STR(line)[LEN(line) - 1] == '\r')
 	vstring_truncate(line, LEN(line) - 1);
     vstring_drop_head(sess->inbuf, len + 1);
+    /* The peer's text reaches logs, defer logs and bounces: no CR in it */
+    printable(STR(line), '?');
     return (0);
 }
 

@@ -26,7 +26,11 @@
 #include "mail_conf.h"
 #include "address.h"
 #include "xtext.h"
+#include "printable.h"
 #include "smtpd.h"
+
+/* Replaced in a stored HELO name, as Postfix (they could fake Received: structure) */
+#define SMTPD_HELO_NEUTER	" <>()\\\";@"
 
 typedef struct SMTPD_CMD {
     const char *verb;			/* upper case */
@@ -96,6 +100,8 @@ static int helo_common(SMTPD_STATE *state, char *args, const char *verb)
 	smtpd_reply(state, "501 Syntax: %s hostname", verb);
 	return (-1);
     }
+    /* No control characters in replies, logs or the Received: header */
+    printable(args, '?');
     reply = vstring_alloc(100);
     ret = smtpd_restrict_helo(state, args, reply);
     if (ret < 0)
@@ -106,7 +112,8 @@ static int helo_common(SMTPD_STATE *state, char *args, const char *verb)
     smtpd_reset_transaction(state);
     if (state->helo)
 	myfree(state->helo);
-    state->helo = mystrdup(args);
+    /* As Postfix: nothing that could fake "(host [addr])" in Received: */
+    state->helo = neuter(mystrdup(args), SMTPD_HELO_NEUTER, '?');
     return (0);
 }
 

@@ -30,6 +30,7 @@
 #include "msg.h"
 #include "mymalloc.h"
 #include "vstring.h"
+#include "printable.h"
 #include "mail_conf.h"
 #include "hbc.h"
 #include "smtpd.h"
@@ -116,16 +117,6 @@ static void out_line(SMTPD_STATE *state, const char *text)
     out(state, "\n", 1);
 }
 
-/* printable_cat - append at most MAX bytes of TEXT, control bytes as '?' */
-static void printable_cat(VSTRING *buf, const char *text, size_t max)
-{
-    for (size_t i = 0; i < max && text[i]; i++) {
-	unsigned char ch = text[i];
-
-	vstring_addch(buf, (ch < 32 || ch == 127) ? '?' : ch);
-    }
-}
-
 /* hbc_log - Postfix's cleanup_act_log() line */
 static void hbc_log(SMTPD_STATE *state, const char *label, const char *where,
 		            const char *content, const char *text)
@@ -133,7 +124,7 @@ static void hbc_log(SMTPD_STATE *state, const char *label, const char *where,
     VSTRING *buf = vstring_alloc(300);
 
     vstring_sprintf(buf, "%s: %s: %s ", STR(state->qf->id), label, where);
-    printable_cat(buf, content, HBC_LOG_TEXT_MAX);
+    printable_cat(buf, content, HBC_LOG_TEXT_MAX, '?');
     vstring_sprintf_append(buf, " from %s;", state->namaddr);
     vstring_sprintf_append(buf, " from=<%s>", state->sender ? state->sender : "");
     if (state->rcpt_count > 0)
@@ -143,7 +134,7 @@ static void hbc_log(SMTPD_STATE *state, const char *label, const char *where,
 	vstring_sprintf_append(buf, " helo=<%s>", state->helo);
     if (text && *text) {
 	vstring_strcat(buf, ": ");
-	printable_cat(buf, text, (size_t) -1);
+	printable_cat(buf, text, (size_t) -1, '?');
     }
     msg_info("%s", STR(buf));
     vstring_free(buf);
@@ -388,7 +379,7 @@ int	smtpd_hbc_end(SMTPD_STATE *state, VSTRING *reply)
 	vstring_strcpy(reply, "451 4.3.0 Error: queue file write error");
     else if (hs->result == SMTPD_HBC_REJECT) {
 	vstring_sprintf(reply, "%d ", hs->reject[0] == '4' ? 451 : 550);
-	printable_cat(reply, hs->reject, 512);	/* never a CR or LF */
+	printable_cat(reply, hs->reject, 512, '?');	/* never a CR or LF */
     }
     return (hs->result);
 }

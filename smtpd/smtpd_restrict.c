@@ -54,6 +54,7 @@
 #include "msg.h"
 #include "mymalloc.h"
 #include "vstring.h"
+#include "printable.h"
 #include "mail_conf.h"
 #include "address.h"
 #include "resolve.h"
@@ -619,8 +620,7 @@ static int rbl_client(SMTPD_CHECK *chk, const char *arg)
 	if (dns_lookup(STR(query), DNS_TYPE_TXT, &answer) == DNS_OK) {
 	    /* DNS text: printable and short before it reaches a reply or log */
 	    vstring_strcpy(reason, "; ");
-	    for (const char *cp = answer.rr[0].value; *cp && LEN(reason) < 202; cp++)
-		vstring_addch(reason, (unsigned char) *cp < 0x20 || *cp == 0x7f ? '?' : *cp);
+	    printable_cat(reason, answer.rr[0].value, 200, '?');
 	}
 	dns_answer_free(&answer);
 	status = smtpd_check_reject(chk, conf_int("maps_rbl_reject_code"), "5.7.1",

@@ -46,6 +46,7 @@
 #include "vstring.h"
 #include "mail_conf.h"
 #include "xsasl.h"
+#include "printable.h"
 #include "smtpd.h"
 
 struct SMTPD_SASL {
@@ -166,6 +167,17 @@ static void exchange_failed(SMTPD_STATE *state)
     smtpd_error(state);
 }
 
+/*
+ * forget_server - after a failed or aborted exchange: the next one gets a
+ * new SASL context, so that nothing of this one (the user name) shows up
+ * in its log lines
+ */
+static void forget_server(SMTPD_STATE *state)
+{
+    xsasl_server_free(state->sasl->server);
+    state->sasl->server = 0;
+}
+
 /* end_exchange - forget the mechanism of the exchange in progress */
 static void end_exchange(SMTPD_STATE *state)
 {
@@ -214,6 +226,7 @@ static int auth_result(SMTPD_STATE *state, const char *mech, int status)
     user = xsasl_server_username(sp->server);
     msg_warn("%s: SASL %.100s authentication failed: %s, sasl_username=%.100s",
 	     state->namaddr, mech, STR(sp->reply), user ? user : "(unavailable)");
+    forget_server(state);
     if (status == XSASL_AUTH_FORM)
 	smtpd_reply(state, "501 5.5.2 Cannot decode response");
     else if (status == XSASL_AUTH_TEMP)
@@ -261,6 +274,7 @@ int	smtpd_sasl_cmd(SMTPD_STATE *state, char *args)
 	*init++ = 0;
 	init += strspn(init, " \t");
     }
+    printable(mech, '?');			/* it reaches the log */
     if (*mech == 0 || init[strcspn(init, " \t")] != 0) {
 	smtpd_reply(state, "501 5.5.4 Syntax: AUTH mechanism");
 	return (-1);
@@ -287,6 +301,8 @@ void	smtpd_sasl_too_long(SMTPD_STATE *state)
 	     conf_int("smtpd_sasl_response_limit"));
     smtpd_reply(state, "500 5.5.6 SASL response limit exceeded");
     end_exchange(state);
+    if (sp)
+	forget_server(state);
     exchange_failed(state);
 }
 
@@ -304,6 +320,7 @@ void	smtpd_sasl_input(SMTPD_STATE *state, char *line)
 	msg_warn("%s: SASL %s authentication aborted", state->namaddr, sp->mech);
 	smtpd_reply(state, "501 5.7.0 Authentication aborted");
 	end_exchange(state);
+	forget_server(state);
 	exchange_failed(state);
 	return;
     }

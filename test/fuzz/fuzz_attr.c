@@ -7,7 +7,8 @@
  * request read must be well formed (count within ATTR_MAX_COUNT, names
  * [a-z0-9_]) and must come back unchanged through attr_put() + attr_end()
  * + attr_get_list(); a failed read must leave an empty list.  A broken
- * invariant calls abort().
+ * invariant calls abort().  The same bytes also go to attr_scan_list(),
+ * which must agree with attr_get_list() on a complete request.
  */
 #include "sys_defs.h"
 
@@ -93,6 +94,36 @@ static void check_roundtrip(const ATTR_LIST *list)
     vstream_close(out);
 }
 
+/*
+ * check_scan - attr_scan_list (qmgr's event-loop reader) on the same
+ * bytes: a complete request must agree with attr_get_list's first one,
+ * and no answer may leave attributes behind when it is not "complete".
+ */
+static void check_scan(const uint8_t *data, size_t size)
+{
+    ATTR_LIST scanned, read;
+    VSTREAM *in;
+    int     status;
+
+    status = attr_scan_list((const char *) data, size, &scanned);
+    if (status != 1) {
+	if (scanned.count != 0)
+	    fail("attr_scan_list left attributes behind");
+	return;
+    }
+    check_list(&scanned);
+    in = memfd_stream(data, size);
+    if (attr_get_list(in, &read) != 0 || read.count != scanned.count)
+	fail("attr_scan_list accepted what attr_get_list refuses");
+    for (int i = 0; i < read.count; i++)
+	if (strcmp(read.names[i], scanned.names[i]) != 0
+	    || strcmp(read.values[i], scanned.values[i]) != 0)
+	    fail("attr_scan_list and attr_get_list disagree");
+    attr_list_free(&read);
+    attr_list_free(&scanned);
+    vstream_close(in);
+}
+
 int     LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void) argc;
@@ -109,6 +140,7 @@ int     LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (size > FUZZ_MAX_INPUT)
 	return (0);
+    check_scan(data, size);
     in = memfd_stream(data, size);
     for (n = 0; n < FUZZ_MAX_LISTS; n++) {
 	if (attr_get_list(in, &list) != 0) {

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include "attr.h"
 #include "vstream.h"
+#include "vstring.h"
 
 static VSTREAM *tmp_stream(char *path)
 {
@@ -97,10 +98,59 @@ static void test_too_many_attributes(void **state)
     vstream_close(fp);
 }
 
+/* attr_scan_list: a request collected piece by piece in an event loop */
+static void test_scan_list(void **state)
+{
+    const char *req = "request=flush\nqueue_id=ABC%0Ad\n\n";
+    ATTR_LIST list;
+    size_t  len = strlen(req);
+
+    /* every proper prefix is "not yet complete", never an error */
+    for (size_t n = 0; n < len; n++) {
+	assert_int_equal(attr_scan_list(req, n, &list), 0);
+	assert_int_equal(list.count, 0);
+    }
+    assert_int_equal(attr_scan_list(req, len, &list), 1);
+    assert_int_equal(list.count, 2);
+    assert_string_equal(attr_find(&list, "request"), "flush");
+    assert_string_equal(attr_find(&list, "queue_id"), "ABC\nd");
+    attr_list_free(&list);
+    /* an empty request */
+    assert_int_equal(attr_scan_list("\n", 1, &list), 1);
+    assert_int_equal(list.count, 0);
+}
+
+static void test_scan_list_bad_input(void **state)
+{
+    const char *bad[] = {"noequals\n", "Upper=x\n", "a=%zz\n", "a=%00\n",
+    "\x01\x02\xff=junk\n"};
+    ATTR_LIST list;
+    VSTRING *big = vstring_alloc(ATTR_MAX_LINE + 10);
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	assert_int_equal(attr_scan_list(bad[i], strlen(bad[i]), &list), -1);
+	assert_int_equal(list.count, 0);
+    }
+    /* an unfinished line that can no longer become good is bad at once */
+    assert_int_equal(attr_scan_list("C\x01garbage", 9, &list), -1);
+    assert_int_equal(attr_scan_list("=value", 6, &list), -1);
+    assert_int_equal(attr_scan_list("name=va\0", 8, &list), -1);
+    assert_int_equal(attr_scan_list("good_name=", 10, &list), 0);
+    /* a NUL byte inside a line */
+    assert_int_equal(attr_scan_list("a=b\0c\n\n", 7, &list), -1);
+    /* a line that can never end within the limit */
+    for (int i = 0; i < ATTR_MAX_LINE + 5; i++)
+	vstring_addch(big, 'x');
+    assert_int_equal(attr_scan_list(STR(big), LEN(big), &list), -1);
+    vstring_free(big);
+}
+
 int     main(void)
 {
     const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_round_trip),
+	cmocka_unit_test(test_scan_list),
+	cmocka_unit_test(test_scan_list_bad_input),
 	cmocka_unit_test(test_bad_input),
 	cmocka_unit_test(test_too_many_attributes),
     };

@@ -113,7 +113,7 @@ static void test_maildir(void **state)
     struct stat st;
 
     vstring_sprintf(md, "%s/Maildir", topdir);
-    if (maildir_deliver(STR(md), source, &src, why, &temporary) != 0)
+    if (maildir_deliver(STR(md), geteuid(), source, &src, why, &temporary) != 0)
 	fail_msg("maildir_deliver: %s", STR(why));
     vstring_sprintf(path, "%s/new", STR(md));
     list_dir(STR(path), name, &count);
@@ -135,14 +135,14 @@ static void test_maildir(void **state)
     assert_int_equal(st.st_mode & 0777, 0700);
 
     /* a second delivery gets its own name */
-    assert_int_equal(maildir_deliver(STR(md), source, &src, why, &temporary), 0);
+    assert_int_equal(maildir_deliver(STR(md), geteuid(), source, &src, why, &temporary), 0);
     vstring_sprintf(path, "%s/new", STR(md));
     list_dir(STR(path), name, &count);
     assert_int_equal(count, 2);
 
     /* a failing source leaves nothing behind */
     src.fail_after = 10;
-    assert_int_equal(maildir_deliver(STR(md), source, &src, why, &temporary), -1);
+    assert_int_equal(maildir_deliver(STR(md), geteuid(), source, &src, why, &temporary), -1);
     assert_int_equal(temporary, 1);
     assert_true(LEN(why) > 0);
     list_dir(STR(path), name, &count);
@@ -156,7 +156,7 @@ static void test_maildir(void **state)
     close(open(STR(path), O_WRONLY | O_CREAT, 0600));
     vstring_strcat(path, "/Maildir");
     src.fail_after = -1;
-    assert_int_equal(maildir_deliver(STR(path), source, &src, why, &temporary), -1);
+    assert_int_equal(maildir_deliver(STR(path), geteuid(), source, &src, why, &temporary), -1);
     assert_true(LEN(why) > 0);
 
     vstring_free(md);
@@ -326,12 +326,99 @@ static void test_mbox_lock(void **state)
     vstring_free(why);
 }
 
+/* Another owner's Maildir, and links planted inside or instead of one */
+static void test_maildir_owner_and_links(void **state)
+{
+    VSTRING *md = vstring_alloc(100);
+    VSTRING *path = vstring_alloc(100);
+    VSTRING *why = vstring_alloc(100);
+    const char *msg = "Subject: x\n\nbody\n";
+    SOURCE  src = {msg, strlen(msg), 100, -1};
+    int     temporary;
+
+    vstring_sprintf(md, "%s/Owned", topdir);
+    assert_int_equal(maildir_deliver(STR(md), geteuid(), source, &src, why, &temporary), 0);
+    /* the same Maildir for a recipient who does not own it */
+    assert_int_equal(maildir_deliver(STR(md), geteuid() + 1, source, &src, why, &temporary), -1);
+    assert_non_null(strstr(STR(why), "is not owned by recipient"));
+    assert_int_equal(temporary, 1);
+    /* new/ replaced by a symbolic link: never followed */
+    vstring_sprintf(path, "%s/new", STR(md));
+    assert_int_equal(rename(STR(path), STR(vstring_sprintf(why, "%s/elsewhere", topdir))), 0);
+    assert_int_equal(symlink(STR(why), STR(path)), 0);
+    assert_int_equal(maildir_deliver(STR(md), geteuid(), source, &src, why, &temporary), -1);
+    assert_non_null(strstr(STR(why), "is not a directory"));
+    /* the Maildir itself a link made by its owner: followed (a home
+     * Maildir that lives elsewhere); by someone else: refused */
+    vstring_sprintf(path, "%s/LinkedMaildir", topdir);
+    vstring_sprintf(md, "%s/Target", topdir);
+    assert_int_equal(maildir_deliver(STR(md), geteuid(), source, &src, why, &temporary), 0);
+    assert_int_equal(symlink(STR(md), STR(path)), 0);
+    assert_int_equal(maildir_deliver(STR(path), geteuid(), source, &src, why, &temporary), 0);
+    if (geteuid() == 0) {
+	assert_int_equal(lchown(STR(path), 65534, 65534), 0);
+	assert_int_equal(maildir_deliver(STR(path), 0, source, &src, why, &temporary), -1);
+	assert_non_null(strstr(STR(why), "symbolic link"));
+    }
+    vstring_free(md);
+    vstring_free(path);
+    vstring_free(why);
+}
+
+/* mbox_open: links, a wrong owner, a file that is not regular */
+static void test_mbox_open_refuses(void **state)
+{
+    VSTRING *mbox = vstring_alloc(100);
+    VSTRING *target = vstring_alloc(100);
+    VSTRING *why = vstring_alloc(100);
+    struct stat st;
+    int     temporary, fd;
+
+    vstring_sprintf(target, "%s/target", topdir);
+    close(open(STR(target), O_WRONLY | O_CREAT, 0600));
+    vstring_sprintf(mbox, "%s/linked.mbox", topdir);
+    assert_int_equal(symlink(STR(target), STR(mbox)), 0);
+    if (geteuid() == 0)
+	assert_int_equal(lchown(STR(mbox), 65534, 65534), 0);
+    assert_int_equal(mbox_open(STR(mbox), -1, -1, -1, &st, why, &temporary), -1);
+    assert_string_equal(STR(why), "file is a symbolic link");
+
+    vstring_sprintf(mbox, "%s/hard.mbox", topdir);
+    assert_int_equal(link(STR(target), STR(mbox)), 0);
+    assert_int_equal(mbox_open(STR(mbox), -1, -1, -1, &st, why, &temporary), -1);
+    assert_string_equal(STR(why), "file has 2 hard links");
+
+    vstring_sprintf(mbox, "%s/owned.mbox", topdir);
+    fd = mbox_open(STR(mbox), geteuid(), -1, -1, &st, why, &temporary);
+    assert_true(fd >= 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    close(fd);
+    assert_int_equal(mbox_open(STR(mbox), geteuid() + 1, -1, -1, &st, why, &temporary), -1);
+    assert_non_null(strstr(STR(why), "is not owned by recipient"));
+    assert_int_equal(temporary, 1);
+
+    vstring_sprintf(mbox, "%s/fifo.mbox", topdir);
+    assert_int_equal(mkfifo(STR(mbox), 0600), 0);
+    /* refused at once (ENXIO: no reader), never a hang */
+    assert_int_equal(mbox_open(STR(mbox), -1, -1, -1, &st, why, &temporary), -1);
+    /* a directory where the mbox should be */
+    vstring_sprintf(mbox, "%s/dir.mbox", topdir);
+    assert_int_equal(mkdir(STR(mbox), 0700), 0);
+    assert_int_equal(mbox_open(STR(mbox), -1, -1, -1, &st, why, &temporary), -1);
+    assert_non_null(strstr(STR(why), "directory"));
+    vstring_free(mbox);
+    vstring_free(target);
+    vstring_free(why);
+}
+
 int     main(void)
 {
     const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_maildir),
 	cmocka_unit_test(test_mbox),
 	cmocka_unit_test(test_mbox_lock),
+	cmocka_unit_test(test_maildir_owner_and_links),
+	cmocka_unit_test(test_mbox_open_refuses),
     };
 
     msg_init("test_mailbox", MSG_TO_STDERR);
