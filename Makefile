@@ -8,9 +8,11 @@
 #   make install    install under $(DESTDIR)$(PREFIX) (config in /etc/posthorn)
 #   make bench      run the benchmarks in test/bench/ against Postfix
 #
-# Every program links the one static library built from lib/.
+# Every program links the one static library built from lib/*/ (the
+# layers of lib/: see docs/ARCHITECTURE.md and mk/check-layers.sh).
 
 PREFIX	?= /usr/local
+LIB_INC	:= $(patsubst %/,-I%,$(sort $(dir $(wildcard lib/*/*.h))))
 SAN	?= 0
 CC	?= gcc
 WERROR	?= -Werror
@@ -27,13 +29,13 @@ DAEMON_DIR ?= $(PREFIX)/libexec/posthorn
 CONFIG_DIR ?= /etc/posthorn
 
 CFLAGS	+= -std=gnu11 $(OPT) -Wall -Wextra $(WERROR) -Wno-unused-parameter \
-	   -Wformat=2 -Wshadow -Wstrict-prototypes -Ilib -MMD -MP \
+	   -Wformat=2 -Wshadow -Wstrict-prototypes $(LIB_INC) -MMD -MP \
 	   -DDEF_CONFIG_DIR='"$(CONFIG_DIR)"' -DDEF_DAEMON_DIR='"$(DAEMON_DIR)"' \
 	   -DDEF_COMMAND_DIR='"$(PREFIX)/sbin"'
 LDFLAGS	+= $(filter -fsanitize=%,$(OPT))
 LIBS	:= -lssl -lcrypto -lsasl2 -ldb -lpcre2-8 -lresolv
 
-LIB_SRC	:= $(wildcard lib/*.c)
+LIB_SRC	:= $(wildcard lib/*/*.c)
 LIB_OBJ	:= $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 LIBA	:= $(BUILD)/libposthorn.a
 
@@ -64,7 +66,7 @@ UNIT_BIN	:= $(UNIT_SRC:test/unit/%.c=$(BUILD)/test/%)
 
 PYTEST	:= /usr/bin/python3 -m pytest
 
-.PHONY: all deps check check-unit check-integration check-nonroot check-fuzz run stop install bench clean
+.PHONY: all deps check check-layers check-unit check-integration check-nonroot check-fuzz run stop install bench clean
 all: $(LIBEXEC_BUILT) $(BIN_BUILT) $(BUILD)/bin/mailq $(BUILD)/bin/newaliases $(UNIT_BIN)
 
 $(BUILD)/obj/%.o: %.c
@@ -96,6 +98,7 @@ deps:
 	@sh mk/deps.sh build test
 
 check: deps
+	sh mk/check-layers.sh
 	$(MAKE) all
 	$(MAKE) SAN=1 all
 	$(MAKE) check-unit
@@ -104,6 +107,9 @@ check: deps
 	$(MAKE) SAN=1 check-integration
 	@if [ "$$(id -u)" = 0 ]; then $(MAKE) check-nonroot; fi
 	$(MAKE) check-fuzz
+
+check-layers:
+	sh mk/check-layers.sh
 
 # A short run of every libFuzzer harness (test/fuzz/README.md); longer:
 # sh test/fuzz/run.sh 600

@@ -4,7 +4,7 @@
  * Runs under single_server_main on private/local and keeps root
  * (master.cf unpriv=n, ops.keep_root) so that each delivery can run as
  * the mailbox owner.  qmgr sends one request per connection
- * (lib/deliver_request.h); local opens the queue file itself, and for each
+ * (lib/global/deliver_request.h); local opens the queue file itself, and for each
  * recipient: checks that the recipient record is where the request says,
  * expands it (local_expand.c: Delivered-To loop check, aliases, .forward,
  * :include:, commands, files, forwarding) and delivers to every
@@ -17,7 +17,7 @@
  * Parameters: mydestination, virtual_mailbox_domains, recipient_delimiter,
  * home_mailbox, mail_spool_directory, virtual_mailbox_base,
  * virtual_mailbox_maps, virtual_uid_maps, virtual_gid_maps,
- * virtual_minimum_uid, ipc_timeout, passwd_file (via lib/user.c),
+ * virtual_minimum_uid, ipc_timeout, passwd_file (via lib/global/user.c),
  * alias_maps, default_privs, forward_path, allow_mail_to_commands,
  * allow_mail_to_files, local_command_shell, command_time_limit, myorigin.
  */

@@ -12,7 +12,7 @@
  * fail (-1), so that the mail is deferred.
  *
  * The local_priv_* functions fill in a LOCAL_PRIV: a user's rights, a
- * file owner's, or default_privs' (looked up with lib/user.h, falling back
+ * file owner's, or default_privs' (looked up with lib/global/user.h, falling back
  * to the system's passwd for system accounts such as "nobody" when
  * passwd_file is set).  Without root everything runs as ourselves.
  *

@@ -2,12 +2,12 @@
  * local_deliver.c - writing one message into one mailbox, as its owner.
  *
  * local keeps a real uid of 0 but works with the effective ids of
- * mail_owner (lib/mail_server.c, keep_root); local_become_ids() takes the
+ * mail_owner (lib/global/mail_server.c, keep_root); local_become_ids() takes the
  * ids of a user for a step and local_restore() goes back to mail_owner.
  * As Postfix's local(8):
  *   - Maildir (home_mailbox ending in '/', a virtual mailbox, a file
  *     destination ending in '/'): everything as the owner; the Maildir
- *     must belong to the owner (lib/mailbox.c checks every directory).
+ *     must belong to the owner (lib/store/mailbox.c checks every directory).
  *   - mbox in the owner's home, or a /file destination: opened, locked
  *     and written as the owner.
  *   - mbox in mail_spool_directory: opened and locked with the rights the
@@ -23,7 +23,7 @@
  * expected owner is ourselves.
  *
  * The content is "Return-Path: <sender>", "Delivered-To: <rcpt>" and then
- * the queue file's content, streamed to lib/mailbox.h's writers.
+ * the queue file's content, streamed to lib/store/mailbox.h's writers.
  *
  * Parameters: mail_owner, strict_mailbox_ownership.
  */

@@ -29,6 +29,7 @@
 #include "mymalloc.h"
 #include "vstring.h"
 #include "address.h"
+#include "resolve.h"
 #include "mail_conf.h"
 #include "mail_proto.h"
 #include "local.h"

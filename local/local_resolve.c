@@ -3,7 +3,7 @@
  *
  * Domains in mydestination (or no domain) are local users: the local part,
  * folded to lower case and without its recipient_delimiter extension, is
- * looked up with user_by_name() (lib/user.h).  Their mailbox is
+ * looked up with user_by_name() (lib/global/user.h).  Their mailbox is
  * HOME/$home_mailbox when home_mailbox is set, else
  * $mail_spool_directory/NAME; a name ending in '/' means Maildir.
  * Domains in virtual_mailbox_domains use virtual_mailbox_maps (path under

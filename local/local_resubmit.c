@@ -7,7 +7,7 @@
  * local_resubmit_add() collects the addresses of one recipient's
  * expansion (once each); local_resubmit() writes, per envelope sender
  * (the original sender, or owner-NAME@$myorigin below an alias with an
- * owner- alias), one queue file in incoming/ with lib/qfile.h: the
+ * owner- alias), one queue file in incoming/ with lib/global/qfile.h: the
  * original arrival time, the new recipients with the recipient as given
  * to Posthorn as their original recipient (O record), and the content
  * with "Delivered-To: RECIPIENT" in front (so that a forwarding loop that

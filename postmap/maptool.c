@@ -5,7 +5,7 @@
  *   postalias [-Nfinoprsuvw] [-c dir] [-d key] [-q key] [type:]file ...
  *
  * Both commands are the same program with a different source format
- * (lib/table_source.h: "key value" for postmap, aliases(5) for postalias)
+ * (lib/tables/table_source.h: "key value" for postmap, aliases(5) for postalias)
  * and a different output separator ("key<TAB>value" against
  * "key:<TAB>value").  postmap.c and postalias.c each call maptool_main()
  * from main() with their MAPTOOL description.

@@ -2,7 +2,7 @@
  * maptool.h - the body shared by postmap(1) and postalias(1).
  *
  * Both commands are one program with a different source format
- * (lib/table_source.h: "key value" for postmap, aliases(5) for postalias)
+ * (lib/tables/table_source.h: "key value" for postmap, aliases(5) for postalias)
  * and a different output separator ("key<TAB>value" against
  * "key:<TAB>value").  postmap.c and postalias.c each call maptool_main()
  * from main(); the work is in maptool.c.

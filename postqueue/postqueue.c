@@ -7,15 +7,15 @@
  *   postqueue [-c config_dir] [-v] -s site	retry mail for SITE now
  *   postqueue [-c config_dir] [-v] -i queue_id	retry one message now
  *
- * Listing asks the showq service (public/showq, lib/showq_proto.h), which
+ * Listing asks the showq service (public/showq, lib/global/showq_proto.h), which
  * reads the queue as mail_owner, so any user may list it.  When the mail
  * system is down, root and mail_owner read the queue directly (as
  * Postfix's postqueue then runs showq itself); anyone else gets "Queue
  * report unavailable - mail system is down" (exit 69).  Output: see
- * lib/mailq_format.h.
+ * lib/global/mailq_format.h.
  *
  * Flushing uses the queue-control protocol on public/qmgr (request flush,
- * flush_site, flush_id; lib/queue_control.h).  A qmgr that does not answer
+ * flush_site, flush_id; lib/global/queue_control.h).  A qmgr that does not answer
  * control requests gets the one-byte flush trigger instead.
  *
  * Parameters: queue_directory, mail_owner, syslog_name, maillog_file.

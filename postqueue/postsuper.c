@@ -8,7 +8,7 @@
  * option may be repeated; "ALL" means every message, "-" reads ids from
  * standard input.  Trailing queue names (incoming, active, deferred,
  * hold) limit the operation; the defaults are Postfix's.  These requests
- * go to qmgr over the queue-control protocol (lib/queue_control.h), so no
+ * go to qmgr over the queue-control protocol (lib/global/queue_control.h), so no
  * file that qmgr owns is edited behind its back.  When qmgr is not
  * running, postsuper does the same work on the files itself, skipping
  * active/ and any file that is locked (being written or delivered).

@@ -4,7 +4,7 @@
  * Runs under single_server_main on public/showq as mail_owner
  * (master.cf: "showq unix n - n - - showq"), so any local user can list
  * the queue without permission to read it.  For each client it writes
- * the listing stream of lib/showq_proto.h, built by showq_scan(): per
+ * the listing stream of lib/global/showq_proto.h, built by showq_scan(): per
  * message its queue, id, arrival time, size and sender, every recipient
  * that is not yet done with its deferral reason, and an end marker.
  *

@@ -15,7 +15,7 @@
  * Parameters: qmgr_message_active_limit, queue_run_delay,
  * minimal_backoff_time, maximal_backoff_time,
  * default_destination_concurrency_limit, local_destination_recipient_limit,
- * ipc_timeout, and the routing parameters of lib/resolve.c.
+ * ipc_timeout, and the routing parameters of lib/tables/resolve.c.
  */
 #include "sys_defs.h"
 #include <sys/socket.h>

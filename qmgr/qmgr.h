@@ -3,7 +3,7 @@
  *
  * A message is "active" while its file is in active/ and a QMGR_MESSAGE
  * is in memory.  Its recipients that are not yet done are routed
- * (qmgr_message.c, lib/resolve.h), grouped into delivery jobs per
+ * (qmgr_message.c, lib/tables/resolve.h), grouped into delivery jobs per
  * transport (qmgr_deliver.c), and each gets one answer.  When every recipient has
  * an answer the message is removed or moved to deferred/ with a retry
  * time (qmgr_defer.c).  qmgr_scan.c feeds incoming/ and deferred/ mail in.

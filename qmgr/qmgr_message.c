@@ -3,7 +3,7 @@
  *
  * qmgr_message_create() keeps an envelope in memory; qmgr_message_route()
  * resolves each not-done recipient now, at delivery time, so that a
- * configuration fix frees mail that is stuck (lib/resolve.h: address
+ * configuration fix frees mail that is stuck (lib/tables/resolve.h: address
  * class, class default transport, transport_maps).  The "error"
  * transport bounces the recipient with the next-hop text (qmgr marks it
  * done in the queue file), "retry" defers it; any other transport gets

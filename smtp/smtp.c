@@ -3,7 +3,7 @@
  *
  * Runs under single_server_main on private/smtp (and private/relay) as
  * mail_owner.  qmgr sends one request per connection
- * (lib/deliver_request.h) whose recipients share one next hop.  The
+ * (lib/global/deliver_request.h) whose recipients share one next hop.  The
  * destination is the request's nexthop ("[host]:port", "host:port",
  * "domain"), else relayhost, else the recipients' domain; smtp_addr.c
  * turns it into addresses and each is tried in order until one settles

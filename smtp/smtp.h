@@ -4,13 +4,13 @@
  * The agent is split as Postfix's smtp(8) is:
  *   smtp.c          main(), one delivery request, per-recipient results
  *   smtp_addr.c     the next-hop destination -> an ordered list of MX
- *                   hosts and their addresses (lib/dns.h)
+ *                   hosts and their addresses (lib/dns/dns.h)
  *   smtp_session.c  one connection: connect with a timeout, bounded reply
  *                   reading (multi-line replies), writes with timeouts,
- *                   STARTTLS (lib/tls.h)
+ *                   STARTTLS (lib/tls/tls.h)
  *   smtp_proto.c    the dialogue: greeting, EHLO/HELO, STARTTLS, AUTH,
  *                   MAIL, RCPT, DATA, QUIT; per-recipient outcomes
- *   smtp_sasl.c     AUTH with smtp_sasl_password_maps (lib/xsasl.h)
+ *   smtp_sasl.c     AUTH with smtp_sasl_password_maps (lib/sasl/xsasl.h)
  * The session and dialogue code know nothing about queue files: the
  * caller hands in the envelope and a content callback, so other programs
  * can reuse them.

@@ -2,7 +2,7 @@
  * smtp_addr.c - a next-hop destination as an ordered list of addresses.
  *
  * "[host]:port" and "[host]" skip the MX lookup; "host:port", "host" and
- * "domain" look up MX records (lib/dns.h) and fall back to the name's own
+ * "domain" look up MX records (lib/dns/dns.h) and fall back to the name's own
  * A/AAAA records when there are none, as Postfix's smtp(8) does.  MX
  * hosts are sorted by preference, equal preferences shuffled.  A null MX
  * (RFC 7505) bounces with 5.1.10; a name that does not exist bounces with

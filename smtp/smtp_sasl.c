@@ -5,7 +5,7 @@
  * for the next-hop destination as qmgr gave it ("[host]:port", "domain");
  * the value is "username:password".  No entry, or a server that offers
  * no AUTH, means no authentication.  The mechanism is chosen by Cyrus
- * SASL (lib/xsasl.c) from the server's list under
+ * SASL (lib/sasl/xsasl.c) from the server's list under
  * smtp_sasl_security_options (smtp_sasl_tls_security_options once TLS is
  * on), filtered by smtp_sasl_mechanism_filter.  A failure defers the
  * attempt, as Postfix's smtp_sasl_auth_soft_bounce=yes does: "SASL

@@ -7,7 +7,7 @@
  * through the session's buffer, from TLS once it is on.  Reply lines are
  * bounded (SMTP_LINE_MAX) and a reply has at most SMTP_REPLY_LINES lines;
  * longer lines are cut, as Postfix does; control characters and broken
- * UTF-8 in them become '?' (lib/printable.h).  A failure sets sess->lost (and
+ * UTF-8 in them become '?' (lib/util/printable.h).  A failure sets sess->lost (and
  * sess->timed_out for a timeout): the caller words the reason for the
  * stage it was in.
  */

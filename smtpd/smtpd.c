@@ -1,7 +1,7 @@
 /*
  * smtpd.c - the Posthorn SMTP server: main(), sessions and their I/O.
  *
- * smtpd is an event server (lib/mail_server.h): one process serves up to
+ * smtpd is an event server (lib/global/mail_server.h): one process serves up to
  * process_client_limit clients in one event loop and reports itself busy
  * to master at process_client_soft_limit; past the hard limit a client
  * gets "421 4.3.2 All server ports are busy" at once instead of hanging.

@@ -5,7 +5,7 @@
  *
  * Relay control is not here: smtpd_restrict.c runs smtpd_relay_restrictions
  * and smtpd_recipient_restrictions first; only a recipient they let through
- * comes here.  The domain decides the class (lib/resolve.h), as in Postfix.
+ * comes here.  The domain decides the class (lib/tables/resolve.h), as in Postfix.
  * First virtual_alias_maps is searched (virtual(5) order): a match accepts
  * the recipient without further checks and the caller gets the expansion
  * (resolve.c), which is what goes into the queue file.  Without a match:
@@ -20,7 +20,7 @@
  * an alias loop or an oversized expansion "451 4.6.0 Alias expansion error".
  *
  * mynetworks: when main.cf does not set it, smtpd_check_init() computes it
- * from mynetworks_style (lib/inet_match.h) and stores the result in the
+ * from mynetworks_style (lib/tables/inet_match.h) and stores the result in the
  * in-memory configuration, so every reader sees the same list.
  *
  * Parameters: virtual_mailbox_maps, local_recipient_maps,

@@ -38,7 +38,7 @@
  * address with routing operators in its local part is not authorized
  * (allow_untrusted_routing = no), so none of these tricks opens a relay.
  *
- * DNS (reject_unknown_*_domain, reject_rbl_client) goes through lib/dns.h.
+ * DNS (reject_unknown_*_domain, reject_rbl_client) goes through lib/dns/dns.h.
  *
  * Parameters: the six lists, smtpd_delay_reject, reject_code, defer_code,
  * relay_domains_reject_code, maps_rbl_reject_code,

@@ -1,5 +1,5 @@
 /*
- * smtpd_sasl.c - the AUTH command (RFC 4954) through Cyrus SASL (lib/xsasl.h).
+ * smtpd_sasl.c - the AUTH command (RFC 4954) through Cyrus SASL (lib/sasl/xsasl.h).
  *
  * smtpd_sasl_pre_init() loads Cyrus SASL once, as root, when
  * smtpd_sasl_auth_enable = yes.  Per session, a SASL server context is

@@ -1,5 +1,5 @@
 /*
- * fuzz_address.c - libFuzzer harness for lib/address.c.
+ * fuzz_address.c - libFuzzer harness for lib/global/address.c.
  *
  * Built and run by test/fuzz/run.sh.  The input (up to the first NUL) is
  * handed to addr_parse_path() as the text after "MAIL FROM:".  When it
@@ -16,7 +16,7 @@
 #include "vstring.h"
 #include "address.h"
 
-#define ADDR_PATH_MAX	256		/* as in lib/address.c */
+#define ADDR_PATH_MAX	256		/* as in lib/global/address.c */
 
 static VSTRING *addr, *addr2, *local, *domain, *local2, *domain2, *rebuilt, *path;
 

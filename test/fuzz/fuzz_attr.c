@@ -1,5 +1,5 @@
 /*
- * fuzz_attr.c - libFuzzer harness for attr_get_list() in lib/attr.c.
+ * fuzz_attr.c - libFuzzer harness for attr_get_list() in lib/util/attr.c.
  *
  * Built and run by test/fuzz/run.sh.  The input is the byte stream a
  * delivery agent or qmgr would read from its peer (a memfd behind a

@@ -1,6 +1,6 @@
 /*
  * fuzz_dict_inline.c - libFuzzer harness for the in-memory tables in
- * lib/dict_text.c: inline:{...}, static: and texthash:.
+ * lib/tables/dict_text.c: inline:{...}, static: and texthash:.
  *
  * Built and run by test/fuzz/run.sh.  The first input byte picks the
  * flags (DICT_FLAG_FOLD_KEY or none); the rest is used three ways: as the

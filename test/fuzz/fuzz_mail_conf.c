@@ -1,6 +1,6 @@
 /*
  * fuzz_mail_conf.c - libFuzzer harness for main.cf parsing and $name
- * expansion in lib/mail_conf.c.
+ * expansion in lib/global/mail_conf.c.
  *
  * Built and run by test/fuzz/run.sh (with -detect_leaks=0, see below).
  * The input is written to main.cf in a temporary config directory and
@@ -8,7 +8,7 @@
  * conf_str(), and every parameter of the table is read with its typed
  * accessor (conf_int, conf_bool, ...).
  *
- * lib/mail_conf.c reports bad input with msg_fatal(), which exits; that
+ * lib/global/mail_conf.c reports bad input with msg_fatal(), which exits; that
  * is its documented behaviour, not a bug.  So that libFuzzer does not
  * count an exit as a crash, each call runs with a msg_cleanup() hook that
  * longjmp()s back to the harness.  What the skipped code would have freed

@@ -1,5 +1,5 @@
 /*
- * fuzz_master_cf.c - libFuzzer harness for lib/master_cf.c.
+ * fuzz_master_cf.c - libFuzzer harness for lib/global/master_cf.c.
  *
  * Built and run by test/fuzz/run.sh.  The input is a master.cf.  It is
  * parsed with master_cf_parse_text() (up to the first NUL) and, from a

@@ -1,6 +1,6 @@
 /*
- * fuzz_record.c - libFuzzer harness for lib/record.c and the queue file
- * reader in lib/qfile.c.
+ * fuzz_record.c - libFuzzer harness for lib/global/record.c and the queue file
+ * reader in lib/global/qfile.c.
  *
  * Built and run by test/fuzz/run.sh.  The input becomes the content of a
  * memfd, read through a VSTREAM as a queue file would be:

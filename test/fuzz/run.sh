@@ -3,7 +3,7 @@
 #
 #   sh test/fuzz/run.sh [SECONDS [HARNESS...]]
 #
-# Compiles lib/*.c and smtpd/smtpd_data.c with clang and
+# Compiles lib/*/*.c and smtpd/smtpd_data.c with clang and
 # -fsanitize=fuzzer-no-link,address,undefined into test/fuzz/build/, links
 # each harness with -fsanitize=fuzzer, then runs every harness (or only
 # the named ones, e.g. fuzz_attr) for SECONDS seconds (default 30), each
@@ -28,7 +28,8 @@ if ! command -v "$CC" >/dev/null 2>&1; then
     exit 2
 fi
 
-CFLAGS="-std=gnu11 -g -O1 -fno-omit-frame-pointer -Ilib -Ismtpd \
+LIB_INC=$(for d in lib/*/; do printf -- '-I%s ' "${d%/}"; done)
+CFLAGS="-std=gnu11 -g -O1 -fno-omit-frame-pointer $LIB_INC -Ismtpd \
  -fsanitize=address,undefined -fno-sanitize-recover=undefined \
  -Wall -Wextra -Wno-unused-parameter"
 LIBS="-lssl -lcrypto -lsasl2 -ldb -lpcre2-8 -lresolv"
@@ -38,16 +39,18 @@ build_lib() {
     mkdir -p "$build/obj" || return 1
     changed=0
     [ -f "$build/libposthorn-fuzz.a" ] || changed=1
-    for src in lib/*.c smtpd/smtpd_data.c; do
+    objs=""
+    for src in lib/*/*.c smtpd/smtpd_data.c; do
         obj=$build/obj/$(echo "$src" | tr / _ | sed 's/\.c$/.o/')
-        if [ ! -f "$obj" ] || [ -n "$(find "$src" lib/*.h smtpd/*.h -newer "$obj" 2>/dev/null | head -1)" ]; then
+        objs="$objs $obj"
+        if [ ! -f "$obj" ] || [ -n "$(find "$src" lib/*/*.h smtpd/*.h -newer "$obj" 2>/dev/null | head -1)" ]; then
             $CC $CFLAGS -fsanitize=fuzzer-no-link -c "$src" -o "$obj" || return 1
             changed=1
         fi
     done
     [ $changed -eq 0 ] && return 0
     rm -f "$build/libposthorn-fuzz.a"
-    ar rcs "$build/libposthorn-fuzz.a" "$build"/obj/*.o
+    ar rcs "$build/libposthorn-fuzz.a" $objs
 }
 
 # build_harness NAME - link test/fuzz/NAME.c against the fuzz library

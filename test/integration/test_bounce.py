@@ -1,4 +1,4 @@
-"""test_bounce.py - RFC 3464 bounces from qmgr (lib/bounce.c, qmgr_bounce.c).
+"""test_bounce.py - RFC 3464 bounces from qmgr (lib/global/bounce.c, qmgr_bounce.c).
 
 A recipient bounced by transport_maps "error:" (and an expired deferred
 recipient: maximal_queue_lifetime = 0 means one attempt) produces exactly

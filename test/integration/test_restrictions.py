@@ -4,7 +4,7 @@ Every client here connects from 127.0.0.2 while mynetworks = 127.0.0.1/32,
 so it counts as an outside client.  Each test starts an instance with the
 main.cf settings it needs and checks the SMTP replies and the log lines
 against Postfix's shapes.  DNS-based restrictions (reject_rbl_client,
-reject_unknown_*_domain) use the test DNS of lib/dns.h: the environment
+reject_unknown_*_domain) use the test DNS of lib/dns/dns.h: the environment
 variable POSTHORN_DNS_FILE names a file of "name TYPE value" lines, set
 before the instance starts so every daemon inherits it.
 """

@@ -5,7 +5,7 @@ answers each command with a configurable reply, can offer STARTTLS (a
 self-signed certificate made with openssl) and AUTH PLAIN, and records
 every transaction.  The Posthorn instance relays to it through relayhost
 ([127.0.0.1]:PORT skips MX) or, for MX tests, through a POSTHORN_DNS_FILE
-zone (lib/dns.h) that names receivers on 127.0.0.2 and 127.0.0.3.
+zone (lib/dns/dns.h) that names receivers on 127.0.0.2 and 127.0.0.3.
 Shown: byte-exact delivery with dot-stuffing, several recipients in one
 transaction, a 5xx bounces only its recipient, a 4xx defers, STARTTLS
 when offered, smtp_tls_security_level=encrypt defers without it, AUTH

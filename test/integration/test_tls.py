@@ -1,4 +1,4 @@
-"""test_tls.py - STARTTLS and smtps (smtpd_tls_* parameters, lib/tls.c).
+"""test_tls.py - STARTTLS and smtps (smtpd_tls_* parameters, lib/tls/tls.c).
 
 Each test makes a self-signed certificate with the openssl command (the key
 file mode 0600: as root, smtpd must load it before it drops privileges),

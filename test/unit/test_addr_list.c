@@ -1,5 +1,5 @@
 /*
- * test_addr_list.c - unit tests for lib/addr_list.c: RFC 5322 header
+ * test_addr_list.c - unit tests for lib/global/addr_list.c: RFC 5322 header
  * address lists (sendmail -t) and aliases(5) values (local), including
  * bad input: unbalanced quotes, brackets and comments, control characters
  * and binary junk, very long lists.

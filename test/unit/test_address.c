@@ -1,5 +1,5 @@
 /*
- * test_address.c - unit tests for lib/address.c (RFC 5321 paths).
+ * test_address.c - unit tests for lib/global/address.c (RFC 5321 paths).
  *
  * Good and bad MAIL FROM/RCPT TO paths, quoting, splitting, domains.
  */

@@ -1,5 +1,5 @@
 /*
- * test_attr.c - unit tests for lib/attr.c (inter-process request lists).
+ * test_attr.c - unit tests for lib/util/attr.c (inter-process request lists).
  */
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,5 +1,5 @@
 /*
- * test_bounce.c - unit tests for lib/bounce.c and lib/defer_log.c.
+ * test_bounce.c - unit tests for lib/global/bounce.c and lib/global/defer_log.c.
  *
  * Runs in a temporary queue directory: defer logs are written, read back,
  * replaced and removed (hashed directories created on demand, values with

@@ -1,5 +1,5 @@
 /*
- * test_clock.c - unit tests for lib/clock.c (the time seam).
+ * test_clock.c - unit tests for lib/util/clock.c (the time seam).
  *
  * POSTHORN_TIME_OFFSET is read once, on the first call, so each offset
  * case runs in a forked child that sets the variable first.  The

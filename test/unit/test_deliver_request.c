@@ -1,5 +1,5 @@
 /*
- * test_deliver_request.c - unit tests for lib/deliver_request.c (the
+ * test_deliver_request.c - unit tests for lib/global/deliver_request.c (the
  * qmgr <-> delivery agent request protocol).
  *
  * A client and a forked server talk over a socketpair: one request with

@@ -1,5 +1,5 @@
 /*
- * test_dict.c - unit tests for lib/dict*.c and lib/maps.c.
+ * test_dict.c - unit tests for lib/dict*.c and lib/tables/maps.c.
  *
  * Builds tables in a temporary directory: texthash files (comments,
  * continuation lines, lines without a value, binary junk), a hash: .db

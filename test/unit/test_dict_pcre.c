@@ -1,5 +1,5 @@
 /*
- * test_dict_pcre.c - unit tests for lib/dict_pcre.c (pcre: tables).
+ * test_dict_pcre.c - unit tests for lib/tables/dict_pcre.c (pcre: tables).
  *
  * Each test writes a pattern file into a temporary directory and looks
  * keys up: every rule form, the flags, if/endif nesting, $n substitution,

@@ -1,5 +1,5 @@
 /*
- * test_dns.c - unit tests for lib/dns.c: the POSTHORN_DNS_FILE seam (A,
+ * test_dns.c - unit tests for lib/dns/dns.c: the POSTHORN_DNS_FILE seam (A,
  * AAAA, MX, null MX, TXT, SERVFAIL, unknown names, bad lines) and the
  * response packet parser (hand-made packets: answers, CNAME skipping,
  * NXDOMAIN, SERVFAIL, truncated and malformed packets).

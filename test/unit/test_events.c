@@ -1,5 +1,5 @@
 /*
- * test_events.c - unit tests for lib/events.c (epoll loop and timers).
+ * test_events.c - unit tests for lib/util/events.c (epoll loop and timers).
  *
  * Read/write callbacks on socketpairs and pipes, timers in deadline order,
  * moving and cancelling timers, callbacks that disable or close their own

@@ -1,5 +1,5 @@
 /*
- * test_hbc.c - unit tests for lib/hbc.c (header_checks/body_checks).
+ * test_hbc.c - unit tests for lib/tables/hbc.c (header_checks/body_checks).
  *
  * hbc_action() is given every action word in upper and lower case, with
  * and without text: REJECT's default text and enhanced status codes (added,

@@ -1,5 +1,5 @@
 /*
- * test_inet_match.c - unit tests for lib/inet_match.c: CIDR parsing,
+ * test_inet_match.c - unit tests for lib/tables/inet_match.c: CIDR parsing,
  * IPv4/IPv6 lists with and without brackets, IPv4-mapped clients,
  * negation, table entries, mynetworks_style defaults, and bad input
  * (bad masks, junk, overlong text).

@@ -1,5 +1,5 @@
 /*
- * test_iostuff.c - unit tests for lib/iostuff.c (socket and descriptor
+ * test_iostuff.c - unit tests for lib/util/iostuff.c (socket and descriptor
  * helpers).
  *
  * UNIX and TCP listen/connect round trips on loopback (port 0, so tests

@@ -1,5 +1,5 @@
 /*
- * test_mail_conf.c - unit tests for lib/mail_conf.c (main.cf, parameters,
+ * test_mail_conf.c - unit tests for lib/global/mail_conf.c (main.cf, parameters,
  * $name expansion).  Each test writes its own main.cf in a temporary
  * directory.  Cases that must end the process (bad values, loops, syntax
  * errors) run in a forked child whose exit status is checked.

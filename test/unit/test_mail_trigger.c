@@ -1,5 +1,5 @@
 /*
- * test_mail_trigger.c - unit tests for lib/mail_trigger.c (one-byte
+ * test_mail_trigger.c - unit tests for lib/global/mail_trigger.c (one-byte
  * wake-ups to public/NAME and private/NAME).
  *
  * A temporary configuration directory names a temporary queue_directory;

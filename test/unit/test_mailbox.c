@@ -1,5 +1,5 @@
 /*
- * test_mailbox.c - unit tests for lib/mailbox.c (Maildir and mbox delivery).
+ * test_mailbox.c - unit tests for lib/store/mailbox.c (Maildir and mbox delivery).
  *
  * Maildir: one file in new/ with the content, directories created.
  * mbox: From line in Postfix's shape, >From quoting (also across write

@@ -1,5 +1,5 @@
 /*
- * test_master_cf.c - unit tests for the master.cf parser (lib/master_cf.c).
+ * test_master_cf.c - unit tests for the master.cf parser (lib/global/master_cf.c).
  *
  * Good files with defaults and continuation lines, and bad lines that must
  * come back as an error naming the file and the line.

@@ -1,5 +1,5 @@
 /*
- * test_msg.c - unit tests for lib/msg.c (diagnostics).
+ * test_msg.c - unit tests for lib/util/msg.c (diagnostics).
  *
  * Lines in the maillog_file have syslog's shape, checked with a regex:
  * "Mon DD HH:MM:SS host posthorn/prog[pid]: warning: text".  Also the

@@ -1,6 +1,6 @@
 /*
- * test_postqueue_format.c - unit tests for lib/mailq_format.c (postqueue
- * -p and -j output) and lib/showq_proto.c (the showq listing stream).
+ * test_postqueue_format.c - unit tests for lib/global/mailq_format.c (postqueue
+ * -p and -j output) and lib/global/showq_proto.c (the showq listing stream).
  *
  * The -p samples are Postfix's mailq output for the same messages, line
  * for line (long queue ids; TZ=UTC so arrival times are fixed).

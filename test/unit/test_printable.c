@@ -1,5 +1,5 @@
 /*
- * test_printable.c - unit tests for lib/printable.c: control characters
+ * test_printable.c - unit tests for lib/util/printable.c: control characters
  * and broken UTF-8 become the replacement, good UTF-8 stays; neuter().
  */
 #include "sys_defs.h"

@@ -1,5 +1,5 @@
 /*
- * test_qfile.c - unit tests for lib/qfile.c and lib/mail_queue.c.
+ * test_qfile.c - unit tests for lib/global/qfile.c and lib/global/mail_queue.c.
  *
  * Works in a fresh temporary queue directory (with its own main.cf):
  * queue ids and hashed paths, rename/scan, a full queue file written and

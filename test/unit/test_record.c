@@ -1,5 +1,5 @@
 /*
- * test_record.c - unit tests for lib/record.c (typed length-prefixed records).
+ * test_record.c - unit tests for lib/global/record.c (typed length-prefixed records).
  *
  * Round trips with varint lengths at the 7-bit boundaries, truncated
  * files at every length, over-limit records and bad length fields.

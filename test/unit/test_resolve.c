@@ -1,5 +1,5 @@
 /*
- * test_resolve.c - unit tests for lib/resolve.c: address classes, virtual
+ * test_resolve.c - unit tests for lib/tables/resolve.c: address classes, virtual
  * alias expansion (virtual(5) lookup order, recursion, self reference,
  * limits, table errors) and transport selection (transport(5) search
  * order, parent domains, null fields, bad results).

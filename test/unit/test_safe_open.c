@@ -1,5 +1,5 @@
 /*
- * test_safe_open.c - unit tests for lib/safe_open.c.
+ * test_safe_open.c - unit tests for lib/util/safe_open.c.
  *
  * The cases an attacker sets up in a directory it can write: a symbolic
  * link (refused unless root owns it), a hard link, a directory, a FIFO (no

@@ -1,5 +1,5 @@
 /*
- * test_set_eugid.c - unit tests for lib/set_eugid.c.
+ * test_set_eugid.c - unit tests for lib/util/set_eugid.c.
  *
  * As root (in a child, so the test runner keeps its ids): to another
  * user's effective ids with one group, to a second user directly, and

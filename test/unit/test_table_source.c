@@ -1,5 +1,5 @@
 /*
- * test_table_source.c - unit tests for lib/table_source.c.
+ * test_table_source.c - unit tests for lib/tables/table_source.c.
  *
  * Writes source files into a temporary directory and reads them in both
  * formats.  The expected keys, values and warnings are what Postfix 3.7's

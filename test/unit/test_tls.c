@@ -1,5 +1,5 @@
 /*
- * test_tls.c - unit tests for lib/tls.c.
+ * test_tls.c - unit tests for lib/tls/tls.c.
  *
  * Protocol lists and cipher grades are checked as pure functions.  For
  * contexts and sessions the test makes a self-signed certificate with the

@@ -1,5 +1,5 @@
 /*
- * test_user.c - unit tests for lib/user.c (user lookups through
+ * test_user.c - unit tests for lib/global/user.c (user lookups through
  * passwd_file, with malformed lines and missing users, and through the
  * system database).
  */

@@ -1,5 +1,5 @@
 /*
- * test_vstream.c - unit tests for lib/vstream.c: partial reads (a byte at
+ * test_vstream.c - unit tests for lib/util/vstream.c: partial reads (a byte at
  * a time from a pipe), line bounds, timeouts, file offsets, binary data.
  */
 #include <stdarg.h>

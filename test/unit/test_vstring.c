@@ -1,5 +1,5 @@
 /*
- * test_vstring.c - unit tests for lib/vstring.c (growable strings).
+ * test_vstring.c - unit tests for lib/util/vstring.c (growable strings).
  */
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,5 +1,5 @@
 /*
- * test_xsasl.c - unit tests for lib/xsasl.c (the Cyrus SASL server wrapper).
+ * test_xsasl.c - unit tests for lib/sasl/xsasl.c (the Cyrus SASL server wrapper).
  *
  * Writes a Cyrus application file (test.conf: auxprop + sasldb, mech_list
  * plain login) and a sasldb made with saslpasswd2 into a temporary

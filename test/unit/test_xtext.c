@@ -1,5 +1,5 @@
 /*
- * test_xtext.c - unit tests for lib/xtext.c: RFC 3461 xtext encoding and
+ * test_xtext.c - unit tests for lib/util/xtext.c: RFC 3461 xtext encoding and
  * decoding, RFC 6533 "\x{HEX}" escapes, and inputs that must be refused.
  */
 #include "sys_defs.h"

@@ -1,7 +1,7 @@
 /*
  * mail_conf.c - main.cf reading, parameter lookup and $name expansion.
  *
- * Implements lib/mail_conf.h.  Every known parameter (mail_params[]) and
+ * Implements lib/global/mail_conf.h.  Every known parameter (mail_params[]) and
  * every name set in main.cf or by -o lives in one small hash table.  An
  * entry holds the raw value set in main.cf/-o (NULL: use the default) and
  * a cache of the expanded value.  Expansion follows Postfix's mac_expand:

@@ -89,4 +89,20 @@ int	resolve_transport(const char *addr, RESOLVE_REPLY *reply, VSTRING *why);
 /* resolve_transport_name_ok - a transport name usable as private/NAME */
 int	resolve_transport_name_ok(const char *name);
 
+/* The delivery agents' domain classes */
+#define DELIVER_CLASS_ERROR	(-1)	/* a table could not answer: defer */
+#define DELIVER_CLASS_LOCAL	1	/* mydestination, or no domain */
+#define DELIVER_CLASS_VIRTUAL	2	/* virtual_mailbox_domains */
+#define DELIVER_CLASS_RELAY	3	/* everything else */
+
+/*
+ * deliver_domain_class - classify DOMAIN ("" = no domain) with
+ * resolve_class(): the lists are read from the configuration on first
+ * use and may hold names, ".parent.domain" patterns (subdomains) and
+ * type:table entries (the domain is looked up as key).  Matching ignores
+ * case.  virtual_alias_domains and relay_domains count as
+ * DELIVER_CLASS_RELAY here.
+ */
+int	deliver_domain_class(const char *domain);
+
 #endif

@@ -124,7 +124,7 @@ const MAIL_PARAM mail_params[] = {
     B("biff", "no"),
 
     S("default_database_type", "hash"),
-    /* routing: virtual aliases (smtpd) and transports (qmgr), lib/resolve.c */
+    /* routing: virtual aliases (smtpd) and transports (qmgr), lib/tables/resolve.c */
     S("virtual_alias_domains", "$virtual_alias_maps"),
     I("virtual_alias_recursion_limit", "1000", 1, 0),
     I("virtual_alias_expansion_limit", "1000", 1, 0),
@@ -140,13 +140,13 @@ const MAIL_PARAM mail_params[] = {
     S("default_privs", "nobody"),
     T("command_time_limit", "1000s", 's', 1),
     S("forward_path", "$home/.forward${recipient_delimiter}${extension}, $home/.forward"),
-    /* header/body checks (smtpd_hbc.c, lib/hbc.c) */
+    /* header/body checks (smtpd_hbc.c, lib/tables/hbc.c) */
     S("header_checks", ""), S("body_checks", ""),
     S("mime_header_checks", "$header_checks"), S("nested_header_checks", "$header_checks"),
     I("header_size_limit", "102400", 1, 0), I("body_checks_size_limit", "51200", 0, 0),
     S("message_drop_headers", "bcc, content-length, resent-bcc, return-path"),
     B("smtpd_sasl_authenticated_header", "no"),
-    /* SASL AUTH (smtpd/smtpd_sasl.c, lib/xsasl.c) */
+    /* SASL AUTH (smtpd/smtpd_sasl.c, lib/sasl/xsasl.c) */
     B("smtpd_sasl_auth_enable", "no"), S("smtpd_sasl_type", "cyrus"),
     S("smtpd_sasl_path", "smtpd"), S("cyrus_sasl_config_path", ""),
     S("smtpd_sasl_service", "smtp"), S("smtpd_sasl_local_domain", ""),
@@ -154,7 +154,7 @@ const MAIL_PARAM mail_params[] = {
     S("smtpd_sasl_tls_security_options", "$smtpd_sasl_security_options"),
     B("broken_sasl_auth_clients", "no"), S("smtpd_sasl_exceptions_networks", ""),
     I("smtpd_sasl_response_limit", "12288", 12288, 0), B("smtpd_tls_auth_only", "no"),
-    /* STARTTLS and smtps (smtpd/smtpd_tls.c, lib/tls.c) */
+    /* STARTTLS and smtps (smtpd/smtpd_tls.c, lib/tls/tls.c) */
     S("smtpd_tls_security_level", ""), B("smtpd_use_tls", "no"), B("smtpd_enforce_tls", "no"),
     S("smtpd_tls_cert_file", ""), S("smtpd_tls_key_file", "$smtpd_tls_cert_file"),
     S("smtpd_tls_chain_files", ""), B("smtpd_tls_wrappermode", "no"),
@@ -172,7 +172,7 @@ const MAIL_PARAM mail_params[] = {
     I("invalid_hostname_reject_code", "501", 400, 599), I("non_fqdn_reject_code", "504", 400, 599),
     I("unknown_address_reject_code", "450", 400, 599),
     B("allow_percent_hack", "yes"), B("swap_bangpath", "yes"), B("allow_untrusted_routing", "no"),
-    /* qmgr routing, bounces (qmgr/, lib/bounce.c) */ S("relayhost", ""), I("default_destination_recipient_limit", "50", 1, 0), I("smtp_destination_recipient_limit", "$default_destination_recipient_limit", 1, 0), S("notify_classes", "resource, software"), S("bounce_notice_recipient", "postmaster"), S("2bounce_notice_recipient", "postmaster"), S("delay_notice_recipient", "postmaster"), L("bounce_size_limit", "50000", 1, 0),
+    /* qmgr routing, bounces (qmgr/, lib/global/bounce.c) */ S("relayhost", ""), I("default_destination_recipient_limit", "50", 1, 0), I("smtp_destination_recipient_limit", "$default_destination_recipient_limit", 1, 0), S("notify_classes", "resource, software"), S("bounce_notice_recipient", "postmaster"), S("2bounce_notice_recipient", "postmaster"), S("delay_notice_recipient", "postmaster"), L("bounce_size_limit", "50000", 1, 0),
     /* SMTP client (smtp/) */ S("smtp_helo_name", "$myhostname"), T("smtp_connect_timeout", "30s", 's', 0), T("smtp_helo_timeout", "300s", 's', 1), T("smtp_starttls_timeout", "300s", 's', 1), T("smtp_mail_timeout", "300s", 's', 1), T("smtp_rcpt_timeout", "300s", 's', 1), T("smtp_data_init_timeout", "120s", 's', 1), T("smtp_data_xfer_timeout", "180s", 's', 1), T("smtp_data_done_timeout", "600s", 's', 1), T("smtp_quit_timeout", "300s", 's', 1), B("smtp_skip_5xx_greeting", "yes"), S("smtp_tls_security_level", ""), S("smtp_tls_CAfile", ""), S("smtp_tls_CApath", ""), S("smtp_tls_cert_file", ""), S("smtp_tls_key_file", "$smtp_tls_cert_file"), S("smtp_tls_protocols", "!SSLv2, !SSLv3"), S("smtp_tls_mandatory_protocols", "!SSLv2, !SSLv3"), S("smtp_tls_ciphers", "medium"), S("smtp_tls_mandatory_ciphers", "medium"), S("smtp_tls_exclude_ciphers", ""), I("smtp_tls_loglevel", "1", 0, 4), B("smtp_sasl_auth_enable", "no"), S("smtp_sasl_password_maps", ""), S("smtp_sasl_security_options", "noplaintext, noanonymous"), S("smtp_sasl_tls_security_options", "$smtp_sasl_security_options"), S("smtp_sasl_mechanism_filter", ""),
     /* END */
     { 0, 0, 0, 0, 0, 0 },

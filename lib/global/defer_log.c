@@ -1,7 +1,7 @@
 /*
  * defer_log.c - per-message deferral and bounce logs (see defer_log.h).
  *
- * Entries are attribute lists (lib/attr.h).  Appends are one write of a
+ * Entries are attribute lists (lib/util/attr.h).  Appends are one write of a
  * whole entry to a file opened O_APPEND; rewrites go to a temporary file
  * that is renamed over the log, so a reader never sees half a log.
  */

@@ -2,7 +2,7 @@
  * dict_text.c - in-memory tables: texthash:, inline: and static:.
  *
  * texthash:FILE reads a postmap(1)-format text file once at open time,
- * with the same parser as postmap (lib/table_source.c): "key whitespace
+ * with the same parser as postmap (lib/tables/table_source.c): "key whitespace
  * value" lines, '#' comment lines and blank lines are skipped, a line
  * that starts with white space continues the previous one.
  * inline:{ key=value, { key = value with spaces }, ... } takes its entries

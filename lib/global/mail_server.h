@@ -61,7 +61,7 @@ typedef struct MAIL_SERVER_OPS {
     int     hard_limit;			/* event server: reject at this count (0: default) */
     void    (*reject_fn) (int fd);	/* event server: over HARD_LIMIT (then closed) */
     int     keep_root;			/* real uid stays 0, effective ids are
-					 * mail_owner's (local; lib/set_eugid.h) */
+					 * mail_owner's (local; lib/util/set_eugid.h) */
 } MAIL_SERVER_OPS;
 
 typedef void (*SINGLE_SERVER_FN) (VSTREAM *client, const char *service, char **argv);

@@ -10,9 +10,8 @@
  *
  * Also here, because qmgr and every agent need them the same way:
  * deliver_log() writes Postfix's "ID: to=<...>, relay=..., delay=...,
- * delays=..., dsn=..., status=... (reason)" line, and deliver_domain_class()
- * tells local (mydestination), virtual (virtual_mailbox_domains) and
- * relay (anything else) domains apart.
+ * delays=..., dsn=..., status=... (reason)" line.  The agents' domain
+ * classes (deliver_domain_class) are in lib/tables/resolve.h.
  */
 #ifndef DELIVER_REQUEST_H
 #define DELIVER_REQUEST_H
@@ -90,20 +89,5 @@ void	deliver_log(const char *id, const DELIVER_STATS *stats,
 /* deliver_format_delay - append SEC.USEC with Postfix's rounding ("0.14") */
 void	deliver_format_delay(VSTRING *buf, long sec, long usec);
 
-/* Domain classes */
-#define DELIVER_CLASS_ERROR	(-1)	/* a table could not answer: defer */
-#define DELIVER_CLASS_LOCAL	1	/* mydestination, or no domain */
-#define DELIVER_CLASS_VIRTUAL	2	/* virtual_mailbox_domains */
-#define DELIVER_CLASS_RELAY	3	/* everything else */
-
-/*
- * deliver_domain_class - classify DOMAIN ("" = no domain) with
- * resolve_class() (lib/resolve.h): the lists are read from the
- * configuration on first use and may hold names, ".parent.domain"
- * patterns (subdomains) and type:table entries (the domain is looked up
- * as key).  Matching ignores case.  virtual_alias_domains and
- * relay_domains count as DELIVER_CLASS_RELAY here.
- */
-int	deliver_domain_class(const char *domain);
 
 #endif

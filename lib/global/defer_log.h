@@ -8,7 +8,7 @@
  * (mail_queue_path(MAIL_QUEUE_DEFER, id)).  postqueue -p reads defer/ID
  * for its "(reason)" lines.
  *
- * File format: one attribute list (lib/attr.h encoding: "name=value"
+ * File format: one attribute list (lib/util/attr.h encoding: "name=value"
  * lines, an empty line ends the entry) per recipient, with the names
  *   recipient, orig_rcpt, dsn_orcpt, status (4.4.1), action (failed,
  *   delayed, delivered), relay, reason, time (seconds)

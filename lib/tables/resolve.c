@@ -654,3 +654,21 @@ int     resolve_transport(const char *addr, RESOLVE_REPLY *reply, VSTRING *why)
     vstring_free(domain);
     return (ret);
 }
+
+/*
+ * deliver_domain_class - the delivery agents' view of resolve_class()'s
+ * classes (one implementation of the domain lists for every program).
+ */
+int     deliver_domain_class(const char *domain)
+{
+    switch (resolve_class(domain)) {
+    case RESOLVE_CLASS_ERROR:
+	return (DELIVER_CLASS_ERROR);
+    case RESOLVE_CLASS_LOCAL:
+	return (DELIVER_CLASS_LOCAL);
+    case RESOLVE_CLASS_VIRTUAL:
+	return (DELIVER_CLASS_VIRTUAL);
+    default:
+	return (DELIVER_CLASS_RELAY);
+    }
+}

@@ -4,7 +4,7 @@
  * Walks incoming/, active/, deferred/ (hashed) and hold/ in queue id
  * order; for each complete, readable queue file it collects the envelope
  * (recipients not yet done) and the deferral reasons from defer/ID
- * (lib/defer_log.h).  Files that are incomplete, vanish or do not parse
+ * (lib/global/defer_log.h).  Files that are incomplete, vanish or do not parse
  * are skipped: the queue changes while it is listed.  Opens files
  * read-only and takes no locks, so it never disturbs qmgr.
  */

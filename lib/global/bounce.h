@@ -8,7 +8,7 @@
  * (BOUNCE_SUCCESS).  The notification is a multipart/report
  * (report-type=delivery-status) with Postfix's human-readable text, a
  * message/delivery-status part (one block per recipient: the entries of
- * lib/defer_log.h) and the original message (message/rfc822) or only its
+ * lib/global/defer_log.h) and the original message (message/rfc822) or only its
  * headers (text/rfc822-headers: RET=HDRS, delay warnings, success notices,
  * or a message over bounce_size_limit).  It is queued in incoming/ from
  * the null sender <> to RCPT; the caller triggers qmgr.

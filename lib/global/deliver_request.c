@@ -19,7 +19,6 @@
 #include "mail_conf.h"
 #include "mail_proto.h"
 #include "mail_queue.h"
-#include "resolve.h"
 #include "deliver_request.h"
 
 /* put_time - one "sec.usec" attribute */
@@ -372,22 +371,4 @@ void    deliver_log(const char *id, const DELIVER_STATS *stats,
     vstring_strcat(buf, ")");
     msg_info("%s", STR(buf));
     vstring_free(buf);
-}
-
-/*
- * deliver_domain_class - the delivery agents' view of lib/resolve.c's
- * classes (one implementation of the domain lists for every program).
- */
-int     deliver_domain_class(const char *domain)
-{
-    switch (resolve_class(domain)) {
-    case RESOLVE_CLASS_ERROR:
-	return (DELIVER_CLASS_ERROR);
-    case RESOLVE_CLASS_LOCAL:
-	return (DELIVER_CLASS_LOCAL);
-    case RESOLVE_CLASS_VIRTUAL:
-	return (DELIVER_CLASS_VIRTUAL);
-    default:
-	return (DELIVER_CLASS_RELAY);
-    }
 }

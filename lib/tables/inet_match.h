@@ -8,7 +8,7 @@
  *   [::1]/128, ::1     an IPv6 host or network, with or without brackets
  *   [2001:db8::]/32
  *   type:table         the client address is looked up in a table
- *                      (lib/dict.h); any answer is a match
+ *                      (lib/tables/dict.h); any answer is a match
  *   !entry             a match on ENTRY ends the search with "no match"
  * The first entry that matches decides.  IPv4 entries also match the
  * IPv4-mapped form ::ffff:a.b.c.d of a client address.  Host names are

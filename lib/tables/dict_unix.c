@@ -4,7 +4,7 @@
  * A lookup of a user name returns the passwd(5)-style line
  * "name:x:uid:gid:gecos:home:shell" (gecos is empty: the user seam does
  * not carry it), or NULL when there is no such user.  Users come from
- * lib/user.h, so the passwd_file parameter works here too.  A lookup
+ * lib/global/user.h, so the passwd_file parameter works here too.  A lookup
  * error (not "no such user") sets ->error so the caller defers.
  */
 #include "sys_defs.h"
