@@ -45,6 +45,8 @@ typedef struct SINK {
     char    pend[5];			/* mbox: bytes that may be "From " */
     size_t  npend;
     int     last;			/* last content byte, -1 if none */
+    off_t   bytes;			/* Maildir: content bytes written */
+    off_t   lines;			/* Maildir: newlines among them */
 } SINK;
 
 static void sink_init(SINK *s, int fd)
@@ -90,11 +92,19 @@ static void sink_free(SINK *s)
     vstring_free(s->buf);
 }
 
-/* maildir_write - MAILBOX_WRITE_FN for Maildir: bytes as they are */
+/* maildir_sink_write - MAILBOX_WRITE_FN for Maildir: bytes as they are, counted */
 
-static int maildir_write(void *sink, const char *data, size_t len)
+static int maildir_sink_write(void *sink, const char *data, size_t len)
 {
-    return (sink_put((SINK *) sink, data, len));
+    SINK   *s = (SINK *) sink;
+    const char *cp = data, *end = data + len;
+
+    s->bytes += (off_t) len;
+    while ((cp = memchr(cp, '\n', (size_t) (end - cp))) != 0) {
+	s->lines++;
+	cp++;
+    }
+    return (sink_put(s, data, len));
 }
 
 /* mailbox_error - set WHY and TEMPORARY from ERR */
@@ -184,6 +194,7 @@ static void maildir_unique(VSTRING *name)
 
 static int maildir_write_tmp(int tmp_fd, const char *name, const char *path,
 			             MAILBOX_SOURCE source, void *ctx,
+			             off_t *size, off_t *vsize,
 			             VSTRING *why, int *temporary)
 {
     SINK    sink;
@@ -194,7 +205,7 @@ static int maildir_write_tmp(int tmp_fd, const char *name, const char *path,
 		     | O_CLOEXEC, 0600)) < 0)
 	return (mailbox_error(why, temporary, errno, "create maildir file", path));
     sink_init(&sink, fd);
-    ret = source(maildir_write, &sink, ctx);
+    ret = source(maildir_sink_write, &sink, ctx);
     if (sink_flush(&sink) == 0 && fsync(fd) < 0)
 	sink.error = errno;
     if (close(fd) < 0 && sink.error == 0)
@@ -207,6 +218,8 @@ static int maildir_write_tmp(int tmp_fd, const char *name, const char *path,
 	*temporary = 1;
 	ret = -1;
     }
+    *size = sink.bytes;
+    *vsize = sink.bytes + sink.lines;		/* each LF becomes CRLF */
     sink_free(&sink);
     if (ret < 0)
 	(void) unlinkat(tmp_fd, name, 0);
@@ -215,23 +228,36 @@ static int maildir_write_tmp(int tmp_fd, const char *name, const char *path,
 
 /* maildir_publish - tmp/NAME to new/NAME (link, else rename); fsync new/ */
 
-static int maildir_publish(int tmp_fd, int new_fd, const char *name,
-			           const char *path, VSTRING *why, int *temporary)
+static int maildir_publish(int tmp_fd, const char *tmp_name, int new_fd,
+			           const char *new_name, const char *path,
+			           VSTRING *why, int *temporary)
 {
-    if (linkat(tmp_fd, name, new_fd, name, 0) == 0) {
-	(void) unlinkat(tmp_fd, name, 0);
+    if (linkat(tmp_fd, tmp_name, new_fd, new_name, 0) == 0) {
+	(void) unlinkat(tmp_fd, tmp_name, 0);
     } else if ((errno != EPERM && errno != EXDEV && errno != ENOSYS)
-	       || renameat(tmp_fd, name, new_fd, name) < 0) {
+	       || renameat(tmp_fd, tmp_name, new_fd, new_name) < 0) {
 	mailbox_error(why, temporary, errno, "link maildir file to", path);
-	(void) unlinkat(tmp_fd, name, 0);
+	(void) unlinkat(tmp_fd, tmp_name, 0);
 	return (-1);
     }
     if (fsync(new_fd) < 0) {
 	mailbox_error(why, temporary, errno, "fsync maildir directory of", path);
-	(void) unlinkat(new_fd, name, 0);
+	(void) unlinkat(new_fd, new_name, 0);
 	return (-1);
     }
     return (0);
+}
+
+/* maildir_set_time - the file's times to RECEIVED (IMAP INTERNALDATE) */
+
+static void maildir_set_time(int dir_fd, const char *name, time_t received)
+{
+    struct timespec ts[2];
+
+    ts[0].tv_sec = ts[1].tv_sec = received;
+    ts[0].tv_nsec = ts[1].tv_nsec = 0;
+    if (utimensat(dir_fd, name, ts, AT_SYMLINK_NOFOLLOW) < 0)
+	msg_warn("set time of maildir file %s: %m", name);
 }
 
 /* maildir_deliver - write tmp/UNIQUE, fsync, link into new/ */
@@ -239,11 +265,24 @@ static int maildir_publish(int tmp_fd, int new_fd, const char *name,
 int     maildir_deliver(const char *maildir, uid_t owner, MAILBOX_SOURCE source,
 			        void *ctx, VSTRING *why, int *temporary)
 {
+    return (maildir_write(maildir, owner, MAILDIR_NEW, "", 0, source, ctx,
+			  (VSTRING *) 0, why, temporary));
+}
+
+/* maildir_write - write tmp/UNIQUE, fsync, link into new/ or cur/ */
+
+int     maildir_write(const char *maildir, uid_t owner, int where,
+		              const char *info, time_t received,
+		              MAILBOX_SOURCE source, void *ctx, VSTRING *name_out,
+		              VSTRING *why, int *temporary)
+{
     static const char *subdirs[] = {"tmp", "new", "cur"};
     int     fds[3] = {-1, -1, -1};
     VSTRING *top_path = vstring_alloc(100);
     VSTRING *path = vstring_alloc(100);
     VSTRING *unique = vstring_alloc(100);
+    VSTRING *final = vstring_alloc(100);
+    off_t   size, vsize;
     int     top;
     size_t  i;
     int     ret = -1;
@@ -264,12 +303,22 @@ int     maildir_deliver(const char *maildir, uid_t owner, MAILBOX_SOURCE source,
 	    goto out;
     }
     maildir_unique(unique);
-    vstring_sprintf(path, "%s/new/%s", STR(top_path), STR(unique));
+    vstring_sprintf(path, "%s/tmp/%s", STR(top_path), STR(unique));
     if (maildir_write_tmp(fds[0], STR(unique), STR(path), source, ctx,
-			  why, temporary) < 0
-	|| maildir_publish(fds[0], fds[1], STR(unique), STR(path),
-			   why, temporary) < 0)
+			  &size, &vsize, why, temporary) < 0)
 	goto out;
+    if (received > 0)
+	maildir_set_time(fds[0], STR(unique), received);
+    /* Dovecot's size fields: no stat() or read to know them later */
+    vstring_sprintf(final, "%s,S=%ld,W=%ld%s", STR(unique), (long) size,
+		    (long) vsize, info);
+    vstring_sprintf(path, "%s/%s/%s", STR(top_path),
+		    where == MAILDIR_CUR ? "cur" : "new", STR(final));
+    if (maildir_publish(fds[0], STR(unique), fds[where == MAILDIR_CUR ? 2 : 1],
+			STR(final), STR(path), why, temporary) < 0)
+	goto out;
+    if (name_out)
+	vstring_strcpy(name_out, STR(final));
     ret = 0;
 out:
     for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
@@ -280,6 +329,7 @@ out:
     vstring_free(top_path);
     vstring_free(path);
     vstring_free(unique);
+    vstring_free(final);
     return (ret);
 }
 
@@ -386,6 +436,15 @@ int     mbox_lock(int fd, const char *path, VSTRING *why)
 	return (-1);
     }
     return (0);
+}
+
+int     mbox_replaced(int fd, const char *path)
+{
+    struct stat fst, pst;
+
+    if (fstat(fd, &fst) < 0 || stat(path, &pst) < 0)
+	return (1);
+    return (fst.st_dev != pst.st_dev || fst.st_ino != pst.st_ino);
 }
 
 /* mbox_unlock - release both locks */

@@ -6,8 +6,9 @@
  * that a queue file can be streamed without holding it in memory.
  *
  * maildir_deliver: writes tmp/UNIQUE, fsyncs, links it into new/ (creating
- * the Maildir and its tmp/new/cur if missing).  UNIQUE is
- * "SECONDS.MmicrosPpid_count.HOST" (the Maildir spec's modern form).  The
+ * the Maildir and its tmp/new/cur if missing) as UNIQUE,S=SIZE,W=VSIZE.
+ * UNIQUE is "SECONDS.MmicrosPpid_count.HOST" (the Maildir spec's modern
+ * form).  The
  * Maildir and its subdirectories must be owned by OWNER ((uid_t) -1: any
  * owner), and are never reached through a symbolic link that someone else
  * than root or OWNER made ("destination ... is not owned by recipient").
@@ -41,6 +42,20 @@ typedef int (*MAILBOX_SOURCE) (MAILBOX_WRITE_FN write_fn, void *sink, void *ctx)
  */
 int	maildir_deliver(const char *maildir, uid_t owner, MAILBOX_SOURCE source,
 			        void *ctx, VSTRING *why, int *temporary);
+
+/*
+ * maildir_write - the same with choices (imapd APPEND): into new/ or cur/,
+ * INFO appended to the name (":2,FS" or ""), the file's time set to
+ * RECEIVED (unless 0), and the final name (without "new/"/"cur/") copied to
+ * NAME_OUT (unless NULL).  Names carry Dovecot's size fields:
+ * UNIQUE,S=<bytes>,W=<bytes with CRLF line ends>INFO.
+ */
+#define MAILDIR_NEW	0
+#define MAILDIR_CUR	1
+int	maildir_write(const char *maildir, uid_t owner, int where,
+		              const char *info, time_t received,
+		              MAILBOX_SOURCE source, void *ctx, VSTRING *name_out,
+		              VSTRING *why, int *temporary);
 /* mbox_open - a descriptor (ST filled in), or -1 */
 int	mbox_open(const char *path, uid_t owner, uid_t chown_uid, gid_t chown_gid,
 		          struct stat *st, VSTRING *why, int *temporary);
@@ -54,5 +69,14 @@ int	mbox_deliver(const char *path, const char *sender, time_t arrival,
 /* mbox_lock/unlock - also for pop3d/imapd's mbox access */
 int	mbox_lock(int fd, const char *path, VSTRING *why);
 void	mbox_unlock(int fd, const char *path);
+
+/*
+ * mbox_replaced - after mbox_lock: 1 if PATH no longer names the file FD
+ * is open on.  pop3d and imapd change an mbox by writing a new file and
+ * renaming it over the old one (under both locks); a writer that opened
+ * the old file before must then unlock, reopen and lock again, or its
+ * message would go into a file nobody reads.
+ */
+int	mbox_replaced(int fd, const char *path);
 
 #endif

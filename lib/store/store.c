@@ -1,0 +1,205 @@
+/*
+ * store.c - the folder interface of store.h: dispatch to the Maildir and
+ * mbox drivers, and the parts every driver shares (the view's array of
+ * messages, UID lookups, keywords).
+ */
+#include "sys_defs.h"
+#include <strings.h>
+#include "msg.h"
+#include "mymalloc.h"
+#include "vstring.h"
+#include "store.h"
+
+STORE_FOLDER *store_open(int kind, const char *path, int flags, VSTRING *why)
+{
+    STORE_FOLDER *folder;
+
+    vstring_reset(why);
+    folder = (STORE_FOLDER *) mycalloc(1, sizeof(*folder));
+    switch (kind) {
+    case STORE_KIND_MAILDIR:
+	folder->driver = &store_maildir_driver;
+	break;
+    case STORE_KIND_MBOX:
+	folder->driver = &store_mbox_driver;
+	break;
+    default:
+	msg_panic("store_open: bad kind %d", kind);
+    }
+    folder->path = mystrdup(path);
+    folder->open_flags = flags;
+    if (folder->driver->open(folder, flags, why) < 0) {
+	myfree(folder->path);
+	myfree(folder);
+	return (0);
+    }
+    return (folder);
+}
+
+void    store_close(STORE_FOLDER *folder)
+{
+    folder->driver->close(folder);
+    store_msgs_free(folder);
+    for (int i = 0; i < folder->keyword_count; i++)
+	myfree(folder->keywords[i]);
+    myfree(folder->path);
+    myfree(folder);
+}
+
+int     store_sync(STORE_FOLDER *folder, int flags, VSTRING *why)
+{
+    vstring_reset(why);
+    return (folder->driver->sync(folder, flags, why));
+}
+
+STORE_MSG *store_msg(STORE_FOLDER *folder, int seq)
+{
+    return (seq >= 1 && seq <= folder->count ? folder->msgs + seq - 1 : 0);
+}
+
+int     store_uid_seq(const STORE_FOLDER *folder, unsigned uid)
+{
+    int     lo = 0, hi = folder->count - 1;
+
+    while (lo <= hi) {
+	int     mid = lo + (hi - lo) / 2;
+
+	if (folder->msgs[mid].uid == uid)
+	    return (mid + 1);
+	if (folder->msgs[mid].uid < uid)
+	    lo = mid + 1;
+	else
+	    hi = mid - 1;
+    }
+    return (0);
+}
+
+int     store_msg_sizes(STORE_FOLDER *folder, STORE_MSG *msg, VSTRING *why)
+{
+    if (msg->size >= 0 && msg->vsize >= 0 && msg->received >= 0)
+	return (0);
+    return (folder->driver->msg_stat(folder, msg, why));
+}
+
+STORE_STREAM *store_msg_open(STORE_FOLDER *folder, STORE_MSG *msg, VSTRING *why)
+{
+    return (folder->driver->msg_open(folder, msg, why));
+}
+
+ssize_t store_read(STORE_STREAM *stream, char *buf, size_t len)
+{
+    return (stream->read(stream, buf, len));
+}
+
+void    store_msg_close(STORE_STREAM *stream)
+{
+    stream->close(stream);
+}
+
+/* store_readonly - refuse a change to a read-only folder */
+
+static int store_readonly(STORE_FOLDER *folder, VSTRING *why)
+{
+    if (folder->open_flags & STORE_OPEN_READONLY) {
+	vstring_strcpy(why, "folder is open read-only");
+	return (1);
+    }
+    return (0);
+}
+
+int     store_expunge(STORE_FOLDER *folder, const unsigned *uids, int count,
+		              VSTRING *why)
+{
+    vstring_reset(why);
+    if (store_readonly(folder, why))
+	return (-1);
+    if (count == 0)
+	return (0);
+    return (folder->driver->expunge(folder, uids, count, why));
+}
+
+int     store_set_flags(STORE_FOLDER *folder, STORE_MSG *msg, unsigned flags,
+			        unsigned keywords, VSTRING *why)
+{
+    vstring_reset(why);
+    if (store_readonly(folder, why))
+	return (-1);
+    flags &= STORE_FLAGS_STORED;
+    if ((msg->flags & STORE_FLAGS_STORED) == flags && msg->keywords == keywords)
+	return (0);
+    return (folder->driver->set_flags(folder, msg, flags, keywords, why));
+}
+
+int     store_append(STORE_FOLDER *folder, MAILBOX_SOURCE source, void *ctx,
+		             unsigned flags, unsigned keywords, time_t received,
+		             unsigned *uid, VSTRING *why)
+{
+    vstring_reset(why);
+    if (store_readonly(folder, why))
+	return (-1);
+    return (folder->driver->append(folder, source, ctx, flags & STORE_FLAGS_STORED,
+				   keywords, received, uid, why));
+}
+
+int     store_keyword(STORE_FOLDER *folder, const char *name, int create,
+		              VSTRING *why)
+{
+    int     i;
+
+    for (i = 0; i < folder->keyword_count; i++)
+	if (strcasecmp(folder->keywords[i], name) == 0)
+	    return (i);
+    if (!create || folder->keyword_count >= STORE_MAX_KEYWORDS
+	|| store_readonly(folder, why))
+	return (-1);
+    folder->keywords[folder->keyword_count++] = mystrdup(name);
+    if (folder->driver->keywords_save(folder, why) < 0) {
+	myfree(folder->keywords[--folder->keyword_count]);
+	return (-1);
+    }
+    return (i);
+}
+
+STORE_MSG *store_msg_add(STORE_FOLDER *folder)
+{
+    STORE_MSG *msg;
+
+    if (folder->count == folder->size) {
+	folder->size = folder->size ? 2 * folder->size : 64;
+	folder->msgs = (STORE_MSG *) myrealloc(folder->msgs,
+					folder->size * sizeof(*folder->msgs));
+    }
+    msg = folder->msgs + folder->count++;
+    memset(msg, 0, sizeof(*msg));
+    msg->size = msg->vsize = -1;
+    msg->received = -1;
+    msg->offset = msg->length = -1;
+    return (msg);
+}
+
+void    store_msgs_free(STORE_FOLDER *folder)
+{
+    for (int i = 0; i < folder->count; i++)
+	if (folder->msgs[i].file)
+	    myfree(folder->msgs[i].file);
+    if (folder->msgs)
+	myfree(folder->msgs);
+    folder->msgs = 0;
+    folder->count = folder->size = 0;
+}
+
+void    store_msgs_drop(STORE_FOLDER *folder, int (*gone) (STORE_MSG *, void *),
+			        void *ctx)
+{
+    int     out = 0;
+
+    for (int i = 0; i < folder->count; i++) {
+	if (gone(folder->msgs + i, ctx)) {
+	    if (folder->msgs[i].file)
+		myfree(folder->msgs[i].file);
+	} else {
+	    folder->msgs[out++] = folder->msgs[i];
+	}
+    }
+    folder->count = out;
+}

@@ -1,0 +1,171 @@
+/*
+ * store.h - mailboxes for reading and changing: what pop3d and imapd use.
+ *
+ * One interface, two drivers behind it (Dovecot's lib-storage in small):
+ *   store_maildir.c  a Maildir folder: tmp/ new/ cur/, UIDs in Dovecot's
+ *                    dovecot-uidlist (version 3), keywords in
+ *                    dovecot-keywords, flags in the file names (":2,FS"),
+ *                    sizes from ",S=" and ",W=" in the names when there;
+ *   store_mbox.c     one mbox file: UIDs in X-IMAPbase:/X-UID: headers,
+ *                    flags in Status:/X-Status:/X-Keywords:, as Dovecot and
+ *                    UW-IMAP write them; changes rewrite the file into a
+ *                    new one beside it that replaces it with rename(), under
+ *                    the locks local delivery takes (lib/store/mailbox.h).
+ * So a mailbox that Dovecot served can be served by Posthorn and back.
+ *
+ * A STORE_FOLDER is one session's view of one folder: the messages it
+ * knows, in ascending UID order, numbered 1..count (IMAP sequence numbers,
+ * POP3 message numbers).  store_sync() brings the view up to date with the
+ * disk: new mail gets UIDs (written where the format keeps them), messages
+ * that another session expunged disappear, flag changes appear.  Nothing
+ * else changes the view, so a POP3 session that never syncs keeps its
+ * numbering.  UIDVALIDITY and UIDs never change for a message while the
+ * folder's control data (uidlist, X-IMAPbase) exists.
+ *
+ * Message content is read through a STORE_STREAM: the message exactly as
+ * delivered, LF line ends, from its first header byte (an mbox's From_
+ * line and the headers the store itself keeps - X-IMAPbase, X-IMAP, X-UID,
+ * Status, X-Status, X-Keywords, Content-Length - are left out).  size is
+ * that many bytes; vsize the same with CRLF line ends (POP3 LIST and
+ * RFC822.SIZE), computed on first use when the format does not record it.
+ *
+ * Every function that can fail returns -1 (or NULL) with a reason in WHY;
+ * none of them exits.  The caller runs with the mailbox owner's rights.
+ */
+#ifndef STORE_H
+#define STORE_H
+
+#include "sys_defs.h"
+#include "vstring.h"
+#include "mailbox.h"
+
+/* Folder kinds */
+#define STORE_KIND_MAILDIR	1
+#define STORE_KIND_MBOX		2
+
+/* store_open() flags */
+#define STORE_OPEN_READONLY	(1<<0)	/* never write anything (EXAMINE) */
+#define STORE_OPEN_CREATE	(1<<1)	/* create a missing folder */
+
+/* store_sync() flags */
+#define STORE_SYNC_CLAIM_NEW	(1<<0)	/* IMAP: new mail stops being \Recent
+					 * for others (Maildir: new/ -> cur/) */
+
+/* System flags, as IMAP names them; STORE_RECENT is never stored */
+#define STORE_SEEN	(1<<0)
+#define STORE_ANSWERED	(1<<1)
+#define STORE_FLAGGED	(1<<2)
+#define STORE_DELETED	(1<<3)
+#define STORE_DRAFT	(1<<4)
+#define STORE_RECENT	(1<<5)
+#define STORE_FLAGS_STORED (STORE_SEEN | STORE_ANSWERED | STORE_FLAGGED | \
+			    STORE_DELETED | STORE_DRAFT)
+
+/* Keywords: 26, the letters a..z of Dovecot's Maildir file names */
+#define STORE_MAX_KEYWORDS	26
+
+typedef struct STORE_MSG {
+    unsigned uid;
+    unsigned flags;			/* STORE_SEEN ... STORE_RECENT */
+    unsigned keywords;			/* bit N: the folder's keywords[N] */
+    off_t   size;			/* content bytes (LF), -1: not known yet */
+    off_t   vsize;			/* with CRLF line ends, -1: not known yet */
+    time_t  received;			/* INTERNALDATE, -1: not known yet */
+    /* Driver data */
+    char   *file;			/* Maildir: "cur/NAME:2,FS" or "new/NAME" */
+    off_t   offset;			/* mbox: first byte of the From_ line */
+    off_t   length;			/* mbox: bytes up to the next From_ line */
+} STORE_MSG;
+
+typedef struct STORE_FOLDER STORE_FOLDER;
+typedef struct STORE_STREAM STORE_STREAM;
+
+/* The driver interface (store.c dispatches; one instance per format) */
+typedef struct STORE_DRIVER {
+    const char *name;			/* "maildir", "mbox" */
+    int     (*open) (STORE_FOLDER *folder, int flags, VSTRING *why);
+    int     (*sync) (STORE_FOLDER *folder, int flags, VSTRING *why);
+    void    (*close) (STORE_FOLDER *folder);
+    STORE_STREAM *(*msg_open) (STORE_FOLDER *folder, STORE_MSG *msg, VSTRING *why);
+    int     (*msg_stat) (STORE_FOLDER *folder, STORE_MSG *msg, VSTRING *why);
+    int     (*expunge) (STORE_FOLDER *folder, const unsigned *uids, int count,
+			        VSTRING *why);
+    int     (*set_flags) (STORE_FOLDER *folder, STORE_MSG *msg, unsigned flags,
+			          unsigned keywords, VSTRING *why);
+    int     (*append) (STORE_FOLDER *folder, MAILBOX_SOURCE source, void *ctx,
+		               unsigned flags, unsigned keywords, time_t received,
+		               unsigned *uid, VSTRING *why);
+    int     (*keywords_save) (STORE_FOLDER *folder, VSTRING *why);
+} STORE_DRIVER;
+
+struct STORE_FOLDER {
+    const STORE_DRIVER *driver;
+    char   *path;			/* Maildir directory, or mbox file */
+    int     open_flags;
+    unsigned uidvalidity;
+    unsigned uidnext;
+    STORE_MSG *msgs;			/* ascending UIDs; msgs[0] is number 1 */
+    int     count;
+    int     size;			/* allocated */
+    char   *keywords[STORE_MAX_KEYWORDS];
+    int     keyword_count;
+    void   *priv;			/* the driver's */
+};
+
+/* A message's bytes: store_read() until it returns 0 */
+struct STORE_STREAM {
+    ssize_t (*read) (STORE_STREAM *stream, char *buf, size_t len);
+    void    (*close) (STORE_STREAM *stream);
+    void   *priv;
+};
+
+/* store_open - open (and sync) a folder; NULL with WHY */
+STORE_FOLDER *store_open(int kind, const char *path, int flags, VSTRING *why);
+void	store_close(STORE_FOLDER *folder);
+
+/* store_sync - bring the view up to date with the disk; 0 or -1 */
+int	store_sync(STORE_FOLDER *folder, int flags, VSTRING *why);
+
+/* store_msg - message number SEQ (1..count), or NULL */
+STORE_MSG *store_msg(STORE_FOLDER *folder, int seq);
+/* store_uid_seq - the number of the message with UID, or 0 */
+int	store_uid_seq(const STORE_FOLDER *folder, unsigned uid);
+
+/* store_msg_sizes - fill in size and vsize (and received) if unknown; 0 or -1 */
+int	store_msg_sizes(STORE_FOLDER *folder, STORE_MSG *msg, VSTRING *why);
+
+/* Reading a message */
+STORE_STREAM *store_msg_open(STORE_FOLDER *folder, STORE_MSG *msg, VSTRING *why);
+ssize_t store_read(STORE_STREAM *stream, char *buf, size_t len);	/* 0: end */
+void	store_msg_close(STORE_STREAM *stream);
+
+/*
+ * Changes.  store_expunge removes the messages with these UIDs for good
+ * (ones already gone are no error) and drops them from the view.
+ * store_set_flags replaces a message's stored flags and keywords.
+ * store_append adds a message (flags, keywords, INTERNALDATE; 0: now) and
+ * returns its UID; the view learns of it at the next store_sync.
+ */
+int	store_expunge(STORE_FOLDER *folder, const unsigned *uids, int count,
+		              VSTRING *why);
+int	store_set_flags(STORE_FOLDER *folder, STORE_MSG *msg, unsigned flags,
+			        unsigned keywords, VSTRING *why);
+int	store_append(STORE_FOLDER *folder, MAILBOX_SOURCE source, void *ctx,
+		             unsigned flags, unsigned keywords, time_t received,
+		             unsigned *uid, VSTRING *why);
+
+/* store_keyword - the index of keyword NAME (case-insensitive), adding it
+ * when CREATE and there is room (saved at once); -1 if none */
+int	store_keyword(STORE_FOLDER *folder, const char *name, int create,
+		              VSTRING *why);
+
+/* For drivers: the view's array */
+STORE_MSG *store_msg_add(STORE_FOLDER *folder);	/* at the end, zeroed */
+void	store_msgs_free(STORE_FOLDER *folder);
+void	store_msgs_drop(STORE_FOLDER *folder, int (*gone) (STORE_MSG *, void *),
+			        void *ctx);
+
+extern const STORE_DRIVER store_maildir_driver;
+extern const STORE_DRIVER store_mbox_driver;
+
+#endif

@@ -1,0 +1,17 @@
+/*
+ * store_mbox.c - the mbox driver of store.h (being written).
+ */
+#include "sys_defs.h"
+#include "vstring.h"
+#include "store.h"
+
+static int (STORE_FOLDER *folder, int flags, VSTRING *why)
+{
+    vstring_strcpy(why, "mbox folders are not supported yet");
+    return (-1);
+}
+
+const STORE_DRIVER store_mbox_driver = {
+    .name = "mbox",
+    .open = ,
+};
