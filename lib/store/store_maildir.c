@@ -5,7 +5,7 @@
 #include "vstring.h"
 #include "store.h"
 
-static int maildir_open(STORE_FOLDER *folder, int flags, VSTRING *why)
+static int store_maildir_open(STORE_FOLDER *folder, int flags, VSTRING *why)
 {
     vstring_strcpy(why, "maildir folders are not supported yet");
     return (-1);
@@ -13,5 +13,5 @@ static int maildir_open(STORE_FOLDER *folder, int flags, VSTRING *why)
 
 const STORE_DRIVER store_maildir_driver = {
     .name = "maildir",
-    .open = maildir_open,
+    .open = store_maildir_open,
 };

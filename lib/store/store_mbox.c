@@ -5,7 +5,7 @@
 #include "vstring.h"
 #include "store.h"
 
-static int mbox_open(STORE_FOLDER *folder, int flags, VSTRING *why)
+static int store_mbox_open(STORE_FOLDER *folder, int flags, VSTRING *why)
 {
     vstring_strcpy(why, "mbox folders are not supported yet");
     return (-1);
@@ -13,5 +13,5 @@ static int mbox_open(STORE_FOLDER *folder, int flags, VSTRING *why)
 
 const STORE_DRIVER store_mbox_driver = {
     .name = "mbox",
-    .open = mbox_open,
+    .open = store_mbox_open,
 };
