@@ -41,11 +41,13 @@ LIBA	:= $(BUILD)/libposthorn.a
 
 # program name -> sources
 SRC_master	:= $(wildcard master/master*.c)
+SRC_postlogd	:= master/postlogd.c
 SRC_smtpd	:= $(wildcard smtpd/*.c)
 SRC_qmgr	:= $(wildcard qmgr/*.c)
 SRC_local	:= $(wildcard local/*.c)
 SRC_smtp	:= $(wildcard smtp/*.c)
 SRC_showq	:= $(wildcard postqueue/showq*.c)
+SRC_pop3d	:= $(wildcard pop3d/*.c)
 SRC_posthorn	:= master/posthorn.c
 SRC_postconf	:= $(wildcard master/postconf*.c)
 SRC_sendmail	:= $(wildcard postqueue/sendmail*.c)
@@ -55,7 +57,7 @@ SRC_postcat	:= $(wildcard postqueue/postcat*.c)
 SRC_postmap	:= postmap/postmap.c postmap/maptool.c
 SRC_postalias	:= postmap/postalias.c postmap/maptool.c
 
-LIBEXEC_PROGS	:= master smtpd qmgr local smtp showq
+LIBEXEC_PROGS	:= master smtpd qmgr local smtp showq pop3d postlogd
 BIN_PROGS	:= posthorn postconf sendmail postqueue postsuper postcat postmap postalias
 # programs whose sources exist (later issues add more)
 LIBEXEC_BUILT	:= $(foreach p,$(LIBEXEC_PROGS),$(if $(SRC_$(p)),$(BUILD)/libexec/$(p)))

@@ -149,8 +149,6 @@ void	local_resubmit(LOCAL_DELIVERY *d);
 int	local_delivered_find(LOCAL_STATE *state, const char *addr, VSTRING *why);
 
 /* local_resolve.c */
-void	local_strip_extension(VSTRING *local);
-int	local_name_ok(const char *name);
 /* local_user_dest - USER's mailbox; 0, or -1 with RESULT set */
 int	local_user_dest(const char *name, const USER_INFO *user, LOCAL_DEST *dest,
 			        LOCAL_RESULT *result);

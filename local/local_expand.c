@@ -30,6 +30,7 @@
 #include "vstring.h"
 #include "address.h"
 #include "resolve.h"
+#include "mailbox_find.h"
 #include "mail_conf.h"
 #include "mail_proto.h"
 #include "local.h"
@@ -231,13 +232,13 @@ static void local_expand_user(LOCAL_DELIVERY *d, const LOCAL_EXP *parent,
 
     vstring_lowercase(local);
     vstring_strcpy(bare, STR(local));
-    local_strip_extension(bare);
+    resolve_strip_extension(bare);
     if (!direct && local_try_alias(d, parent, addr, STR(local), STR(bare))) {
 	vstring_free(bare);
 	return;
     }
     memset(&user, 0, sizeof(user));
-    found = local_name_ok(STR(bare)) ? user_by_name(STR(bare), &user) : 0;
+    found = mailbox_name_ok(STR(bare)) ? user_by_name(STR(bare), &user) : 0;
     if (found < 0)
 	local_leaf(d, addr, DELIVER_STAT_DEFER, "4.3.0",
 		   "user lookup error for \"%s\": %s", STR(bare), strerror(errno));

@@ -12,12 +12,12 @@
 # are pointed at BUILD_DIR again, and whatever an older version of this
 # script did not create yet is added).  Fixed ports on 127.0.0.1: 2525
 # smtp (STARTTLS offered), 2587 submission (STARTTLS and AUTH required),
-# 2465 smtps (TLS from the first byte, AUTH required).  2110 pop3, 2995
-# pop3s, 2143 imap and 2993 imaps belong to services that are not built
-# yet and are absent from master.cf.  mynetworks is 127.0.0.1/32 and
-# [::1]/128 only, so a client bound to 127.0.0.2 counts as outside.  The
-# demo virtual user is demo@posthorn.test, password "demo" (SMTP AUTH;
-# POP3/IMAP later), Maildir run/mail/posthorn.test/demo/.
+# 2465 smtps (TLS from the first byte, AUTH required), 2110 pop3 (STLS
+# offered), 2995 pop3s.  2143 imap and 2993 imaps belong to a service
+# that is not built yet and is absent from master.cf.  mynetworks is
+# 127.0.0.1/32 and [::1]/128 only, so a client bound to 127.0.0.2 counts
+# as outside.  The demo virtual user is demo@posthorn.test, password
+# "demo" (SMTP AUTH and POP3), Maildir run/mail/posthorn.test/demo/.
 set -e
 
 action=${1:-}
@@ -129,7 +129,7 @@ if [ ! -f "$etc/master.cf" ]; then
 submit               unix  n       -      n      -      -       smtpd
 qmgr                 unix  n       -      n      300    1       qmgr
 local                unix  -       n      n      -      -       local
-# later: 2110 pop3, 2995 pop3s, 2143 imap, 2993 imaps
+# later: 2143 imap, 2993 imaps
 EOF
 fi
 if ! grep -q "^127.0.0.1:2587 " "$etc/master.cf"; then
@@ -156,6 +156,25 @@ if ! grep -q "^127.0.0.1:2465 " "$etc/master.cf"; then
   -o smtpd_relay_restrictions=permit_sasl_authenticated,reject
 EOF
 fi
+
+if ! grep -q "^127.0.0.1:2110 " "$etc/master.cf"; then
+    sed -i -e "s|^# later: 2110 pop3, 2995 pop3s, |# later: |" "$etc/master.cf"
+    sed -i -e "s|^# later: pop3, 2995 pop3s, |# later: |" "$etc/master.cf"
+    cat >> "$etc/master.cf" <<EOF
+# POP3 (STLS offered) and POP3S; pop3auth checks logins and starts sessions
+127.0.0.1:2110       inet  n       -      n      -      -       pop3d
+127.0.0.1:2995       inet  n       -      n      -      -       pop3d
+  -o pop3d_tls_wrappermode=yes
+pop3auth             unix  -       n      n      -      -       pop3d postlogin
+EOF
+fi
+if ! grep -q "^postlog " "$etc/master.cf"; then
+    cat >> "$etc/master.cf" <<EOF
+# writes maillog_file lines for programs that run as users (mail sessions)
+postlog              unix  n       -      n      -      1       postlogd
+EOF
+fi
+add_param smtpd_sasl_local_domain posthorn.test
 
 # the self-signed certificate (once; the key is readable by its owner only)
 mkdir -p "$etc/tls"
@@ -228,6 +247,7 @@ cat <<EOF
   SMTP:       127.0.0.1:2525 (STARTTLS offered)
   Submission: 127.0.0.1:2587 (STARTTLS, then AUTH as demo@posthorn.test / demo)
   SMTPS:      127.0.0.1:2465 (TLS from the first byte, then AUTH)
+  POP3:       127.0.0.1:2110 (STLS), POP3S: 127.0.0.1:2995 (demo@posthorn.test / demo)
   Send:     swaks --server 127.0.0.1:2525 --to demo@posthorn.test --from you@example.com
        or:  swaks --server 127.0.0.1:2587 --tls --auth PLAIN --auth-user demo@posthorn.test \\
               --auth-password demo --from demo@posthorn.test --to demo@posthorn.test
@@ -239,6 +259,10 @@ cat <<EOF
             queued for the SMTP client (deferred without Internet); without AUTH,
             or on 2525 from an address outside mynetworks, relaying is refused
   Lands in: run/mail/posthorn.test/demo/new/
+  Read:     openssl s_client -quiet -starttls pop3 -connect 127.0.0.1:2110
+            (then: USER demo@posthorn.test, PASS demo, LIST, RETR 1, QUIT)
+       or:  fetchmail -p POP3 -P 2110 -u demo@posthorn.test --sslcertfile $etc/tls/cert.pem \\
+              --sslcertck --sslcommonname mail.posthorn.test -k --mda cat localhost
   Log:      run/maillog
   Queue:    run/bin/mailq
   Stop:     make stop

@@ -163,6 +163,19 @@ const MAIL_PARAM mail_params[] = {
     S("smtpd_tls_exclude_ciphers", ""), S("smtpd_tls_mandatory_exclude_ciphers", ""),
     I("smtpd_tls_loglevel", "1", 0, 4),	/* Postfix: 0 */
     B("smtpd_tls_received_header", "yes"),	/* Postfix: no */
+    /* pop3d (Posthorn; pop3d/, lib/login/): the certificate is SMTP's */
+    S("pop3d_tls_security_level", "may"), B("pop3d_tls_wrappermode", "no"),
+    S("pop3d_tls_cert_file", "$smtpd_tls_cert_file"),
+    S("pop3d_tls_key_file", "$smtpd_tls_key_file"),
+    S("pop3d_tls_chain_files", "$smtpd_tls_chain_files"),
+    S("pop3d_tls_protocols", "$smtpd_tls_protocols"),
+    S("pop3d_tls_ciphers", "$smtpd_tls_ciphers"),
+    S("pop3d_tls_exclude_ciphers", "$smtpd_tls_exclude_ciphers"),
+    I("pop3d_tls_loglevel", "1", 0, 4), B("pop3d_tls_auth_only", "yes"),
+    S("pop3d_auth_service", "pop3auth"), S("pop3d_sasl_service", "pop"),
+    T("pop3d_auth_timeout", "60s", 's', 1), T("pop3d_auth_failure_delay", "1s", 's', 0),
+    I("pop3d_auth_failure_limit", "5", 0, 0), T("pop3d_login_timeout", "180s", 's', 1),
+    T("pop3d_timeout", "600s", 's', 1), B("pop3d_apop_enable", "no"),
     /* restriction lists and access tables (smtpd/smtpd_restrict.c, smtpd_access.c) */
     S("smtpd_helo_restrictions", ""), S("smtpd_sender_restrictions", ""),
     S("smtpd_data_restrictions", ""), S("smtpd_null_access_lookup_key", "<>"),

@@ -54,6 +54,26 @@ static char **server_argv;
 static EVENT_SERVER_FN server_accept_fn;
 static const MAIL_SERVER_OPS *server_ops;
 
+int     mail_server_has_arg(int argc, char **argv, const char *word)
+{
+    int     i = 1;
+
+    /* Skip the options server_init() takes (see its getopt string) */
+    while (i < argc && argv[i][0] == '-' && argv[i][1] != 0) {
+	if (strcmp(argv[i], "--") == 0) {
+	    i++;
+	    break;
+	}
+	if (strchr("cnoSt", argv[i][1]) && argv[i][2] == 0)
+	    i++;				/* the value is the next word */
+	i++;
+    }
+    for (; i < argc; i++)
+	if (strcmp(argv[i], word) == 0)
+	    return (1);
+    return (0);
+}
+
 const char *mail_server_service(void)
 {
     return (server_name ? server_name : msg_progname());

@@ -72,6 +72,13 @@ NORETURN single_server_main(int argc, char **argv, SINGLE_SERVER_FN service,
 NORETURN event_server_main(int argc, char **argv, EVENT_SERVER_FN accept_fn,
 			           const MAIL_SERVER_OPS *ops);
 
+/*
+ * mail_server_has_arg - WORD is among the service arguments (after the
+ * options master passes): programs with more than one role (pop3d and
+ * imapd's "postlogin") choose theirs before calling a *_server_main().
+ */
+int	mail_server_has_arg(int argc, char **argv, const char *word);
+
 /* event_server_disconnect - close FD and count one client less */
 void	event_server_disconnect(int fd);
 int	event_server_client_count(void);

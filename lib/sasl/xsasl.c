@@ -321,6 +321,24 @@ int	xsasl_server_checkpass(XSASL_SERVER *server, const char *user,
     return (xsasl_failure(status, reply));
 }
 
+int	xsasl_server_checkapop(XSASL_SERVER *server, const char *challenge,
+			               const char *user, const char *digest,
+			               VSTRING *reply)
+{
+    VSTRING *response = vstring_alloc(100);
+    int     status;
+
+    vstring_sprintf(response, "%s %s", user, digest);
+    status = sasl_checkapop(server->conn, challenge, (unsigned) strlen(challenge),
+			    STR(response), (unsigned) LEN(response));
+    vstring_free(response);
+    if (status == SASL_OK) {
+	vstring_reset(reply);
+	return (XSASL_AUTH_DONE);
+    }
+    return (xsasl_failure(status, reply));
+}
+
 void	xsasl_server_free(XSASL_SERVER *server)
 {
     if (server == 0)

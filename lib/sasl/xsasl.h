@@ -87,6 +87,15 @@ const char *xsasl_server_username(XSASL_SERVER *server);
 int	xsasl_server_checkpass(XSASL_SERVER *server, const char *user,
 			               const char *pass, VSTRING *reply);
 
+/*
+ * xsasl_server_checkapop - POP3 APOP (RFC 1939): DIGEST is the hex MD5 of
+ * CHALLENGE (the greeting's <...>) and the secret, which Cyrus must be able
+ * to read in plain text (auxprop); the same results.
+ */
+int	xsasl_server_checkapop(XSASL_SERVER *server, const char *challenge,
+			               const char *user, const char *digest,
+			               VSTRING *reply);
+
 void	xsasl_server_free(XSASL_SERVER *server);
 
 /*

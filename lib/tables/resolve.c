@@ -301,6 +301,11 @@ static size_t ext_split(const char *local)
     return (n > 0 ? n : strlen(local));
 }
 
+void    resolve_strip_extension(VSTRING *local)
+{
+    vstring_truncate(local, ext_split(STR(local)));
+}
+
 /* is_local_domain - $myorigin or $mydestination: "user" keys apply */
 static int is_local_domain(const char *domain)
 {

@@ -86,6 +86,9 @@ void	resolve_reply_free(RESOLVE_REPLY *reply);
  */
 int	resolve_transport(const char *addr, RESOLVE_REPLY *reply, VSTRING *why);
 
+/* resolve_strip_extension - cut LOCAL at its recipient_delimiter extension */
+void	resolve_strip_extension(VSTRING *local);
+
 /* resolve_transport_name_ok - a transport name usable as private/NAME */
 int	resolve_transport_name_ok(const char *name);
 

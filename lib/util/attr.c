@@ -54,13 +54,24 @@ static int attr_decode(char *value)
     return (0);
 }
 
+void    attr_buf_put(VSTRING *buf, const char *name, const char *value)
+{
+    vstring_strcat(buf, name);
+    vstring_addch(buf, '=');
+    attr_encode(buf, value ? value : "");
+    vstring_addch(buf, '\n');
+}
+
+void    attr_buf_end(VSTRING *buf)
+{
+    vstring_addch(buf, '\n');
+}
+
 void    attr_put(VSTREAM *stream, const char *name, const char *value)
 {
     VSTRING *buf = vstring_alloc(100);
 
-    vstring_sprintf(buf, "%s=", name);
-    attr_encode(buf, value ? value : "");
-    vstring_addch(buf, '\n');
+    attr_buf_put(buf, name, value);
     vstream_write(stream, STR(buf), LEN(buf));
     vstring_free(buf);
 }

@@ -12,6 +12,7 @@
 
 #include "sys_defs.h"
 #include "vstream.h"
+#include "vstring.h"
 
 #define ATTR_MAX_COUNT	512
 #define ATTR_MAX_LINE	100000
@@ -28,6 +29,9 @@ void	attr_putf(VSTREAM *stream, const char *name, const char *fmt,...) PRINTFLIK
 void	attr_put_long(VSTREAM *stream, const char *name, long value);
 /* attr_end - write the terminating empty line and flush; 0 or -1 */
 int	attr_end(VSTREAM *stream);
+/* attr_buf_put, attr_buf_end - the same into a buffer (event-driven senders) */
+void	attr_buf_put(VSTRING *buf, const char *name, const char *value);
+void	attr_buf_end(VSTRING *buf);
 
 /* attr_get_list - read one request; 0 ok, -1 on EOF/error/bad syntax */
 int	attr_get_list(VSTREAM *stream, ATTR_LIST *list);

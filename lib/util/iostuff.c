@@ -298,3 +298,69 @@ int     fsync_dir(const char *path)
     myfree(copy);
     return (ret);
 }
+
+int     unix_send_fd(int sock, int fd)
+{
+    struct msghdr msg;
+    struct iovec iov;
+    union {
+	struct cmsghdr align;
+	char    buf[CMSG_SPACE(sizeof(int))];
+    }       control;
+    struct cmsghdr *cmsg;
+    char    byte = 'F';
+    ssize_t n;
+
+    memset(&msg, 0, sizeof(msg));
+    memset(&control, 0, sizeof(control));
+    iov.iov_base = &byte;
+    iov.iov_len = 1;
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.buf;
+    msg.msg_controllen = sizeof(control.buf);
+    cmsg = CMSG_FIRSTHDR(&msg);
+    cmsg->cmsg_level = SOL_SOCKET;
+    cmsg->cmsg_type = SCM_RIGHTS;
+    cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+    while ((n = sendmsg(sock, &msg, MSG_NOSIGNAL)) < 0 && errno == EINTR)
+	 /* again */ ;
+    return (n == 1 ? 0 : -1);
+}
+
+int     unix_recv_fd(int sock)
+{
+    struct msghdr msg;
+    struct iovec iov;
+    union {
+	struct cmsghdr align;
+	char    buf[CMSG_SPACE(sizeof(int))];
+    }       control;
+    struct cmsghdr *cmsg;
+    char    byte;
+    ssize_t n;
+    int     fd = -1;
+
+    memset(&msg, 0, sizeof(msg));
+    iov.iov_base = &byte;
+    iov.iov_len = 1;
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.buf;
+    msg.msg_controllen = sizeof(control.buf);
+    while ((n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
+	 /* again */ ;
+    if (n != 1) {
+	if (n == 0)
+	    errno = ECONNRESET;
+	return (-1);
+    }
+    for (cmsg = CMSG_FIRSTHDR(&msg); cmsg; cmsg = CMSG_NXTHDR(&msg, cmsg))
+	if (cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_RIGHTS
+	    && cmsg->cmsg_len == CMSG_LEN(sizeof(int)))
+	    memcpy(&fd, CMSG_DATA(cmsg), sizeof(int));
+    if (fd < 0)
+	errno = EBADMSG;
+    return (fd);
+}

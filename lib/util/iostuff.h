@@ -32,6 +32,14 @@ ssize_t write_full(int fd, const void *buf, size_t len);
 /* peer_address - client IP text and port of a connected socket ("unknown" if none) */
 void	peer_address(int fd, char *addr, size_t addrlen, char *port, size_t portlen);
 
+/*
+ * unix_send_fd - pass descriptor FD over the UNIX socket SOCK (with one
+ * data byte); 0 or -1.  unix_recv_fd - receive it: the new descriptor
+ * (close-on-exec), or -1 (EBADMSG: the byte came without a descriptor).
+ */
+int	unix_send_fd(int sock, int fd);
+int	unix_recv_fd(int sock);
+
 /* fsync_dir - fsync the directory that holds PATH (so a rename is durable) */
 int	fsync_dir(const char *path);
 

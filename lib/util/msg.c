@@ -8,6 +8,8 @@
 #include "sys_defs.h"
 #include <fcntl.h>
 #include <syslog.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include "msg.h"
 #include "safe_open.h"
 #include "vstring.h"
@@ -28,6 +30,20 @@ static void msg_update_ident(void)
     if (msg_flags & MSG_TO_SYSLOG) {
 	closelog();
 	openlog(msg_ident, LOG_PID | LOG_NDELAY, LOG_MAIL);
+    }
+}
+
+static void msg_write_all(int fd, const char *buf, size_t len)
+{
+    while (len > 0) {
+	ssize_t n = write(fd, buf, len);
+
+	if (n < 0 && errno == EINTR)
+	    continue;
+	if (n <= 0)
+	    return;
+	buf += n;
+	len -= (size_t) n;
     }
 }
 
@@ -69,6 +85,33 @@ void    msg_logfile(const char *path)
     vstring_free(why);
 }
 
+void    msg_logsocket(const char *path)
+{
+    struct sockaddr_un sun;
+    int     fd;
+
+    memset(&sun, 0, sizeof(sun));
+    sun.sun_family = AF_UNIX;
+    if (strlen(path) >= sizeof(sun.sun_path))
+	return;
+    memcpy(sun.sun_path, path, strlen(path) + 1);
+    if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+	return;
+    if (connect(fd, (struct sockaddr *) &sun, sizeof(sun)) < 0) {
+	close(fd);
+	return;					/* syslog it is */
+    }
+    if (msg_log_fd >= 0)
+	close(msg_log_fd);
+    msg_log_fd = fd;
+}
+
+void    msg_log_raw(const char *line, size_t len)
+{
+    if (msg_log_fd >= 0)
+	msg_write_all(msg_log_fd, line, len);
+}
+
 void    msg_stderr(int on)
 {
     if (on)
@@ -85,20 +128,6 @@ const char *msg_progname(void)
 void    msg_cleanup(void (*fn) (void))
 {
     msg_cleanup_fn = fn;
-}
-
-static void msg_write_all(int fd, const char *buf, size_t len)
-{
-    while (len > 0) {
-	ssize_t n = write(fd, buf, len);
-
-	if (n < 0 && errno == EINTR)
-	    continue;
-	if (n <= 0)
-	    return;
-	buf += n;
-	len -= (size_t) n;
-    }
 }
 
 static void msg_vlog(int level, const char *label, const char *fmt, va_list ap)

@@ -26,6 +26,15 @@ void	msg_syslog_name(const char *name);
 /* msg_logfile - also (instead of syslog) append to PATH; NULL or "" stops it */
 void	msg_logfile(const char *path);
 
+/*
+ * msg_logsocket - send the lines meant for maillog_file to the UNIX stream
+ * socket PATH instead (postlogd, for programs that cannot open the file:
+ * mailbox sessions run as users); nothing changes if it cannot connect.
+ * msg_log_raw - postlogd's side: write one complete line as it is.
+ */
+void	msg_logsocket(const char *path);
+void	msg_log_raw(const char *line, size_t len);
+
 /* msg_stderr - turn the stderr copy on or off */
 void	msg_stderr(int on);
 

@@ -3,7 +3,7 @@
 #
 #   sh test/fuzz/run.sh [SECONDS [HARNESS...]]
 #
-# Compiles lib/*/*.c and smtpd/smtpd_data.c with clang and
+# Compiles lib/*/*.c, smtpd/smtpd_data.c and pop3d/pop3d_parse.c with clang and
 # -fsanitize=fuzzer-no-link,address,undefined into test/fuzz/build/, links
 # each harness with -fsanitize=fuzzer, then runs every harness (or only
 # the named ones, e.g. fuzz_attr) for SECONDS seconds (default 30), each
@@ -29,7 +29,7 @@ if ! command -v "$CC" >/dev/null 2>&1; then
 fi
 
 LIB_INC=$(for d in lib/*/; do printf -- '-I%s ' "${d%/}"; done)
-CFLAGS="-std=gnu11 -g -O1 -fno-omit-frame-pointer $LIB_INC -Ismtpd \
+CFLAGS="-std=gnu11 -g -O1 -fno-omit-frame-pointer $LIB_INC -Ismtpd -Ipop3d \
  -fsanitize=address,undefined -fno-sanitize-recover=undefined \
  -Wall -Wextra -Wno-unused-parameter"
 LIBS="-lssl -lcrypto -lsasl2 -ldb -lpcre2-8 -lresolv"
@@ -40,10 +40,10 @@ build_lib() {
     changed=0
     [ -f "$build/libposthorn-fuzz.a" ] || changed=1
     objs=""
-    for src in lib/*/*.c smtpd/smtpd_data.c; do
+    for src in lib/*/*.c smtpd/smtpd_data.c pop3d/pop3d_parse.c; do
         obj=$build/obj/$(echo "$src" | tr / _ | sed 's/\.c$/.o/')
         objs="$objs $obj"
-        if [ ! -f "$obj" ] || [ -n "$(find "$src" lib/*/*.h smtpd/*.h -newer "$obj" 2>/dev/null | head -1)" ]; then
+        if [ ! -f "$obj" ] || [ -n "$(find "$src" lib/*/*.h smtpd/*.h pop3d/*.h -newer "$obj" 2>/dev/null | head -1)" ]; then
             $CC $CFLAGS -fsanitize=fuzzer-no-link -c "$src" -o "$obj" || return 1
             changed=1
         fi

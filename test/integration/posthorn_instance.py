@@ -206,6 +206,7 @@ class PosthornInstance:
             lines.append("qmgr    unix  n - n 300 1 qmgr")
         lines.append("local   unix  - n n - - local")
         lines.append("showq   unix  n - n - - showq")
+        lines.append("postlog unix  n - n - 1 postlogd")
         return lines + self.master_extra
 
     def write_config(self):

@@ -1,0 +1,111 @@
+/*
+ * postlogd.c - write the log lines of programs that cannot open
+ * maillog_file themselves (mailbox sessions, which run as their users).
+ *
+ * As Postfix's postlogd(8) for maillog_file: a master.cf service
+ *
+ *   postlog   unix  n  -  n  -  1  postlogd
+ *
+ * on public/postlog.  master opens maillog_file for it as root; the
+ * daemon then runs as mail_owner in one event loop.  Clients (lib/util/msg.c
+ * msg_logsocket) connect once and write complete lines, already in the
+ * maillog shape; each line is written to the file with one write(), so
+ * lines of different clients never mix.  Control characters in a line
+ * become '?', and a line longer than POSTLOGD_LINE_MAX is cut.  As with
+ * syslog, any local user could write a line here; the file itself stays
+ * out of their reach.
+ *
+ * Parameters: maillog_file.
+ */
+#include "sys_defs.h"
+#include "msg.h"
+#include "mymalloc.h"
+#include "vstring.h"
+#include "events.h"
+#include "mail_conf.h"
+#include "mail_server.h"
+
+#define POSTLOGD_LINE_MAX	8192
+
+typedef struct POSTLOGD_CLIENT {
+    int     fd;
+    VSTRING *buf;
+    int     skipping;			/* the rest of an over-long line */
+} POSTLOGD_CLIENT;
+
+/* postlogd_line - one complete line (LEN bytes and its newline) out */
+
+static void postlogd_line(char *line, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+	if ((unsigned char) line[i] < 0x20 || line[i] == 0x7f)
+	    line[i] = '?';
+    line[len] = '\n';
+    msg_log_raw(line, len + 1);
+}
+
+static void postlogd_close(POSTLOGD_CLIENT *client)
+{
+    event_disable_readwrite(client->fd);
+    event_server_disconnect(client->fd);
+    vstring_free(client->buf);
+    myfree(client);
+}
+
+static void postlogd_read(int event, void *context)
+{
+    POSTLOGD_CLIENT *client = context;
+    char    chunk[16384];
+    ssize_t n;
+    char   *start, *nl;
+
+    n = read(client->fd, chunk, sizeof(chunk));
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+	return;
+    if (n <= 0) {
+	postlogd_close(client);
+	return;
+    }
+    vstring_memcat(client->buf, chunk, (size_t) n);
+    start = STR(client->buf);
+    while ((nl = memchr(start, '\n', LEN(client->buf) - (size_t) (start - STR(client->buf)))) != 0) {
+	if (!client->skipping)
+	    postlogd_line(start, (size_t) (nl - start));
+	client->skipping = 0;
+	start = nl + 1;
+    }
+    vstring_drop_head(client->buf, (size_t) (start - STR(client->buf)));
+    if (LEN(client->buf) > POSTLOGD_LINE_MAX) {
+	if (!client->skipping) {
+	    vstring_truncate(client->buf, POSTLOGD_LINE_MAX);
+	    vstring_addch(client->buf, 0);	/* room for the newline */
+	    postlogd_line(STR(client->buf), POSTLOGD_LINE_MAX);
+	}
+	client->skipping = 1;
+	vstring_reset(client->buf);
+    }
+}
+
+static void postlogd_accept(int fd, const char *service, char **argv)
+{
+    POSTLOGD_CLIENT *client = (POSTLOGD_CLIENT *) mycalloc(1, sizeof(*client));
+
+    client->fd = fd;
+    client->buf = vstring_alloc(1024);
+    event_enable_read(fd, postlogd_read, client);
+}
+
+static void postlogd_post_init(const char *service, char **argv)
+{
+    /* Clients may stay connected for hours: never exit while they do */
+    mail_conf_update("max_idle", "1000000s");
+}
+
+int     main(int argc, char **argv)
+{
+    static const MAIL_SERVER_OPS ops = {
+	.post_init = postlogd_post_init,
+    };
+
+    event_server_main(argc, argv, postlogd_accept, &ops);
+}
