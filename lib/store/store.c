@@ -29,6 +29,9 @@ STORE_FOLDER *store_open(int kind, const char *path, int flags, VSTRING *why)
     folder->path = mystrdup(path);
     folder->open_flags = flags;
     if (folder->driver->open(folder, flags, why) < 0) {
+	store_msgs_free(folder);
+	for (int i = 0; i < folder->keyword_count; i++)
+	    myfree(folder->keywords[i]);
 	myfree(folder->path);
 	myfree(folder);
 	return (0);
@@ -157,7 +160,11 @@ int     store_keyword(STORE_FOLDER *folder, const char *name, int create,
 	myfree(folder->keywords[--folder->keyword_count]);
 	return (-1);
     }
-    return (i);
+    /* The driver may have merged keywords another session saved first */
+    for (i = 0; i < folder->keyword_count; i++)
+	if (strcasecmp(folder->keywords[i], name) == 0)
+	    return (i);
+    return (-1);
 }
 
 STORE_MSG *store_msg_add(STORE_FOLDER *folder)

@@ -137,7 +137,8 @@ int     htable_delete_len(HTABLE *table, const char *key, size_t len)
     if (slot == 0)
 	return (0);
     hole = (size_t) (slot - table->slots);
-    for (next = (hole + 1) & mask; table->slots[next].key; next = (next + 1) & mask) {
+    for (next = (hole + 1) & mask; table->slots[next].key;
+	 next = (next + 1) & mask) {
 	home = table->slots[next].hash & mask;
 	/* Leave it when its home lies cyclically in (hole, next] */
 	if (hole < next ? (home > hole && home <= next)

@@ -41,7 +41,8 @@ void	htable_free(HTABLE *table);
 HTABLE_INFO *htable_enter_len(HTABLE *table, const char *key, size_t len,
 			              void *value);
 HTABLE_INFO *htable_enter(HTABLE *table, const char *key, void *value);
-HTABLE_INFO *htable_locate_len(const HTABLE *table, const char *key, size_t len);
+HTABLE_INFO *htable_locate_len(const HTABLE *table, const char *key,
+			               size_t len);
 HTABLE_INFO *htable_locate(const HTABLE *table, const char *key);
 int	htable_delete_len(HTABLE *table, const char *key, size_t len);
 int	htable_delete(HTABLE *table, const char *key);
