@@ -140,6 +140,7 @@ bench: deps all
 	@sh test/bench/bench_smtp.sh $(CURDIR)/$(BUILD)
 	@sh test/bench/bench_postmap.sh $(CURDIR)/$(BUILD)
 	@sh test/bench/bench_relay.sh $(CURDIR)/$(BUILD)
+	@sh test/bench/bench_pop3.sh $(CURDIR)/$(BUILD)
 
 install: all
 	install -d $(DESTDIR)$(DAEMON_DIR) $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(CONFIG_DIR)

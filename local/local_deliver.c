@@ -206,6 +206,43 @@ static uid_t local_mbox_owner(const LOCAL_DEST *dest)
     return (local_expected_owner(dest));
 }
 
+/*
+ * local_mbox_open_locked - open and lock the mbox; a file that pop3d or
+ * imapd replaced (rewrote and renamed over) while we waited for the lock
+ * is let go and the new one opened, or the message would go into a file
+ * nobody reads.  The descriptor, or -1 with WHY.
+ */
+static int local_mbox_open_locked(const LOCAL_DEST *dest, uid_t chown_uid,
+				          gid_t chown_gid, struct stat *st,
+				          VSTRING *why, int *temporary)
+{
+    const char *path = STR(dest->path);
+    int     fd, tries;
+
+    for (tries = 0; tries < 10; tries++) {
+	fd = mbox_open(path, local_mbox_owner(dest), chown_uid, chown_gid, st,
+		       why, temporary);
+	if (fd < 0) {
+	    if (strstr(STR(why), "is not owned by recipient"))
+		msg_warn("specify \"strict_mailbox_ownership = no\" to ignore "
+			 "mailbox ownership mismatch");
+	    return (-1);
+	}
+	if (mbox_lock(fd, path, why) < 0) {
+	    *temporary = 1;
+	    (void) close(fd);
+	    return (-1);
+	}
+	if (!mbox_replaced(fd, path))
+	    return (fd);
+	mbox_unlock(fd, path);
+	(void) close(fd);
+    }
+    vstring_sprintf(why, "mailbox %s keeps being replaced", path);
+    *temporary = 1;
+    return (-1);
+}
+
 /* local_mbox - open and lock with the spool's rights, write as the owner */
 
 static int local_mbox(LOCAL_STATE *state, const LOCAL_DEST *dest,
@@ -224,16 +261,11 @@ static int local_mbox(LOCAL_STATE *state, const LOCAL_DEST *dest,
 	chown_gid = dest->gid;
     }
     local_become_ids(spool_uid, spool_gid);
-    fd = mbox_open(path, local_mbox_owner(dest), chown_uid, chown_gid, &st,
-		   why, temporary);
-    if (fd < 0 && strstr(STR(why), "is not owned by recipient"))
-	msg_warn("specify \"strict_mailbox_ownership = no\" to ignore mailbox "
-		 "ownership mismatch");
+    fd = local_mbox_open_locked(dest, chown_uid, chown_gid, &st, why, temporary);
     if (fd >= 0 && dest->file && (st.st_mode & (S_IXUSR | S_IXGRP | S_IXOTH))) {
 	vstring_strcpy(why, "destination file is executable");
 	*temporary = 0;
-    } else if (fd >= 0 && mbox_lock(fd, path, why) < 0) {
-	*temporary = 1;
+	mbox_unlock(fd, path);
     } else if (fd >= 0) {
 	local_become_ids(dest->uid, dest->gid);
 	ret = mbox_append(fd, path, state->req->sender,

@@ -9,8 +9,8 @@ pkgs=""
 for set in "$@"; do
   case $set in
   build) pkgs="$pkgs gcc make libc6-dev libssl-dev libdb-dev libsasl2-dev libpcre2-dev openssl" ;;
-  test)  pkgs="$pkgs libcmocka-dev python3 python3-pytest swaks libnet-ssleay-perl libsasl2-modules sasl2-bin procps passwd postfix postfix-pcre clang libclang-rt-14-dev dnsmasq-base iproute2 strace" ;;
-  bench) pkgs="$pkgs postfix time" ;;
+  test)  pkgs="$pkgs libcmocka-dev python3 python3-pytest swaks libnet-ssleay-perl libsasl2-modules sasl2-bin procps passwd postfix postfix-pcre clang libclang-rt-14-dev dnsmasq-base iproute2 strace fetchmail" ;;
+  bench) pkgs="$pkgs postfix time dovecot-core dovecot-pop3d" ;;
   *) echo "deps.sh: unknown set $set" >&2; exit 2 ;;
   esac
 done
@@ -31,5 +31,9 @@ apt-get install -y -qq --no-install-recommends $missing >/dev/null
 # tools (smtp-source, smtp-sink, postmap) and private instances.
 case " $missing " in
 *" postfix "*) (postfix stop || service postfix stop) >/dev/null 2>&1 || true ;;
+esac
+# Likewise Dovecot: the benchmarks start their own private instance.
+case " $missing " in
+*" dovecot-core "*) (service dovecot stop || pkill -x dovecot) >/dev/null 2>&1 || true ;;
 esac
 exit 0

@@ -102,7 +102,8 @@ static long pop3_size(POP3_SESSION *ps, STORE_MSG *msg)
     VSTRING *why = vstring_alloc(100);
     long    size = -1;
 
-    if (store_msg_sizes(ps->folder, msg, why) < 0) {
+    /* A size from the file name (S=/W=) costs no open() or read() */
+    if (msg->vsize < 0 && store_msg_sizes(ps->folder, msg, why) < 0) {
 	msg_warn("%s: %s", ps->io->user, STR(why));
 	pop3_reply(ps, "-ERR [SYS/TEMP] Cannot read the message.");
     } else {

@@ -23,6 +23,7 @@
 #include <sys/un.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <arpa/inet.h>
 #include "msg.h"
 #include "mymalloc.h"
@@ -947,9 +948,11 @@ static void login_accept(int fd, const char *service, char **argv)
     VSTRING *name = vstring_alloc(100);
     struct sockaddr_storage ss;
     socklen_t len = sizeof(ss);
+    int     one = 1;
 
     client->fd = fd;
     client->auth_fd = client->pair_fd = -1;
+    (void) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     client->in = vstring_alloc(1024);
     client->out = vstring_alloc(1024);
     client->auth_request = vstring_alloc(256);

@@ -4,6 +4,8 @@
 #include "sys_defs.h"
 #include <poll.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include "msg.h"
 #include "mymalloc.h"
 #include "vstring.h"
@@ -43,6 +45,7 @@ static void session_unhex(VSTRING *out, const char *hex)
 LOGIN_SESSION *login_session_init(int timeout)
 {
     LOGIN_SESSION *sess = (LOGIN_SESSION *) mycalloc(1, sizeof(*sess));
+    int     on = 1;
 
     sess->user = session_env(LOGIN_ENV_USER, 1);
     sess->mailbox = session_env(LOGIN_ENV_MAILBOX, 1);
@@ -58,6 +61,8 @@ LOGIN_SESSION *login_session_init(int timeout)
     /* Every read and write waits in poll(), within the timeout */
     non_blocking(0, NON_BLOCKING);
     non_blocking(1, NON_BLOCKING);
+    /* Replies are written whole: no waiting for the client's delayed ACK */
+    (void) setsockopt(1, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
     return (sess);
 }
 
@@ -85,14 +90,12 @@ static int session_fill(LOGIN_SESSION *sess)
 {
     ssize_t n;
 
-    if (sess->eof || login_session_flush(sess) < 0)
+    if (sess->eof || sess->timed_out || login_session_flush(sess) < 0)
 	return (-1);
     vstring_reserve(sess->in, SESSION_READ_SIZE);
     do {
-	if (session_wait(sess, 0, POLLIN) < 0) {
-	    sess->eof = 1;
-	    return (-1);
-	}
+	if (session_wait(sess, 0, POLLIN) < 0)
+	    return (-1);			/* timed out: we may still say so */
 	n = read(0, STR(sess->in) + LEN(sess->in), SESSION_READ_SIZE);
     } while (n < 0 && (errno == EINTR || errno == EAGAIN));
     if (n <= 0) {

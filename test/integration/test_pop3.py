@@ -547,3 +547,59 @@ def test_process_owners(inst):
     for c in auth:
         assert c["euid"] == uid_of("posthorn"), c
     p.quit()
+
+
+# ------------------------------------------------------------ limits
+
+def test_idle_timeouts(make_instance):
+    inst = pop3_instance(make_instance, main={"pop3d_login_timeout": "2s",
+                                              "pop3d_timeout": "2s"})
+    r = Raw(inst.pop3_port)
+    t0 = time.monotonic()
+    assert r.line() == "-ERR Disconnected for inactivity."
+    assert r.closed()
+    assert 1.5 < time.monotonic() - t0 < 10
+    r = Raw(inst.pop3_port)
+    r.cmd("USER " + ALICE)
+    assert r.cmd("PASS " + PASSWORDS[ALICE]) == "+OK Logged in."
+    t0 = time.monotonic()
+    assert r.line() == "-ERR Disconnected for inactivity."
+    assert r.closed()
+    assert time.monotonic() - t0 < 10
+    assert inst.wait_for_log(r"timeout: user=<alice@posthorn\.test>")
+
+
+def test_1000_clients_greeted_at_once(inst):
+    socks = []
+    try:
+        for _ in range(1000):
+            socks.append(socket.create_connection(("127.0.0.1", inst.pop3_port), timeout=30))
+        t0 = time.monotonic()
+        for s in socks:
+            assert s.recv(100).startswith(b"+OK")
+        assert time.monotonic() - t0 < 20
+    finally:
+        for s in socks:
+            s.close()
+
+
+def test_100_concurrent_sessions(inst):
+    deliver(inst, ALICE, "shared", user="alice")
+    clients = []
+    try:
+        for _ in range(100):
+            r = Raw(inst.pop3_port, timeout=60)
+            r.send("USER %s\r\nPASS %s\r\n" % (ALICE, PASSWORDS[ALICE]))
+            clients.append(r)
+        for r in clients:
+            assert r.line() == "+OK"
+            assert r.line() == "+OK Logged in."
+        for r in clients:
+            assert r.cmd("STAT").startswith("+OK 1 ")
+    finally:
+        for r in clients:
+            try:
+                r.cmd("QUIT")
+            except (OSError, EOFError):
+                pass
+            r.close()
