@@ -216,14 +216,20 @@ static void postlogin_hex(VSTRING *out, const char *text)
 
 static void postlogin_env(POSTLOGIN *pl)
 {
+    static const char *keep[] = {"MAIL_CONFIG", "ASAN_OPTIONS", "UBSAN_OPTIONS", 0};
+    char   *kept[sizeof(keep) / sizeof(keep[0])];
     VSTRING *hex = vstring_alloc(100);
     const char *value;
-    char   *config = getenv("MAIL_CONFIG") ? mystrdup(getenv("MAIL_CONFIG")) : 0;
 
+    /* The configuration directory and the sanitizers' settings (tests) */
+    for (int i = 0; keep[i]; i++)
+	kept[i] = getenv(keep[i]) ? mystrdup(getenv(keep[i])) : 0;
     (void) clearenv();
-    if (config) {
-	(void) setenv("MAIL_CONFIG", config, 1);
-	myfree(config);
+    for (int i = 0; keep[i]; i++) {
+	if (kept[i]) {
+	    (void) setenv(keep[i], kept[i], 1);
+	    myfree(kept[i]);
+	}
     }
     (void) setenv("PATH", "/usr/bin:/bin", 1);
     (void) setenv("HOME", STR(pl->home), 1);
