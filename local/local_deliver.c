@@ -23,7 +23,10 @@
  * expected owner is ourselves.
  *
  * The content is "Return-Path: <sender>", "Delivered-To: <rcpt>" and then
- * the queue file's content, streamed to lib/store/mailbox.h's writers.
+ * the queue file's content, streamed to lib/store/mailbox.h's writers;
+ * into an mbox without the headers IMAP servers keep there (X-UID,
+ * X-IMAPbase, X-IMAP, Status, X-Status, X-Keywords, Content-Length), so
+ * that no sender can set a message's flags or a folder's UIDs.
  *
  * Parameters: mail_owner, strict_mailbox_ownership.
  */
@@ -33,6 +36,7 @@
 #include "msg.h"
 #include "vstring.h"
 #include "mailbox.h"
+#include "mbox_parse.h"
 #include "mail_conf.h"
 #include "mail_owner.h"
 #include "mail_proto.h"
@@ -243,12 +247,47 @@ static int local_mbox_open_locked(const LOCAL_DEST *dest, uid_t chown_uid,
     return (-1);
 }
 
+/*
+ * An mbox keeps the flags and UIDs of IMAP servers in headers (X-UID,
+ * X-IMAPbase, Status, ...).  As Dovecot asks of delivery agents, a sender
+ * must not be able to set them: they are left out of what we append.
+ */
+typedef struct LOCAL_STRIP {
+    MBOX_FILTER filter;
+    MAILBOX_WRITE_FN write_fn;
+    void   *sink;
+    LOCAL_SOURCE *src;
+} LOCAL_STRIP;
+
+static int local_strip_write(void *ctx, const char *data, size_t len)
+{
+    LOCAL_STRIP *strip = ctx;
+
+    return (mbox_filter_write(&strip->filter, data, len, strip->write_fn,
+			      strip->sink));
+}
+
+/* local_strip_source - MAILBOX_SOURCE: local_source() through the filter */
+
+static int local_strip_source(MAILBOX_WRITE_FN write_fn, void *sink, void *ctx)
+{
+    LOCAL_STRIP *strip = ctx;
+
+    strip->write_fn = write_fn;
+    strip->sink = sink;
+    mbox_filter_init(&strip->filter);
+    if (local_source(local_strip_write, strip, strip->src) != 0)
+	return (-1);
+    return (mbox_filter_flush(&strip->filter, write_fn, sink));
+}
+
 /* local_mbox - open and lock with the spool's rights, write as the owner */
 
 static int local_mbox(LOCAL_STATE *state, const LOCAL_DEST *dest,
 		              LOCAL_SOURCE *src, VSTRING *why, int *temporary)
 {
     const char *path = STR(dest->path);
+    LOCAL_STRIP strip;
     struct stat st;
     uid_t   spool_uid, chown_uid = -1;
     gid_t   spool_gid, chown_gid = -1;
@@ -261,6 +300,8 @@ static int local_mbox(LOCAL_STATE *state, const LOCAL_DEST *dest,
 	chown_gid = dest->gid;
     }
     local_become_ids(spool_uid, spool_gid);
+    if (dest->virtual)
+	local_make_parents(STR(dest->path));
     fd = local_mbox_open_locked(dest, chown_uid, chown_gid, &st, why, temporary);
     if (fd >= 0 && dest->file && (st.st_mode & (S_IXUSR | S_IXGRP | S_IXOTH))) {
 	vstring_strcpy(why, "destination file is executable");
@@ -268,9 +309,10 @@ static int local_mbox(LOCAL_STATE *state, const LOCAL_DEST *dest,
 	mbox_unlock(fd, path);
     } else if (fd >= 0) {
 	local_become_ids(dest->uid, dest->gid);
+	strip.src = src;
 	ret = mbox_append(fd, path, state->req->sender,
 			  state->req->stats.arrival.tv_sec,
-			  local_source, src, why, temporary);
+			  local_strip_source, &strip, why, temporary);
 	local_become_ids(spool_uid, spool_gid);
 	mbox_unlock(fd, path);
     }

@@ -399,15 +399,19 @@ static void dot_unlock(const char *path)
     vstring_free(lock);
 }
 
-/* fcntl_lock - exclusive fcntl lock with a bounded wait */
-
+/*
+ * fcntl_lock - an fcntl lock with a bounded wait: exclusive, or shared on
+ * a descriptor open for reading only.  These are classic (per-process)
+ * locks, as procmail, mutt and Dovecot take: closing ANY descriptor of the
+ * file in this process drops them, so callers keep one open while locked.
+ */
 static int fcntl_lock(int fd, const char *path, VSTRING *why)
 {
     struct flock fl;
     int     tries;
 
     memset(&fl, 0, sizeof(fl));
-    fl.l_type = F_WRLCK;
+    fl.l_type = (fcntl(fd, F_GETFL) & O_ACCMODE) == O_RDONLY ? F_RDLCK : F_WRLCK;
     fl.l_whence = SEEK_SET;
     for (tries = 0; tries < MBOX_LOCK_TRIES; tries++) {
 	if (fcntl(fd, F_SETLK, &fl) == 0)

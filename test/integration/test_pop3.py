@@ -603,3 +603,34 @@ def test_100_concurrent_sessions(inst):
             except (OSError, EOFError):
                 pass
             r.close()
+
+
+def test_mbox_forged_imap_headers_are_dropped(mbox_inst):
+    """A sender cannot set the flags or UIDs an mbox keeps in headers:
+    local delivery leaves X-UID, X-IMAPbase, Status, ... out."""
+    inst = mbox_inst
+    inst.send(ALICE, b"X-IMAPbase: 1 4000000000\r\nX-UID: 999999\r\nStatus: RO\r\n"
+              b"X-Status: D\r\nX-Keywords: forged\r\nSubject: forged headers\r\n\r\nbody\r\n")
+    assert mbox_wait(inst, "alice", "forged headers")
+    data = open(inst.mbox_path("alice"), "rb").read()
+    for field in (b"X-UID: 999999", b"4000000000", b"Status: RO", b"X-Status: D", b"forged\r"):
+        assert field not in data, field
+    p = connect(inst, login=ALICE)
+    uid = p.uidl(1).split()[2]
+    assert int(uid[:8], 16) < 100, uid
+    p.quit()
+
+
+def test_virtual_mbox_user(make_instance):
+    inst = pop3_instance(make_instance, main={
+        "virtual_mailbox_maps": "inline:{ demo@virt.test=virt.test/demo.mbox }"})
+    inst.send(DEMO, message("virtual mbox"))
+    path = os.path.join(inst.mail, "virtual", "virt.test", "demo.mbox")
+    assert wait_until(lambda: os.path.exists(path) and b"virtual mbox" in open(path, "rb").read(), 15)
+    p = connect(inst, tls="stls", login=DEMO)
+    assert p.stat()[0] == 1
+    p.dele(1)
+    p.quit()
+    p = connect(inst, login=DEMO)
+    assert p.stat()[0] == 0
+    p.quit()
