@@ -68,6 +68,7 @@ typedef struct STORE_MSG {
     unsigned uid;
     unsigned flags;			/* STORE_SEEN ... STORE_RECENT */
     unsigned keywords;			/* bit N: the folder's keywords[N] */
+    unsigned long long modseq;		/* RFC 7162 MODSEQ (store_index.c) */
     off_t   size;			/* content bytes (LF), -1: not known yet */
     off_t   vsize;			/* with CRLF line ends, -1: not known yet */
     time_t  received;			/* INTERNALDATE, -1: not known yet */
@@ -109,6 +110,8 @@ struct STORE_FOLDER {
     int     size;			/* allocated */
     char   *keywords[STORE_MAX_KEYWORDS];
     int     keyword_count;
+    unsigned long long highestmodseq;	/* RFC 7162 (store_index.c) */
+    struct STORE_INDEX *index;		/* modseqs, expunges, cache */
     void   *priv;			/* the driver's */
 };
 
@@ -167,5 +170,92 @@ void	store_msgs_drop(STORE_FOLDER *folder, int (*gone) (STORE_MSG *, void *),
 
 extern const STORE_DRIVER store_maildir_driver;
 extern const STORE_DRIVER store_mbox_driver;
+
+/*
+ * CONDSTORE/QRESYNC and the cache (store_index.c).  Every folder has a
+ * small index file beside it (Maildir: posthorn-index in the Maildir;
+ * mbox: .NAME.posthorn-index next to the file, or under the user's
+ * folder directory when that is not writable): the MODSEQ of each UID,
+ * HIGHESTMODSEQ, the UIDs expunged with the MODSEQ at which they went
+ * (for QRESYNC's VANISHED), and cached values that are slow to compute
+ * (ENVELOPE, BODYSTRUCTURE, sizes, dates).  It is an accelerator that is
+ * rebuilt when it is missing or damaged, never the source of truth for
+ * messages, flags or UIDs.  MODSEQs never go backwards, even across a
+ * rebuild: a rebuilt index starts above any value it could have handed
+ * out before (time-based), so a client that remembered an old
+ * HIGHESTMODSEQ just resynchronizes everything.
+ *
+ * store.c maintains it: store_sync() gives new messages and messages
+ * whose flags changed (by another session, or another program) a new
+ * MODSEQ and logs vanished UIDs; store_set_flags(), store_expunge() and
+ * store_append() do the same for our own changes.
+ */
+/* store_expunged_since - UIDs (ascending, in UIDS[0..*COUNT]) expunged
+ * after MODSEQ; *ALL_KNOWN = 0 when the log does not reach that far back
+ * (the caller must then treat every UID not present as vanished) */
+int	store_expunged_since(STORE_FOLDER *folder, unsigned long long modseq,
+			             unsigned **uids, int *count, int *all_known);
+
+/* store_cache_get - a cached value of message UID (NULL: not cached);
+ * store_cache_put - remember one (written out at sync or close) */
+const char *store_cache_get(STORE_FOLDER *folder, unsigned uid, const char *field);
+void	store_cache_put(STORE_FOLDER *folder, unsigned uid, const char *field,
+			        const char *value, size_t len);
+
+/*
+ * store_notify_fd - a descriptor that becomes readable when the folder
+ * may have changed on disk (inotify on Maildir's new/ cur/ and uidlist,
+ * or the mbox file), for IMAP IDLE; -1 if not available (then poll with
+ * store_sync() every few seconds).  store_notify_clear() drains it.
+ */
+int	store_notify_fd(STORE_FOLDER *folder);
+void	store_notify_clear(STORE_FOLDER *folder);
+
+/*
+ * A user's folders (store_root.c).  Maildir: INBOX is the Maildir itself,
+ * folder "A/B" is the Maildir++ directory .A.B inside it (Dovecot's
+ * default layout; the IMAP hierarchy separator is "."); names are kept
+ * on disk in modified UTF-7, as Dovecot does.  mbox: INBOX is the spool
+ * file, other folders are mbox files (and directories for hierarchy)
+ * under the folder directory (~/mail), separator "/".  Subscriptions are
+ * in Dovecot's "subscriptions" file (Maildir root, or the folder
+ * directory).  A new root gets Drafts, Sent, Trash and Junk, subscribed,
+ * with their SPECIAL-USE attributes (Dovecot's "auto = subscribe").
+ * Folder names given and returned here are UTF-8, hierarchy separated by
+ * the root's separator; "INBOX" (any case) is INBOX.
+ */
+typedef struct STORE_ROOT STORE_ROOT;
+
+/* LIST attributes */
+#define STORE_LIST_NOSELECT	(1<<0)
+#define STORE_LIST_NOINFERIORS	(1<<1)
+#define STORE_LIST_CHILDREN	(1<<2)	/* \HasChildren */
+#define STORE_LIST_NOCHILDREN	(1<<3)	/* \HasNoChildren */
+#define STORE_LIST_SUBSCRIBED	(1<<4)
+#define STORE_LIST_NONEXISTENT	(1<<5)	/* subscribed but gone */
+#define STORE_LIST_DRAFTS	(1<<8)	/* RFC 6154 SPECIAL-USE */
+#define STORE_LIST_SENT		(1<<9)
+#define STORE_LIST_TRASH	(1<<10)
+#define STORE_LIST_JUNK		(1<<11)
+#define STORE_LIST_ARCHIVE	(1<<12)
+
+typedef void (*STORE_LIST_FN) (const char *name, int attributes, void *ctx);
+
+STORE_ROOT *store_root_open(int kind, const char *inbox, const char *folder_dir,
+			            VSTRING *why);
+void	store_root_close(STORE_ROOT *root);
+int	store_root_separator(STORE_ROOT *root);
+/* store_root_list - every folder (INBOX first) and every subscription */
+int	store_root_list(STORE_ROOT *root, STORE_LIST_FN fn, void *ctx, VSTRING *why);
+STORE_FOLDER *store_root_folder(STORE_ROOT *root, const char *name, int flags,
+				        VSTRING *why);
+int	store_root_create(STORE_ROOT *root, const char *name, VSTRING *why);
+int	store_root_delete(STORE_ROOT *root, const char *name, VSTRING *why);
+int	store_root_rename(STORE_ROOT *root, const char *old_name,
+			          const char *new_name, VSTRING *why);
+int	store_root_subscribe(STORE_ROOT *root, const char *name, int on,
+			             VSTRING *why);
+/* store_root_exists - 1 a folder, 0 not, -1 error */
+int	store_root_exists(STORE_ROOT *root, const char *name, VSTRING *why);
 
 #endif
