@@ -30,22 +30,30 @@
  *                          is imap_parser_tag(), for "tag BAD ..."
  *   then imap_parser_reset(p) before the next command.
  *
- * A literal larger than limits.literal_max is refused: for a synchronizing
- * one IMAP_PARSE_ERROR is returned right after the "{N}" CRLF (the client
- * waits for "+" and will not send it: nothing to skip); for "{N+}" the N
- * bytes are skipped and then IMAP_PARSE_ERROR is returned.  A line longer
- * than limits.line_max (literals not counted) is an error; so are more than
- * limits.args_max arguments (all levels) or lists nested deeper than
- * limits.depth_max.
+ * A literal larger than limits.literal_max, or one that would bring the
+ * argument data kept for the command beyond limits.text_max (0: no such
+ * limit), is refused: for a synchronizing one IMAP_PARSE_ERROR is
+ * returned right after the "{N}" CRLF (the client waits for "+" and will
+ * not send it: nothing to skip); for "{N+}" the N bytes are skipped and
+ * then IMAP_PARSE_ERROR is returned.  A line longer than limits.line_max
+ * (literals not counted) is an error; so are more than limits.args_max
+ * arguments (all levels) or lists nested deeper than limits.depth_max.
  *
- * Streaming a big literal (APPEND): when imap_parser_feed() returns
- * IMAP_PARSE_LITERAL, or when the caller calls imap_parser_literal_pending()
- * after a feed that stopped at the start of a literal's data,
- * imap_parser_literal_external(p) tells the parser that the caller reads
- * the literal's bytes itself; the argument then has type
- * IMAP_ARG_LITERAL_EXT with its size and no data, and parsing goes on
- * after those bytes.  Only the LAST literal of a command may be taken this
- * way (APPEND's message).
+ * Streaming a big literal (APPEND): a literal too big to keep but at most
+ * limits.stream_max bytes (0: never) is offered to the caller instead:
+ * imap_parser_feed() returns IMAP_PARSE_LITERAL at its first byte, for
+ * "{N}" and "{N+}" alike (imap_parser_literal_sync() tells which: only
+ * "{N}" wants "+ OK").  The caller then either calls
+ * imap_parser_literal_external(p) and reads the literal's bytes itself
+ * (the argument has type IMAP_ARG_LITERAL_EXT with its size and no data;
+ * parsing goes on after those bytes), or imap_parser_literal_refuse(p),
+ * which returns IMAP_PARSE_ERROR for "{N}" (answer it and reset, as after
+ * any error) and IMAP_PARSE_MORE for "{N+}" (its bytes are skipped, then
+ * the feed returns IMAP_PARSE_ERROR).  Feeding before one of the two is a
+ * bug.  Only the LAST literal of a command may be streamed (APPEND's
+ * message).  A literal the parser keeps may also be streamed:
+ * imap_parser_literal_pending() is true at its first byte (after
+ * IMAP_PARSE_LITERAL, or a feed that stopped there).
  */
 #ifndef IMAP_PARSER_H
 #define IMAP_PARSER_H
@@ -74,6 +82,8 @@ typedef struct IMAP_PARSER_LIMITS {
     size_t  literal_max;		/* bytes of one literal */
     int     args_max;			/* arguments, all levels together */
     int     depth_max;			/* list nesting */
+    size_t  text_max;			/* argument data of a command; 0: any */
+    size_t  stream_max;			/* literals offered for streaming; 0: none */
 } IMAP_PARSER_LIMITS;
 
 typedef struct IMAP_PARSER IMAP_PARSER;
@@ -99,6 +109,9 @@ const char *imap_parser_error(IMAP_PARSER *parser);
 size_t	imap_parser_literal_size(IMAP_PARSER *parser);
 int	imap_parser_literal_pending(IMAP_PARSER *parser);	/* at its first byte */
 void	imap_parser_literal_external(IMAP_PARSER *parser);
+int	imap_parser_literal_sync(IMAP_PARSER *parser);	/* "{N}", not "{N+}" */
+int	imap_parser_literal_offered(IMAP_PARSER *parser);	/* too big to keep */
+int	imap_parser_literal_refuse(IMAP_PARSER *parser);	/* an offered one */
 
 /* Convenience for command handlers */
 /* imap_arg_astring - ATOM, STRING or LITERAL: its text; NULL otherwise */

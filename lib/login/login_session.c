@@ -84,9 +84,7 @@ static int session_wait(LOGIN_SESSION *sess, int fd, short events)
     return (0);
 }
 
-/* session_fill - more input; 0, or -1 (EOF, error or timeout) */
-
-static int session_fill(LOGIN_SESSION *sess)
+int     login_session_fill(LOGIN_SESSION *sess)
 {
     ssize_t n;
 
@@ -118,7 +116,7 @@ int     login_session_get_line(LOGIN_SESSION *sess, VSTRING *line, size_t limit)
 	    too_long = 1;			/* drop what we have, keep reading */
 	    vstring_reset(sess->in);
 	}
-	if (session_fill(sess) < 0)
+	if (login_session_fill(sess) < 0)
 	    return (LOGIN_LINE_EOF);
     }
     len = (size_t) (nl - STR(sess->in));
@@ -137,7 +135,7 @@ ssize_t login_session_read(LOGIN_SESSION *sess, char *buf, size_t len)
 {
     size_t  n;
 
-    if (LEN(sess->in) == 0 && session_fill(sess) < 0)
+    if (LEN(sess->in) == 0 && login_session_fill(sess) < 0)
 	return (0);
     n = LEN(sess->in) < len ? LEN(sess->in) : len;
     memcpy(buf, STR(sess->in), n);
@@ -203,4 +201,27 @@ void    login_session_log_init(void)
 		    MAIL_QUEUE_PUBLIC);
     msg_logsocket(STR(path));
     vstring_free(path);
+}
+
+int     login_session_wait(LOGIN_SESSION *sess, int other_fd, int timeout_ms)
+{
+    struct pollfd pfd[2];
+    int     n;
+
+    if (LEN(sess->in) > 0)
+	return (LOGIN_WAIT_INPUT);
+    if (login_session_flush(sess) < 0)
+	return (LOGIN_WAIT_INPUT);		/* the read will see the EOF */
+    pfd[0].fd = 0;
+    pfd[0].events = POLLIN;
+    pfd[1].fd = other_fd;
+    pfd[1].events = POLLIN;
+    pfd[0].revents = pfd[1].revents = 0;
+    while ((n = poll(pfd, other_fd >= 0 ? 2 : 1, timeout_ms)) < 0 && errno == EINTR)
+	 /* again */ ;
+    if (n <= 0)
+	return (LOGIN_WAIT_TIMEOUT);
+    if (pfd[0].revents)
+	return (LOGIN_WAIT_INPUT);
+    return (LOGIN_WAIT_OTHER);
 }

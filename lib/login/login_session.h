@@ -43,6 +43,9 @@ LOGIN_SESSION *login_session_init(int timeout);
 #define LOGIN_LINE_TOO_LONG	(-1)	/* longer than LIMIT: skipped */
 
 int	login_session_get_line(LOGIN_SESSION *sess, VSTRING *line, size_t limit);
+/* login_session_fill - flush, then read more into sess->in; 0, or -1 at
+ * EOF, error or timeout (for parsers that work on sess->in directly) */
+int	login_session_fill(LOGIN_SESSION *sess);
 /* login_session_read - up to LEN bytes (for literals); 0 at EOF/timeout */
 ssize_t login_session_read(LOGIN_SESSION *sess, char *buf, size_t len);
 
@@ -52,5 +55,14 @@ void	login_session_printf(LOGIN_SESSION *sess, const char *fmt,...) PRINTFLIKE(2
 int	login_session_flush(LOGIN_SESSION *sess);
 /* login_session_pending - complete input already buffered (pipelining) */
 int	login_session_pending(LOGIN_SESSION *sess);
+
+/*
+ * login_session_wait - flush, then wait up to TIMEOUT_MS for input from
+ * the client or for OTHER_FD (-1: none) to become readable (IMAP IDLE).
+ */
+#define LOGIN_WAIT_TIMEOUT	0
+#define LOGIN_WAIT_INPUT	1
+#define LOGIN_WAIT_OTHER	2
+int	login_session_wait(LOGIN_SESSION *sess, int other_fd, int timeout_ms);
 
 #endif

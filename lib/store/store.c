@@ -2,6 +2,11 @@
  * store.c - the folder interface of store.h: dispatch to the Maildir and
  * mbox drivers, and the parts every driver shares (the view's array of
  * messages, UID lookups, keywords).
+ *
+ * The folder's index (store_index.c: MODSEQs, expunges, the cache) is
+ * kept up to date here, after each driver call that changed the view or
+ * the folder: open and sync, our flag changes, expunges and appends.  The
+ * drivers know nothing of it.
  */
 #include "sys_defs.h"
 #include <strings.h>
@@ -9,6 +14,79 @@
 #include "mymalloc.h"
 #include "vstring.h"
 #include "store.h"
+#include "store_index.h"
+
+/*
+ * A view's MODSEQs across a driver call.  The mbox driver refills its
+ * array in place when messages leave the view (view_merge), and a
+ * message's MODSEQ would stay behind in its old slot; so around each mbox
+ * driver call that may change the view, each UID gets its MODSEQ back.
+ * store_expunge() also learns from this which UIDs left the view.
+ */
+typedef struct VIEW_SAVE {
+    unsigned *uids;			/* ascending */
+    unsigned long long *modseqs;	/* NULL: MODSEQs stay put */
+    int     count;
+} VIEW_SAVE;
+
+/* view_save - remember the view's UIDs (and MODSEQs, when they move) */
+
+static void view_save(const STORE_FOLDER *folder, VIEW_SAVE *save, int uids)
+{
+    int     moves = (folder->driver == &store_mbox_driver);
+
+    save->count = folder->count;
+    save->uids = 0;
+    save->modseqs = 0;
+    if (uids || moves)
+	save->uids = (unsigned *) mymalloc(sizeof(unsigned) * (save->count + 1));
+    if (moves)
+	save->modseqs = (unsigned long long *)
+	    mymalloc(sizeof(unsigned long long) * (save->count + 1));
+    for (int i = 0; save->uids && i < save->count; i++) {
+	save->uids[i] = folder->msgs[i].uid;
+	if (save->modseqs)
+	    save->modseqs[i] = folder->msgs[i].modseq;
+    }
+}
+
+/* view_restore - each UID's MODSEQ back (0 for a message new to the view) */
+
+static void view_restore(STORE_FOLDER *folder, VIEW_SAVE *save)
+{
+    int     i, j = 0;
+
+    for (i = 0; save->modseqs && i < folder->count; i++) {
+	while (j < save->count && save->uids[j] < folder->msgs[i].uid)
+	    j++;
+	folder->msgs[i].modseq = (j < save->count
+				  && save->uids[j] == folder->msgs[i].uid ?
+				  save->modseqs[j] : 0);
+    }
+}
+
+/* view_left - the saved UIDs no longer in the view (in place) */
+
+static int view_left(const STORE_FOLDER *folder, VIEW_SAVE *save)
+{
+    int     i, j = 0, out = 0;
+
+    for (i = 0; i < save->count; i++) {
+	while (j < folder->count && folder->msgs[j].uid < save->uids[i])
+	    j++;
+	if (j >= folder->count || folder->msgs[j].uid != save->uids[i])
+	    save->uids[out++] = save->uids[i];
+    }
+    return (out);
+}
+
+static void view_free(VIEW_SAVE *save)
+{
+    if (save->uids)
+	myfree(save->uids);
+    if (save->modseqs)
+	myfree(save->modseqs);
+}
 
 STORE_FOLDER *store_open(int kind, const char *path, int flags, VSTRING *why)
 {
@@ -36,11 +114,13 @@ STORE_FOLDER *store_open(int kind, const char *path, int flags, VSTRING *why)
 	myfree(folder);
 	return (0);
     }
+    store_index_open(folder);
     return (folder);
 }
 
 void    store_close(STORE_FOLDER *folder)
 {
+    store_index_close(folder);
     folder->driver->close(folder);
     store_msgs_free(folder);
     for (int i = 0; i < folder->keyword_count; i++)
@@ -51,8 +131,17 @@ void    store_close(STORE_FOLDER *folder)
 
 int     store_sync(STORE_FOLDER *folder, int flags, VSTRING *why)
 {
+    VIEW_SAVE save;
+    int     ret;
+
     vstring_reset(why);
-    return (folder->driver->sync(folder, flags, why));
+    view_save(folder, &save, 0);
+    ret = folder->driver->sync(folder, flags, why);
+    view_restore(folder, &save);
+    view_free(&save);
+    if (ret == 0)
+	store_index_sync(folder);
+    return (ret);
 }
 
 STORE_MSG *store_msg(STORE_FOLDER *folder, int seq)
@@ -113,24 +202,44 @@ static int store_readonly(STORE_FOLDER *folder, VSTRING *why)
 int     store_expunge(STORE_FOLDER *folder, const unsigned *uids, int count,
 		              VSTRING *why)
 {
+    VIEW_SAVE save;
+    int     ret;
+
     vstring_reset(why);
     if (store_readonly(folder, why))
 	return (-1);
     if (count == 0)
 	return (0);
-    return (folder->driver->expunge(folder, uids, count, why));
+    view_save(folder, &save, 1);
+    ret = folder->driver->expunge(folder, uids, count, why);
+    view_restore(folder, &save);
+    /* Whatever left the view is gone from the folder, even on failure */
+    store_index_expunged(folder, save.uids, view_left(folder, &save));
+    view_free(&save);
+    return (ret);
 }
 
 int     store_set_flags(STORE_FOLDER *folder, STORE_MSG *msg, unsigned flags,
 			        unsigned keywords, VSTRING *why)
 {
+    unsigned uid = msg->uid;
+
     vstring_reset(why);
     if (store_readonly(folder, why))
 	return (-1);
     flags &= STORE_FLAGS_STORED;
+    VIEW_SAVE save;
+    int     ret;
+
     if ((msg->flags & STORE_FLAGS_STORED) == flags && msg->keywords == keywords)
 	return (0);
-    return (folder->driver->set_flags(folder, msg, flags, keywords, why));
+    view_save(folder, &save, 0);
+    ret = folder->driver->set_flags(folder, msg, flags, keywords, why);
+    view_restore(folder, &save);
+    view_free(&save);
+    if (ret == 0)
+	store_index_flags(folder, uid);		/* MSG may have moved */
+    return (ret);
 }
 
 int     store_append(STORE_FOLDER *folder, MAILBOX_SOURCE source, void *ctx,
@@ -140,14 +249,25 @@ int     store_append(STORE_FOLDER *folder, MAILBOX_SOURCE source, void *ctx,
     vstring_reset(why);
     if (store_readonly(folder, why))
 	return (-1);
-    return (folder->driver->append(folder, source, ctx, flags & STORE_FLAGS_STORED,
-				   keywords, received, uid, why));
+    VIEW_SAVE save;
+    int     ret;
+
+    flags &= STORE_FLAGS_STORED;
+    view_save(folder, &save, 0);
+    ret = folder->driver->append(folder, source, ctx, flags, keywords,
+				 received, uid, why);
+    view_restore(folder, &save);
+    view_free(&save);
+    if (ret == 0)
+	store_index_appended(folder, *uid, flags, keywords);
+    return (ret);
 }
 
 int     store_keyword(STORE_FOLDER *folder, const char *name, int create,
 		              VSTRING *why)
 {
-    int     i;
+    VIEW_SAVE save;
+    int     i, ret;
 
     for (i = 0; i < folder->keyword_count; i++)
 	if (strcasecmp(folder->keywords[i], name) == 0)
@@ -156,7 +276,11 @@ int     store_keyword(STORE_FOLDER *folder, const char *name, int create,
 	|| store_readonly(folder, why))
 	return (-1);
     folder->keywords[folder->keyword_count++] = mystrdup(name);
-    if (folder->driver->keywords_save(folder, why) < 0) {
+    view_save(folder, &save, 0);
+    ret = folder->driver->keywords_save(folder, why);
+    view_restore(folder, &save);
+    view_free(&save);
+    if (ret < 0) {
 	myfree(folder->keywords[--folder->keyword_count]);
 	return (-1);
     }

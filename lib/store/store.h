@@ -212,17 +212,24 @@ int	store_notify_fd(STORE_FOLDER *folder);
 void	store_notify_clear(STORE_FOLDER *folder);
 
 /*
- * A user's folders (store_root.c).  Maildir: INBOX is the Maildir itself,
- * folder "A/B" is the Maildir++ directory .A.B inside it (Dovecot's
- * default layout; the IMAP hierarchy separator is "."); names are kept
- * on disk in modified UTF-7, as Dovecot does.  mbox: INBOX is the spool
- * file, other folders are mbox files (and directories for hierarchy)
- * under the folder directory (~/mail), separator "/".  Subscriptions are
- * in Dovecot's "subscriptions" file (Maildir root, or the folder
- * directory).  A new root gets Drafts, Sent, Trash and Junk, subscribed,
- * with their SPECIAL-USE attributes (Dovecot's "auto = subscribe").
- * Folder names given and returned here are UTF-8, hierarchy separated by
- * the root's separator; "INBOX" (any case) is INBOX.
+ * A user's folders (store_root*.c).  Maildir: INBOX is the Maildir
+ * itself, folder "A.B" is the Maildir++ directory .A.B inside it
+ * (Dovecot's default layout; the hierarchy separator is "."; no parent
+ * directories: "A" is listed \Noselect while only .A.B exists).  mbox:
+ * INBOX is the spool file, other folders are mbox files (and
+ * directories for hierarchy) under the folder directory (~/mail),
+ * separator "/".  Names are kept on disk in modified UTF-7, as Dovecot
+ * does.  Subscriptions are in Dovecot's file ("subscriptions" in the
+ * Maildir, ".subscriptions" in the folder directory).  A new root gets
+ * Drafts, Sent, Trash and Junk, subscribed, with their SPECIAL-USE
+ * attributes, once (a marker file remembers it; a folder the user
+ * deletes stays deleted, unlike Dovecot's "auto = subscribe").  Folder
+ * names given and returned here are UTF-8, hierarchy separated by the
+ * root's separator; "INBOX" (any case) is INBOX, also as the first
+ * level ("inbox.x" is "INBOX.x").  A name with a trailing separator
+ * given to store_root_create() asks for a folder to hold others (an
+ * mbox directory).  Subscribing needs an existing folder (or mbox
+ * directory); delete and rename leave subscriptions alone (as Dovecot).
  */
 typedef struct STORE_ROOT STORE_ROOT;
 
@@ -255,7 +262,8 @@ int	store_root_rename(STORE_ROOT *root, const char *old_name,
 			          const char *new_name, VSTRING *why);
 int	store_root_subscribe(STORE_ROOT *root, const char *name, int on,
 			             VSTRING *why);
-/* store_root_exists - 1 a folder, 0 not, -1 error */
+/* store_root_exists - 1 a folder that can be selected, 0 not, -1 an
+ * invalid name (WHY) */
 int	store_root_exists(STORE_ROOT *root, const char *name, VSTRING *why);
 
 #endif

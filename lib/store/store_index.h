@@ -1,0 +1,36 @@
+/*
+ * store_index.h - the per-folder index of store.h (store_index.c), as
+ * store.c drives it.  The public side (store_expunged_since,
+ * store_cache_get/put, store_notify_fd/clear) is declared in store.h.
+ *
+ * store.c calls, with the folder's view just changed by the driver:
+ *   store_index_open	   after the driver opened (and synced) the folder:
+ *			   reads the index file (or starts one in memory)
+ *			   and gives every message its MODSEQ;
+ *   store_index_sync	   after each driver sync: new and changed messages
+ *			   get a new MODSEQ, vanished UIDs are logged; the
+ *			   cache is written out or re-read; notification
+ *			   watches follow a replaced file;
+ *   store_index_flags	   after our flag change of UID;
+ *   store_index_expunged  after our expunge: the UIDS (ascending) that
+ *			   left the view;
+ *   store_index_appended  after our append of UID;
+ *   store_index_close	   before the driver closes: writes the cache.
+ * None of them fails: the index is an accelerator, and what cannot be
+ * written is kept in memory (with a warning).
+ */
+#ifndef STORE_INDEX_H
+#define STORE_INDEX_H
+
+#include "store.h"
+
+void	store_index_open(STORE_FOLDER *folder);
+void	store_index_sync(STORE_FOLDER *folder);
+void	store_index_flags(STORE_FOLDER *folder, unsigned uid);
+void	store_index_expunged(STORE_FOLDER *folder, const unsigned *uids,
+			             int count);
+void	store_index_appended(STORE_FOLDER *folder, unsigned uid,
+			             unsigned flags, unsigned keywords);
+void	store_index_close(STORE_FOLDER *folder);
+
+#endif
