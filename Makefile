@@ -48,6 +48,7 @@ SRC_local	:= $(wildcard local/*.c)
 SRC_smtp	:= $(wildcard smtp/*.c)
 SRC_showq	:= $(wildcard postqueue/showq*.c)
 SRC_pop3d	:= $(wildcard pop3d/*.c)
+SRC_imapd	:= $(wildcard imapd/*.c)
 SRC_posthorn	:= master/posthorn.c
 SRC_postconf	:= $(wildcard master/postconf*.c)
 SRC_sendmail	:= $(wildcard postqueue/sendmail*.c)
@@ -57,7 +58,7 @@ SRC_postcat	:= $(wildcard postqueue/postcat*.c)
 SRC_postmap	:= postmap/postmap.c postmap/maptool.c
 SRC_postalias	:= postmap/postalias.c postmap/maptool.c
 
-LIBEXEC_PROGS	:= master smtpd qmgr local smtp showq pop3d postlogd
+LIBEXEC_PROGS	:= master smtpd qmgr local smtp showq pop3d imapd postlogd
 BIN_PROGS	:= posthorn postconf sendmail postqueue postsuper postcat postmap postalias
 # programs whose sources exist (later issues add more)
 LIBEXEC_BUILT	:= $(foreach p,$(LIBEXEC_PROGS),$(if $(SRC_$(p)),$(BUILD)/libexec/$(p)))

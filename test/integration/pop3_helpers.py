@@ -1,6 +1,7 @@
 """pop3_helpers.py - a Posthorn instance with POP3 (and SASL, TLS) for tests.
 
-pop3_instance(make_instance, mbox=False, main=None) makes an instance with:
+pop3_instance(make_instance, mbox=False, main=None, start=True,
+extra_master=()) makes an instance with:
   - pop3d on a free port (STLS offered) and on another with implicit TLS,
     and the auth service pop3auth (master.cf);
   - a self-signed certificate shared with smtpd (smtpd_tls_cert_file);
@@ -10,6 +11,7 @@ pop3_instance(make_instance, mbox=False, main=None) makes an instance with:
     password PASSWORDS[name];
   - Maildir (home_mailbox = Maildir/) or, with mbox=True, mbox files in
     mail_spool_directory.
+EXTRA_MASTER adds master.cf lines (imap_helpers.py adds imapd's).
 It returns the started instance with .pop3_port, .pop3s_port, .cafile.
 """
 
@@ -60,11 +62,11 @@ def make_cert(inst):
     return cert, key
 
 
-def pop3_instance(make_instance, mbox=False, main=None, start=True):
+def pop3_instance(make_instance, mbox=False, main=None, start=True, extra_master=()):
     pop3_port, pop3s_port = free_port(), free_port()
     master = ["127.0.0.1:%d inet n - n - - pop3d" % pop3_port,
               "127.0.0.1:%d inet n - n - - pop3d -o pop3d_tls_wrappermode=yes" % pop3s_port,
-              "pop3auth unix - n n - - pop3d postlogin"]
+              "pop3auth unix - n n - - pop3d postlogin"] + list(extra_master)
     params = {"smtpd_sasl_local_domain": "$mydomain"}
     if mbox:
         params["home_mailbox"] = ""
