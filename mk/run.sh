@@ -13,11 +13,10 @@
 # script did not create yet is added).  Fixed ports on 127.0.0.1: 2525
 # smtp (STARTTLS offered), 2587 submission (STARTTLS and AUTH required),
 # 2465 smtps (TLS from the first byte, AUTH required), 2110 pop3 (STLS
-# offered), 2995 pop3s.  2143 imap and 2993 imaps belong to a service
-# that is not built yet and is absent from master.cf.  mynetworks is
+# offered), 2995 pop3s, 2143 imap (STARTTLS offered), 2993 imaps.  mynetworks is
 # 127.0.0.1/32 and [::1]/128 only, so a client bound to 127.0.0.2 counts
 # as outside.  The demo virtual user is demo@posthorn.test, password
-# "demo" (SMTP AUTH and POP3), Maildir run/mail/posthorn.test/demo/.
+# "demo" (SMTP AUTH, POP3 and IMAP), Maildir run/mail/posthorn.test/demo/.
 set -e
 
 action=${1:-}
@@ -129,7 +128,6 @@ if [ ! -f "$etc/master.cf" ]; then
 submit               unix  n       -      n      -      -       smtpd
 qmgr                 unix  n       -      n      300    1       qmgr
 local                unix  -       n      n      -      -       local
-# later: 2143 imap, 2993 imaps
 EOF
 fi
 if ! grep -q "^127.0.0.1:2587 " "$etc/master.cf"; then
@@ -166,6 +164,16 @@ if ! grep -q "^127.0.0.1:2110 " "$etc/master.cf"; then
 127.0.0.1:2995       inet  n       -      n      -      -       pop3d
   -o pop3d_tls_wrappermode=yes
 pop3auth             unix  -       n      n      -      -       pop3d postlogin
+EOF
+fi
+if ! grep -q "^127.0.0.1:2143 " "$etc/master.cf"; then
+    sed -i -e "/^# later: 2143 imap, 2993 imaps$/d" "$etc/master.cf"
+    cat >> "$etc/master.cf" <<EOF
+# IMAP (STARTTLS offered) and IMAPS; imapauth checks logins and starts sessions
+127.0.0.1:2143       inet  n       -      n      -      -       imapd
+127.0.0.1:2993       inet  n       -      n      -      -       imapd
+  -o imapd_tls_wrappermode=yes
+imapauth             unix  -       n      n      -      -       imapd postlogin
 EOF
 fi
 if ! grep -q "^postlog " "$etc/master.cf"; then
@@ -248,6 +256,7 @@ cat <<EOF
   Submission: 127.0.0.1:2587 (STARTTLS, then AUTH as demo@posthorn.test / demo)
   SMTPS:      127.0.0.1:2465 (TLS from the first byte, then AUTH)
   POP3:       127.0.0.1:2110 (STLS), POP3S: 127.0.0.1:2995 (demo@posthorn.test / demo)
+  IMAP:       127.0.0.1:2143 (STARTTLS), IMAPS: 127.0.0.1:2993 (demo@posthorn.test / demo)
   Send:     swaks --server 127.0.0.1:2525 --to demo@posthorn.test --from you@example.com
        or:  swaks --server 127.0.0.1:2587 --tls --auth PLAIN --auth-user demo@posthorn.test \\
               --auth-password demo --from demo@posthorn.test --to demo@posthorn.test
@@ -263,6 +272,15 @@ cat <<EOF
             (then: USER demo@posthorn.test, PASS demo, LIST, RETR 1, QUIT)
        or:  fetchmail -p POP3 -P 2110 -u demo@posthorn.test --sslcertfile $etc/tls/cert.pem \\
               --sslcertck --sslcommonname mail.posthorn.test -k --mda cat localhost
+       or:  openssl s_client -quiet -crlf -starttls imap -connect 127.0.0.1:2143
+            (then: a LOGIN demo@posthorn.test demo, b SELECT INBOX,
+             c FETCH 1:* (FLAGS ENVELOPE), d FETCH 1 BODY[], e LOGOUT)
+       or:  mutt -f 'imaps://demo%40posthorn.test@127.0.0.1:2993/INBOX'
+            (accept the self-signed certificate; password demo)
+  Mail client (Thunderbird, K-9, Apple Mail): IMAP server 127.0.0.1, port 2993
+            SSL/TLS or 2143 STARTTLS, user demo@posthorn.test, password demo,
+            normal password; SMTP 127.0.0.1:2587 STARTTLS, same user; the
+            certificate is self-signed ($etc/tls/cert.pem): accept the exception
   Log:      run/maillog
   Queue:    run/bin/mailq
   Stop:     make stop
