@@ -22,7 +22,7 @@ import socket
 import ssl
 import subprocess
 
-from posthorn_instance import IS_ROOT, free_port, wait_until
+from posthorn_instance import IS_ROOT, RawLines, free_port, wait_until
 
 PASSWORDS = {"alice@posthorn.test": "alice-Secret 1", "bob@posthorn.test": "bob-pw",
              "demo@virt.test": "demo-pw"}
@@ -116,25 +116,12 @@ def connect(inst, tls=None, login=None, password=None):
     return p
 
 
-class Raw:
+class Raw(RawLines):
     """A line-level POP3 client for bad input and pipelining."""
 
     def __init__(self, port, timeout=15):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-        self.buf = b""
+        super().__init__(port, timeout)
         self.greeting = self.line()
-
-    def send(self, data):
-        self.sock.sendall(data if isinstance(data, bytes) else data.encode())
-
-    def line(self):
-        while b"\n" not in self.buf:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise EOFError("closed; pending %r" % self.buf)
-            self.buf += chunk
-        line, self.buf = self.buf.split(b"\n", 1)
-        return line.rstrip(b"\r").decode("latin-1")
 
     def cmd(self, text):
         self.send(text + "\r\n")
@@ -148,22 +135,3 @@ class Raw:
             if line == ".":
                 return out
             out.append(line[1:] if line.startswith("..") else line)
-
-    def closed(self, timeout=5):
-        self.sock.settimeout(timeout)
-        try:
-            while True:
-                chunk = self.sock.recv(65536)
-                if not chunk:
-                    return True
-                self.buf += chunk
-        except (ConnectionResetError, BrokenPipeError):
-            return True
-        except socket.timeout:
-            return False
-
-    def close(self):
-        try:
-            self.sock.close()
-        except OSError:
-            pass

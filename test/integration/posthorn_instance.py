@@ -81,21 +81,19 @@ def header_value(data, name):
     return m.group(1).strip() if m else None
 
 
-class RawSMTP:
-    """A line-level SMTP client for bad input: send exactly what is given,
-    read one (possibly multi-line) reply."""
+class RawLines:
+    """A line-level client over TCP on 127.0.0.1: send exactly what is
+    given, read lines (CRLF or LF, returned without them) and byte counts;
+    the base of the SMTP, POP3 and IMAP raw clients of the tests."""
 
     def __init__(self, port, timeout=10):
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
         self.buf = b""
-        self.greeting = self.reply()
 
     def send(self, data):
-        if isinstance(data, str):
-            data = data.encode()
-        self.sock.sendall(data)
+        self.sock.sendall(data.encode() if isinstance(data, str) else data)
 
-    def _line(self):
+    def line(self):
         while b"\n" not in self.buf:
             chunk = self.sock.recv(65536)
             if not chunk:
@@ -104,18 +102,15 @@ class RawSMTP:
         line, self.buf = self.buf.split(b"\n", 1)
         return line.rstrip(b"\r").decode("latin-1")
 
-    def reply(self):
-        """(code, text) of the next reply; text joins all lines."""
-        lines = []
-        while True:
-            line = self._line()
-            lines.append(line[4:])
-            if len(line) < 4 or line[3] != "-":
-                return int(line[:3]), "\n".join(lines)
-
-    def cmd(self, line):
-        self.send(line + "\r\n" if isinstance(line, str) else line + b"\r\n")
-        return self.reply()
+    def read(self, n):
+        """Exactly N bytes (an IMAP literal)."""
+        while len(self.buf) < n:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise EOFError("connection closed")
+            self.buf += chunk
+        data, self.buf = self.buf[:n], self.buf[n:]
+        return data
 
     def closed(self, timeout=5):
         """True when the server has closed the connection."""
@@ -136,6 +131,28 @@ class RawSMTP:
             self.sock.close()
         except OSError:
             pass
+
+
+class RawSMTP(RawLines):
+    """A line-level SMTP client for bad input: send exactly what is given,
+    read one (possibly multi-line) reply."""
+
+    def __init__(self, port, timeout=10):
+        super().__init__(port, timeout)
+        self.greeting = self.reply()
+
+    def reply(self):
+        """(code, text) of the next reply; text joins all lines."""
+        lines = []
+        while True:
+            line = self.line()
+            lines.append(line[4:])
+            if len(line) < 4 or line[3] != "-":
+                return int(line[:3]), "\n".join(lines)
+
+    def cmd(self, line):
+        self.send(line + "\r\n" if isinstance(line, str) else line + b"\r\n")
+        return self.reply()
 
 
 class PosthornInstance:
