@@ -142,6 +142,7 @@ bench: deps all
 	@sh test/bench/bench_postmap.sh $(CURDIR)/$(BUILD)
 	@sh test/bench/bench_relay.sh $(CURDIR)/$(BUILD)
 	@sh test/bench/bench_pop3.sh $(CURDIR)/$(BUILD)
+	@sh test/bench/bench_imap.sh $(CURDIR)/$(BUILD)
 
 install: all
 	install -d $(DESTDIR)$(DAEMON_DIR) $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(CONFIG_DIR)
