@@ -91,6 +91,11 @@ void	imapd_flags_text(IMAPD *im, VSTRING *out, unsigned flags, unsigned keywords
 int	imapd_flags_parse(STORE_FOLDER *folder, const IMAP_ARG *arg, unsigned *flags,
 			          unsigned *keywords, int create, const char **why);
 void	imapd_close_folder(IMAPD *im);
+/* imapd_folder_gone - 1 (after "* BYE") when the selected folder was deleted or renamed */
+int	imapd_folder_gone(IMAPD *im);
+/* imapd_flags_parse: 0, -1 bad syntax, -2 no room for another keyword; WHY says */
+/* imapd_send_flags_list - FLAGS and PERMANENTFLAGS of the selected folder */
+void	imapd_send_flags_list(IMAPD *im);
 /* imapd_announce_keywords - new FLAGS/PERMANENTFLAGS when keywords were added */
 void	imapd_announce_keywords(IMAPD *im);
 /* imapd_current_msg - the store's message for the client's number N (1..), NULL if expunged */

@@ -9,7 +9,7 @@
  * IMAPD_IDLE_KEEPALIVE seconds it says "* OK Still here" so that NAT
  * boxes keep the connection, as Dovecot does.
  *
- * Parameters: imapd_timeout (an IDLE lasts at most this long).
+ * Parameters: imapd_timeout (an IDLE lasts at most this long, then "* BYE").
  */
 #include "sys_defs.h"
 #include <strings.h>
@@ -116,11 +116,25 @@ static int imapd_idle_done(IMAPD *im)
     return (status != LOGIN_LINE_OK ? -1 : 1);
 }
 
+/* imapd_idle_wait_ms - until the next keepalive or the end of the IDLE */
+
+static int imapd_idle_wait_ms(time_t now, time_t last_word, time_t deadline, int fd)
+{
+    time_t  next = last_word + IMAPD_IDLE_KEEPALIVE;
+
+    if (fd < 0 && now + IMAPD_IDLE_POLL < next)
+	next = now + IMAPD_IDLE_POLL;
+    if (deadline < next)
+	next = deadline;
+    return (next > now ? (int) (next - now) * 1000 : 0);
+}
+
 int     imapd_cmd_idle(IMAPD *im, const IMAP_ARG *args, int count)
 {
-    time_t  start = time((time_t *) 0);
-    time_t  last_word = start;
-    int     fd, wait_ms, status;
+    time_t  now = time((time_t *) 0);
+    time_t  last_word = now;
+    time_t  deadline = now + conf_time("imapd_timeout");
+    int     fd, status;
 
     if (count != 0)
 	return (IMAPD_BAD);
@@ -128,8 +142,8 @@ int     imapd_cmd_idle(IMAPD *im, const IMAP_ARG *args, int count)
     imapd_write(im, "+ idling\r\n", 10);
     for (;;) {
 	fd = im->folder ? store_notify_fd(im->folder) : -1;
-	wait_ms = (fd >= 0 ? IMAPD_IDLE_KEEPALIVE : IMAPD_IDLE_POLL) * 1000;
-	status = login_session_wait(im->io, fd, wait_ms);
+	status = login_session_wait(im->io, fd,
+				    imapd_idle_wait_ms(now, last_word, deadline, fd));
 	if (status == LOGIN_WAIT_INPUT) {
 	    if (imapd_idle_done(im) < 0)
 		im->state = IMAPD_LOGOUT;	/* the client is gone */
@@ -137,15 +151,18 @@ int     imapd_cmd_idle(IMAPD *im, const IMAP_ARG *args, int count)
 	}
 	if (status == LOGIN_WAIT_OTHER)
 	    store_notify_clear(im->folder);
+	if (imapd_folder_gone(im))
+	    return (IMAPD_OK);
 	imapd_sync(im, 1);
-	if (time((time_t *) 0) - last_word >= IMAPD_IDLE_KEEPALIVE) {
-	    imapd_untagged(im, "OK Still here");
-	    last_word = time((time_t *) 0);
-	}
-	if (time((time_t *) 0) - start > conf_time("imapd_timeout")) {
+	now = time((time_t *) 0);
+	if (now >= deadline) {
 	    imapd_untagged(im, "BYE Disconnected for inactivity.");
 	    im->state = IMAPD_LOGOUT;
 	    return (IMAPD_OK);
+	}
+	if (now - last_word >= IMAPD_IDLE_KEEPALIVE) {
+	    imapd_untagged(im, "OK Still here");
+	    last_word = now;
 	}
     }
 }

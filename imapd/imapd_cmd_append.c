@@ -13,7 +13,8 @@
  * (LITERAL+).
  *
  * The message is stored with LF line ends (lib/store/store.h): CRLF
- * becomes LF, and a last line without a newline gets one.
+ * becomes LF, and a last line without a newline gets one (a CR at the
+ * very end counts as that newline).  A CR elsewhere is kept as it is.
  *
  * Parameters: message_size_limit (0: no limit).
  */
@@ -93,7 +94,7 @@ void    imapd_literal(IMAPD *im)
     if (name == 0 || strcasecmp(name, "APPEND") != 0) {
 	/* "{N}": answered now; "{N+}": skipped, then a parse error */
 	if (imap_parser_literal_refuse(p) == IMAP_PARSE_ERROR) {
-	    imapd_tagged(im, "BAD", "%s.", imap_parser_error(p));
+	    imapd_tagged(im, "BAD", "Syntax error: %s.", imap_parser_error(p));
 	    imap_parser_reset(p);
 	}
 	return;
@@ -186,11 +187,9 @@ static int append_emit(MAILBOX_WRITE_FN write_fn, void *sink, void *ctx)
 	if (left > 0)
 	    return (-1);
     }
-    if (cr) {					/* a CR at the very end */
-	if (write_fn(sink, "\r", 1) < 0)
-	    return (-1);
+    /* A CR at the very end ends the last line (stored as LF, not CRLF) */
+    if (cr)
 	last = '\r';
-    }
     if (last != '\n' && write_fn(sink, "\n", 1) < 0)
 	return (-1);
     return (0);
@@ -198,9 +197,8 @@ static int append_emit(MAILBOX_WRITE_FN write_fn, void *sink, void *ctx)
 
 /* append_args - [(flags)] [date-time] message; -1 if bad */
 
-static int append_args(IMAPD *im, const IMAP_ARG *args, int count,
-		               const IMAP_ARG **flags, time_t *when,
-		               const IMAP_ARG **message)
+static int append_args(const IMAP_ARG *args, int count, const IMAP_ARG **flags,
+		               time_t *when, const IMAP_ARG **message)
 {
     int     i = 1;
 
@@ -217,7 +215,6 @@ static int append_args(IMAPD *im, const IMAP_ARG *args, int count,
 			   && args[i].type != IMAP_ARG_LITERAL_EXT))
 	return (-1);
     *message = args + i;
-    (void) im;
     return (0);
 }
 
@@ -248,10 +245,10 @@ int     imapd_cmd_append(IMAPD *im, const IMAP_ARG *args, int count)
     unsigned flags = 0, keywords = 0, uid;
     const char *bad = 0;
     time_t  when;
-    int     ret = IMAPD_OK;
+    int     ret = IMAPD_OK, status;
 
     if (count < 2 || imapd_mailbox_name(args, name) < 0
-	|| append_args(im, args, count, &flag_arg, &when, &message) < 0) {
+	|| append_args(args, count, &flag_arg, &when, &message) < 0) {
 	ret = IMAPD_BAD;
     } else if (im->append_toobig) {
 	imapd_tagged(im, "NO", "[TOOBIG] Message too large.");
@@ -260,8 +257,9 @@ int     imapd_cmd_append(IMAPD *im, const IMAP_ARG *args, int count)
     } else if (message->len == 0) {
 	imapd_tagged(im, "NO", "Can't save a zero byte message.");
     } else if ((to = append_target(im, STR(name), why)) != 0) {
-	if (flag_arg && imapd_flags_parse(to, flag_arg, &flags, &keywords, 1, &bad) < 0) {
-	    imapd_tagged(im, "BAD", "%s.", bad);
+	if (flag_arg && (status = imapd_flags_parse(to, flag_arg, &flags, &keywords, 1,
+						    &bad)) < 0) {
+	    imapd_tagged(im, status == -2 ? "NO" : "BAD", "%s.", bad);
 	} else {
 	    memset(&src, 0, sizeof(src));
 	    if (message->type == IMAP_ARG_LITERAL) {

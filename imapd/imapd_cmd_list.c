@@ -388,6 +388,11 @@ static int list_patterns(const IMAP_ARG *ref_arg, const IMAP_ARG *pat_arg,
 	pats = pat_arg->list;
 	count = pat_arg->count;
     }
+    if (count == 0) {				/* RFC 5258: "(" at least one ")" */
+	vstring_free(utf8);
+	vstring_free(full);
+	return (-1);
+    }
     for (int i = 0; i < count; i++) {
 	const char *pat = imap_arg_astring(pats + i);
 

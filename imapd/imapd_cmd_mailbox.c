@@ -18,28 +18,6 @@
 #include "imap_utf7.h"
 #include "imapd.h"
 
-/* imapd_select_params - (CONDSTORE) / (QRESYNC (...)); -1 if bad */
-
-static int imapd_select_params(IMAPD *im, const IMAP_ARG *arg,
-			               const IMAP_ARG **qresync)
-{
-    *qresync = 0;
-    if (arg->type != IMAP_ARG_LIST)
-	return (-1);
-    for (int i = 0; i < arg->count; i++) {
-	if (imap_arg_atom_is(arg->list + i, "CONDSTORE")) {
-	    im->enabled |= IMAPD_ENABLE_CONDSTORE;
-	} else if (imap_arg_atom_is(arg->list + i, "QRESYNC")
-		   && i + 1 < arg->count && arg->list[i + 1].type == IMAP_ARG_LIST
-		   && (im->enabled & IMAPD_ENABLE_QRESYNC)) {
-	    *qresync = arg->list + ++i;
-	} else {
-	    return (-1);
-	}
-    }
-    return (0);
-}
-
 /* imapd_number - an atom as an unsigned 64-bit number; -1 if bad */
 
 static int imapd_number(const IMAP_ARG *arg, unsigned long long *value)
@@ -52,6 +30,65 @@ static int imapd_number(const IMAP_ARG *arg, unsigned long long *value)
     errno = 0;
     *value = strtoull(arg->data, &end, 10);
     return (errno ? -1 : 0);
+}
+
+/* imapd_seqset_ok - an atom that is a valid sequence set */
+
+static int imapd_seqset_ok(const IMAP_ARG *arg)
+{
+    IMAP_SEQSET set;
+
+    if (arg->type != IMAP_ARG_ATOM || imap_seqset_parse(&set, arg->data) < 0)
+	return (0);
+    imap_seqset_free(&set);
+    return (1);
+}
+
+/*
+ * imapd_qresync_ok - RFC 7162's "(" uidvalidity SP mod-sequence-value
+ * [SP known-uids] [SP "(" known-sequence-set SP known-uid-set ")"] ")"
+ */
+static int imapd_qresync_ok(const IMAP_ARG *q)
+{
+    unsigned long long n;
+    int     i = 2;
+
+    if (q->type != IMAP_ARG_LIST || q->count < 2 || q->count > 4
+	|| imapd_number(q->list, &n) < 0 || n == 0 || n > 0xFFFFFFFFULL
+	|| imapd_number(q->list + 1, &n) < 0)
+	return (0);
+    if (i < q->count && q->list[i].type == IMAP_ARG_ATOM && !imapd_seqset_ok(q->list + i++))
+	return (0);
+    if (i < q->count) {
+	const IMAP_ARG *match = q->list + i++;
+
+	if (match->type != IMAP_ARG_LIST || match->count != 2
+	    || !imapd_seqset_ok(match->list) || !imapd_seqset_ok(match->list + 1))
+	    return (0);
+    }
+    return (i == q->count);
+}
+
+/* imapd_select_params - (CONDSTORE) / (QRESYNC (...)); -1 if bad */
+
+static int imapd_select_params(IMAPD *im, const IMAP_ARG *arg,
+			               const IMAP_ARG **qresync)
+{
+    *qresync = 0;
+    if (arg->type != IMAP_ARG_LIST)
+	return (-1);
+    for (int i = 0; i < arg->count; i++) {
+	if (imap_arg_atom_is(arg->list + i, "CONDSTORE")) {
+	    im->enabled |= IMAPD_ENABLE_CONDSTORE;
+	} else if (imap_arg_atom_is(arg->list + i, "QRESYNC")
+		   && i + 1 < arg->count && imapd_qresync_ok(arg->list + i + 1)
+		   && (im->enabled & IMAPD_ENABLE_QRESYNC) && *qresync == 0) {
+	    *qresync = arg->list + ++i;
+	} else {
+	    return (-1);
+	}
+    }
+    return (0);
 }
 
 /*
@@ -114,7 +151,6 @@ static int imapd_select_common(IMAPD *im, const IMAP_ARG *args, int count,
 {
     VSTRING *name = vstring_alloc(100);
     VSTRING *why = vstring_alloc(100);
-    VSTRING *flags = vstring_alloc(100);
     const IMAP_ARG *qresync = 0;
     int     recent = 0, unseen = 0;
     int     was_selected = (im->folder != 0);
@@ -124,7 +160,6 @@ static int imapd_select_common(IMAPD *im, const IMAP_ARG *args, int count,
 	|| (count == 2 && imapd_select_params(im, args + 1, &qresync) < 0)) {
 	vstring_free(name);
 	vstring_free(why);
-	vstring_free(flags);
 	return (IMAPD_BAD);
     }
     imapd_close_folder(im);
@@ -142,14 +177,7 @@ static int imapd_select_common(IMAPD *im, const IMAP_ARG *args, int count,
 	if (!readonly && store_sync(f, STORE_SYNC_CLAIM_NEW, why) < 0)
 	    msg_warn("%s: %s: %s", im->io->user, STR(name), STR(why));
 	imapd_view_reset(im);
-	imapd_flags_text(im, flags, STORE_FLAGS_STORED, (1U << f->keyword_count) - 1);
-	imapd_untagged(im, "FLAGS %s", STR(flags));
-	vstring_truncate(flags, LEN(flags) - 1);
-	if (readonly)
-	    imapd_untagged(im, "OK [PERMANENTFLAGS ()] Read-only mailbox.");
-	else
-	    imapd_untagged(im, "OK [PERMANENTFLAGS %s%s\\*)] Flags permitted.",
-			   STR(flags), LEN(flags) > 1 ? " " : "");
+	imapd_send_flags_list(im);
 	for (int i = 0; i < f->count; i++) {
 	    recent += (f->msgs[i].flags & STORE_RECENT) != 0;
 	    if (unseen == 0 && !(f->msgs[i].flags & STORE_SEEN))
@@ -170,7 +198,6 @@ static int imapd_select_common(IMAPD *im, const IMAP_ARG *args, int count,
     }
     vstring_free(name);
     vstring_free(why);
-    vstring_free(flags);
     return (IMAPD_OK);
 }
 

@@ -255,7 +255,7 @@ int     imapd_cmd_store(IMAPD *im, const IMAP_ARG *args, int count)
     const char *bad = 0;
     int    *seqs, seq_count, item = 1;
     VSTRING *modified, *why;
-    int     status;
+    int     status = 0;
 
     memset(&req, 0, sizeof(req));
     if (count >= 2 && args[1].type == IMAP_ARG_LIST) {
@@ -275,9 +275,9 @@ int     imapd_cmd_store(IMAPD *im, const IMAP_ARG *args, int count)
 	unsigned f, k;
 
 	if ((count > item + 2 && args[i].type != IMAP_ARG_ATOM)
-	    || imapd_flags_parse(im->folder, args + i, &f, &k, req.mode != STORE_MODE_DEL,
-				 &bad) < 0) {
-	    imapd_tagged(im, "BAD", "%s.", bad ? bad : "Invalid flags");
+	    || (status = imapd_flags_parse(im->folder, args + i, &f, &k,
+					   req.mode != STORE_MODE_DEL, &bad)) < 0) {
+	    imapd_tagged(im, status == -2 ? "NO" : "BAD", "%s.", bad ? bad : "Invalid flags");
 	    return (IMAPD_OK);
 	}
 	req.flags |= f;
@@ -289,7 +289,16 @@ int     imapd_cmd_store(IMAPD *im, const IMAP_ARG *args, int count)
     }
     modified = vstring_alloc(100);
     why = vstring_alloc(100);
+    store_change_begin(im->folder);		/* mbox: one rewrite for all */
     status = store_apply(im, &req, seqs, seq_count, modified, why);
+    if (status < 0) {
+	VSTRING *ignored = vstring_alloc(100);	/* WHY says what failed first */
+
+	(void) store_change_end(im->folder, ignored);
+	vstring_free(ignored);
+    } else if (store_change_end(im->folder, why) < 0) {
+	status = -1;
+    }
     imapd_sync(im, im->uid_cmd);
     if (status < 0)
 	imapd_tagged(im, "NO", "[SERVERBUG] Store failed: %s", STR(why));

@@ -75,6 +75,7 @@ typedef struct FETCH_MSG {
     VSTRING *why;
     int     failed;			/* could not read the message */
     int     first;			/* no item in the reply yet */
+    VSTRING *line_filtered;		/* HEADER.FIELDS[.NOT] output */
 } FETCH_MSG;
 
 /*
@@ -334,58 +335,23 @@ static void fetch_window_send(IMAPD *im, FETCH_WINDOW *win, const char *data,
     }
 }
 
-/* fetch_stream_range - stored bytes OFFSET..+SIZE, CRLF form, through WIN */
+/*
+ * fetch_read_range - stored bytes OFFSET..+SIZE of the message, in pieces,
+ * to FN (which returns 0 to go on, 1 when it wants no more); -1 (WHY) if
+ * the message cannot be opened.
+ */
+typedef int (*FETCH_RANGE_FN) (FETCH_MSG *fm, const char *data, size_t len, void *ctx);
 
-static int fetch_stream_range(FETCH_MSG *fm, off_t offset, off_t size, FETCH_WINDOW *win)
+static int fetch_read_range(FETCH_MSG *fm, off_t offset, off_t size, FETCH_RANGE_FN fn,
+			            void *ctx)
 {
     STORE_STREAM *stream;
     char   *buf;
-    VSTRING *crlf;
     ssize_t n;
     size_t  use;
-    int     last_cr = 0;
 
     if ((stream = store_msg_open(fm->im->folder, fm->msg, fm->why)) == 0)
 	return (-1);
-    buf = mymalloc(FETCH_CHUNK);
-    crlf = vstring_alloc(FETCH_CHUNK * 2);
-    while (size > 0 && win->left > 0 && !fm->im->io->eof
-	   && (n = store_read(stream, buf, FETCH_CHUNK)) > 0) {
-	if (offset >= n) {
-	    offset -= n;
-	    continue;
-	}
-	use = (size_t) (n - offset);
-	if ((off_t) use > size)
-	    use = (size_t) size;
-	vstring_reset(crlf);
-	imap_section_crlf(crlf, buf + offset, use, &last_cr);
-	fetch_window_send(fm->im, win, STR(crlf), LEN(crlf));
-	size -= use;
-	offset = 0;
-    }
-    myfree(buf);
-    vstring_free(crlf);
-    store_msg_close(stream);
-    return (0);
-}
-
-/* fetch_filtered - the header fields HEADER.FIELDS[.NOT] keeps, into OUT */
-
-static int fetch_filtered(FETCH_MSG *fm, const IMAP_SECTION *section,
-			          const IMAP_SECTION_RANGE *range, VSTRING *out)
-{
-    IMAP_HEADER_FILTER *filter = imap_header_filter_create(section);
-    STORE_STREAM *stream;
-    char   *buf;
-    off_t   offset = range->offset, size = range->size;
-    ssize_t n;
-    size_t  use;
-
-    if ((stream = store_msg_open(fm->im->folder, fm->msg, fm->why)) == 0) {
-	imap_header_filter_free(filter);
-	return (-1);
-    }
     buf = mymalloc(FETCH_CHUNK);
     while (size > 0 && (n = store_read(stream, buf, FETCH_CHUNK)) > 0) {
 	if (offset >= n) {
@@ -395,15 +361,70 @@ static int fetch_filtered(FETCH_MSG *fm, const IMAP_SECTION *section,
 	use = (size_t) (n - offset);
 	if ((off_t) use > size)
 	    use = (size_t) size;
-	imap_header_filter_feed(filter, buf + offset, use, out);
+	if (fn(fm, buf + offset, use, ctx) != 0)
+	    break;
 	size -= use;
 	offset = 0;
     }
-    imap_header_filter_finish(filter, out);
-    imap_header_filter_free(filter);
     myfree(buf);
     store_msg_close(stream);
     return (0);
+}
+
+/* The CRLF form of a range, through a window, to the client */
+typedef struct FETCH_CRLF {
+    FETCH_WINDOW *win;
+    VSTRING *crlf;
+    int     last_cr;
+} FETCH_CRLF;
+
+static int fetch_crlf_piece(FETCH_MSG *fm, const char *data, size_t len, void *ctx)
+{
+    FETCH_CRLF *fc = (FETCH_CRLF *) ctx;
+
+    vstring_reset(fc->crlf);
+    imap_section_crlf(fc->crlf, data, len, &fc->last_cr);
+    fetch_window_send(fm->im, fc->win, STR(fc->crlf), LEN(fc->crlf));
+    return (fc->win->left <= 0 || fm->im->io->eof);
+}
+
+/* fetch_stream_range - stored bytes OFFSET..+SIZE, CRLF form, through WIN */
+
+static int fetch_stream_range(FETCH_MSG *fm, off_t offset, off_t size, FETCH_WINDOW *win)
+{
+    FETCH_CRLF fc;
+    int     ret;
+
+    fc.win = win;
+    fc.crlf = vstring_alloc(FETCH_CHUNK * 2);
+    fc.last_cr = 0;
+    ret = fetch_read_range(fm, offset, size, fetch_crlf_piece, &fc);
+    vstring_free(fc.crlf);
+    return (ret);
+}
+
+/* fetch_filter_piece - a piece of the header, through the field filter */
+
+static int fetch_filter_piece(FETCH_MSG *fm, const char *data, size_t len, void *ctx)
+{
+    imap_header_filter_feed((IMAP_HEADER_FILTER *) ctx, data, len, fm->line_filtered);
+    return (0);
+}
+
+/* fetch_filtered - the header fields HEADER.FIELDS[.NOT] keeps, into OUT */
+
+static int fetch_filtered(FETCH_MSG *fm, const IMAP_SECTION *section,
+			          const IMAP_SECTION_RANGE *range, VSTRING *out)
+{
+    IMAP_HEADER_FILTER *filter = imap_header_filter_create(section);
+    int     ret;
+
+    fm->line_filtered = out;
+    ret = fetch_read_range(fm, range->offset, range->size, fetch_filter_piece, filter);
+    if (ret == 0)
+	imap_header_filter_finish(filter, out);
+    imap_header_filter_free(filter);
+    return (ret);
 }
 
 /* fetch_literal_size - how much of TOTAL bytes the item's window sends */
@@ -738,6 +759,7 @@ int     imapd_cmd_fetch(IMAPD *im, const IMAP_ARG *args, int count)
     if (req.vanished)
 	fetch_vanished(im, args, &req);
     line = vstring_alloc(1024);
+    store_change_begin(im->folder);		/* the \Seen flags: one write */
     for (int i = 0; i < seq_count && !im->io->eof; i++) {
 	STORE_MSG *msg = imapd_current_msg(im, seqs[i]);
 
@@ -749,6 +771,9 @@ int     imapd_cmd_fetch(IMAPD *im, const IMAP_ARG *args, int count)
 	    continue;
 	fetch_one(im, &req, seqs[i], msg, line, why);
     }
+    /* On failure imapd_sync() tells the client the flags as they are */
+    if (store_change_end(im->folder, why) < 0)
+	msg_warn("%s: %s: cannot set \\Seen: %s", im->io->user, im->folder_name, STR(why));
     imapd_sync(im, im->uid_cmd);
     if (missing)
 	imapd_tagged(im, "NO", "[EXPUNGEISSUED] Some messages were expunged.");

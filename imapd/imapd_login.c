@@ -21,7 +21,6 @@
 #include "msg.h"
 #include "mymalloc.h"
 #include "vstring.h"
-#include "base64_code.h"
 #include "mail_conf.h"
 #include "login_server.h"
 #include "imap_parser.h"
@@ -139,22 +138,19 @@ static void imap_login_try(LOGIN_CLIENT *client, const char *tag, const char *me
 static void imap_login_plain(LOGIN_CLIENT *client, const char *tag, const char *b64)
 {
     VSTRING *buf = vstring_alloc(100);
-    const char *authzid, *authcid, *pass, *end;
+    const char *authzid, *authcid, *pass;
 
-    if (base64_decode(buf, b64, strlen(b64)) < 0) {
+    switch (login_sasl_plain(b64, buf, &authzid, &authcid, &pass)) {
+    case LOGIN_SASL_BASE64:
 	login_reply(client, "%s BAD Invalid base64 data in the response.", tag);
-	vstring_free(buf);
-	return;
-    }
-    authzid = STR(buf);
-    end = STR(buf) + LEN(buf);
-    authcid = memchr(authzid, 0, (size_t) (end - authzid));
-    pass = authcid ? memchr(authcid + 1, 0, (size_t) (end - authcid - 1)) : 0;
-    if (authcid == 0 || pass == 0 || authcid[1] == 0
-	|| memchr(pass + 1, 0, (size_t) (end - pass - 1)))
+	break;
+    case LOGIN_SASL_INVALID:
 	login_reply(client, "%s NO [AUTHENTICATIONFAILED] Invalid PLAIN response.", tag);
-    else
-	imap_login_try(client, tag, "PLAIN", authzid, authcid + 1, pass + 1);
+	break;
+    default:
+	imap_login_try(client, tag, "PLAIN", authzid, authcid, pass);
+	break;
+    }
     vstring_free(buf);
 }
 
@@ -174,7 +170,7 @@ static void imap_login_auth_line(LOGIN_CLIENT *client, const char *line)
 	imap_login_plain(client, tag, line);
     } else {
 	buf = vstring_alloc(100);
-	if (base64_decode(buf, line, strlen(line)) < 0 || strlen(STR(buf)) != LEN(buf)) {
+	if (login_sasl_text(line, buf) < 0) {
 	    login_reply(client, "%s BAD Invalid base64 data in the response.", tag);
 	} else if (state == AUTH_LOGIN_USER) {
 	    imap_set(&il->auth_user, STR(buf));
@@ -224,6 +220,17 @@ static void imap_login_authenticate(LOGIN_CLIENT *client, const char *tag,
     }
 }
 
+/* imap_login_no_args - a command without arguments; 1 when it had some (replied) */
+
+static int imap_login_no_args(LOGIN_CLIENT *client, const char *tag, const char *name,
+			              int count)
+{
+    if (count == 0)
+	return (0);
+    login_reply(client, "%s BAD Syntax: %s takes no arguments.", tag, name);
+    return (1);
+}
+
 /* imap_login_command - one complete command before login */
 
 static void imap_login_command(LOGIN_CLIENT *client, const char *tag,
@@ -234,24 +241,33 @@ static void imap_login_command(LOGIN_CLIENT *client, const char *tag,
     const char *user, *pass;
 
     if (strcasecmp(name, "CAPABILITY") == 0) {
+	if (imap_login_no_args(client, tag, "CAPABILITY", count))
+	    return;
 	capa = vstring_alloc(100);
 	imap_login_capability(client, capa);
 	login_reply(client, "* CAPABILITY %s", STR(capa));
 	login_reply(client, "%s OK Capability completed.", tag);
 	vstring_free(capa);
     } else if (strcasecmp(name, "NOOP") == 0) {
-	login_reply(client, "%s OK NOOP completed.", tag);
+	if (!imap_login_no_args(client, tag, "NOOP", count))
+	    login_reply(client, "%s OK NOOP completed.", tag);
     } else if (strcasecmp(name, "LOGOUT") == 0) {
+	if (imap_login_no_args(client, tag, "LOGOUT", count))
+	    return;
 	login_reply(client, "* BYE Logging out");
 	login_reply(client, "%s OK Logout completed.", tag);
 	login_close(client);
     } else if (strcasecmp(name, "ID") == 0) {
+	if (count != 1 || (args->type != IMAP_ARG_NIL && args->type != IMAP_ARG_LIST)) {
+	    login_reply(client, "%s BAD Syntax: ID (field value ...) or ID NIL", tag);
+	    return;
+	}
 	login_reply(client, "* ID (\"name\" \"Posthorn\")");
 	login_reply(client, "%s OK ID completed.", tag);
     } else if (strcasecmp(name, "STARTTLS") == 0) {
-	if (count > 0)
-	    login_reply(client, "%s BAD Syntax: STARTTLS", tag);
-	else if (login_tls_active(client))
+	if (imap_login_no_args(client, tag, "STARTTLS", count))
+	    return;
+	if (login_tls_active(client))
 	    login_reply(client, "%s BAD TLS is already active.", tag);
 	else if (!login_tls_offered(client))
 	    login_reply(client, "%s NO TLS support isn't enabled.", tag);
@@ -264,6 +280,8 @@ static void imap_login_command(LOGIN_CLIENT *client, const char *tag,
 	pass = count == 2 ? imap_arg_astring(args + 1) : 0;
 	if (user == 0 || pass == 0)
 	    login_reply(client, "%s BAD Syntax: LOGIN username password", tag);
+	else if (strlen(user) != args[0].len || strlen(pass) != args[1].len)
+	    login_reply(client, "%s BAD NUL in the user name or password.", tag);
 	else if (!imap_login_refused(client, tag))
 	    imap_login_try(client, tag, "LOGIN", "", user, pass);
     } else if (strcasecmp(name, "AUTHENTICATE") == 0) {
@@ -273,6 +291,21 @@ static void imap_login_command(LOGIN_CLIENT *client, const char *tag,
     } else {
 	login_reply(client, "%s BAD Unknown command.", tag);
     }
+}
+
+/*
+ * imap_login_too_long - an AUTHENTICATE response line over the limit.
+ * Command lines never come here: imap_login_input() hands every byte to
+ * the parser, which has the same limit (IMAPD_LINE_MAX) and answers BAD.
+ */
+static void imap_login_too_long(LOGIN_CLIENT *client)
+{
+    IMAP_LOGIN *il = imap_login(client);
+
+    il->auth = AUTH_NONE;
+    login_reply(client, "%s BAD Response line too long.",
+		il->auth_tag ? il->auth_tag : "*");
+    imap_set(&il->auth_tag, 0);
 }
 
 /* imap_login_auth_input - an AUTHENTICATE continuation: a raw line */
@@ -288,7 +321,9 @@ static size_t imap_login_auth_input(LOGIN_CLIENT *client, char *data, size_t len
     if (n > 0 && data[n - 1] == '\r')
 	n--;
     data[n] = 0;
-    if (strlen(data) != n) {
+    if (n > IMAPD_LINE_MAX) {
+	imap_login_too_long(client);
+    } else if (strlen(data) != n) {
 	imap_login(client)->auth = AUTH_NONE;
 	login_reply(client, "%s BAD NUL in the response.", imap_login(client)->auth_tag);
     } else {
@@ -321,21 +356,13 @@ static size_t imap_login_input(LOGIN_CLIENT *client, char *data, size_t len)
 	break;
     default:
 	tag = imap_parser_tag(il->parser);
-	login_reply(client, "%s BAD %s", tag ? tag : "*", imap_parser_error(il->parser));
+	login_reply(client, "%s BAD Syntax error: %s.", tag ? tag : "*",
+		    imap_parser_error(il->parser));
 	imap_parser_reset(il->parser);
 	break;
     }
     /* the parser keeps what it consumed; "nothing used" only at the end */
     return (used > 0 ? used : len);
-}
-
-static void imap_login_too_long(LOGIN_CLIENT *client)
-{
-    IMAP_LOGIN *il = imap_login(client);
-
-    il->auth = AUTH_NONE;
-    imap_parser_reset(il->parser);
-    login_reply(client, "* BAD Input line too long.");
 }
 
 static void imap_login_tls_started(LOGIN_CLIENT *client)

@@ -8,11 +8,13 @@
  * sequence numbers come from the view; header keys (FROM, TO, CC, BCC,
  * SUBJECT, HEADER) compare against the decoded field bodies (RFC 2047
  * words and charsets to UTF-8, lib/mail/message_decode.h); BODY and TEXT
- * against the decoded text parts (transfer encodings and charsets), all
+ * against the decoded text parts (transfer encodings and charsets), TEXT
+ * also against the header of the message and of every body part, all
  * through the case-insensitive substring matcher of
  * lib/mail/mail_search.h.  A message's text is read only when a key
- * needs it, once per message.  CHARSET may be UTF-8 or US-ASCII (the
- * answer for any other is NO [BADCHARSET]); strings are then UTF-8.
+ * needs it, once per message.  CHARSET may name any charset iconv knows
+ * (the search strings are converted to UTF-8); for another the answer is
+ * NO [BADCHARSET].
  * SENTBEFORE/SENTON/SENTSINCE use the Date: field in its own zone,
  * BEFORE/ON/SINCE the INTERNALDATE in the server's zone (as Dovecot).
  */
@@ -77,6 +79,7 @@ typedef struct SEARCH_PARSE {
     int     pos;
     int     depth;
     int     modseq_used;
+    CHARSET_CONV *conv;			/* CHARSET not UTF-8: to UTF-8 */
     const char *error;
 } SEARCH_PARSE;
 
@@ -173,10 +176,20 @@ static int search_text_key(SEARCH_PARSE *sp, SEARCH_KEY *key, int type,
     const char *text;
     size_t  len;
 
+    VSTRING *utf8;
+
     if ((text = search_string(sp, &len)) == 0)
 	return (-1);
     key->type = type;
-    key->matcher = mail_search_create(text, len);
+    if (sp->conv) {
+	utf8 = vstring_alloc(len * 2 + 10);
+	charset_conv_feed(sp->conv, text, len, utf8);
+	charset_conv_finish(sp->conv, utf8);
+	key->matcher = mail_search_create(STR(utf8), LEN(utf8));
+	vstring_free(utf8);
+    } else {
+	key->matcher = mail_search_create(text, len);
+    }
     if (field)
 	key->field = mystrdup(field);
     return (0);
@@ -539,15 +552,26 @@ static int search_part_body(SEARCH_MSG *sm, const MESSAGE_PART *part,
     return (found);
 }
 
-/* search_body - any text part (and enclosed message's header) matches? */
-
-static int search_body(SEARCH_MSG *sm, const MESSAGE_PART *part, MAIL_SEARCH *matcher)
+/*
+ * search_body - any text part (and enclosed message's header) matches?
+ * With MIME_HEADERS (TEXT) the header of each body part counts too, as
+ * it is part of the message's text (Dovecot does the same).
+ */
+static int search_body(SEARCH_MSG *sm, const MESSAGE_PART *part, MAIL_SEARCH *matcher,
+		               int mime_headers)
 {
+    const MESSAGE_PART *child;
+
     switch (part->kind) {
     case MESSAGE_PART_MULTIPART:
-	for (int i = 0; i < part->child_count; i++)
-	    if (search_body(sm, part->children + i, matcher))
+	for (int i = 0; i < part->child_count; i++) {
+	    child = part->children + i;
+	    if (mime_headers && search_header(sm, STR(sm->text) + child->hdr_offset,
+					      child->hdr_size, 0, matcher))
 		return (1);
+	    if (search_body(sm, child, matcher, mime_headers))
+		return (1);
+	}
 	return (0);
     case MESSAGE_PART_MESSAGE:
 	if (part->child_count == 0)
@@ -555,7 +579,7 @@ static int search_body(SEARCH_MSG *sm, const MESSAGE_PART *part, MAIL_SEARCH *ma
 	if (search_header(sm, STR(sm->text) + part->children->hdr_offset,
 			  part->children->hdr_size, 0, matcher))
 	    return (1);
-	return (search_body(sm, part->children, matcher));
+	return (search_body(sm, part->children, matcher, mime_headers));
     default:
 	if (strcasecmp(part->type, "text") != 0 && strcasecmp(part->type, "message") != 0)
 	    return (0);
@@ -577,11 +601,11 @@ static int search_text(SEARCH_MSG *sm, const SEARCH_KEY *key)
 	return (search_header(sm, STR(sm->text) + top->hdr_offset, top->hdr_size,
 			      key->field, key->matcher));
     case K_BODY:
-	return (search_body(sm, top, key->matcher));
+	return (search_body(sm, top, key->matcher, 0));
     default:					/* K_TEXT */
 	return (search_header(sm, STR(sm->text) + top->hdr_offset, top->hdr_size,
 			      0, key->matcher)
-		|| search_body(sm, top, key->matcher));
+		|| search_body(sm, top, key->matcher, 1));
     }
 }
 
@@ -691,23 +715,27 @@ static int search_match(SEARCH_MSG *sm, const SEARCH_KEY *key)
     }
 }
 
-/* search_charset - CHARSET x: 0 ok, -1 after a tagged reply */
+/* search_charset - CHARSET x: 0 ok (*CONV set unless UTF-8), -1 after a tagged reply */
 
-static int search_charset(IMAPD *im, const IMAP_ARG *args, int count, int *skip)
+static int search_charset(IMAPD *im, const IMAP_ARG *args, int count, int *skip,
+			          CHARSET_CONV **conv)
 {
     const char *charset;
 
     *skip = 0;
+    *conv = 0;
     if (count < 2 || !imap_arg_atom_is(args, "CHARSET"))
 	return (0);
-    if ((charset = imap_arg_astring(args + 1)) == 0) {
+    if ((charset = imap_arg_astring(args + 1)) == 0 || strlen(charset) != args[1].len) {
 	imapd_tagged(im, "BAD", "Invalid charset.");
 	return (-1);
     }
-    if (strcasecmp(charset, "UTF-8") != 0 && strcasecmp(charset, "US-ASCII") != 0) {
+    if (!charset_known(charset)) {
 	imapd_tagged(im, "NO", "[BADCHARSET (UTF-8 US-ASCII)] Unsupported charset.");
 	return (-1);
     }
+    if (strcasecmp(charset, "UTF-8") != 0 && strcasecmp(charset, "US-ASCII") != 0)
+	*conv = charset_conv_create(charset);
     *skip = 2;
     return (0);
 }
@@ -753,16 +781,19 @@ int     imapd_cmd_search(IMAPD *im, const IMAP_ARG *args, int count)
     SEARCH_KEY program;
     VSTRING *reply;
     unsigned long long highest;
-    int     skip;
+    int     skip, status;
 
     if (count == 0)
 	return (IMAPD_BAD);
-    if (search_charset(im, args, count, &skip) < 0)
-	return (IMAPD_OK);
     memset(&sp, 0, sizeof(sp));
+    if (search_charset(im, args, count, &skip, &sp.conv) < 0)
+	return (IMAPD_OK);
     memset(&program, 0, sizeof(program));
     sp.im = im;
-    if (search_list(&sp, &program, args + skip, count - skip) < 0) {
+    status = search_list(&sp, &program, args + skip, count - skip);
+    if (sp.conv)
+	charset_conv_free(sp.conv);
+    if (status < 0) {
 	imapd_tagged(im, "BAD", "%s.", sp.error ? sp.error : "Invalid search");
 	search_key_free(&program);
 	return (IMAPD_OK);

@@ -17,7 +17,9 @@
  * EXISTS", "* N RECENT", and "* N FETCH (FLAGS ...)" for flag changes made
  * by other sessions or programs.  RFC 3501 7.4.1: no EXPUNGE while
  * answering FETCH, STORE or SEARCH (their UID forms are fine); those
- * commands then report only what keeps the numbering.
+ * commands then report only what keeps the numbering.  When another
+ * session deletes or renames the selected folder, the next command (or
+ * IDLE) gets "* BYE" and the session ends, as in Dovecot.
  *
  * Parameters: imapd_timeout (RFC 3501: at least 30 minutes), syslog_name,
  * maillog_file, and those of the command files.
@@ -152,7 +154,7 @@ void    imapd_flags_text(IMAPD *im, VSTRING *out, unsigned flags, unsigned keywo
     vstring_addch(out, ')');
 }
 
-/* imapd_flag_word - one flag or keyword; 0, or -1 (WHY) */
+/* imapd_flag_word - one flag or keyword; 0, -1 (bad, WHY) or -2 (no room, WHY) */
 
 static int imapd_flag_word(STORE_FOLDER *folder, const char *word, unsigned *flags,
 			           unsigned *keywords, int create, const char **why)
@@ -182,8 +184,8 @@ static int imapd_flag_word(STORE_FOLDER *folder, const char *word, unsigned *fla
     k = folder ? store_keyword(folder, word, create, err) : -1;
     vstring_free(err);
     if (k < 0 && create) {
-	*why = "Too many keywords";		/* or the folder is read-only */
-	return (-1);
+	*why = "[LIMIT] Too many keywords";	/* or the folder is read-only */
+	return (-2);
     }
     if (k >= 0)
 	*keywords |= 1U << k;
@@ -193,6 +195,8 @@ static int imapd_flag_word(STORE_FOLDER *folder, const char *word, unsigned *fla
 int     imapd_flags_parse(STORE_FOLDER *folder, const IMAP_ARG *arg, unsigned *flags,
 			          unsigned *keywords, int create, const char **why)
 {
+    int     ret;
+
     *flags = *keywords = 0;
     if (arg->type == IMAP_ARG_LIST) {
 	for (int i = 0; i < arg->count; i++) {
@@ -200,8 +204,9 @@ int     imapd_flags_parse(STORE_FOLDER *folder, const IMAP_ARG *arg, unsigned *f
 		*why = "Flags must be atoms";
 		return (-1);
 	    }
-	    if (imapd_flag_word(folder, arg->list[i].data, flags, keywords, create, why) < 0)
-		return (-1);
+	    if ((ret = imapd_flag_word(folder, arg->list[i].data, flags, keywords,
+				       create, why)) < 0)
+		return (ret);
 	}
 	return (0);
     }
@@ -232,17 +237,24 @@ void    imapd_view_reset(IMAPD *im)
     im->keywords_sent = f->keyword_count;
 }
 
-/* imapd_send_flags_list - FLAGS and PERMANENTFLAGS (after a new keyword) */
-
-static void imapd_send_flags_list(IMAPD *im)
+/*
+ * imapd_send_flags_list - FLAGS and PERMANENTFLAGS (at SELECT, and after a
+ * new keyword); "\*" while the folder has room for another keyword.
+ */
+void    imapd_send_flags_list(IMAPD *im)
 {
     VSTRING *flags = vstring_alloc(100);
+    int     room = im->folder->keyword_count < STORE_MAX_KEYWORDS;
 
     imapd_flags_text(im, flags, STORE_FLAGS_STORED, (1U << im->folder->keyword_count) - 1);
     imapd_untagged(im, "FLAGS %s", STR(flags));
-    vstring_truncate(flags, LEN(flags) - 1);
-    imapd_untagged(im, "OK [PERMANENTFLAGS %s%s\\*)] Flags permitted.",
-		   STR(flags), LEN(flags) > 1 ? " " : "");
+    if (im->readonly) {
+	imapd_untagged(im, "OK [PERMANENTFLAGS ()] Read-only mailbox.");
+    } else {
+	vstring_truncate(flags, LEN(flags) - 1);
+	imapd_untagged(im, "OK [PERMANENTFLAGS %s%s%s)] Flags permitted.", STR(flags),
+		       room && LEN(flags) > 1 ? " " : "", room ? "\\*" : "");
+    }
     im->keywords_sent = im->folder->keyword_count;
     vstring_free(flags);
 }
@@ -253,32 +265,48 @@ void    imapd_announce_keywords(IMAPD *im)
 	imapd_send_flags_list(im);
 }
 
-/* imapd_report_expunges - what left the folder, by the client's numbers */
-
+/*
+ * imapd_report_expunges - what left the folder, by the client's numbers.
+ * The client's view and the folder's are both in ascending UID order: one
+ * merge walk finds what is gone, then the report goes downwards (each
+ * EXPUNGE leaves the numbers below it as they were).
+ */
 static void imapd_report_expunges(IMAPD *im)
 {
     STORE_FOLDER *f = im->folder;
-    VSTRING *vanished = vstring_alloc(100);
-    int     out = 0;
+    VSTRING *vanished;
+    char   *gone = 0;
+    int     out = 0, j = 0;
 
-    /* Descending: each EXPUNGE leaves the numbers below it as they were */
+    for (int i = 0; i < im->seen_count; i++) {
+	while (j < f->count && f->msgs[j].uid < im->seen[i].uid)
+	    j++;
+	if (j >= f->count || f->msgs[j].uid != im->seen[i].uid) {
+	    if (gone == 0)
+		gone = (char *) mycalloc((size_t) im->seen_count, 1);
+	    gone[i] = 1;
+	}
+    }
+    if (gone == 0)
+	return;
+    vanished = vstring_alloc(100);
     for (int i = im->seen_count - 1; i >= 0; i--) {
-	if (store_uid_seq(f, im->seen[i].uid) != 0)
+	if (!gone[i])
 	    continue;
 	if (im->enabled & IMAPD_ENABLE_QRESYNC)
 	    vstring_sprintf_append(vanished, "%s%u", LEN(vanished) ? "," : "",
 				   im->seen[i].uid);
 	else
 	    imapd_untagged(im, "%d EXPUNGE", i + 1);
-	im->seen[i].uid = 0;
     }
     if (LEN(vanished))
 	imapd_untagged(im, "VANISHED %s", STR(vanished));
     for (int i = 0; i < im->seen_count; i++)
-	if (im->seen[i].uid)
+	if (!gone[i])
 	    im->seen[out++] = im->seen[i];
     im->seen_count = out;
     vstring_free(vanished);
+    myfree(gone);
 }
 
 /* imapd_report_changes - flags changed by others; new messages */
@@ -398,9 +426,15 @@ void    imapd_store_error(IMAPD *im, const char *why)
 
 STORE_MSG *imapd_current_msg(IMAPD *im, int n)
 {
+    unsigned uid;
+
     if (n < 1 || n > im->seen_count)
 	return (0);
-    return (store_msg(im->folder, store_uid_seq(im->folder, im->seen[n - 1].uid)));
+    uid = im->seen[n - 1].uid;
+    /* Usually the two numberings agree: no search */
+    if (n <= im->folder->count && im->folder->msgs[n - 1].uid == uid)
+	return (im->folder->msgs + n - 1);
+    return (store_msg(im->folder, store_uid_seq(im->folder, uid)));
 }
 
 int     imapd_mailbox_name(const IMAP_ARG *arg, VSTRING *out)
@@ -436,7 +470,10 @@ int    *imapd_msgset(IMAPD *im, const IMAP_ARG *arg, int uid, int *count,
 	*count = imap_seqset_uid_seqs(&set, uids, im->seen_count, out);
 	myfree(uids);
     } else {
+	/* RFC 3501: numbers are 1..EXISTS; in an empty folder even "*" is none */
 	*count = imap_seqset_seqs(&set, im->seen_count, out, &bad);
+	if (im->seen_count == 0)
+	    bad = 1;
     }
     imap_seqset_free(&set);
     if (bad) {
@@ -451,6 +488,30 @@ int    *imapd_msgset(IMAPD *im, const IMAP_ARG *arg, int uid, int *count,
  * The command loop.
  */
 
+/*
+ * imapd_folder_gone - another session deleted or renamed the selected
+ * folder: the session says BYE and ends (as Dovecot does), since its
+ * view no longer has a name to go with it.  1 when that happened.
+ */
+int     imapd_folder_gone(IMAPD *im)
+{
+    VSTRING *why;
+    int     gone;
+
+    if (im->folder == 0)
+	return (0);
+    why = vstring_alloc(100);
+    gone = (store_root_exists(im->root, im->folder_name, why) == 0);
+    vstring_free(why);
+    if (gone) {
+	msg_info("%s: %s: the selected folder was deleted or renamed", im->io->user,
+		 im->folder_name);
+	imapd_untagged(im, "BYE Selected mailbox was deleted or renamed, have to disconnect.");
+	im->state = IMAPD_LOGOUT;
+    }
+    return (gone);
+}
+
 /* imapd_run - one complete command */
 
 static void imapd_run(IMAPD *im)
@@ -464,11 +525,15 @@ static void imapd_run(IMAPD *im)
     im->uid_cmd = 0;
     im->no_expunges = 0;
     args = imap_parser_args(im->parser, &count);
+    if (strcasecmp(name, "LOGOUT") != 0 && imapd_folder_gone(im))
+	return;
     if ((cmd = imapd_find_command(name)) == 0) {
 	imapd_tagged(im, "BAD", "Unknown command.");
     } else if ((cmd->states & (1 << im->state)) == 0) {
 	if (cmd->states == 0)
 	    imapd_tagged(im, "BAD", "Already logged in.");
+	else if (cmd->states == IN_AUTH)
+	    imapd_tagged(im, "BAD", "Command valid only in the authenticated state.");
 	else
 	    imapd_tagged(im, "BAD", "Command valid only when a mailbox is selected.");
     } else if (cmd->fn(im, args, count) != IMAPD_OK) {
@@ -504,7 +569,7 @@ static const char *imapd_loop(IMAPD *im)
 	default:
 	    tag = imap_parser_tag(im->parser);
 	    im->tag = tag ? tag : "*";
-	    imapd_tagged(im, "BAD", "%s", imap_parser_error(im->parser));
+	    imapd_tagged(im, "BAD", "Syntax error: %s.", imap_parser_error(im->parser));
 	    imap_parser_reset(im->parser);
 	    imapd_literal_done(im);
 	    break;

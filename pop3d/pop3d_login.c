@@ -20,7 +20,6 @@
 #include "msg.h"
 #include "mymalloc.h"
 #include "vstring.h"
-#include "base64_code.h"
 #include "mail_conf.h"
 #include "login_server.h"
 #include "pop3d_parse.h"
@@ -133,27 +132,23 @@ static void pop3_login_try(LOGIN_CLIENT *client, const char *mech,
     login_auth(client, &creds, pop3_login_done);
 }
 
-/* pop3_login_plain - a decoded PLAIN response: authzid NUL authcid NUL pw */
+/* pop3_login_plain - a PLAIN response: base64 of authzid NUL authcid NUL pw */
 
 static void pop3_login_plain(LOGIN_CLIENT *client, const char *b64)
 {
     VSTRING *buf = vstring_alloc(100);
-    const char *authzid, *authcid, *pass, *end;
+    const char *authzid, *authcid, *pass;
 
-    if (base64_decode(buf, b64, strlen(b64)) < 0) {
+    switch (login_sasl_plain(b64, buf, &authzid, &authcid, &pass)) {
+    case LOGIN_SASL_BASE64:
 	login_reply(client, "-ERR [AUTH] Invalid base64 data in the response.");
-	vstring_free(buf);
-	return;
-    }
-    authzid = STR(buf);
-    end = STR(buf) + LEN(buf);
-    authcid = memchr(authzid, 0, (size_t) (end - authzid));
-    pass = authcid ? memchr(authcid + 1, 0, (size_t) (end - authcid - 1)) : 0;
-    if (authcid == 0 || pass == 0 || memchr(pass + 1, 0, (size_t) (end - pass - 1))
-	|| authcid[1] == 0) {
+	break;
+    case LOGIN_SASL_INVALID:
 	login_reply(client, "-ERR [AUTH] Invalid PLAIN response.");
-    } else {
-	pop3_login_try(client, "PLAIN", authzid, authcid + 1, pass + 1);
+	break;
+    default:
+	pop3_login_try(client, "PLAIN", authzid, authcid, pass);
+	break;
     }
     vstring_free(buf);
 }
@@ -176,7 +171,7 @@ static void pop3_login_auth_response(LOGIN_CLIENT *client, const char *line)
 	return;
     }
     buf = vstring_alloc(100);
-    if (base64_decode(buf, line, strlen(line)) < 0 || strlen(STR(buf)) != LEN(buf)) {
+    if (login_sasl_text(line, buf) < 0) {
 	login_reply(client, "-ERR [AUTH] Invalid base64 data in the response.");
     } else if (state == AUTH_LOGIN_USER) {
 	pop3_set(&pl->auth_user, STR(buf));

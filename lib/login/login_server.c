@@ -36,6 +36,7 @@
 #include "mail_queue.h"
 #include "mail_server.h"
 #include "tls.h"
+#include "base64_code.h"
 #include "login_proto.h"
 #include "login_server.h"
 
@@ -427,6 +428,36 @@ const char *login_namaddr(LOGIN_CLIENT *client)
 void  **login_context(LOGIN_CLIENT *client)
 {
     return (&client->context);
+}
+
+/*
+ * SASL responses.
+ */
+
+int     login_sasl_plain(const char *b64, VSTRING *buf, const char **authzid,
+			         const char **authcid, const char **password)
+{
+    const char *end, *nul1, *nul2;
+
+    if (base64_decode(buf, b64, strlen(b64)) < 0)
+	return (LOGIN_SASL_BASE64);
+    end = STR(buf) + LEN(buf);
+    if ((nul1 = memchr(STR(buf), 0, LEN(buf))) == 0
+	|| (nul2 = memchr(nul1 + 1, 0, (size_t) (end - nul1 - 1))) == 0
+	|| memchr(nul2 + 1, 0, (size_t) (end - nul2 - 1)) != 0
+	|| nul1[1] == 0)
+	return (LOGIN_SASL_INVALID);
+    *authzid = STR(buf);
+    *authcid = nul1 + 1;
+    *password = nul2 + 1;
+    return (LOGIN_SASL_OK);
+}
+
+int     login_sasl_text(const char *b64, VSTRING *out)
+{
+    if (base64_decode(out, b64, strlen(b64)) < 0 || strlen(STR(out)) != LEN(out))
+	return (LOGIN_SASL_BASE64);
+    return (LOGIN_SASL_OK);
 }
 
 /* login_flush - write, then close or go on; -1 when the client is gone */

@@ -81,4 +81,17 @@ void	login_auth(LOGIN_CLIENT *client, const LOGIN_CREDS *creds,
 const char *login_namaddr(LOGIN_CLIENT *client);	/* "host[addr]" for logs */
 void  **login_context(LOGIN_CLIENT *client);	/* the module's state pointer */
 
+/*
+ * SASL responses, for the modules' AUTHENTICATE/AUTH exchanges.
+ * login_sasl_plain() decodes a PLAIN response (RFC 4616: base64 of
+ * authzid NUL authcid NUL password) into BUF and points into it;
+ * login_sasl_text() decodes a LOGIN response (base64 of text without NUL).
+ */
+#define LOGIN_SASL_OK		0
+#define LOGIN_SASL_BASE64	(-1)	/* not base64, or NUL in LOGIN's text */
+#define LOGIN_SASL_INVALID	(-2)	/* not authzid NUL authcid NUL password */
+int	login_sasl_plain(const char *b64, VSTRING *buf, const char **authzid,
+			         const char **authcid, const char **password);
+int	login_sasl_text(const char *b64, VSTRING *out);
+
 #endif

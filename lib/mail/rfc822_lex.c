@@ -57,6 +57,25 @@ static void append_without_newline(VSTRING *out, const unsigned char *from,
     append_range(out, from, lf);
 }
 
+/*
+ * quoted_pair - LEX is at a backslash in a comment or quoted string: the
+ * backslash goes and the next character stays (TEXT has what came before
+ * from *START on; *START moves to that character), except that before
+ * CR, LF or NUL it is a backslash of its own.  -1 at the end of the input.
+ */
+static int quoted_pair(RFC822_LEX *lex, VSTRING *text, const unsigned char **start)
+{
+    if (++lex->ptr >= lex->end)
+	return (-1);
+    if (*lex->ptr == '\r' || *lex->ptr == '\n' || *lex->ptr == 0) {
+	lex->ptr--;
+	return (0);
+    }
+    append_range(text, *start, lex->ptr - 1);
+    *start = lex->ptr;
+    return (0);
+}
+
 /* skip_comment - at '(': a comment with nested comments and quoted pairs */
 
 static int skip_comment(RFC822_LEX *lex)
@@ -91,14 +110,8 @@ static int skip_comment(RFC822_LEX *lex)
 	    start = lex->ptr + 1;
 	    break;
 	case '\\':
-	    if (++lex->ptr >= lex->end)
+	    if (quoted_pair(lex, text, &start) < 0)
 		return (-1);
-	    if (*lex->ptr == '\r' || *lex->ptr == '\n' || *lex->ptr == 0) {
-		lex->ptr--;			/* a backslash of its own */
-		break;
-	    }
-	    append_range(text, start, lex->ptr - 1);
-	    start = lex->ptr;
 	    break;
 	}
     }
@@ -182,14 +195,8 @@ int     rfc822_lex_quoted(RFC822_LEX *lex, VSTRING *out)
 	    start = lex->ptr + 1;
 	    break;
 	case '\\':
-	    if (++lex->ptr >= lex->end)
+	    if (quoted_pair(lex, out, &start) < 0)
 		return (-1);
-	    if (*lex->ptr == '\r' || *lex->ptr == '\n' || *lex->ptr == 0) {
-		lex->ptr--;			/* a backslash of its own */
-		break;
-	    }
-	    append_range(out, start, lex->ptr - 1);
-	    start = lex->ptr;
 	    break;
 	}
     }

@@ -46,7 +46,7 @@ typedef struct SINK {
     size_t  npend;
     int     last;			/* last content byte, -1 if none */
     off_t   bytes;			/* Maildir: content bytes written */
-    off_t   lines;			/* Maildir: newlines among them */
+    off_t   lines;			/* Maildir: LFs without a CR before */
 } SINK;
 
 static void sink_init(SINK *s, int fd)
@@ -92,8 +92,11 @@ static void sink_free(SINK *s)
     vstring_free(s->buf);
 }
 
-/* maildir_sink_write - MAILBOX_WRITE_FN for Maildir: bytes as they are, counted */
-
+/*
+ * maildir_sink_write - MAILBOX_WRITE_FN for Maildir: bytes as they are,
+ * counted for S= and W= (the size with CRLF line ends: a CR more for
+ * each LF that has none before it, as IMAP and Dovecot count)
+ */
 static int maildir_sink_write(void *sink, const char *data, size_t len)
 {
     SINK   *s = (SINK *) sink;
@@ -101,9 +104,12 @@ static int maildir_sink_write(void *sink, const char *data, size_t len)
 
     s->bytes += (off_t) len;
     while ((cp = memchr(cp, '\n', (size_t) (end - cp))) != 0) {
-	s->lines++;
+	if ((cp > data ? (unsigned char) cp[-1] : s->last) != '\r')
+	    s->lines++;
 	cp++;
     }
+    if (len > 0)
+	s->last = (unsigned char) data[len - 1];
     return (sink_put(s, data, len));
 }
 
@@ -219,7 +225,7 @@ static int maildir_write_tmp(int tmp_fd, const char *name, const char *path,
 	ret = -1;
     }
     *size = sink.bytes;
-    *vsize = sink.bytes + sink.lines;		/* each LF becomes CRLF */
+    *vsize = sink.bytes + sink.lines;		/* each bare LF becomes CRLF */
     sink_free(&sink);
     if (ret < 0)
 	(void) unlinkat(tmp_fd, name, 0);

@@ -215,6 +215,24 @@ int     mbox_change_expunges(const MBOX_CHANGE *change, unsigned uid)
 		       sizeof(unsigned), uid_compare) != 0);
 }
 
+const MBOX_FLAGS *mbox_change_flags(const MBOX_CHANGE *change, unsigned uid)
+{
+    int     lo = 0, hi, mid;
+
+    if (change == 0)
+	return (0);
+    for (hi = change->flags_count - 1; lo <= hi; /* void */ ) {
+	mid = lo + (hi - lo) / 2;
+	if (change->flags[mid].uid == uid)
+	    return (change->flags + mid);
+	if (change->flags[mid].uid < uid)
+	    lo = mid + 1;
+	else
+	    hi = mid - 1;
+    }
+    return (0);
+}
+
 /* write_messages - junk before the first message, the messages, a pseudo */
 
 static void write_messages(WRITER *w, STORE_FOLDER *folder, const MBOX_SCAN *scan,
@@ -223,6 +241,7 @@ static void write_messages(WRITER *w, STORE_FOLDER *folder, const MBOX_SCAN *sca
 {
     VSTRING *fields = vstring_alloc(200);
     const MBOX_MAIL *m;
+    const MBOX_FLAGS *set;
     unsigned flags, keywords;
     int     i, old, kept = 0;
 
@@ -241,9 +260,9 @@ static void write_messages(WRITER *w, STORE_FOLDER *folder, const MBOX_SCAN *sca
 	    continue;
 	flags = m->flags & STORE_FLAGS_STORED;
 	keywords = m->keywords;
-	if (same && change && change->flags_uid == m->uid) {
-	    flags = change->flags;
-	    keywords = change->keywords;
+	if (same && (set = mbox_change_flags(change, m->uid)) != 0) {
+	    flags = set->flags;
+	    keywords = set->keywords;
 	}
 	old = !(m->flags & STORE_RECENT) || (same && store_uid_seq(folder, m->uid) > 0);
 	if (kept++ == 0 && !scan->pseudo)

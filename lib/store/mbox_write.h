@@ -10,7 +10,8 @@
  * that relied on it), the rest byte for byte (">From " stays), a final
  * newline when the content lacks one, and the empty separator line.  With
  * SAME (the caller's UIDs are the file's), CHANGE applies: its messages
- * are left out or get new flags and keywords, and messages the folder's
+ * are left out or get new flags and keywords (any number of them in one
+ * pass), and messages the folder's
  * view knows are written "old" (Status O: no longer \Recent for others).
  * When no message is left, a pseudo message keeps UIDVALIDITY and
  * LAST-UID, as c-client and Dovecot do.  The result is flushed and
@@ -24,12 +25,18 @@
 #include "store.h"
 #include "mbox_scan.h"
 
+/* New flags and keywords of one message */
+typedef struct MBOX_FLAGS {
+    unsigned uid;
+    unsigned flags;			/* STORE_FLAGS_STORED bits */
+    unsigned keywords;
+} MBOX_FLAGS;
+
 typedef struct MBOX_CHANGE {
     const unsigned *expunge;		/* these UIDs go (sorted) */
     int     expunge_count;
-    unsigned flags_uid;			/* this message gets */
-    unsigned flags;			/* ... these flags */
-    unsigned keywords;			/* ... and keywords */
+    const MBOX_FLAGS *flags;		/* these get new flags (UIDs sorted) */
+    int     flags_count;
 } MBOX_CHANGE;
 
 int	mbox_write_file(int out_fd, const char *out_path, int in_fd,
@@ -39,6 +46,9 @@ int	mbox_write_file(int out_fd, const char *out_path, int in_fd,
 
 /* mbox_change_expunges - CHANGE removes UID */
 int	mbox_change_expunges(const MBOX_CHANGE *change, unsigned uid);
+
+/* mbox_change_flags - the new flags CHANGE gives UID, or NULL */
+const MBOX_FLAGS *mbox_change_flags(const MBOX_CHANGE *change, unsigned uid);
 
 /* mbox_uid_sort - sort UIDS for MBOX_CHANGE */
 void	mbox_uid_sort(unsigned *uids, int count);

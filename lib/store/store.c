@@ -7,6 +7,11 @@
  * kept up to date here, after each driver call that changed the view or
  * the folder: open and sync, our flag changes, expunges and appends.  The
  * drivers know nothing of it.
+ *
+ * Batches (store_change_begin/end): the depth is kept here, the driver
+ * defers what it can (store_mbox.c), and its flush writes that at the
+ * end of the outermost batch and before every other call that goes to
+ * the folder on disk.
  */
 #include "sys_defs.h"
 #include <strings.h>
@@ -88,7 +93,58 @@ static void view_free(VIEW_SAVE *save)
 	myfree(save->modseqs);
 }
 
+/* folder_free - what store_open_at() made */
+
+static void folder_free(STORE_FOLDER *folder)
+{
+    store_msgs_free(folder);
+    for (int i = 0; i < folder->keyword_count; i++)
+	myfree(folder->keywords[i]);
+    if (folder->index_dir)
+	myfree(folder->index_dir);
+    myfree(folder->path);
+    myfree(folder);
+}
+
+/* flush - write what a batch deferred; 0 or -1 with WHY */
+
+static int flush(STORE_FOLDER *folder, VSTRING *why)
+{
+    VIEW_SAVE save;
+    int     ret;
+
+    if (folder->driver->flush == 0 || !folder->deferred)
+	return (0);
+    folder->deferred = 0;
+    view_save(folder, &save, 0);
+    ret = folder->driver->flush(folder, why);
+    view_restore(folder, &save);
+    view_free(&save);
+    return (ret);
+}
+
+/* flush_or_warn - flush before another call; a failure is logged (the
+ * changes are lost, as store_change_end() would have said) */
+
+static void flush_or_warn(STORE_FOLDER *folder)
+{
+    VSTRING *why;
+
+    if (folder->driver->flush == 0 || !folder->deferred)
+	return;
+    why = vstring_alloc(100);
+    if (flush(folder, why) < 0)
+	msg_warn("%s: flag changes lost: %s", folder->path, STR(why));
+    vstring_free(why);
+}
+
 STORE_FOLDER *store_open(int kind, const char *path, int flags, VSTRING *why)
+{
+    return (store_open_at(kind, path, (char *) 0, flags, why));
+}
+
+STORE_FOLDER *store_open_at(int kind, const char *path, const char *index_dir,
+			            int flags, VSTRING *why)
 {
     STORE_FOLDER *folder;
 
@@ -105,13 +161,10 @@ STORE_FOLDER *store_open(int kind, const char *path, int flags, VSTRING *why)
 	msg_panic("store_open: bad kind %d", kind);
     }
     folder->path = mystrdup(path);
+    folder->index_dir = index_dir ? mystrdup(index_dir) : 0;
     folder->open_flags = flags;
     if (folder->driver->open(folder, flags, why) < 0) {
-	store_msgs_free(folder);
-	for (int i = 0; i < folder->keyword_count; i++)
-	    myfree(folder->keywords[i]);
-	myfree(folder->path);
-	myfree(folder);
+	folder_free(folder);
 	return (0);
     }
     store_index_open(folder);
@@ -120,13 +173,10 @@ STORE_FOLDER *store_open(int kind, const char *path, int flags, VSTRING *why)
 
 void    store_close(STORE_FOLDER *folder)
 {
+    flush_or_warn(folder);
     store_index_close(folder);
     folder->driver->close(folder);
-    store_msgs_free(folder);
-    for (int i = 0; i < folder->keyword_count; i++)
-	myfree(folder->keywords[i]);
-    myfree(folder->path);
-    myfree(folder);
+    folder_free(folder);
 }
 
 int     store_sync(STORE_FOLDER *folder, int flags, VSTRING *why)
@@ -135,6 +185,7 @@ int     store_sync(STORE_FOLDER *folder, int flags, VSTRING *why)
     int     ret;
 
     vstring_reset(why);
+    flush_or_warn(folder);
     view_save(folder, &save, 0);
     ret = folder->driver->sync(folder, flags, why);
     view_restore(folder, &save);
@@ -210,6 +261,7 @@ int     store_expunge(STORE_FOLDER *folder, const unsigned *uids, int count,
 	return (-1);
     if (count == 0)
 	return (0);
+    flush_or_warn(folder);
     view_save(folder, &save, 1);
     ret = folder->driver->expunge(folder, uids, count, why);
     view_restore(folder, &save);
@@ -233,10 +285,15 @@ int     store_set_flags(STORE_FOLDER *folder, STORE_MSG *msg, unsigned flags,
 
     if ((msg->flags & STORE_FLAGS_STORED) == flags && msg->keywords == keywords)
 	return (0);
-    view_save(folder, &save, 0);
-    ret = folder->driver->set_flags(folder, msg, flags, keywords, why);
-    view_restore(folder, &save);
-    view_free(&save);
+    if (folder->batch > 0 && folder->driver->flush) {
+	folder->deferred = 1;			/* noted; the view stays */
+	ret = folder->driver->set_flags(folder, msg, flags, keywords, why);
+    } else {
+	view_save(folder, &save, 0);
+	ret = folder->driver->set_flags(folder, msg, flags, keywords, why);
+	view_restore(folder, &save);
+	view_free(&save);
+    }
     if (ret == 0)
 	store_index_flags(folder, uid);		/* MSG may have moved */
     return (ret);
@@ -253,6 +310,7 @@ int     store_append(STORE_FOLDER *folder, MAILBOX_SOURCE source, void *ctx,
     int     ret;
 
     flags &= STORE_FLAGS_STORED;
+    flush_or_warn(folder);
     view_save(folder, &save, 0);
     ret = folder->driver->append(folder, source, ctx, flags, keywords,
 				 received, uid, why);
@@ -275,6 +333,7 @@ int     store_keyword(STORE_FOLDER *folder, const char *name, int create,
     if (!create || folder->keyword_count >= STORE_MAX_KEYWORDS
 	|| store_readonly(folder, why))
 	return (-1);
+    flush_or_warn(folder);
     folder->keywords[folder->keyword_count++] = mystrdup(name);
     view_save(folder, &save, 0);
     ret = folder->driver->keywords_save(folder, why);
@@ -289,6 +348,21 @@ int     store_keyword(STORE_FOLDER *folder, const char *name, int create,
 	if (strcasecmp(folder->keywords[i], name) == 0)
 	    return (i);
     return (-1);
+}
+
+void    store_change_begin(STORE_FOLDER *folder)
+{
+    folder->batch++;
+}
+
+int     store_change_end(STORE_FOLDER *folder, VSTRING *why)
+{
+    vstring_reset(why);
+    if (folder->batch <= 0)
+	msg_panic("store_change_end: no batch");
+    if (--folder->batch > 0)
+	return (0);
+    return (flush(folder, why));
 }
 
 STORE_MSG *store_msg_add(STORE_FOLDER *folder)

@@ -61,6 +61,9 @@
 #define STORE_FLAGS_STORED (STORE_SEEN | STORE_ANSWERED | STORE_FLAGGED | \
 			    STORE_DELETED | STORE_DRAFT)
 
+/* Dovecot's index directory in an mbox folder directory */
+#define STORE_MBOX_INDEX_DIR	".imap"
+
 /* Keywords: 26, the letters a..z of Dovecot's Maildir file names */
 #define STORE_MAX_KEYWORDS	26
 
@@ -97,12 +100,18 @@ typedef struct STORE_DRIVER {
 		               unsigned flags, unsigned keywords, time_t received,
 		               unsigned *uid, VSTRING *why);
     int     (*keywords_save) (STORE_FOLDER *folder, VSTRING *why);
+    /* write what set_flags deferred in a batch (folder->batch > 0: it
+     * notes the change in the view and nothing else); NULL: none */
+    int     (*flush) (STORE_FOLDER *folder, VSTRING *why);
 } STORE_DRIVER;
 
 struct STORE_FOLDER {
     const STORE_DRIVER *driver;
     char   *path;			/* Maildir directory, or mbox file */
+    char   *index_dir;			/* store_open_at()'s, or NULL */
     int     open_flags;
+    int     batch;			/* store_change_begin() depth */
+    int     deferred;			/* the driver may hold changes */
     unsigned uidvalidity;
     unsigned uidnext;
     STORE_MSG *msgs;			/* ascending UIDs; msgs[0] is number 1 */
@@ -124,6 +133,11 @@ struct STORE_STREAM {
 
 /* store_open - open (and sync) a folder; NULL with WHY */
 STORE_FOLDER *store_open(int kind, const char *path, int flags, VSTRING *why);
+
+/* store_open_at - the same, with the directory for an mbox folder's
+ * index files (see below; NULL: beside the file, as store_open()) */
+STORE_FOLDER *store_open_at(int kind, const char *path, const char *index_dir,
+			            int flags, VSTRING *why);
 void	store_close(STORE_FOLDER *folder);
 
 /* store_sync - bring the view up to date with the disk; 0 or -1 */
@@ -157,6 +171,25 @@ int	store_append(STORE_FOLDER *folder, MAILBOX_SOURCE source, void *ctx,
 		             unsigned flags, unsigned keywords, time_t received,
 		             unsigned *uid, VSTRING *why);
 
+/*
+ * Batches of flag changes.  An mbox driver's store_set_flags() rewrites
+ * the whole file, so setting the flags of every message one by one
+ * (FETCH 1:* BODY[] marking each \Seen, STORE 1:* +FLAGS) would copy
+ * the folder once per message.  Between store_change_begin() and
+ * store_change_end(), store_set_flags() on an mbox only notes the change:
+ * the view and the index (MODSEQ) have it at once, and
+ * store_change_end() writes all of them with one rewrite.  Every other
+ * call that goes to the folder on disk (store_sync, store_expunge,
+ * store_append, store_keyword, store_close) writes the pending changes
+ * first.  Batches nest: the outermost store_change_end() writes.  A
+ * Maildir writes each change at once (a rename) either way.
+ * store_change_end() returns 0, or -1 with WHY when the pending changes
+ * could not be written: they are lost (the folder keeps the flags it
+ * had), and the next store_sync() shows the folder's flags again.
+ */
+void	store_change_begin(STORE_FOLDER *folder);
+int	store_change_end(STORE_FOLDER *folder, VSTRING *why);
+
 /* store_keyword - the index of keyword NAME (case-insensitive), adding it
  * when CREATE and there is room (saved at once); -1 if none */
 int	store_keyword(STORE_FOLDER *folder, const char *name, int create,
@@ -172,10 +205,15 @@ extern const STORE_DRIVER store_maildir_driver;
 extern const STORE_DRIVER store_mbox_driver;
 
 /*
- * CONDSTORE/QRESYNC and the cache (store_index.c).  Every folder has a
- * small index file beside it (Maildir: posthorn-index in the Maildir;
- * mbox: .NAME.posthorn-index next to the file, or under the user's
- * folder directory when that is not writable): the MODSEQ of each UID,
+ * CONDSTORE/QRESYNC and the cache (store_index*.c).  Every folder has a
+ * small index file (Maildir: posthorn-index in the Maildir; mbox: in the
+ * directory given to store_open_at(), made at the first write:
+ * store_root_folder() gives Dovecot's index directory of the file,
+ * .imap/NAME beside the mbox file NAME, which Dovecot's LIST and
+ * store_root_list() never show, and FOLDER-DIRECTORY/.imap/INBOX for the
+ * spool INBOX, as Dovecot keeps it; without one, .NAME.posthorn-index
+ * beside the file, e.g. in the spool directory; what cannot be written
+ * lives in memory for the session): the MODSEQ of each UID,
  * HIGHESTMODSEQ, the UIDs expunged with the MODSEQ at which they went
  * (for QRESYNC's VANISHED), and cached values that are slow to compute
  * (ENVELOPE, BODYSTRUCTURE, sizes, dates).  It is an accelerator that is

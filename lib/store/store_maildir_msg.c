@@ -9,7 +9,10 @@
  * base name once before the operation fails.  Flag changes rename the
  * file into cur/ with the new info part; expunge unlinks it and drops its
  * UID from the uidlist under the lock; append writes with maildir_write()
- * and numbers the message under the lock at once (UIDPLUS).
+ * and numbers the message under the lock at once (UIDPLUS).  An appended
+ * message goes to new/ also when it has flags (with its info part, which
+ * Dovecot reads there too): a message is \Recent for the view that first
+ * finds it in new/, and RFC 3501 wants an appended message \Recent.
  */
 #include "sys_defs.h"
 
@@ -99,12 +102,14 @@ STORE_STREAM *maildir_msg_open(STORE_FOLDER *folder, STORE_MSG *msg,
     return (&ms->stream);
 }
 
-/* msg_count_lines - the newlines in the file on FD and its bytes; 0 or -1 */
+/* msg_count_lines - the LFs without a CR before them in the file on FD
+ * (each becomes CRLF in the IMAP form), and its bytes; 0 or -1 */
 
 static int msg_count_lines(int fd, off_t *bytes, off_t *lines)
 {
     char    buf[65536];
     const char *cp, *end;
+    int     last = -1;
     ssize_t n;
 
     *bytes = *lines = 0;
@@ -119,7 +124,9 @@ static int msg_count_lines(int fd, off_t *bytes, off_t *lines)
 	*bytes += n;
 	for (cp = buf, end = buf + n; (cp = memchr(cp, '\n', end - cp)) != 0;
 	     cp++)
-	    (*lines)++;
+	    if ((cp > buf ? (unsigned char) cp[-1] : last) != '\r')
+		(*lines)++;
+	last = (unsigned char) buf[n - 1];
     }
 }
 
@@ -143,7 +150,7 @@ int     maildir_msg_stat(STORE_FOLDER *folder, STORE_MSG *msg, VSTRING *why)
 	    (void) close(fd);
 	    return (-1);
 	}
-	msg->vsize = bytes + lines;		/* each LF becomes CRLF */
+	msg->vsize = bytes + lines;		/* each bare LF becomes CRLF */
     }
     (void) close(fd);
     return (0);
@@ -332,7 +339,6 @@ int     maildir_append(STORE_FOLDER *folder, MAILBOX_SOURCE source,
     MAILDIR_PRIV *priv = MAILDIR_PRIV_OF(folder);
     VSTRING *info;
     VSTRING *name;
-    int     where = (flags || keywords) ? MAILDIR_CUR : MAILDIR_NEW;
     int     temporary;
     int     ret = -1;
 
@@ -340,16 +346,14 @@ int     maildir_append(STORE_FOLDER *folder, MAILBOX_SOURCE source,
 	return (-1);
     info = vstring_alloc(40);
     name = vstring_alloc(100);
-    if (where == MAILDIR_CUR)
+    if (flags || keywords)
 	maildir_name_info(info, "", flags, keywords);
-    if (maildir_write(folder->path, (uid_t) -1, where, STR(info), received,
+    if (maildir_write(folder->path, (uid_t) -1, MAILDIR_NEW, STR(info), received,
 		      source, ctx, name, why, &temporary) == 0) {
 	if (append_uid(folder, STR(name), uid, why) == 0)
 	    ret = 0;
-	else if (unlinkat(priv->sub_fd[where == MAILDIR_CUR ? MAILDIR_SUB_CUR :
-				       MAILDIR_SUB_NEW], STR(name), 0) < 0)
-	    msg_warn("remove %s/%s/%s: %m", folder->path,
-		     where == MAILDIR_CUR ? "cur" : "new", STR(name));
+	else if (unlinkat(priv->sub_fd[MAILDIR_SUB_NEW], STR(name), 0) < 0)
+	    msg_warn("remove %s/new/%s: %m", folder->path, STR(name));
     }
     vstring_free(info);
     vstring_free(name);

@@ -20,7 +20,12 @@
  * appended has the same UIDs for every reader, and nothing is written
  * until something changes.  A file with messages but no (or a broken)
  * X-IMAPbase is rewritten once by a writable session, with UIDVALIDITY =
- * time(); read-only, UIDVALIDITY is the inode number.
+ * time(); read-only, UIDVALIDITY is the inode number.  A file without
+ * messages (a new folder, an empty spool file) has no X-IMAPbase either:
+ * its UIDVALIDITY is its mtime, the same for every reader; the first
+ * messages (our append, or local delivery followed by the rewrite that
+ * gives them UIDs) keep the UIDVALIDITY (and UIDNEXT) of a view that had
+ * no messages, as a client that selected the empty folder expects.
  *
  * The bytes are read by mbox_parse.c, UIDs, flags and keywords follow
  * from mbox_scan.c, and mbox_write.c writes a new file; this file holds
@@ -43,6 +48,10 @@
  * Dovecot and c-client do (and a first message from outside cannot bring
  * its own X-IMAPbase).  store_append() appends under the locks and updates
  * LAST-UID in place, after one rewrite when the file needs UIDs first.
+ *
+ * Batches (store_change_begin): store_mbox_set_flags() notes the change
+ * in the view and in a list sorted by UID; store_mbox_flush() writes the
+ * list with one rewrite (store.c: at the end, and before other calls).
  *
  * \Recent: a message without Status O is recent in every view that finds
  * it; the view keeps its own \Recent bits, and any rewrite marks the
@@ -76,6 +85,9 @@ typedef struct MBOX_PRIV {
     int     writable;
     unsigned nobase_uidvalidity;	/* for a file without X-IMAPbase */
     int     base_failed;		/* writing X-IMAPbase failed once */
+    MBOX_FLAGS *pending;		/* flag changes of a batch (UIDs sorted) */
+    int     pending_count;
+    int     pending_size;
 } MBOX_PRIV;
 
 /* A locked file and its messages, during one operation */
@@ -137,11 +149,19 @@ static MBOX_SCAN *scan_current(STORE_FOLDER *folder, int fd, int *own, VSTRING *
     return (scan);
 }
 
-/* scan_uidvalidity - the UIDVALIDITY a scan stands for */
-
+/*
+ * scan_uidvalidity - the UIDVALIDITY a scan stands for: X-IMAPbase's; for
+ * a file without messages, the time it was last changed (the same for
+ * every reader, and above what a file removed before it had); else the
+ * inode number
+ */
 static unsigned scan_uidvalidity(STORE_FOLDER *folder, const MBOX_SCAN *scan)
 {
-    return (scan->uidvalidity ? scan->uidvalidity : PRIV(folder)->nobase_uidvalidity);
+    if (scan->uidvalidity)
+	return (scan->uidvalidity);
+    if (scan->count == 0 && scan->mtime.tv_sec > 0)
+	return ((unsigned) scan->mtime.tv_sec);
+    return (PRIV(folder)->nobase_uidvalidity);
 }
 
 /* new_uidvalidity - for a file that gets its first (or a new) X-IMAPbase */
@@ -418,6 +438,11 @@ static int rewrite(STORE_FOLDER *folder, MBOX_LOCKED *lk,
 	last = scan->next_uid - 1;
 	if (same && folder->uidnext - 1 > last)
 	    last = folder->uidnext - 1;
+    } else if (folder->count == 0 && folder->uidvalidity != 0) {
+	uidvalidity = folder->uidvalidity;	/* announced; no UID under it */
+	last = scan->next_uid - 1;
+	if (folder->uidnext - 1 > last)
+	    last = folder->uidnext - 1;
     } else {
 	uidvalidity = new_uidvalidity(folder, scan);
 	last = scan->next_uid - 1;
@@ -534,6 +559,8 @@ static void store_mbox_close(STORE_FOLDER *folder)
 
     (void) close(priv->fd);
     mbox_scan_free(priv->scan);
+    if (priv->pending)
+	myfree(priv->pending);
     myfree(priv);
     folder->priv = 0;
 }
@@ -678,35 +705,118 @@ static int store_mbox_expunge(STORE_FOLDER *folder, const unsigned *uids,
     return (ret);
 }
 
+/* pending_note - a batch's change of UID (the last one for a UID counts) */
+
+static void pending_note(MBOX_PRIV *priv, unsigned uid, unsigned flags,
+			         unsigned keywords)
+{
+    int     lo = 0, hi = priv->pending_count, mid;
+    MBOX_FLAGS *set;
+
+    if (hi > 0 && priv->pending[hi - 1].uid < uid)
+	lo = hi;				/* the usual case: ascending */
+    while (lo < hi) {
+	mid = lo + (hi - lo) / 2;
+	if (priv->pending[mid].uid < uid)
+	    lo = mid + 1;
+	else
+	    hi = mid;
+    }
+    if (lo == priv->pending_count || priv->pending[lo].uid != uid) {
+	if (priv->pending_count == priv->pending_size) {
+	    priv->pending_size = priv->pending_size ? 2 * priv->pending_size : 64;
+	    priv->pending = (MBOX_FLAGS *) myrealloc(priv->pending,
+				   priv->pending_size * sizeof(*priv->pending));
+	}
+	memmove(priv->pending + lo + 1, priv->pending + lo,
+		(priv->pending_count - lo) * sizeof(*priv->pending));
+	priv->pending_count++;
+    }
+    set = priv->pending + lo;
+    set->uid = uid;
+    set->flags = flags;
+    set->keywords = keywords;
+}
+
+/* change_differs - CHANGE sets flags that the file's messages lack */
+
+static int change_differs(const MBOX_SCAN *scan, const MBOX_CHANGE *change)
+{
+    const MBOX_FLAGS *set = change->flags;
+    const MBOX_MAIL *m;
+
+    for (/* void */ ; set < change->flags + change->flags_count; set++)
+	if ((m = mbox_scan_find(scan, set->uid)) != 0
+	    && ((m->flags & STORE_FLAGS_STORED) != set->flags
+		|| m->keywords != set->keywords))
+	    return (1);
+    return (0);
+}
+
+/* write_flags - rewrite the file with the flags CHANGE sets, if any */
+
+static int write_flags(STORE_FOLDER *folder, const MBOX_CHANGE *change,
+		               VSTRING *why)
+{
+    MBOX_LOCKED lk;
+    int     ret = 0;
+
+    if (locked_begin(folder, &lk, why) < 0)
+	return (-1);
+    if (scan_uidvalidity(folder, lk.scan) == folder->uidvalidity
+	&& change_differs(lk.scan, change))
+	ret = rewrite(folder, &lk, change, why);
+    locked_end(folder, &lk);
+    return (ret);
+}
+
 static int store_mbox_set_flags(STORE_FOLDER *folder, STORE_MSG *msg,
 				        unsigned flags, unsigned keywords,
 				        VSTRING *why)
 {
     MBOX_CHANGE change;
-    MBOX_LOCKED lk;
-    MBOX_MAIL *m = 0;
+    MBOX_FLAGS set;
     unsigned uid = msg->uid;
-    int     seq, found, ret = 0;
+    int     seq;
 
     keywords &= (folder->keyword_count >= 32 ? ~0U :
 		 (1U << folder->keyword_count) - 1);
-    memset(&change, 0, sizeof(change));
-    change.flags_uid = uid;
-    change.flags = flags & STORE_FLAGS_STORED;
-    change.keywords = keywords;
-    if (locked_begin(folder, &lk, why) < 0)
-	return (-1);
-    if (scan_uidvalidity(folder, lk.scan) == folder->uidvalidity)
-	m = mbox_scan_find(lk.scan, uid);
-    if ((found = (m != 0)) != 0
-	&& ((m->flags & STORE_FLAGS_STORED) != change.flags || m->keywords != keywords))
-	ret = rewrite(folder, &lk, &change, why);	/* M goes with the old scan */
-    locked_end(folder, &lk);
-    if (ret == 0 && found && (seq = store_uid_seq(folder, uid)) > 0) {
+    set.uid = uid;
+    set.flags = flags & STORE_FLAGS_STORED;
+    set.keywords = keywords;
+    if (folder->batch > 0) {			/* written by store_mbox_flush */
+	pending_note(PRIV(folder), uid, set.flags, keywords);
+    } else {
+	memset(&change, 0, sizeof(change));
+	change.flags = &set;
+	change.flags_count = 1;
+	if (write_flags(folder, &change, why) < 0)
+	    return (-1);
+    }
+    /* A rewrite refilled the view: MSG may have moved, or be gone */
+    if ((seq = store_uid_seq(folder, uid)) > 0) {
 	msg = store_msg(folder, seq);
-	msg->flags = change.flags | (msg->flags & STORE_RECENT);
+	msg->flags = set.flags | (msg->flags & STORE_RECENT);
 	msg->keywords = keywords;
     }
+    return (0);
+}
+
+/* store_mbox_flush - the changes of a batch, with one rewrite */
+
+static int store_mbox_flush(STORE_FOLDER *folder, VSTRING *why)
+{
+    MBOX_PRIV *priv = PRIV(folder);
+    MBOX_CHANGE change;
+    int     ret;
+
+    if (priv->pending_count == 0)
+	return (0);
+    memset(&change, 0, sizeof(change));
+    change.flags = priv->pending;
+    change.flags_count = priv->pending_count;
+    ret = write_flags(folder, &change, why);
+    priv->pending_count = 0;
     return (ret);
 }
 
@@ -838,10 +948,16 @@ static int store_mbox_append(STORE_FOLDER *folder, MAILBOX_SOURCE source,
     as.ctx = ctx;
     as.fields = vstring_alloc(200);
     mbox_filter_init(&as.filter);
-    new_uid = scan->count > 0 ? scan->next_uid : 1;
-    if (scan->count == 0)
+    if (scan->count > 0) {
+	new_uid = scan->next_uid;
+    } else if (scan_uidvalidity(folder, scan) == folder->uidvalidity) {
+	new_uid = folder->uidnext > 0 ? folder->uidnext : 1;
+	mbox_put_base(as.fields, folder, "X-IMAPbase", folder->uidvalidity, new_uid);
+    } else {
+	new_uid = 1;
 	mbox_put_base(as.fields, folder, "X-IMAPbase", new_uidvalidity(folder, scan),
-		 new_uid);
+		      new_uid);
+    }
     keywords &= (folder->keyword_count >= 32 ? ~0U :
 		 (1U << folder->keyword_count) - 1);
     mbox_put_fields(as.fields, folder, new_uid, flags, 0, keywords);
@@ -879,4 +995,5 @@ const STORE_DRIVER store_mbox_driver = {
     .set_flags = store_mbox_set_flags,
     .append = store_mbox_append,
     .keywords_save = store_mbox_keywords_save,
+    .flush = store_mbox_flush,
 };

@@ -447,6 +447,27 @@ int     store_root_separator(STORE_ROOT *root)
  * Folders.
  */
 
+/*
+ * root_open_inbox - INBOX; a spool mbox keeps its index where Dovecot
+ * keeps it, in the folder directory's .imap/INBOX (store.h), when there
+ * is a folder directory
+ */
+STORE_FOLDER *root_open_inbox(STORE_ROOT *root, int flags, VSTRING *why)
+{
+    VSTRING *index_dir;
+    STORE_FOLDER *folder;
+
+    if (root->kind != STORE_KIND_MBOX || root->dir_fd < 0)
+	return (store_open(root->kind, root->inbox, flags | STORE_OPEN_CREATE,
+			   why));
+    index_dir = vstring_alloc(100);
+    vstring_sprintf(index_dir, "%s/%s/INBOX", root->dir, STORE_MBOX_INDEX_DIR);
+    folder = store_open_at(root->kind, root->inbox, STR(index_dir),
+			   flags | STORE_OPEN_CREATE, why);
+    vstring_free(index_dir);
+    return (folder);
+}
+
 STORE_FOLDER *store_root_folder(STORE_ROOT *root, const char *name, int flags,
 				        VSTRING *why)
 {
@@ -455,8 +476,7 @@ STORE_FOLDER *store_root_folder(STORE_ROOT *root, const char *name, int flags,
 
     vstring_reset(why);
     if (root_is_inbox(name))
-	return (store_open(root->kind, root->inbox, flags | STORE_OPEN_CREATE,
-			   why));
+	return (root_open_inbox(root, flags, why));
     if ((rn = parse_or_fail(root, name, why)) == 0)
 	return (0);
     folder = (root_dir_available(root, why) < 0 ? 0 :

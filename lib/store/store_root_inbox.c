@@ -111,7 +111,7 @@ int     root_rename_inbox(STORE_ROOT *root, const ROOT_NAME *new_name,
     unsigned *uids = 0;
     int     ret = -1;
 
-    inbox = store_open(root->kind, root->inbox, STORE_OPEN_CREATE, why);
+    inbox = root_open_inbox(root, 0, why);
     if (inbox == 0)
 	return (-1);
     if (root->layout->create(root, new_name, 0, why) < 0) {

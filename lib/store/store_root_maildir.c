@@ -16,7 +16,10 @@
  * "..x", which Maildir++ cannot name), is a real directory (not a
  * symbolic link) and its name decodes to a name we could have made.  A
  * folder without cur/ is listed (Dovecot does); opening it for writing
- * makes tmp/, new/ and cur/, as Dovecot does.  A deleted folder is first
+ * makes tmp/, new/ and cur/, as Dovecot does.  A folder we create gets
+ * its dovecot-uidlist at once, so that its UIDVALIDITY is the same for
+ * every reader from the start (a read-only open writes none, and would
+ * make one up each time).  A deleted folder is first
  * renamed to "..posthorn-deleted.PID.N" (gone at once for every reader),
  * then removed.
  */
@@ -30,6 +33,7 @@
 #include "vstring.h"
 #include "imap_utf7.h"
 #include "store.h"
+#include "maildir_uidlist.h"
 #include "store_root_priv.h"
 
 #define MAILDIR_SUBFOLDER	"maildirfolder"
@@ -54,9 +58,9 @@ static int is_dir(int fd, const char *name, unsigned char d_type)
 	    && S_ISDIR(st.st_mode));
 }
 
-/* maildir_name_ok - Maildir++ rules */
+/* layout_name_ok - Maildir++ rules */
 
-static int maildir_name_ok(const char *enc, VSTRING *why)
+static int layout_name_ok(const char *enc, VSTRING *why)
 {
     if (strchr(enc, '/') != 0) {
 	vstring_strcpy(why, "invalid folder name (contains '/')");
@@ -154,6 +158,23 @@ static int fill_maildir(int fd)
     return (0);
 }
 
+/* write_uidlist - an empty dovecot-uidlist in the new folder DIR (open FD) */
+
+static void write_uidlist(STORE_ROOT *root, int fd, const char *dir)
+{
+    MAILDIR_UIDLIST *list = maildir_uidlist_create((unsigned) time((time_t *) 0));
+    VSTRING *path = vstring_alloc(100);
+    VSTRING *why = vstring_alloc(100);
+    struct stat st;
+
+    vstring_sprintf(path, "%s/%s", root->dir, dir);
+    if (maildir_uidlist_write(fd, STR(path), list, &st, why) < 0)
+	msg_warn("%s", STR(why));		/* the first writer makes one */
+    maildir_uidlist_free(list);
+    vstring_free(path);
+    vstring_free(why);
+}
+
 static int maildir_create(STORE_ROOT *root, const ROOT_NAME *name,
 			          int container, VSTRING *why)
 {
@@ -173,6 +194,7 @@ static int maildir_create(STORE_ROOT *root, const ROOT_NAME *name,
 	    (void) close(fd);
 	(void) root_remove_tree(root->dir_fd, STR(dir), ignored);
     } else {
+	write_uidlist(root, fd, STR(dir));
 	(void) close(fd);
 	ret = 0;
     }
@@ -351,7 +373,7 @@ const ROOT_LAYOUT root_maildir_layout = {
     .sep = '.',
     .subs_file = "subscriptions",
     .marker_file = "posthorn-special-use",
-    .name_ok = maildir_name_ok,
+    .name_ok = layout_name_ok,
     .scan = maildir_scan,
     .kind_of = maildir_kind_of,
     .create = maildir_create,

@@ -10,14 +10,16 @@
  * file or directory named INBOX in any other case is not a folder.
  *
  * Dovecot keeps an index directory ".imap" in each directory (".imap/x/"
- * for file x, beside it); it is never listed, is removed or moved with
- * its folder, and is where the marker of the special-use folders lives.
- * Other entries that are not folders, and names that may not be created:
- * dot-locks ("x.lock"), ".subscriptions" at the top, Posthorn's own index
- * files (".x.posthorn-index", ".x.posthorn-cache" and their temporary
- * files, store_index.c) and the temporary files of an mbox rewrite
- * (".x.PID.N.TIME", store_mbox.c).  Levels "." and ".." are refused, as
- * Dovecot does.
+ * for file x, beside it); so does Posthorn (posthorn-index and
+ * posthorn-cache, store_index.c), and the spool INBOX's is .imap/INBOX/
+ * at the top.  It is never listed, is removed or moved with its folder,
+ * and is where the marker of the special-use folders lives.  Other
+ * entries that are not folders, and names that may not be created:
+ * dot-locks ("x.lock"), ".subscriptions" at the top, the index files of
+ * an mbox opened without an index directory (".x.posthorn-index",
+ * ".x.posthorn-cache", store_index.c) and the temporary files of an mbox
+ * rewrite (".x.PID.N.TIME", store_mbox.c).  Levels "."
+ * and ".." are refused, as Dovecot does.
  *
  * CREATE makes missing parent directories; a name with a trailing "/"
  * makes a directory.  DELETE of a directory that still holds folders
@@ -40,11 +42,8 @@
 #include "store.h"
 #include "store_root_priv.h"
 
-#define MBOX_INDEX_DIR		".imap"
+#define MBOX_INDEX_DIR		STORE_MBOX_INDEX_DIR
 #define ROOT_LINK		(-1)	/* stat_kind(): a symbolic link */
-
-/* store_index.c's files beside an mbox NAME: ".NAME<suffix>" */
-static const char *own_suffixes[] = {".posthorn-index", ".posthorn-cache", 0};
 
 /*
  * Names.
@@ -80,16 +79,14 @@ static int rewrite_temp(const char *level)
     return (cp > level + 1);
 }
 
-/* own_index_file - LEVEL is one of store_index.c's files (or temporary) */
+/* own_index_file - LEVEL is a store_index.c file beside an mbox file NAME
+ * (".NAME.posthorn-index", "-cache", or their temporary files), as a
+ * folder opened without an index directory, or an older Posthorn, has */
 
 static int own_index_file(const char *level)
 {
-    if (level[0] != '.')
-	return (0);
-    for (int i = 0; own_suffixes[i]; i++)
-	if (strstr(level + 1, own_suffixes[i]) != 0)
-	    return (1);
-    return (0);
+    return (level[0] == '.' && (strstr(level + 1, ".posthorn-index") != 0
+				|| strstr(level + 1, ".posthorn-cache") != 0));
 }
 
 /* mbox_internal - LEVEL (TOP: at the top) is an entry that is no folder */
@@ -355,15 +352,7 @@ static int mbox_create(STORE_ROOT *root, const ROOT_NAME *name, int container,
     return (ret < 0 ? -1 : 0);
 }
 
-/* own_index - ".LEAF<suffix>", a store_index.c file beside LEAF */
-
-static const char *own_index(const char *leaf, const char *suffix, VSTRING *buf)
-{
-    vstring_sprintf(buf, ".%s%s", leaf, suffix);
-    return (STR(buf));
-}
-
-/* drop_indexes - the index directory and file of mbox LEAF under FD */
+/* drop_indexes - the index directory of mbox LEAF under FD */
 
 static void drop_indexes(STORE_ROOT *root, int fd, const char *leaf)
 {
@@ -375,15 +364,11 @@ static void drop_indexes(STORE_ROOT *root, int fd, const char *leaf)
 	    msg_warn("%s: index of %s: %s", root->dir, leaf, STR(buf));
 	(void) close(index_fd);
     }
-    for (int i = 0; own_suffixes[i]; i++)
-	if (unlinkat(fd, own_index(leaf, own_suffixes[i], buf), 0) < 0
-	    && errno != ENOENT)
-	    msg_warn("%s: remove %s: %m", root->dir, STR(buf));
     vstring_free(buf);
 }
 
 /* dir_holds_folders - the directory LEAF under FD has more than internal
- * entries (.imap, locks, index files), which go with it */
+ * entries (.imap, locks), which go with it */
 
 static int dir_holds_folders(int fd, const char *leaf)
 {
@@ -441,8 +426,7 @@ static int mbox_delete(STORE_ROOT *root, const ROOT_NAME *name, VSTRING *why)
 static void move_indexes(STORE_ROOT *root, int old_fd, const char *old_leaf,
 			         int new_fd, const char *new_leaf)
 {
-    VSTRING *old_own = vstring_alloc(100);
-    VSTRING *new_own = vstring_alloc(100);
+    VSTRING *reason = vstring_alloc(100);
     int     old_index, new_index = -1;
 
     if ((old_index = root_open_dir(old_fd, MBOX_INDEX_DIR)) >= 0) {
@@ -450,18 +434,12 @@ static void move_indexes(STORE_ROOT *root, int old_fd, const char *old_leaf,
 	    new_index = root_open_dir(new_fd, MBOX_INDEX_DIR);
 	if (new_index < 0 || root_rename_noreplace(old_index, old_leaf,
 						   new_index, new_leaf) < 0)
-	    (void) root_remove_tree(old_index, old_leaf, old_own);
+	    (void) root_remove_tree(old_index, old_leaf, reason);
 	if (new_index >= 0)
 	    (void) close(new_index);
 	(void) close(old_index);
     }
-    for (int i = 0; own_suffixes[i]; i++)
-	if (renameat(old_fd, own_index(old_leaf, own_suffixes[i], old_own),
-		     new_fd, own_index(new_leaf, own_suffixes[i], new_own)) < 0
-	    && errno != ENOENT)
-	    (void) unlinkat(old_fd, STR(old_own), 0);
-    vstring_free(old_own);
-    vstring_free(new_own);
+    vstring_free(reason);
 }
 
 static int mbox_rename(STORE_ROOT *root, const ROOT_NAME *old_name,
@@ -498,18 +476,35 @@ static int mbox_rename(STORE_ROOT *root, const ROOT_NAME *old_name,
     return (ret);
 }
 
+/* index_dir - the index directory of mbox file ENC: .imap/LEAF beside it */
+
+static const char *index_dir(STORE_ROOT *root, const char *enc, VSTRING *buf)
+{
+    const char *slash = strrchr(enc, '/');
+
+    if (slash)
+	vstring_sprintf(buf, "%s/%.*s/%s/%s", root->dir, (int) (slash - enc),
+			enc, MBOX_INDEX_DIR, slash + 1);
+    else
+	vstring_sprintf(buf, "%s/%s/%s", root->dir, MBOX_INDEX_DIR, enc);
+    return (STR(buf));
+}
+
 static STORE_FOLDER *mbox_folder(STORE_ROOT *root, const ROOT_NAME *name,
 				         int flags, VSTRING *why)
 {
-    VSTRING *path;
+    VSTRING *path, *index;
     STORE_FOLDER *folder;
 
     switch (mbox_kind_of(root, name)) {
     case ROOT_MAIL:
 	path = vstring_alloc(100);
+	index = vstring_alloc(100);
 	vstring_sprintf(path, "%s/%s", root->dir, STR(name->enc));
-	folder = store_open(STORE_KIND_MBOX, STR(path), flags, why);
+	folder = store_open_at(STORE_KIND_MBOX, STR(path),
+			       index_dir(root, STR(name->enc), index), flags, why);
 	vstring_free(path);
+	vstring_free(index);
 	return (folder);
     case ROOT_DIR:
 	vstring_sprintf(why, "folder is not selectable: %s", STR(name->utf8));

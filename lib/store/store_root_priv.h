@@ -99,6 +99,9 @@ int	root_remove_tree(int dir_fd, const char *name, VSTRING *why);
 int	root_rename_noreplace(int old_fd, const char *old_name, int new_fd,
 			              const char *new_name);
 
+/* INBOX, with its index where it belongs (store_root.c) */
+STORE_FOLDER *root_open_inbox(STORE_ROOT *root, int flags, VSTRING *why);
+
 /* Renaming INBOX (store_root_inbox.c) */
 int	root_rename_inbox(STORE_ROOT *root, const ROOT_NAME *new_name,
 			          VSTRING *why);

@@ -6,9 +6,11 @@
  * Built and run by test/fuzz/run.sh.  Each run makes the same small folder
  * anew in a private directory (on /dev/shm when there is one): a Maildir
  * with four messages and a dovecot-uidlist of UIDVALIDITY 1700000000, or
- * an mbox with the same UIDVALIDITY in X-IMAPbase.  The input is
+ * an mbox with the same UIDVALIDITY in X-IMAPbase (its index files in
+ * .imap/mbox/, as store_root opens folders).  The input is
  *   byte 0	 mode: 1 write an index file, 2 write a cache file, 4 the
- *		 mbox (else the Maildir), 8 open read-only
+ *		 mbox (else the Maildir), 8 open read-only, 16 the flag
+ *		 change in a batch (store_change_begin/end)
  *   bytes 1-2	 N, little-endian: the index file is the next N bytes
  *   the rest	 the cache file
  * (the seed corpus has sound files of this folder, so the fuzzer starts
@@ -16,7 +18,8 @@
  *   1. open: every message has a MODSEQ, none above HIGHESTMODSEQ;
  *      expunged UIDs ascend, none after HIGHESTMODSEQ; every cached value
  *      is a string;
- *   2. writable: a flag change gets a MODSEQ above all before; a value
+ *   2. writable: a flag change gets a MODSEQ above all before (at once,
+ *      also in a batch, and the file has it after the batch); a value
  *      put reads back; a sync keeps all that;
  *   3. reopen: HIGHESTMODSEQ not lower than before (never backwards), no
  *      message's MODSEQ lower; writable: the value put is there.
@@ -37,6 +40,10 @@
 #define MODE_CACHE	(1<<1)
 #define MODE_MBOX	(1<<2)
 #define MODE_READONLY	(1<<3)
+#define MODE_BATCH	(1<<4)
+
+#define MBOX_INDEX	".imap/mbox/posthorn-index"
+#define MBOX_CACHE	".imap/mbox/posthorn-cache"
 
 static char dir[64];
 static VSTRING *why;
@@ -122,7 +129,7 @@ static void make_folder(void)
     VSTRING *path = vstring_alloc(100);
     size_t  i;
 
-    vstring_sprintf(cmd, "rm -rf '%s'/md '%s'/mbox '%s'/.mbox.* 2>/dev/null",
+    vstring_sprintf(cmd, "rm -rf '%s'/md '%s'/mbox '%s'/.imap 2>/dev/null",
 		    dir, dir, dir);
     if (system(STR(cmd)) != 0)
 	fail("clean up");
@@ -137,6 +144,21 @@ static void make_folder(void)
     }
     write_file("mbox", mbox_text, sizeof(mbox_text) - 1);
     vstring_free(cmd);
+    vstring_free(path);
+}
+
+/* make_index_dir - the mbox's index directory, for the files of the input */
+
+static void make_index_dir(void)
+{
+    VSTRING *path = vstring_alloc(100);
+
+    vstring_sprintf(path, "%s/.imap", dir);
+    if (mkdir(STR(path), 0700) < 0)
+	fail("mkdir");
+    vstring_sprintf(path, "%s/.imap/mbox", dir);
+    if (mkdir(STR(path), 0700) < 0)
+	fail("mkdir");
     vstring_free(path);
 }
 
@@ -172,21 +194,30 @@ static void check_view(STORE_FOLDER *folder)
 		fail("a cached value too long");
 }
 
-/* changes - a flag change and a cached value, as a session makes them */
+/* changes - a flag change (in a batch when BATCH) and a cached value, as
+ * a session makes them */
 
-static void changes(STORE_FOLDER *folder)
+static void changes(STORE_FOLDER *folder, int batch)
 {
     unsigned long long before = folder->highestmodseq;
     STORE_MSG *msg = store_msg(folder, 1);
+    unsigned flags;
     const char *value;
 
     if (msg == 0)
 	fail("no message 1");
-    if (store_set_flags(folder, msg, (msg->flags ^ STORE_FLAGGED)
-			& STORE_FLAGS_STORED, msg->keywords, why) != 0)
+    flags = (msg->flags ^ STORE_FLAGGED) & STORE_FLAGS_STORED;
+    if (batch)
+	store_change_begin(folder);
+    if (store_set_flags(folder, msg, flags, msg->keywords, why) != 0)
 	fail("store_set_flags");
     if (msg->modseq <= before || msg->modseq != folder->highestmodseq)
 	fail("a flag change without a new MODSEQ");
+    if (batch && store_change_end(folder, why) != 0)
+	fail("store_change_end");
+    if ((msg = store_msg(folder, 1)) == 0
+	|| (msg->flags & STORE_FLAGS_STORED) != flags)
+	fail("a flag change is lost");
     store_cache_put(folder, msg->uid, "ENVELOPE", "(fuzz)", 6);
     if ((value = store_cache_get(folder, msg->uid, "ENVELOPE")) == 0
 	|| strcmp(value, "(fuzz)") != 0)
@@ -217,9 +248,10 @@ int     LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     unsigned long long highest, modseqs[8];
     unsigned uids[8];
     STORE_FOLDER *folder;
-    VSTRING *path;
+    VSTRING *path, *index_dir;
     size_t  index_len;
     int     mode, kind, flags, count, i;
+    unsigned first_flags;
     const char *value;
     STORE_MSG *msg;
 
@@ -232,21 +264,28 @@ int     LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     kind = (mode & MODE_MBOX) ? STORE_KIND_MBOX : STORE_KIND_MAILDIR;
     flags = (mode & MODE_READONLY) ? STORE_OPEN_READONLY : 0;
     make_folder();
+    if (kind == STORE_KIND_MBOX && (mode & (MODE_INDEX | MODE_CACHE)))
+	make_index_dir();			/* else the store makes it */
     if (mode & MODE_INDEX)
-	write_file(kind == STORE_KIND_MBOX ? ".mbox.posthorn-index" :
+	write_file(kind == STORE_KIND_MBOX ? MBOX_INDEX :
 		   "md/posthorn-index", data + 3, index_len);
     if (mode & MODE_CACHE)
-	write_file(kind == STORE_KIND_MBOX ? ".mbox.posthorn-cache" :
+	write_file(kind == STORE_KIND_MBOX ? MBOX_CACHE :
 		   "md/posthorn-cache", data + 3 + index_len,
 		   size - 3 - index_len);
     path = vstring_alloc(100);
     vstring_sprintf(path, "%s/%s", dir, kind == STORE_KIND_MBOX ? "mbox" : "md");
+    index_dir = vstring_alloc(100);
+    vstring_sprintf(index_dir, "%s/.imap/mbox", dir);	/* as store_root has it */
+    if (kind != STORE_KIND_MBOX)
+	vstring_reset(index_dir);
 
-    if ((folder = store_open(kind, STR(path), flags, why)) == 0)
+    if ((folder = store_open_at(kind, STR(path), LEN(index_dir) ? STR(index_dir) : 0,
+				flags, why)) == 0)
 	fail("store_open");
     check_view(folder);
     if (!(mode & MODE_READONLY))
-	changes(folder);
+	changes(folder, mode & MODE_BATCH);
     highest = folder->highestmodseq;
     if ((count = folder->count) > 8)
 	fail("too many messages");
@@ -254,9 +293,11 @@ int     LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uids[i] = folder->msgs[i].uid;
 	modseqs[i] = folder->msgs[i].modseq;
     }
+    first_flags = count > 0 ? folder->msgs[0].flags ^ STORE_FLAGGED : 0;
     store_close(folder);
 
-    if ((folder = store_open(kind, STR(path), flags, why)) == 0)
+    if ((folder = store_open_at(kind, STR(path), LEN(index_dir) ? STR(index_dir) : 0,
+				flags, why)) == 0)
 	fail("store_open again");
     check_view(folder);
     if (folder->highestmodseq < highest)
@@ -269,7 +310,12 @@ int     LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	&& ((value = store_cache_get(folder, uids[0], "ENVELOPE")) == 0
 	    || strcmp(value, "(fuzz)") != 0))
 	fail("the value put is lost");
+    if (!(mode & MODE_READONLY) && count > 0
+	&& ((msg = store_msg(folder, 1)) == 0 || msg->uid != uids[0]
+	    || !(msg->flags & STORE_FLAGGED) == !(first_flags & STORE_FLAGGED)))
+	fail("the flag change is not in the folder");
     store_close(folder);
     vstring_free(path);
+    vstring_free(index_dir);
     return (0);
 }

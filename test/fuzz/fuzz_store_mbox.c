@@ -12,9 +12,11 @@
  *   2. a writable open (which may write X-IMAPbase once): the same
  *      messages with the same content (a final newline may be added where
  *      one was missing);
- *   3. expunge of every other message, a flag and keyword change, an
- *      append; a read-only reopen must show exactly the survivors, with
- *      their UIDs, content, flags, and the appended message.
+ *   3. expunge of every other message, a flag and keyword change (for an
+ *      input of odd length: in a batch that also marks every survivor
+ *      \Seen, store_change_begin/end), an append; a read-only reopen
+ *      must show exactly the survivors, with their UIDs, content, flags,
+ *      and the appended message.
  * Every store call on these inputs must succeed; a broken invariant
  * calls abort().
  */
@@ -188,7 +190,8 @@ int     LLVMFuzzerInitialize(int *argc, char ***argv)
 /* check_after_changes - the survivors, the flags, the appended message */
 
 static void check_after_changes(SEEN *seen, int n, unsigned uidvalidity,
-				        unsigned flagged, unsigned appended)
+				        unsigned flagged, int all_seen,
+				        unsigned appended)
 {
     STORE_FOLDER *folder;
     VSTRING *buf = vstring_alloc(1000);
@@ -211,6 +214,8 @@ static void check_after_changes(SEEN *seen, int n, unsigned uidvalidity,
 	    if (msg->uid == flagged
 		&& (msg->flags & (STORE_SEEN | STORE_FLAGGED)) != (STORE_SEEN | STORE_FLAGGED))
 		fail("flags did not stick");
+	    if (all_seen && !(msg->flags & STORE_SEEN))
+		fail("flags of a batch did not stick");
 	}
     }
     if (appended) {
@@ -235,6 +240,7 @@ int     LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     STORE_FOLDER *folder;
     unsigned *uids, flagged = 0, appended = 0, uidvalidity;
     int     i, n, m, count = 0;
+    int     batch = (size & 1);
 
     if (size > FUZZ_MAX_INPUT)
 	return (0);
@@ -285,16 +291,24 @@ int     LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    if (kw < 0 && folder->keyword_count < STORE_MAX_KEYWORDS)
 		fail("store_keyword");		/* refused only when full */
 	    flagged = store_msg(folder, 1)->uid;
+	    if (batch)
+		store_change_begin(folder);
 	    if (store_set_flags(folder, store_msg(folder, 1), STORE_SEEN | STORE_FLAGGED,
 				kw < 0 ? 0 : 1U << kw, why) != 0)
 		fail("set_flags");
+	    for (i = 2; batch && i <= folder->count; i++)
+		if (store_set_flags(folder, store_msg(folder, i), STORE_SEEN, 0,
+				    why) != 0)
+		    fail("set_flags in a batch");
+	    if (batch && store_change_end(folder, why) != 0)
+		fail("store_change_end");
 	}
 	if (store_append(folder, append_source, 0, 0, 0, 0, &appended, why) != 0)
 	    fail("append");
 	if (appended < folder->uidnext)
 	    fail("append reused a UID");
 	store_close(folder);
-	check_after_changes(seen, n, uidvalidity, flagged, appended);
+	check_after_changes(seen, n, uidvalidity, flagged, batch, appended);
     }
     for (i = 0; i < FUZZ_MAX_MSGS; i++)
 	vstring_free(seen[i].content);

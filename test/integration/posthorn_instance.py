@@ -560,6 +560,27 @@ def proc_info(pid):
             "uid": int(uids.group(1)), "euid": int(uids.group(2))}
 
 
+def session_processes(inst, program):
+    """proc_info() of the "PROGRAM session" processes (pop3d, imapd) of
+    INST: their environment names its configuration directory."""
+    out = []
+    want = ("MAIL_CONFIG=" + inst.etc).encode()
+    for pid in [int(d) for d in os.listdir("/proc") if d.isdigit()]:
+        info = proc_info(pid)
+        if not info or info["name"] != program:
+            continue
+        try:
+            with open("/proc/%d/cmdline" % pid, "rb") as f:
+                argv = f.read().split(b"\0")
+            with open("/proc/%d/environ" % pid, "rb") as f:
+                env = f.read().split(b"\0")
+        except OSError:
+            continue
+        if b"session" in argv and want in env:
+            out.append(info)
+    return out
+
+
 def uid_of(name):
     return pwd.getpwnam(name).pw_uid
 

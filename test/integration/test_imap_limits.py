@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from posthorn_instance import IS_ROOT, USERS, proc_info, uid_of
+from posthorn_instance import IS_ROOT, USERS, session_processes, uid_of
 from imap_helpers import PASSWORDS, imap_instance, connect, deliver, Raw
 
 ALICE = "alice@posthorn.test"
@@ -207,13 +207,7 @@ def test_process_owners(inst):
     assert logins, kids
     for k in logins:
         assert k["euid"] == uid_of("posthorn")
-    sessions = []
-    for pid in [int(d) for d in os.listdir("/proc") if d.isdigit()]:
-        info = proc_info(pid)
-        if info and info["name"] == "imapd":
-            with open("/proc/%d/cmdline" % pid, "rb") as f:
-                if b"session" in f.read():
-                    sessions.append(info)
+    sessions = session_processes(inst, "imapd")
     assert sessions and all(s["uid"] == USERS["alice"] and s["euid"] == USERS["alice"]
                             for s in sessions), sessions
     for k in kids:

@@ -12,199 +12,37 @@
  * and the BODY form without extension data.
  */
 #include "sys_defs.h"
-#include <dirent.h>
-#include <fcntl.h>
 #include <setjmp.h>
 #include <cmocka.h>
 #include "vstring.h"
 #include "message_part.h"
 #include "imap_bodystructure.h"
 
-#define DATA_DIR	"test/unit/data/mail"
+#include "mail_fixture.h"
 
-typedef struct SOURCE {
-    const char *data;
-    size_t  len;
-    size_t  pos;
-} SOURCE;
-
-static ssize_t read_source(void *ctx, char *buf, size_t len)
+static void check_bodystructure(const CORPUS_MSG *cm, void *unused)
 {
-    SOURCE *src = ctx;
-    size_t  n = src->len - src->pos;
+    VSTRING *want = vstring_alloc(1000);
+    VSTRING *got = vstring_alloc(1000);
+    VSTRING *what = vstring_alloc(100);
 
-    if (n > len)
-	n = len;
-    if (n > 13)
-	n = 13;
-    memcpy(buf, src->data + src->pos, n);
-    src->pos += n;
-    return (n);
-}
+    for (int extended = 0; extended <= 1; extended++) {
+	const char *item = extended ? "BODYSTRUCTURE" : "BODY";
 
-static MESSAGE_PART *parse(const char *data, size_t len)
-{
-    SOURCE  src = {data, len, 0};
-    VSTRING *why = vstring_alloc(10);
-    MESSAGE_PART *top = message_parse(read_source, &src, why);
-
-    assert_non_null(top);
-    vstring_free(why);
-    return (top);
-}
-
-static int read_file(const char *path, VSTRING *buf)
-{
-    char    tmp[8192];
-    ssize_t n;
-    int     fd;
-
-    vstring_reset(buf);
-    if ((fd = open(path, O_RDONLY)) < 0)
-	return (-1);
-    while ((n = read(fd, tmp, sizeof(tmp))) > 0)
-	vstring_memcat(buf, tmp, n);
-    close(fd);
-    return (0);
-}
-
-/* find_item - item NAME of an expectation file ("NAME LEN\nBYTES\n"...) */
-
-static int find_item(const char *path, const char *name, VSTRING *out)
-{
-    VSTRING *file = vstring_alloc(1000);
-    const char *cp, *end, *nl, *space;
-    size_t  len;
-    int     found = 0;
-
-    if (read_file(path, file) == 0) {
-	cp = STR(file);
-	end = cp + LEN(file);
-	while (cp < end && (nl = memchr(cp, '\n', end - cp)) != 0) {
-	    for (space = nl; space > cp && space[-1] != ' '; space--)
-		 /* void */ ;
-	    len = strtoul(space, 0, 10);
-	    if (space == cp || len > (size_t) (end - nl - 1))
-		break;
-	    if ((size_t) (space - 1 - cp) == strlen(name)
-		&& memcmp(cp, name, strlen(name)) == 0) {
-		vstring_memcpy(out, nl + 1, len);
-		found = 1;
-		break;
-	    }
-	    cp = nl + 1 + len + 1;
-	}
+	assert_true(expected(cm->path, item, want));
+	vstring_reset(got);
+	imap_bodystructure(got, cm->top, extended);
+	vstring_sprintf(what, "%s %s", cm->name, item);
+	same_reply(STR(what), got, want);
     }
-    vstring_free(file);
-    return (found);
-}
-
-/* expected - item NAME for message EML: NAME.posthorn, else NAME.dovecot */
-
-static int expected(const char *eml, const char *name, VSTRING *out)
-{
-    VSTRING *path = vstring_alloc(100);
-    int     found;
-
-    vstring_strncpy(path, eml, strlen(eml) - 4);
-    vstring_strcat(path, ".posthorn");
-    if (!(found = find_item(STR(path), name, out))) {
-	vstring_strncpy(path, eml, strlen(eml) - 4);
-	vstring_strcat(path, ".dovecot");
-	found = find_item(STR(path), name, out);
-    }
-    vstring_free(path);
-    return (found);
-}
-
-/* canon - an IMAP reply with every string written as "{LEN}" and its bytes */
-
-static void canon(VSTRING *out, const char *s, size_t len)
-{
-    VSTRING *str = vstring_alloc(100);
-    size_t  i = 0;
-
-    vstring_reset(out);
-    while (i < len) {
-	if (s[i] == '"') {
-	    vstring_reset(str);
-	    for (i++; i < len && s[i] != '"'; i++) {
-		if (s[i] == '\\' && i + 1 < len)
-		    i++;
-		vstring_addch(str, s[i]);
-	    }
-	    i++;
-	} else if (s[i] == '{') {
-	    size_t  n = strtoul(s + i + 1, 0, 10);
-
-	    while (i < len && s[i] != '\n')
-		i++;
-	    i++;
-	    vstring_memcpy(str, s + i, n < len - i ? n : len - i);
-	    i += n;
-	} else {
-	    vstring_addch(out, s[i++]);
-	    continue;
-	}
-	vstring_sprintf_append(out, "{%lu}", (unsigned long) LEN(str));
-	vstring_memcat(out, STR(str), LEN(str));
-    }
-    vstring_free(str);
-}
-
-/* same_reply - GOT and WANT are the same IMAP value */
-
-static void same_reply(const char *what, const VSTRING *got, const VSTRING *want)
-{
-    VSTRING *a = vstring_alloc(100);
-    VSTRING *b = vstring_alloc(100);
-
-    canon(a, STR(got), LEN(got));
-    canon(b, STR(want), LEN(want));
-    if (LEN(a) != LEN(b) || memcmp(STR(a), STR(b), LEN(a)) != 0)
-	fail_msg("%s\n  got  %s\n  want %s", what, STR(got), STR(want));
-    vstring_free(a);
-    vstring_free(b);
+    vstring_free(want);
+    vstring_free(got);
+    vstring_free(what);
 }
 
 static void test_corpus(void **state)
 {
-    DIR    *dir = opendir(DATA_DIR);
-    struct dirent *de;
-    VSTRING *path = vstring_alloc(100);
-    VSTRING *msg = vstring_alloc(1000);
-    VSTRING *want = vstring_alloc(1000);
-    VSTRING *got = vstring_alloc(1000);
-    int     count = 0;
-
-    assert_non_null(dir);
-    while ((de = readdir(dir)) != 0) {
-	size_t  len = strlen(de->d_name);
-	MESSAGE_PART *top;
-
-	if (len < 5 || strcmp(de->d_name + len - 4, ".eml") != 0)
-	    continue;
-	vstring_sprintf(path, "%s/%s", DATA_DIR, de->d_name);
-	assert_int_equal(read_file(STR(path), msg), 0);
-	top = parse(STR(msg), LEN(msg));
-	for (int extended = 0; extended <= 1; extended++) {
-	    const char *item = extended ? "BODYSTRUCTURE" : "BODY";
-
-	    assert_true(expected(STR(path), item, want));
-	    vstring_reset(got);
-	    imap_bodystructure(got, top, extended);
-	    vstring_sprintf(msg, "%s %s", de->d_name, item);
-	    same_reply(STR(msg), got, want);
-	}
-	message_part_free(top);
-	count++;
-    }
-    closedir(dir);
-    assert_true(count >= 100);
-    vstring_free(path);
-    vstring_free(msg);
-    vstring_free(want);
-    vstring_free(got);
+    corpus_check(check_bodystructure, 0);
 }
 
 /* check - the reply for one message, both forms */

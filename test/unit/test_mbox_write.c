@@ -182,12 +182,17 @@ static void test_change(void **state)
 {
     static const char want[] =
     "junk\n\n"
-    FROM "Subject: one\nX-IMAPbase: 1000 0000000009 $A\nX-UID: 1\nStatus: RO\n\n"
-    "body 1\n>From quoted\n\n"
+    FROM "Subject: one\nX-IMAPbase: 1000 0000000009 $A\nX-UID: 1\nStatus: RO\n"
+    "X-Status: A\n\nbody 1\n>From quoted\n\n"
     FROM "Subject: three\nX-UID: 3\nX-Status: FT\nX-Keywords: $A\n"
     "Content-Length: 16\n\nline\n\nFrom evil\n\n"
     FROM "Subject: four\nX-UID: 4\n\nno newline\n\n";
     static unsigned gone[] = {2, 8};
+    static MBOX_FLAGS set[] = {		/* 2 goes, 5 is not there */
+	{1, STORE_SEEN | STORE_ANSWERED, 0}, {2, STORE_SEEN, 0},
+	{3, STORE_FLAGGED | STORE_DRAFT, 1 | 8},	/* bit 3: no such keyword */
+	{5, STORE_SEEN, 0},
+    };
     STORE_FOLDER *folder = folder_new();
     VSTRING *out = vstring_alloc(1000);
     MBOX_CHANGE change;
@@ -196,14 +201,17 @@ static void test_change(void **state)
     memset(&change, 0, sizeof(change));
     change.expunge = gone;
     change.expunge_count = 2;
-    change.flags_uid = 3;
-    change.flags = STORE_FLAGGED | STORE_DRAFT;
-    change.keywords = 1 | 8;			/* bit 3: no such keyword */
+    change.flags = set;
+    change.flags_count = 4;
     rewrite(folder, &change, 1, 9, out);
     assert_string_equal(STR(out), want);
     assert_int_equal(mbox_change_expunges(&change, 8), 1);
     assert_int_equal(mbox_change_expunges(&change, 3), 0);
     assert_int_equal(mbox_change_expunges((MBOX_CHANGE *) 0, 3), 0);
+    assert_ptr_equal(mbox_change_flags(&change, 1), set);
+    assert_ptr_equal(mbox_change_flags(&change, 5), set + 3);
+    assert_null(mbox_change_flags(&change, 4));
+    assert_null(mbox_change_flags((MBOX_CHANGE *) 0, 1));
 
     /* the UIDs are not the caller's: no change applies */
     rewrite(folder, &change, 0, 4, out);

@@ -1,7 +1,9 @@
 /*
- * test_store_index.c - unit tests for lib/store/store_index.c (MODSEQs,
+ * test_store_index.c - unit tests for lib/store/store_index*.c (MODSEQs,
  * the expunge log, the cache and change notification), through store.h
- * on real Maildir and mbox folders.
+ * on real Maildir and mbox folders (an mbox's index files in the
+ * directory store_open_at() names, made at the first write, or beside
+ * the file without one).
  *
  * MODSEQs go up on every kind of change (new mail, our flag and keyword
  * changes, another session's and another program's, expunges, appends)
@@ -46,8 +48,9 @@ typedef struct TF {
     int     kind;
     char    dir[256];			/* where its files are */
     char    path[300];			/* the Maildir, or the mbox file */
-    char    index[300];
-    char    cache[300];
+    char    index_dir[300];		/* mbox: as store_root gives it */
+    char    index[340];
+    char    cache[340];
 } TF;
 
 static int setup(void **state)
@@ -163,6 +166,7 @@ static int warnings(void)
 static void tf_init(TF *tf, int kind, const char *name)
 {
     tf->kind = kind;
+    tf->index_dir[0] = 0;
     snprintf(tf->dir, sizeof(tf->dir), "%s/%s", topdir, name);
     if (kind == MAILDIR) {
 	snprintf(tf->path, sizeof(tf->path), "%s", tf->dir);
@@ -171,10 +175,11 @@ static void tf_init(TF *tf, int kind, const char *name)
     } else {
 	assert_int_equal(mkdir(tf->dir, 0700), 0);
 	snprintf(tf->path, sizeof(tf->path), "%s/mbox", tf->dir);
-	snprintf(tf->index, sizeof(tf->index), "%s/.mbox.posthorn-index",
-		 tf->dir);
-	snprintf(tf->cache, sizeof(tf->cache), "%s/.mbox.posthorn-cache",
-		 tf->dir);
+	snprintf(tf->index_dir, sizeof(tf->index_dir), "%s/.imap/mbox", tf->dir);
+	snprintf(tf->index, sizeof(tf->index), "%s/posthorn-index",
+		 tf->index_dir);
+	snprintf(tf->cache, sizeof(tf->cache), "%s/posthorn-cache",
+		 tf->index_dir);
     }
 }
 
@@ -233,7 +238,9 @@ static STORE_FOLDER *tf_open(TF *tf, int flags)
 {
     STORE_FOLDER *folder;
 
-    if ((folder = store_open(tf->kind, tf->path, flags, why)) == 0)
+    folder = store_open_at(tf->kind, tf->path, *tf->index_dir ? tf->index_dir : 0,
+			   flags, why);
+    if (folder == 0)
 	fail_msg("store_open %s: %s", tf->path, STR(why));
     return (folder);
 }
@@ -1358,6 +1365,40 @@ static double since(const struct timeval *start)
     return ((now.tv_sec - start->tv_sec) + (now.tv_usec - start->tv_usec) / 1e6);
 }
 
+/* Where an mbox's index goes: the directory given (made with its parent),
+ * beside the file without one, in memory when it cannot be made */
+static void test_mbox_index_places(void **state)
+{
+    STORE_FOLDER *f;
+    char    path[400];
+    TF      tf;
+
+    tf_init(&tf, MBOX, "places");
+    deliver(&tf, "Subject: 1\n\nbody\n");
+    f = tf_open(&tf, 0);			/* .imap/mbox: made now */
+    set_flags(f, 1, STORE_SEEN, 0);
+    store_close(f);
+    assert_true(exists(tf.index));
+    snprintf(path, sizeof(path), "%s/.mbox.posthorn-index", tf.dir);
+    assert_false(exists(path));
+
+    if ((f = store_open(STORE_KIND_MBOX, tf.path, 0, why)) == 0)
+	fail_msg("store_open: %s", STR(why));
+    set_flags(f, 1, STORE_FLAGGED, 0);
+    store_close(f);
+    assert_true(exists(path));			/* beside the file */
+
+    snprintf(path, sizeof(path), "%s/no/such/dir", tf.dir);
+    if ((f = store_open_at(STORE_KIND_MBOX, tf.path, path, 0, why)) == 0)
+	fail_msg("store_open_at: %s", STR(why));
+    set_flags(f, 1, STORE_SEEN, 0);		/* works, in memory */
+    assert_int_equal(store_msg(f, 1)->flags & STORE_FLAGS_STORED, STORE_SEEN);
+    assert_true(store_msg(f, 1)->modseq > 0);
+    store_close(f);
+    assert_false(exists(path));
+    assert_int_equal(warnings(), 1);		/* "cannot create" */
+}
+
 static void test_large_folder(void **state)
 {
     const char *env = getenv("POSTHORN_INDEX_BENCH");
@@ -1437,6 +1478,7 @@ int     main(void)
 	cmocka_unit_test(test_processes),
 	cmocka_unit_test(test_maildir_notify),
 	cmocka_unit_test(test_mbox_notify),
+	cmocka_unit_test(test_mbox_index_places),
 	cmocka_unit_test(test_large_folder),
     };
 

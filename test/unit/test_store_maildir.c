@@ -4,12 +4,14 @@
  *
  * New folders, UIDs in arrival order that survive reopening, new mail and
  * files deleted behind the view's back at sync, expunge, flags and
- * keywords in file names, append with its UID, read-only views that
+ * keywords in file names, append with its UID (in new/, \Recent, also
+ * with flags), batches (a Maildir writes at once), read-only views that
  * write nothing (and keep their in-memory UIDs unique), two sessions on
  * one folder, Dovecot-written and version 1 uidlists, bad uidlists, odd
  * file names, symbolic links, stale and held locks, files renamed or
  * doubled behind the view's back, dovecot-keywords with gaps, a uidlist
- * that disappears (new UIDVALIDITY), sizes from names and computed, and
+ * that disappears (new UIDVALIDITY), sizes from names and computed (a CR
+ * LF in the content adds no CR, also across a 64 KB boundary), and
  * a 10,000-message folder (one uidlist write; the times are printed, not
  * asserted).  Every test works in its own Maildir under one temporary
  * directory; nothing here needs Dovecot.
@@ -61,6 +63,21 @@ static int source(MAILBOX_WRITE_FN write_fn, void *sink, void *ctx)
     const char *text = (const char *) ctx;
 
     return (write_fn(sink, text, strlen(text)));
+}
+
+/* split_source - TEXT in pieces of 65536 bytes (as a reader sees it) */
+
+static int split_source(MAILBOX_WRITE_FN write_fn, void *sink, void *ctx)
+{
+    const char *text = (const char *) ctx;
+    size_t  len = strlen(text), done, n;
+
+    for (done = 0; done < len; done += n) {
+	n = len - done < 65536 ? len - done : 65536;
+	if (write_fn(sink, text + done, n) != 0)
+	    return (-1);
+    }
+    return (0);
 }
 
 /* maildir - the path of test Maildir NAME (a new VSTRING) */
@@ -449,10 +466,13 @@ static void test_flags_keywords(void **state)
     assert_string_equal(STR(buf), "0 Junk\n1 $Forwarded\n");
 
     msg = store_msg(folder, 1);
+    store_change_begin(folder);			/* a Maildir writes at once */
     if (store_set_flags(folder, msg, STORE_SEEN | STORE_FLAGGED, 3, why) != 0)
 	fail_msg("store_set_flags: %s", STR(why));
     vstring_sprintf(expect, "cur/%s:2,FSab", base_of(msg));
     assert_string_equal(msg->file, STR(expect));
+    assert_int_equal(read_file(md, STR(expect), buf), 0);
+    assert_int_equal(store_change_end(folder, why), 0);
     assert_int_equal(msg->flags, STORE_SEEN | STORE_FLAGGED | STORE_RECENT);
     assert_int_equal(msg->keywords, 3);
     assert_text(folder, 1, texts[0]);
@@ -523,9 +543,11 @@ static void test_append(void **state)
     assert_uids(folder, uids, 3);
     assert_int_equal(folder->uidnext, 4);
     msg = store_msg(folder, 2);
-    assert_int_equal(msg->flags, STORE_SEEN);	/* in cur/: not \Recent */
+    /* with flags too in new/, so \Recent as RFC 3501 asks */
+    assert_int_equal(msg->flags, STORE_SEEN | STORE_RECENT);
     assert_int_equal(msg->keywords, 1);
-    assert_true(strncmp(msg->file, "cur/", 4) == 0);
+    assert_true(strncmp(msg->file, "new/", 4) == 0);
+    assert_non_null(strstr(msg->file, ":2,Sa"));
     assert_int_equal(store_msg_sizes(folder, msg, why), 0);
     assert_int_equal(msg->received, 1000000000);
     assert_text(folder, 2, texts[1]);
@@ -535,6 +557,16 @@ static void test_append(void **state)
     assert_text(folder, 3, texts[2]);
     uidlist_text(md, buf);
     assert_non_null(strstr(STR(buf), " N4 "));
+    /* claimed: to cur/ with its flags; still \Recent in this view only */
+    sync_folder(folder, STORE_SYNC_CLAIM_NEW);
+    msg = store_msg(folder, 2);
+    assert_true(strncmp(msg->file, "cur/", 4) == 0);
+    assert_non_null(strstr(msg->file, ":2,Sa"));
+    assert_int_equal(msg->flags, STORE_SEEN | STORE_RECENT);
+    store_close(folder);
+    folder = open_folder(md, 0);
+    assert_int_equal(store_msg(folder, 2)->flags, STORE_SEEN);
+    assert_int_equal(store_msg(folder, 2)->keywords, 1);
     store_close(folder);
     vstring_free(md);
     vstring_free(why);
@@ -1075,6 +1107,35 @@ static void test_sizes(void **state)
     assert_int_equal(plain->vsize, vsize);
     assert_true(plain->received > 0);
     store_close(folder);
+
+    /*
+     * W= and a computed vsize add a CR only where there is none: a CR LF
+     * in the content (also one across a 64 KB boundary) stays two bytes
+     */
+    {
+	VSTRING *big = vstring_alloc(70000);
+	int     temporary;
+
+	vstring_strcpy(big, "Subject: cr\n\nline one\r\nline two\n");
+	while (LEN(big) < 65535)
+	    vstring_addch(big, 'x');
+	vstring_strcat(big, "\r\nend\n");	/* CR at 65535, LF at 65536 */
+	if (maildir_deliver(STR(md), geteuid(), split_source, STR(big), why,
+			    &temporary) != 0)
+	    fail_msg("maildir_deliver: %s", STR(why));
+	WRITE_TEXT(md, "cur/9999999998.M1P1.plain:2,S", STR(big));
+	folder = open_folder(md, 0);
+	assert_int_equal(folder->count, 4);
+	named = store_msg(folder, 3);
+	plain = store_msg(folder, 4);
+	assert_int_equal(named->size, LEN(big));
+	assert_int_equal(named->vsize, LEN(big) + 4);
+	assert_int_equal(store_msg_sizes(folder, plain, why), 0);
+	assert_int_equal(plain->size, LEN(big));
+	assert_int_equal(plain->vsize, LEN(big) + 4);
+	store_close(folder);
+	vstring_free(big);
+    }
     vstring_free(md);
     vstring_free(why);
     vstring_free(path);

@@ -7,7 +7,11 @@
  * X-IMAPbase/X-UID once and UIDs stay; a read-only open writes nothing and
  * two read-only opens agree on the UIDs of untagged mail; new mail shows
  * up at sync; expunge, flags, keywords and append round-trip through the
- * file and Dovecot's headers; a second session reads its old messages
+ * file and Dovecot's headers; a batch of flag changes
+ * (store_change_begin/end) is seen at once and written with one rewrite
+ * at its end (or before a sync), and a batch that cannot be written
+ * leaves the file and, after a sync, the view as they were; a second
+ * session reads its old messages
  * after a rewrite until it syncs, and a writer's mbox_replaced() notices;
  * a failed rewrite (no permission, file size limit, full disk) leaves the
  * file as it was; bad input (junk, no final newline, CR-LF, NUL bytes,
@@ -328,6 +332,37 @@ static void test_sync_new_mail(void **state)
     quoted(want, texts[0]);
     check_msg(folder, 1, STR(want), LEN(want));
     store_close(folder);
+
+    /*
+     * An empty file: every reader gives it the same UIDVALIDITY (its
+     * mtime), and the first mail delivered keeps it for a session that
+     * had it empty (a client that selected an empty INBOX keeps its UIDs)
+     */
+    {
+	struct timespec times[2] = {{1500000000, 0}, {1500000000, 0}};
+	STORE_FOLDER *ro;
+
+	mbox_path(path, "sync-empty");
+	write_file(STR(path), "", 0);
+	assert_int_equal(utimensat(AT_FDCWD, STR(path), times, 0), 0);
+	folder = open_mbox(STR(path), 0);
+	ro = open_mbox(STR(path), STORE_OPEN_READONLY);
+	assert_int_equal(folder->uidvalidity, 1500000000);
+	assert_int_equal(ro->uidvalidity, 1500000000);
+	store_close(ro);
+	deliver(STR(path), texts[1], WHEN);
+	deliver(STR(path), texts[2], WHEN);
+	assert_int_equal(store_sync(folder, 0, why), 0);
+	assert_int_equal(folder->uidvalidity, 1500000000);
+	assert_int_equal(folder->count, 2);
+	assert_int_equal(store_msg(folder, 1)->uid, 1);
+	assert_int_equal(store_msg(folder, 2)->uid, 2);
+	store_close(folder);
+	ro = open_mbox(STR(path), STORE_OPEN_READONLY);
+	assert_int_equal(ro->uidvalidity, 1500000000);
+	assert_int_equal(ro->uidnext, 3);
+	store_close(ro);
+    }
     vstring_free(path);
     vstring_free(want);
 }
@@ -457,7 +492,7 @@ static void test_append(void **state)
     const char *text = "X-UID: 77\nStatus: RO\nSubject: appended\n\nFrom me\nbody\n";
     SOURCE  src = {text, strlen(text), 3};
     STORE_FOLDER *folder;
-    unsigned uid = 0, uid2 = 0;
+    unsigned uid = 0, uid2 = 0, uidvalidity;
     int     kw;
 
     mbox_path(path, "append");
@@ -525,22 +560,131 @@ static void test_append(void **state)
 	}
     }
 
-    /* a new, empty mailbox: the message carries X-IMAPbase */
+    /* a new, empty mailbox: the message carries X-IMAPbase, with the
+     * UIDVALIDITY the view announced (a client selected it already) */
     mbox_path(path, "append-new");
     folder = open_mbox(STR(path), STORE_OPEN_CREATE);
     assert_int_equal(folder->count, 0);
+    uidvalidity = folder->uidvalidity;
     assert_int_equal(store_append(folder, source, &src, 0, 0, 0, &uid, why), 0);
     assert_int_equal(uid, 1);
     assert_int_equal(store_sync(folder, 0, why), 0);
+    assert_int_equal(folder->uidvalidity, uidvalidity);
     assert_int_equal(folder->count, 1);
     assert_int_equal(store_msg(folder, 1)->uid, 1);
     check_msg(folder, 1, STR(want), LEN(want));
     store_close(folder);
     read_file(STR(path), file);
-    assert_non_null(strstr(STR(file), " 0000000001\nX-UID: 1\n"));
+    vstring_sprintf(want, "X-IMAPbase: %u 0000000001\nX-UID: 1\n", uidvalidity);
+    assert_non_null(strstr(STR(file), STR(want)));
+    folder = open_mbox(STR(path), STORE_OPEN_READONLY);
+    assert_int_equal(folder->uidvalidity, uidvalidity);
+    store_close(folder);
     vstring_free(path);
     vstring_free(want);
     vstring_free(file);
+}
+
+/* stat_ino - the inode PATH names now */
+
+static ino_t stat_ino(const char *path)
+{
+    struct stat st;
+
+    assert_int_equal(stat(path, &st), 0);
+    return (st.st_ino);
+}
+
+/* A batch: changes seen at once, written with one rewrite at the end */
+static void test_batch(void **state)
+{
+    VSTRING *path = vstring_alloc(100);
+    VSTRING *before = vstring_alloc(100);
+    VSTRING *file = vstring_alloc(100);
+    VSTRING *want = vstring_alloc(100);
+    STORE_FOLDER *folder, *other;
+    unsigned long long modseq;
+    ino_t   ino;
+    int     i, work;
+
+    mbox_path(path, "batch");
+    for (i = 0; i < 5; i++)
+	deliver(STR(path), texts[i % NTEXTS], WHEN);
+    folder = open_mbox(STR(path), 0);
+    assert_int_equal(folder->count, 5);
+    assert_int_equal(work = store_keyword(folder, "$Work", 1, why), 0);
+    read_file(STR(path), before);
+    ino = stat_ino(STR(path));
+
+    store_change_begin(folder);
+    for (i = 1; i <= 5; i++) {
+	modseq = folder->highestmodseq;
+	assert_int_equal(store_set_flags(folder, store_msg(folder, i), STORE_SEEN,
+					 i == 3 ? 1U << work : 0, why), 0);
+	assert_true(store_msg(folder, i)->modseq > modseq);	/* at once */
+	assert_int_equal(store_msg(folder, i)->flags & STORE_FLAGS_STORED,
+			 STORE_SEEN);
+    }
+    assert_int_equal(store_set_flags(folder, store_msg(folder, 2), STORE_FLAGGED,
+				     0, why), 0);
+    assert_int_equal(store_set_flags(folder, store_msg(folder, 2),
+				   STORE_SEEN | STORE_ANSWERED, 0, why), 0);
+    store_change_begin(folder);			/* nested: the outer one writes */
+    assert_int_equal(store_change_end(folder, why), 0);
+    /* Nothing written yet; messages still read; others see the old flags */
+    read_file(STR(path), file);
+    assert_int_equal(LEN(file), LEN(before));
+    assert_memory_equal(STR(file), STR(before), LEN(file));
+    assert_int_equal(stat_ino(STR(path)), ino);
+    quoted(want, texts[1]);
+    check_msg(folder, 2, STR(want), LEN(want));
+    other = open_mbox(STR(path), STORE_OPEN_READONLY);
+    assert_int_equal(store_msg(other, 1)->flags & STORE_SEEN, 0);
+    store_close(other);
+
+    assert_int_equal(store_change_end(folder, why), 0);
+    assert_true(stat_ino(STR(path)) != ino);	/* one rewrite */
+    read_file(STR(path), file);
+    assert_non_null(strstr(STR(file), "X-UID: 2\nStatus: RO\nX-Status: A\n\n"));
+    assert_non_null(strstr(STR(file), "X-UID: 3\nStatus: RO\nX-Keywords: $Work\n"));
+    assert_null(strstr(STR(file), "X-Status: F"));
+    check_msg(folder, 2, STR(want), LEN(want));
+    other = open_mbox(STR(path), STORE_OPEN_READONLY);
+    for (i = 1; i <= 5; i++) {
+	assert_int_equal(store_msg(other, i)->uid, (unsigned) i);
+	assert_int_equal(store_msg(other, i)->flags, i == 2 ?
+			 STORE_SEEN | STORE_ANSWERED : STORE_SEEN);
+	assert_int_equal(store_msg(other, i)->keywords, i == 3 ? 1 : 0);
+    }
+    store_close(other);
+
+    /* A sync (and an expunge, and a close) writes what is pending first */
+    store_change_begin(folder);
+    assert_int_equal(store_set_flags(folder, store_msg(folder, 1), 0, 0, why), 0);
+    ino = stat_ino(STR(path));
+    assert_int_equal(store_sync(folder, 0, why), 0);
+    assert_true(stat_ino(STR(path)) != ino);
+    assert_int_equal(store_msg(folder, 1)->flags & STORE_FLAGS_STORED, 0);
+    assert_int_equal(store_set_flags(folder, store_msg(folder, 5), STORE_DELETED,
+				     0, why), 0);
+    assert_int_equal(store_expunge(folder, &store_msg(folder, 4)->uid, 1, why), 0);
+    assert_int_equal(folder->count, 4);
+    assert_int_equal(store_msg(folder, 4)->flags & STORE_FLAGS_STORED,
+		     STORE_DELETED);
+    assert_int_equal(store_set_flags(folder, store_msg(folder, 3), STORE_DRAFT,
+				     0, why), 0);
+    store_close(folder);			/* inside the batch */
+    other = open_mbox(STR(path), STORE_OPEN_READONLY);
+    assert_int_equal(other->count, 4);
+    assert_int_equal(store_msg(other, 1)->flags, 0);
+    assert_int_equal(store_msg(other, 3)->flags, STORE_DRAFT);
+    assert_int_equal(store_msg(other, 4)->uid, 5);
+    assert_int_equal(store_msg(other, 4)->flags, STORE_DELETED);
+    store_close(other);
+    vstring_free(path);
+    vstring_free(before);
+    vstring_free(file);
+    vstring_free(want);
 }
 
 /* Two sessions; a rewrite while one still reads the old file */
@@ -632,6 +776,47 @@ static int try_failing_rewrite(const char *dir, const char *path, const char *re
     if (LEN(before) != LEN(after) || memcmp(STR(before), STR(after), LEN(after)) != 0
 	|| count_files(dir) != 1)
 	return (5);
+    vstring_free(err);
+    vstring_free(before);
+    vstring_free(after);
+    return (0);
+}
+
+/* failing_batch - in a child: a batch that cannot be written */
+
+static int failing_batch(const char *dir, const char *path, const char *reason)
+{
+    STORE_FOLDER *folder;
+    VSTRING *err = vstring_alloc(100);
+    VSTRING *before = vstring_alloc(100);
+    VSTRING *after = vstring_alloc(100);
+    struct rlimit lim;
+    int     ret;
+
+    read_file(path, before);
+    signal(SIGXFSZ, SIG_IGN);
+    lim.rlim_cur = lim.rlim_max = 4096;
+    if (setrlimit(RLIMIT_FSIZE, &lim) < 0)
+	return (8);
+    if ((folder = store_open(STORE_KIND_MBOX, path, 0, err)) == 0)
+	return (2);
+    store_change_begin(folder);
+    if (store_set_flags(folder, store_msg(folder, 1), STORE_SEEN, 0, err) != 0
+	|| store_msg(folder, 1)->flags != (STORE_SEEN | STORE_RECENT))
+	return (3);
+    ret = store_change_end(folder, err);
+    if (ret != -1 || strstr(STR(err), "cannot rewrite mailbox") == 0
+	|| strstr(STR(err), reason) == 0) {
+	fprintf(stderr, "batch: %d %s\n", ret, STR(err));
+	return (4);
+    }
+    if (store_sync(folder, 0, err) != 0
+	|| store_msg(folder, 1)->flags != STORE_RECENT)
+	return (5);				/* the folder's flags again */
+    store_close(folder);
+    read_file(path, after);
+    if (LEN(before) != LEN(after) || memcmp(STR(before), STR(after), LEN(after)) != 0)
+	return (6);
     vstring_free(err);
     vstring_free(before);
     vstring_free(after);
@@ -731,6 +916,11 @@ static void test_rewrite_fails(void **state)
 
     assert_int_equal(run_child(file_size_limit, STR(dir), STR(path),
 			       "File too large"), 0);
+    check_unchanged(STR(dir), STR(path), before);
+    assert_int_equal(run_child(failing_batch, STR(dir), STR(path),
+			       "File too large"), 0);
+    vstring_sprintf(big, "rm '%s'/.mbox.posthorn-*", STR(dir));	/* the index */
+    assert_int_equal(system(STR(big)), 0);
     check_unchanged(STR(dir), STR(path), before);
     assert_int_equal(run_child(no_permission, STR(dir), STR(path),
 			       "Permission denied"), 0);
@@ -1011,6 +1201,24 @@ static void test_speed(void **state)
     assert_int_equal(store_msg(folder, 10000)->size, (off_t) LEN(text));
     assert_true(secs < 5.0);
     store_close(folder);
+
+    /* \Seen on every message in one batch: one rewrite */
+    folder = open_mbox(STR(path), 0);
+    gettimeofday(&t0, 0);
+    store_change_begin(folder);
+    for (i = 1; i <= 10000; i++)
+	assert_int_equal(store_set_flags(folder, store_msg(folder, i), STORE_SEEN,
+					 0, why), 0);
+    assert_int_equal(store_change_end(folder, why), 0);
+    gettimeofday(&t1, 0);
+    print_message("\\Seen on 10,000 messages in a batch: %.3f s\n",
+		  (t1.tv_sec - t0.tv_sec) + (t1.tv_usec - t0.tv_usec) / 1e6);
+    store_close(folder);
+    folder = open_mbox(STR(path), STORE_OPEN_READONLY);
+    assert_int_equal(folder->count, 10000);
+    assert_int_equal(store_msg(folder, 1)->flags, STORE_SEEN);
+    assert_int_equal(store_msg(folder, 10000)->flags, STORE_SEEN);
+    store_close(folder);
     vstring_free(path);
     vstring_free(text);
     vstring_free(all);
@@ -1025,6 +1233,7 @@ int     main(void)
 	cmocka_unit_test(test_expunge),
 	cmocka_unit_test(test_flags),
 	cmocka_unit_test(test_append),
+	cmocka_unit_test(test_batch),
 	cmocka_unit_test(test_two_sessions),
 	cmocka_unit_test(test_rewrite_fails),
 	cmocka_unit_test(test_disk_full),

@@ -4,13 +4,14 @@
  *
  * A new root: its directory and the special-use folders made and
  * subscribed once (a deleted one stays deleted).  Maildir++: CREATE of
- * a.b.c (no parents made, listed \Noselect), INBOX.x, UTF-8 names kept
- * in modified UTF-7 on disk, DELETE with children (they stay), RENAME
+ * a.b.c (no parents made, listed \Noselect; its dovecot-uidlist written
+ * at once), INBOX.x, UTF-8 names kept in modified UTF-7 on disk, DELETE with children (they stay), RENAME
  * with children (also of a parent that only its children imply), folders
  * without cur/.  mbox: files and directories, parents made, a trailing
  * "/" for a directory, INBOX/ for INBOX's children, DELETE of a directory
  * with children refused, RENAME of files (index along) and directories,
- * Dovecot's .imap directories and other internal files never listed.
+ * Dovecot's .imap directories and other internal files never listed, the
+ * folders' indexes in .imap/NAME (the spool INBOX's in .imap/INBOX).
  * RENAME INBOX in both (messages, flags and keywords move; INBOX stays,
  * empty).  Subscriptions: Dovecot's file byte for byte, version 1 files
  * kept as version 1, lines we cannot read kept, stale locks.  Trees made
@@ -297,6 +298,23 @@ static int folder_count(STORE_ROOT *root, const char *name)
     return (count);
 }
 
+/* flag_first - mark message 1 of folder NAME \Flagged (the folder's index
+ * is written) */
+
+static void flag_first(STORE_ROOT *root, const char *name)
+{
+    VSTRING *why = vstring_alloc(100);
+    STORE_FOLDER *folder;
+
+    if ((folder = store_root_folder(root, name, 0, why)) == 0)
+	fail_msg("store_root_folder %s: %s", name, STR(why));
+    assert_true(folder->count > 0);
+    if (store_set_flags(folder, store_msg(folder, 1), STORE_FLAGGED, 0, why) < 0)
+	fail_msg("store_set_flags %s: %s", name, STR(why));
+    store_close(folder);
+    vstring_free(why);
+}
+
 #define SPECIAL_MAILDIR \
     "Drafts nochildren subscribed drafts\n" \
     "Junk nochildren subscribed junk\n" \
@@ -372,6 +390,23 @@ static void test_maildir_create(void **state)
     MUST(store_root_create(root, "a.b.c", why), why);
     assert_int_equal(kind("create/Maildir/.a.b.c/cur"), 'd');
     assert_int_equal(kind("create/Maildir/.a.b.c/maildirfolder"), 'f');
+    /* its UIDVALIDITY is written at once: read-only opens agree */
+    assert_int_equal(kind("create/Maildir/.a.b.c/dovecot-uidlist"), 'f');
+    {
+	STORE_FOLDER *folder;
+	unsigned validity = 0;
+	FILE   *fp;
+
+	assert_non_null(fp = fopen(path_of(buf, "create/Maildir/.a.b.c/dovecot-uidlist"),
+				   "r"));
+	assert_int_equal(fscanf(fp, "3 V%u ", &validity), 1);
+	fclose(fp);
+	folder = store_root_folder(root, "a.b.c", STORE_OPEN_READONLY, why);
+	assert_non_null(folder);
+	assert_int_equal(folder->uidvalidity, validity);
+	assert_int_equal(folder->uidnext, 1);
+	store_close(folder);
+    }
     assert_int_equal(kind("create/Maildir/.a"), '-');
     assert_int_equal(kind("create/Maildir/.a.b"), '-');
     assert_string_equal(listing(root, buf),
@@ -746,11 +781,14 @@ static void test_mbox_internal_files(void **state)
     VSTRING *why = vstring_alloc(100);
     STORE_ROOT *root = open_mbox("mint/spool", "mint/mail");
 
-    write_file("mint/mail/box", "");
+    deliver_mbox("mint/mail/box", "Subject: box\n\nbody\n");
+    deliver_mbox("mint/spool", "Subject: inbox\n\nbody\n");
+    /* Indexes go to Dovecot's .imap; the spool INBOX's to .imap/INBOX */
+    flag_first(root, "box");
+    flag_first(root, "INBOX");
     write_file("mint/mail/box.lock", "");
-    write_file("mint/mail/.box.posthorn-index", "");
-    write_file("mint/mail/.box.posthorn-cache", "");
-    write_file("mint/mail/.box.posthorn-index.123.tmp", "");
+    write_file("mint/mail/.box.posthorn-index", "");	/* an older Posthorn's */
+    write_file("mint/mail/.box.posthorn-cache.123.tmp", "");
     write_file("mint/mail/.box.1234.0.1700000000", "");
     write_file("mint/mail/.imap/box/dovecot.index.log", "");
     write_file("mint/mail/INBOX", "From x  Thu Jan  1 00:00:00 2020\n\nhi\n\n");
@@ -759,6 +797,10 @@ static void test_mbox_internal_files(void **state)
     write_file("mint/mail/sub/.imap/INBOX/dovecot.index.log", "");
     make_link("/etc/passwd", "mint/mail/link");
     make_link("/etc", "mint/mail/dirlink");
+    assert_int_equal(kind("mint/mail/.imap/box/posthorn-index"), 'f');
+    assert_int_equal(kind("mint/mail/.imap/INBOX/posthorn-index"), 'f');
+    assert_int_equal(kind("mint/.imap"), '-');
+    assert_int_equal(kind("mint/.spool.posthorn-index"), '-');
     assert_string_equal(listing(root, buf),
 			"INBOX nochildren\n" SPECIAL_MBOX
 			"box noinferiors\n"
@@ -774,8 +816,7 @@ static void test_mbox_internal_files(void **state)
     /* Deleting a file takes its indexes along, not its neighbours' */
     MUST(store_root_delete(root, "box", why), why);
     assert_int_equal(kind("mint/mail/.imap/box"), '-');
-    assert_int_equal(kind("mint/mail/.box.posthorn-index"), '-');
-    assert_int_equal(kind("mint/mail/.box.posthorn-cache"), '-');
+    assert_int_equal(kind("mint/mail/.imap/INBOX/posthorn-index"), 'f');
     assert_int_equal(kind("mint/mail/.imap/posthorn-special-use"), 'f');
     store_root_close(root);
     vstring_free(buf);
@@ -791,7 +832,8 @@ static void test_mbox_delete_rename(void **state)
     MUST(store_root_create(root, "a/b/c", why), why);
     deliver_mbox("mren/mail/a/b/c", "Subject: c\n\nbody\n");
     write_file("mren/mail/a/b/.imap/c/dovecot.index.log", "log");
-    write_file("mren/mail/a/b/.a.posthorn-index", "index");
+    flag_first(root, "a/b/c");
+    assert_int_equal(kind("mren/mail/a/b/.imap/c/posthorn-index"), 'f');
     REFUSED(store_root_delete(root, "a/b", why), why, "has children");
     REFUSED(store_root_delete(root, "a", why), why, "has children");
     REFUSED(store_root_delete(root, "a/b/c/d", why), why, "no such folder");
@@ -799,6 +841,7 @@ static void test_mbox_delete_rename(void **state)
     MUST(store_root_rename(root, "a/b/c", "y", why), why);
     assert_int_equal(kind("mren/mail/y"), 'f');
     assert_int_equal(kind("mren/mail/.imap/y/dovecot.index.log"), 'f');
+    assert_int_equal(kind("mren/mail/.imap/y/posthorn-index"), 'f');
     assert_int_equal(kind("mren/mail/a/b/.imap/c"), '-');
     assert_int_equal(folder_count(root, "y"), 1);
     /* A directory moves whole; new parents are made */
