@@ -116,7 +116,8 @@ void    maildir_uidlist_free(MAILDIR_UIDLIST *list)
     }
     if (list->recs)
 	myfree(list->recs);
-    htable_free(list->names);
+    if (list->names)
+	htable_free(list->names);
     myfree(list);
 }
 
@@ -143,10 +144,35 @@ static void uidlist_append(MAILDIR_UIDLIST *list, unsigned uid,
  * Lookups and changes.
  */
 
+/* uidlist_names - the table of names, made again after an unindex */
+
+static HTABLE *uidlist_names(MAILDIR_UIDLIST *list)
+{
+    int     i;
+
+    if (list->names == 0) {
+	list->names = htable_create(list->live);
+	for (i = 0; i < list->count; i++)
+	    if (list->recs[i].name)
+		htable_enter(list->names, list->recs[i].name,
+			     (void *) (uintptr_t) i);
+    }
+    return (list->names);
+}
+
+void    maildir_uidlist_unindex(MAILDIR_UIDLIST *list)
+{
+    if (list->names)
+	htable_free(list->names);
+    list->names = 0;
+}
+
 const MAILDIR_UIDREC *maildir_uidlist_lookup(const MAILDIR_UIDLIST *list,
 				              const char *name, size_t len)
 {
-    HTABLE_INFO *info = htable_locate_len(list->names, name, len);
+    /* The table is a cache of the records: made here when dropped */
+    HTABLE *names = uidlist_names((MAILDIR_UIDLIST *) list);
+    HTABLE_INFO *info = htable_locate_len(names, name, len);
 
     return (info ? list->recs + (uintptr_t) info->value : 0);
 }
@@ -163,7 +189,7 @@ unsigned maildir_uidlist_add(MAILDIR_UIDLIST *list, const char *name,
     copy = uidlist_strndup(list, name, len);
     uidlist_append(list, uid, copy, ext && *ext ?
 		   uidlist_strndup(list, ext, strlen(ext)) : "");
-    htable_enter_len(list->names, copy, len,
+    htable_enter_len(uidlist_names(list), copy, len,
 		     (void *) (uintptr_t) (list->count - 1));
     return (uid);
 }
@@ -179,7 +205,8 @@ int     maildir_uidlist_drop(MAILDIR_UIDLIST *list, unsigned uid)
 	if (rec->uid == uid) {
 	    if (rec->name == 0)
 		return (0);
-	    htable_delete(list->names, rec->name);
+	    if (list->names)
+		htable_delete(list->names, rec->name);
 	    rec->name = 0;
 	    list->live--;
 	    return (1);
@@ -495,23 +522,26 @@ static void parse_finish(UIDLIST_PARSE *state)
 	    break;
     if (i < list->count)
 	qsort(list->recs, list->count, sizeof(*list->recs), rec_compare);
-    htable_free(list->names);
+    maildir_uidlist_unindex(list);
     list->names = htable_create(list->count);
     for (i = 0; i < list->count; i++) {
 	MAILDIR_UIDREC *rec = list->recs + i;
+	HTABLE_INFO *info;
+	int     added;
 
 	highest = rec->uid;
 	if (out > 0 && rec->uid == list->recs[out - 1].uid) {
 	    parse_bad(state, "duplicate UID %u", rec->uid);
 	    continue;
 	}
-	if (htable_locate(list->names, rec->name)) {
+	info = htable_add_len(list->names, rec->name, strlen(rec->name),
+			      &added);
+	if (!added) {
 	    parse_bad(state, "duplicate file name (UID %u)", rec->uid);
 	    continue;
 	}
 	list->recs[out] = *rec;
-	htable_enter(list->names, list->recs[out].name,
-		     (void *) (uintptr_t) out);
+	info->value = (void *) (uintptr_t) out;
 	out++;
     }
     list->count = list->live = out;

@@ -57,7 +57,8 @@ typedef struct MAILDIR_UIDLIST {
     int     count;			/* including dropped ones */
     int     size;			/* allocated */
     int     live;			/* not dropped */
-    HTABLE *names;			/* base name -> index in recs */
+    HTABLE *names;			/* base name -> index in recs, or
+					 * NULL: made again when needed */
     MAILDIR_UIDBLOCK *blocks;		/* where the strings live */
 } MAILDIR_UIDLIST;
 
@@ -76,6 +77,10 @@ const MAILDIR_UIDREC *maildir_uidlist_lookup(const MAILDIR_UIDLIST *list,
  * must not be in the list yet; 0: UIDs used up */
 unsigned maildir_uidlist_add(MAILDIR_UIDLIST *list, const char *name,
 			             size_t len, const char *ext);
+
+/* maildir_uidlist_unindex - free the table of names (made again by the
+ * next lookup, add; a list kept between syncs needs it rarely) */
+void	maildir_uidlist_unindex(MAILDIR_UIDLIST *list);
 
 /* maildir_uidlist_drop - forget UID; 1 if it was there */
 int	maildir_uidlist_drop(MAILDIR_UIDLIST *list, unsigned uid);

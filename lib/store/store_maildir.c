@@ -18,6 +18,9 @@
  * A sync reads new/ and cur/ once each (no stat per file), looks each
  * base name up in the view and in the uidlist (hash tables), and re-reads
  * the uidlist only when the file changed (device, inode, size, time).
+ * It skips all that when neither directory nor the uidlist changed since
+ * the last sync that read them (their time stamps, see sync_unchanged()),
+ * so a command in a big folder costs three stat calls, not a readdir().
  * When a message of the view has no file, both directories are read once
  * more before it counts as expunged: a rename by another process during
  * readdir() can hide a file from one pass.  A message file that is not
@@ -49,6 +52,8 @@
 #define MAILDIR_SYNC_TRIES	3	/* UIDVALIDITY changed under us */
 
 const char *maildir_subs[2] = {"new", "cur"};
+
+int     maildir_dir_scans;
 
 /*
  * One pass over new/ and cur/: the names in one buffer, indexed by base.
@@ -168,32 +173,80 @@ static void scan_free(MAILDIR_SCAN *scan)
 
 /*
  * scan_folder - read new/ then cur/ (a file moved between the two reads
- * is seen in cur/), index the base names; a base seen twice keeps its
- * later entry.  NULL with WHY on error.
+ * is seen in cur/), and with INDEX index the base names; a base seen
+ * twice keeps its later entry.  NULL with WHY on error.
  */
-static MAILDIR_SCAN *scan_folder(STORE_FOLDER *folder, VSTRING *why)
+static MAILDIR_SCAN *scan_folder(STORE_FOLDER *folder, int index,
+				         VSTRING *why)
 {
     MAILDIR_SCAN *scan = (MAILDIR_SCAN *) mycalloc(1, sizeof(*scan));
     HTABLE_INFO *info;
+    int     added;
     int     i;
 
+    maildir_dir_scans++;
     scan->pool = vstring_alloc(65536);
     if (scan_dir(folder, MAILDIR_SUB_NEW, scan, why) < 0
 	|| scan_dir(folder, MAILDIR_SUB_CUR, scan, why) < 0) {
 	scan_free(scan);
 	return (0);
     }
+    if (!index)
+	return (scan);
     scan->bases = htable_create(scan->count);
     for (i = 0; i < scan->count; i++) {
 	MAILDIR_ENTRY *ent = scan->ents + i;
 
-	if ((info = htable_locate_len(scan->bases, ENTRY_NAME(scan, ent),
-				      ent->base_len)) != 0)
+	info = htable_add_len(scan->bases, ENTRY_NAME(scan, ent),
+			      ent->base_len, &added);
+	if (!added)
 	    scan->ents[(uintptr_t) info->value].state = ENTRY_SHADOW;
-	htable_enter_len(scan->bases, ENTRY_NAME(scan, ent), ent->base_len,
-			 (void *) (uintptr_t) i);
+	info->value = (void *) (uintptr_t) i;
     }
     return (scan);
+}
+
+/*
+ * scan_known - for a sync into an empty view (no base names to match):
+ * the UIDs the uidlist has for the entries, and a base seen twice marked
+ * as scan_folder() does, without a table of every name: each record of
+ * the list notes its entry, only names the list lacks go in a table.
+ */
+static void scan_known(STORE_FOLDER *folder, MAILDIR_SCAN *scan)
+{
+    MAILDIR_UIDLIST *list = MAILDIR_PRIV_OF(folder)->uidlist;
+    int    *owner = (int *) mycalloc(list->count + 1, sizeof(*owner));
+    const MAILDIR_UIDREC *rec;
+    HTABLE *unknown = 0;
+    HTABLE_INFO *info;
+    MAILDIR_ENTRY *ent;
+    int     added;
+    int     i, r;
+
+    for (i = 0; i < scan->count; i++) {
+	ent = scan->ents + i;
+	rec = maildir_uidlist_lookup(list, ENTRY_NAME(scan, ent), ent->base_len);
+	if (rec != 0) {
+	    r = rec - list->recs;
+	    if (owner[r] > 0) {
+		scan->ents[owner[r] - 1].state = ENTRY_SHADOW;
+		scan->ents[owner[r] - 1].uid = 0;
+	    }
+	    owner[r] = i + 1;
+	    ent->uid = rec->uid;
+	    continue;
+	}
+	if (unknown == 0)
+	    unknown = htable_create(16);
+	info = htable_add_len(unknown, ENTRY_NAME(scan, ent), ent->base_len,
+			      &added);
+	if (!added)
+	    scan->ents[(uintptr_t) info->value].state = ENTRY_SHADOW;
+	info->value = (void *) (uintptr_t) i;
+    }
+    if (unknown)
+	htable_free(unknown);
+    myfree(owner);
 }
 
 /* scan_find - the entry with MSG's base name, or NULL */
@@ -217,7 +270,7 @@ int     maildir_relocate(STORE_FOLDER *folder, STORE_MSG *msg, VSTRING *why)
     MAILDIR_ENTRY *ent;
     int     found;
 
-    if ((scan = scan_folder(folder, why)) == 0)
+    if ((scan = scan_folder(folder, 1, why)) == 0)
 	return (-1);
     if ((found = ((ent = scan_find(scan, msg)) != 0)) != 0) {
 	myfree(msg->file);
@@ -284,6 +337,7 @@ static int uidlist_refresh(STORE_FOLDER *folder, VSTRING *why)
 	    return (0);
 	maildir_folder_forget(priv);
     }
+    priv->uidlist_read = 1;			/* the next sync reads the dirs */
     if (maildir_uidlist_read(priv->dir_fd, folder->path, &list,
 			     &priv->uidlist_st, why) < 0)
 	return (-1);
@@ -517,6 +571,65 @@ static int sync_assign(STORE_FOLDER *folder, MAILDIR_SCAN *scan,
     return (ret);
 }
 
+/* fresh_uid_compare - qsort_r(): entries by UID */
+
+static int fresh_uid_compare(const void *a, const void *b, void *ctx)
+{
+    MAILDIR_SCAN *scan = (MAILDIR_SCAN *) ctx;
+    unsigned ua = scan->ents[*(const int *) a].uid;
+    unsigned ub = scan->ents[*(const int *) b].uid;
+
+    return (ua < ub ? -1 : ua > ub);
+}
+
+/*
+ * sync_fresh_order - the new entries in UID order, so that sync_add()
+ * appends them in order and the view needs no sort of its (much larger)
+ * messages: by placing each at its UID's offset when the UIDs are dense
+ * enough (they are, but for the expunged), else by sorting.  Entries
+ * without a UID may be left out: the number of entries left.
+ */
+static int sync_fresh_order(MAILDIR_SCAN *scan, int *fresh, int nfresh)
+{
+    unsigned lo = ~0U, hi = 0, uid;
+    size_t  range;
+    int    *slots;
+    int     i, out = 0;
+
+    for (i = 0; i < nfresh; i++) {
+	if ((uid = scan->ents[fresh[i]].uid) == 0)
+	    continue;
+	if (uid < lo)
+	    lo = uid;
+	if (uid > hi)
+	    hi = uid;
+    }
+    if (lo > hi)
+	return (0);				/* none has a UID */
+    range = (size_t) (hi - lo) + 1;
+    if (range <= 4 * (size_t) nfresh + 1024) {
+	slots = (int *) mymalloc(sizeof(*slots) * range);
+	memset(slots, 0xff, sizeof(*slots) * range);	/* all -1 */
+	for (i = 0; i < nfresh; i++) {
+	    if ((uid = scan->ents[fresh[i]].uid) == 0)
+		continue;
+	    if (slots[uid - lo] >= 0)
+		break;				/* a UID twice: sort instead */
+	    slots[uid - lo] = fresh[i];
+	}
+	if (i == nfresh) {
+	    for (size_t n = 0; n < range; n++)
+		if (slots[n] >= 0)
+		    fresh[out++] = slots[n];
+	    myfree(slots);
+	    return (out);			/* entries without UID: left out */
+	}
+	myfree(slots);
+    }
+    qsort_r(fresh, nfresh, sizeof(*fresh), fresh_uid_compare, scan);
+    return (nfresh);
+}
+
 /* sync_add - the new entries into the view, with their UIDs */
 
 static void sync_add(STORE_FOLDER *folder, MAILDIR_SCAN *scan,
@@ -576,14 +689,16 @@ static void sync_order(STORE_FOLDER *folder)
 	      msg_uid_compare);
 }
 
-/* sync_claim_new - move the view's new/ files to cur/ (IMAP) */
+/* sync_claim_new - move the view's new/ files to cur/ (IMAP); the
+ * number of the view's files still in new/ */
 
-static void sync_claim_new(STORE_FOLDER *folder)
+static int sync_claim_new(STORE_FOLDER *folder)
 {
     MAILDIR_PRIV *priv = MAILDIR_PRIV_OF(folder);
     VSTRING *target = vstring_alloc(100);
     STORE_MSG *msg;
     const char *name;
+    int     left = 0;
     int     i;
 
     for (i = 0; i < folder->count; i++) {
@@ -595,15 +710,96 @@ static void sync_claim_new(STORE_FOLDER *folder)
 	    vstring_strcat(target, ":2,");
 	if (renameat(priv->sub_fd[MAILDIR_SUB_NEW], name,
 		     priv->sub_fd[MAILDIR_SUB_CUR], STR(target)) < 0) {
-	    if (errno != ENOENT)		/* gone: the next sync sees */
+	    if (errno != ENOENT) {		/* gone: the next sync sees */
 		msg_warn("rename %s/%s to cur/%s: %m", folder->path,
 			 msg->file, STR(target));
+		left++;
+	    }
 	    continue;
 	}
 	myfree(msg->file);
 	msg->file = maildir_msg_file(MAILDIR_SUB_CUR, STR(target));
     }
     vstring_free(target);
+    return (left);
+}
+
+/* sync_count_new - the number of the view's files in new/ */
+
+static int sync_count_new(STORE_FOLDER *folder)
+{
+    int     count = 0;
+    int     i;
+
+    for (i = 0; i < folder->count; i++)
+	count += (folder->msgs[i].file[0] == 'n');
+    return (count);
+}
+
+/*
+ * Skipping the scan.  Adding, removing or renaming a file in a directory
+ * sets the directory's mtime and ctime to the current time.  A sync that
+ * reads new/ and cur/ first takes the time, then fstat()s both, then
+ * reads them.  When the next sync finds both exactly as that fstat() saw
+ * them (inode, size, links, mtime and ctime to the nanosecond) and the
+ * uidlist not re-read, nothing was added, removed or renamed in them
+ * since: a change after that fstat() would have stamped them with a
+ * later time - provided their stamps were older than the sync's start by
+ * more than MAILDIR_STAMP_SLACK seconds.  Otherwise (a change in the same
+ * tick, a file system that keeps stamps in 1 or 2 s steps, a clock
+ * behind by a tick) the folder is "dirty" and every sync reads both
+ * directories, until one starts that long after the last change.  Our
+ * own renames, unlinks and appends change the stamps too: the sync after
+ * them reads the directories again, as one after another process's.
+ */
+#define MAILDIR_STAMP_SLACK	2		/* seconds */
+
+/* same_dir_stat - A and B describe the same unchanged directory */
+
+static int same_dir_stat(const struct stat *a, const struct stat *b)
+{
+    return (a->st_dev == b->st_dev && a->st_ino == b->st_ino
+	    && a->st_size == b->st_size && a->st_nlink == b->st_nlink
+	    && a->st_mtim.tv_sec == b->st_mtim.tv_sec
+	    && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec
+	    && a->st_ctim.tv_sec == b->st_ctim.tv_sec
+	    && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec);
+}
+
+/* stamps_old - ST was last changed more than the slack before START */
+
+static int stamps_old(const struct stat *st, time_t start)
+{
+    return (st->st_mtim.tv_sec < start - MAILDIR_STAMP_SLACK
+	    && st->st_ctim.tv_sec < start - MAILDIR_STAMP_SLACK);
+}
+
+/* sync_stat_dirs - the time, then new/ and cur/ in ST[]; 0 or -1 */
+
+static int sync_stat_dirs(STORE_FOLDER *folder, struct stat *st,
+			          time_t *start, VSTRING *why)
+{
+    MAILDIR_PRIV *priv = MAILDIR_PRIV_OF(folder);
+    int     i;
+
+    *start = time((time_t *) 0);		/* the clock file stamps use */
+    for (i = 0; i < 2; i++) {
+	if (fstat(priv->sub_fd[i], st + i) < 0) {
+	    vstring_sprintf(why, "stat %s/%s: %m", folder->path,
+			    maildir_subs[i]);
+	    return (-1);
+	}
+    }
+    return (0);
+}
+
+/* sync_unchanged - 1 when the last full sync's view still holds for ST[] */
+
+static int sync_unchanged(MAILDIR_PRIV *priv, const struct stat *st)
+{
+    return (priv->scan_clean && !priv->uidlist_read
+	    && same_dir_stat(st + MAILDIR_SUB_NEW, priv->sub_st + MAILDIR_SUB_NEW)
+	    && same_dir_stat(st + MAILDIR_SUB_CUR, priv->sub_st + MAILDIR_SUB_CUR));
 }
 
 /*
@@ -617,6 +813,10 @@ static int sync_once(STORE_FOLDER *folder, int flags, VSTRING *why)
     unsigned char *gone;
     int    *fresh = 0;
     int     nfresh = 0;
+    int     claim = ((flags & STORE_SYNC_CLAIM_NEW)
+		     && !(folder->open_flags & STORE_OPEN_READONLY));
+    struct stat sub_st[2];
+    time_t  start;
     int     pass, i, ret;
 
     if (uidlist_refresh(folder, why) < 0)
@@ -628,13 +828,27 @@ static int sync_once(STORE_FOLDER *folder, int flags, VSTRING *why)
 		 priv->uidlist->uidvalidity);
 	store_msgs_free(folder);
     }
+    if (sync_stat_dirs(folder, sub_st, &start, why) < 0)
+	return (-1);
+    if (sync_unchanged(priv, sub_st)) {
+	if (claim && priv->view_new)
+	    priv->view_new = sync_claim_new(folder);
+	return (0);
+    }
+    /* Until this sync is done, the next one reads the directories */
+    priv->scan_clean = 0;
+    priv->uidlist_read = 0;
     gone = (unsigned char *) mymalloc(folder->count + 1);
     for (pass = 0; pass < 2; pass++) {
 	if (scan)
 	    scan_free(scan);
-	if ((scan = scan_folder(folder, why)) == 0) {
+	if ((scan = scan_folder(folder, folder->count > 0, why)) == 0) {
 	    myfree(gone);
 	    return (-1);
+	}
+	if (folder->count == 0) {
+	    scan_known(folder, scan);		/* nothing to match */
+	    break;
 	}
 	if (sync_match(folder, scan, gone) == 0)
 	    break;
@@ -648,17 +862,27 @@ static int sync_once(STORE_FOLDER *folder, int flags, VSTRING *why)
 	    fresh[nfresh++] = i;
     ret = sync_assign(folder, scan, fresh, nfresh,
 		      sync_known(folder, scan, fresh, nfresh), why);
+    /*
+     * The list's table of names is not needed until new files appear (it
+     * is made again then): free it before the view grows, and after.
+     */
+    if (priv->uidlist)
+	maildir_uidlist_unindex(priv->uidlist);
     if (ret == 0) {
+	nfresh = sync_fresh_order(scan, fresh, nfresh);
 	sync_add(folder, scan, fresh, nfresh);
+	maildir_uidlist_unindex(priv->uidlist);
 	sync_order(folder);
-	if ((flags & STORE_SYNC_CLAIM_NEW)
-	    && !(folder->open_flags & STORE_OPEN_READONLY))
-	    sync_claim_new(folder);
+	priv->view_new = (claim ? sync_claim_new(folder)
+			  : sync_count_new(folder));
 	folder->uidvalidity = priv->uidlist->uidvalidity;
 	folder->uidnext = priv->uidlist->uidnext;
 	if (folder->count
 	    && folder->uidnext <= folder->msgs[folder->count - 1].uid)
 	    folder->uidnext = folder->msgs[folder->count - 1].uid + 1;
+	memcpy(priv->sub_st, sub_st, sizeof(priv->sub_st));
+	priv->scan_clean = (stamps_old(sub_st + MAILDIR_SUB_NEW, start)
+			    && stamps_old(sub_st + MAILDIR_SUB_CUR, start));
     }
     myfree(fresh);
     scan_free(scan);

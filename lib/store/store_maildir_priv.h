@@ -25,6 +25,12 @@ typedef struct MAILDIR_PRIV {
     struct stat uidlist_st;		/* the file it came from (0: none) */
     int     uidlist_new;		/* made here, not written yet */
     struct stat keywords_st;		/* dovecot-keywords as last read */
+    /* What the last full scan saw, so that a sync can skip the next one */
+    struct stat sub_st[2];		/* new/, cur/ just before it */
+    int     scan_clean;			/* the view is its result, and both
+					 * directories were old enough then */
+    int     uidlist_read;		/* the list was read since it began */
+    int     view_new;			/* the view may have files in new/ */
 } MAILDIR_PRIV;
 
 #define MAILDIR_PRIV_OF(folder)	((MAILDIR_PRIV *) (folder)->priv)
@@ -41,6 +47,9 @@ int	maildir_folder_lock(STORE_FOLDER *folder, VSTRING *why);
 void	maildir_folder_unlock(STORE_FOLDER *folder);
 int	maildir_folder_save(STORE_FOLDER *folder, VSTRING *why);
 void	maildir_folder_forget(MAILDIR_PRIV *priv);
+
+/* For tests: how often a sync or a search read new/ and cur/ */
+extern int maildir_dir_scans;
 
 /* store_maildir_keywords.c */
 int	maildir_keywords_refresh(STORE_FOLDER *folder, VSTRING *why);

@@ -2,8 +2,8 @@
  * htable.c - a small string-keyed hash table (see htable.h).
  *
  * Open addressing with linear probing over a power-of-two array of slots;
- * the hash is 32-bit FNV-1a and is kept in the slot, so a probe compares
- * bytes only when the hashes agree.  Deletion shifts the following entries
+ * the hash (a word at a time, see htable_hash) is kept in the slot, so a
+ * probe compares bytes only when the hashes agree.  Deletion shifts the following entries
  * of the cluster back, so no tombstones accumulate.
  */
 #include "sys_defs.h"
@@ -12,17 +12,31 @@
 
 #define HTABLE_MIN_SIZE	16
 
-/* htable_hash - FNV-1a over LEN bytes */
-
+/*
+ * htable_hash - LEN bytes, eight at a time: each word is mixed in with a
+ * multiply and a shift, the tail is one more word padded with zeros (the
+ * length is in the seed, so "a" and "a\0" differ), and a final mix
+ * spreads every byte over the low bits that pick the slot.
+ */
 static unsigned htable_hash(const char *key, size_t len)
 {
-    uint32_t h = 2166136261u;
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ (uint64_t) len;
+    uint64_t word;
 
-    while (len-- > 0) {
-	h ^= (unsigned char) *key++;
-	h *= 16777619u;
+    for (/* void */ ; len >= 8; key += 8, len -= 8) {
+	memcpy(&word, key, 8);
+	h = (h ^ word) * 0xff51afd7ed558ccdull;
+	h ^= h >> 32;
     }
-    return (h);
+    if (len > 0) {
+	word = 0;
+	memcpy(&word, key, len);
+	h = (h ^ word) * 0xff51afd7ed558ccdull;
+    }
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 29;
+    return ((unsigned) h);
 }
 
 /* htable_size_for - the smallest power of two that holds COUNT at 3/4 load */
@@ -104,6 +118,25 @@ HTABLE_INFO *htable_enter_len(HTABLE *table, const char *key, size_t len,
 	table->used++;
     }
     slot->value = value;
+    return (slot);
+}
+
+HTABLE_INFO *htable_add_len(HTABLE *table, const char *key, size_t len,
+			            int *added)
+{
+    unsigned hash = htable_hash(key, len);
+    HTABLE_INFO *slot;
+
+    if (table->used + 1 > table->size - table->size / 4)
+	htable_grow(table);
+    slot = htable_probe(table, key, len, hash);
+    if ((*added = (slot->key == 0)) != 0) {
+	slot->key = key;
+	slot->len = len;
+	slot->hash = hash;
+	slot->value = 0;
+	table->used++;
+    }
     return (slot);
 }
 

@@ -12,6 +12,9 @@
  *	htable_enter(table, "key", value);	   replaces an existing value
  *	info = htable_locate(table, "key");	   NULL when absent
  *	htable_delete(table, "key");		   1 if it was there
+ *	info = htable_add_len(table, key, len, &added);
+ *		the key's slot, one probe: when ADDED, new with value NULL
+ *		(the caller sets it), else as it was
  *	htable_free(table);
  *
  * A pointer returned by htable_locate() or htable_enter() stays valid
@@ -41,6 +44,8 @@ void	htable_free(HTABLE *table);
 HTABLE_INFO *htable_enter_len(HTABLE *table, const char *key, size_t len,
 			              void *value);
 HTABLE_INFO *htable_enter(HTABLE *table, const char *key, void *value);
+HTABLE_INFO *htable_add_len(HTABLE *table, const char *key, size_t len,
+			            int *added);
 HTABLE_INFO *htable_locate_len(const HTABLE *table, const char *key,
 			               size_t len);
 HTABLE_INFO *htable_locate(const HTABLE *table, const char *key);

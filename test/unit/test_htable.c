@@ -1,9 +1,10 @@
 /*
  * test_htable.c - unit tests for lib/util/htable.c (string-keyed hash table).
  *
- * Enter, locate, replace, keys with lengths (not NUL-terminated), growth
- * past many doublings, and deletion that keeps every other key findable
- * (checked against a plain array after each of many random deletions).
+ * Enter, locate, replace, add (one probe), keys with lengths (not
+ * NUL-terminated), growth past many doublings, and deletion that keeps
+ * every other key findable (checked against a plain array after each of
+ * many random deletions).
  */
 #include "sys_defs.h"
 
@@ -98,12 +99,47 @@ static void test_grow_and_delete(void **state)
     htable_free(table);
 }
 
+/* htable_add_len: one probe that says whether the key was new; keys that
+ * differ only past a word or in a zero byte are different keys */
+
+static void test_add(void **state)
+{
+    static const char keys[] = "abcdefgh12345678abcdefgh12345679";
+    HTABLE *table = htable_create(0);
+    HTABLE_INFO *info;
+    int     added;
+    int     n = 7;
+
+    info = htable_add_len(table, keys, 16, &added);
+    assert_true(added);
+    assert_null(info->value);
+    info->value = &n;
+    info = htable_add_len(table, keys, 16, &added);
+    assert_false(added);
+    assert_ptr_equal(info->value, &n);
+    /* same first 16 bytes, other lengths; last byte differs */
+    htable_add_len(table, keys, 15, &added);
+    assert_true(added);
+    htable_add_len(table, keys + 16, 16, &added);
+    assert_true(added);
+    htable_add_len(table, keys, 32, &added);
+    assert_true(added);
+    htable_add_len(table, "a\0", 2, &added);
+    assert_true(added);
+    htable_add_len(table, "a", 1, &added);
+    assert_true(added);
+    assert_int_equal(htable_count(table), 6);
+    assert_ptr_equal(htable_locate_len(table, keys, 16)->value, &n);
+    htable_free(table);
+}
+
 int     main(void)
 {
     const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_enter_locate),
 	cmocka_unit_test(test_lengths),
 	cmocka_unit_test(test_grow_and_delete),
+	cmocka_unit_test(test_add),
     };
 
     msg_init("test_htable", MSG_TO_STDERR);

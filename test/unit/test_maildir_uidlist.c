@@ -5,7 +5,8 @@
  * Version 3 with extension and unknown header fields round-trips byte
  * for byte; version 1 is read and written as version 3; garbage headers
  * are refused with a reason; bad lines, duplicates, unsorted records and
- * a stale next UID are repaired; add/drop/lookup; the files: read of a
+ * a stale next UID are repaired; add/drop/lookup, also after the table
+ * of names was freed (unindex); the files: read of a
  * missing list, write + read back, no temporary file left, the lock with
  * stale-lock removal.
  */
@@ -319,6 +320,41 @@ static void test_names(void **state)
     assert_false(maildir_name_ok("a\177", 2));
 }
 
+/* Without its table of names (unindexed), a list still finds, adds and
+ * drops: each of them after an unindex, and lookups after drops */
+
+static void test_unindexed(void **state)
+{
+    const char *text =
+    "3 V1275660208 N4 G" GUID "\n"
+    "1 :a.host\n"
+    "2 :b.host\n"
+    "3 :c.host\n";
+    MAILDIR_UIDLIST *list = parse(text, 0);
+
+    assert_non_null(list);
+    maildir_uidlist_unindex(list);
+    assert_null(list->names);
+    assert_int_equal(uid_of(list, "b.host"), 2);
+    assert_non_null(list->names);
+    maildir_uidlist_unindex(list);
+    assert_int_equal(maildir_uidlist_drop(list, 2), 1);
+    assert_int_equal(uid_of(list, "b.host"), 0);
+    assert_int_equal(uid_of(list, "c.host"), 3);
+    maildir_uidlist_unindex(list);
+    assert_int_equal(maildir_uidlist_add(list, "d.host", 6, ""), 4);
+    assert_int_equal(uid_of(list, "d.host"), 4);
+    assert_int_equal(uid_of(list, "a.host"), 1);
+    assert_int_equal(maildir_uidlist_drop(list, 1), 1);
+    assert_int_equal(uid_of(list, "a.host"), 0);
+    maildir_uidlist_unindex(list);
+    maildir_uidlist_unindex(list);
+    assert_int_equal(uid_of(list, "a.host"), 0);
+    assert_int_equal(uid_of(list, "d.host"), 4);
+    assert_int_equal(list->live, 2);
+    maildir_uidlist_free(list);
+}
+
 int     main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -328,6 +364,7 @@ int     main(void)
 	cmocka_unit_test(test_repairs),
 	cmocka_unit_test(test_files),
 	cmocka_unit_test(test_names),
+	cmocka_unit_test(test_unindexed),
     };
 
     msg_init("test_maildir_uidlist", MSG_TO_STDERR);

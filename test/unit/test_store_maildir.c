@@ -11,7 +11,9 @@
  * file names, symbolic links, stale and held locks, files renamed or
  * doubled behind the view's back, dovecot-keywords with gaps, a uidlist
  * that disappears (new UIDVALIDITY), sizes from names and computed (a CR
- * LF in the content adds no CR, also across a 64 KB boundary), and
+ * LF in the content adds no CR, also across a 64 KB boundary), syncs
+ * that skip reading unchanged directories yet see every change (this
+ * one waits a few seconds for old time stamps), and
  * a 10,000-message folder (one uidlist write; the times are printed, not
  * asserted).  Every test works in its own Maildir under one temporary
  * directory; nothing here needs Dovecot.
@@ -31,6 +33,7 @@
 #include "mailbox.h"
 #include "store.h"
 #include "maildir_uidlist.h"
+#include "store_maildir_priv.h"
 
 static char topdir[] = "/tmp/test_store_maildirXXXXXX";
 
@@ -1248,6 +1251,157 @@ static void test_uidvalidity_change(void **state)
     vstring_free(path);
 }
 
+/* A base in both new/ and cur/ when a view is first filled: one
+ * message, the file in cur/; for names the uidlist has and lacks */
+
+static void test_doubled_at_open(void **state)
+{
+    VSTRING *md = maildir("doubled");
+    VSTRING *file = vstring_alloc(100);
+    STORE_FOLDER *folder;
+    unsigned uids[] = {1, 2, 3};
+    char    base[512];
+
+    deliver(md, texts[0]);
+    deliver(md, texts[1]);
+    folder = open_folder(md, 0);		/* the uidlist has 1 and 2 */
+    snprintf(base, sizeof(base), "%s", base_of(store_msg(folder, 1)));
+    store_close(folder);
+    vstring_sprintf(file, "cur/%s:2,S", base);
+    WRITE_TEXT(md, STR(file), texts[0]);
+    WRITE_TEXT(md, "new/1700000001.M1P1.host", texts[2]);
+    WRITE_TEXT(md, "cur/1700000001.M1P1.host:2,F", texts[2]);
+
+    folder = open_folder(md, 0);
+    assert_uids(folder, uids, 3);
+    assert_string_equal(store_msg(folder, 1)->file, STR(file));
+    assert_int_equal(store_msg(folder, 1)->flags & STORE_FLAGS_STORED,
+		     STORE_SEEN);
+    assert_string_equal(store_msg(folder, 3)->file,
+			"cur/1700000001.M1P1.host:2,F");
+    assert_int_equal(store_msg(folder, 3)->flags & STORE_FLAGS_STORED,
+		     STORE_FLAGGED);
+    assert_text(folder, 3, texts[2]);
+    store_close(folder);
+
+    /* again, with both names known now */
+    folder = open_folder(md, STORE_OPEN_READONLY);
+    assert_uids(folder, uids, 3);
+    assert_string_equal(store_msg(folder, 3)->file,
+			"cur/1700000001.M1P1.host:2,F");
+    store_close(folder);
+    vstring_free(md);
+    vstring_free(file);
+}
+
+/* wait_stamps_old - until new/ and cur/ of MD were last changed more
+ * than the driver's slack (2 s) ago, so that a sync may trust them */
+
+static void wait_stamps_old(VSTRING *md)
+{
+    const char *subs[] = {"new", "cur"};
+    VSTRING *path = vstring_alloc(100);
+    struct stat st;
+    time_t  last = 0;
+
+    for (int i = 0; i < 2; i++) {
+	vstring_sprintf(path, "%s/%s", STR(md), subs[i]);
+	assert_int_equal(stat(STR(path), &st), 0);
+	if (st.st_mtim.tv_sec > last)
+	    last = st.st_mtim.tv_sec;
+	if (st.st_ctim.tv_sec > last)
+	    last = st.st_ctim.tv_sec;
+    }
+    while (time((time_t *) 0) < last + 3)
+	usleep(100000);
+    vstring_free(path);
+}
+
+/*
+ * A sync skips reading the directories when nothing changed, and still
+ * sees every change: a rename, a delivery, a removal by another process;
+ * it claims new/ files also when skipping; a changed folder is read at
+ * every sync until its time stamps are old enough to trust.
+ */
+static void test_skip_unchanged(void **state)
+{
+    VSTRING *md = maildir("skip");
+    VSTRING *path = vstring_alloc(100);
+    VSTRING *target = vstring_alloc(100);
+    STORE_FOLDER *folder;
+    unsigned uids3[] = {1, 2, 3};
+    unsigned uids4[] = {1, 2, 3, 4};
+    unsigned uids234[] = {2, 3, 4};
+    int     scans;
+
+    deliver(md, texts[0]);
+    deliver(md, texts[1]);
+    deliver(md, texts[2]);
+    folder = open_folder(md, 0);
+    assert_uids(folder, uids3, 3);
+    wait_stamps_old(md);
+
+    /* The first sync with old stamps reads; then nothing to read */
+    scans = maildir_dir_scans;
+    sync_folder(folder, 0);
+    assert_int_equal(maildir_dir_scans, scans + 1);
+    sync_folder(folder, 0);
+    assert_int_equal(maildir_dir_scans, scans + 1);
+    assert_uids(folder, uids3, 3);
+
+    /* Claiming needs no scan; the renames make the next sync read */
+    assert_non_null(strstr(store_msg(folder, 2)->file, "new/"));
+    sync_folder(folder, STORE_SYNC_CLAIM_NEW);
+    assert_int_equal(maildir_dir_scans, scans + 1);
+    for (int i = 1; i <= 3; i++) {
+	assert_memory_equal(store_msg(folder, i)->file, "cur/", 4);
+	assert_int_equal(store_msg(folder, i)->flags, STORE_RECENT);
+    }
+    sync_folder(folder, STORE_SYNC_CLAIM_NEW);
+    assert_int_equal(maildir_dir_scans, scans + 2);
+    assert_uids(folder, uids3, 3);
+
+    /* Another process renames a file in cur/ (flags) */
+    wait_stamps_old(md);
+    sync_folder(folder, 0);
+    scans = maildir_dir_scans;
+    sync_folder(folder, 0);
+    assert_int_equal(maildir_dir_scans, scans);
+    vstring_sprintf(target, "cur/%s:2,FS", base_of(store_msg(folder, 2)));
+    external_rename(md, folder, 2, STR(target));
+    sync_folder(folder, 0);
+    assert_int_equal(maildir_dir_scans, scans + 1);
+    assert_int_equal(store_msg(folder, 2)->flags,
+		     STORE_SEEN | STORE_FLAGGED | STORE_RECENT);
+    assert_string_equal(store_msg(folder, 2)->file, STR(target));
+    /* Changed just now: not trusted yet */
+    sync_folder(folder, 0);
+    assert_int_equal(maildir_dir_scans, scans + 2);
+
+    /* A delivery to new/ only, then a removal in cur/ only */
+    wait_stamps_old(md);
+    sync_folder(folder, 0);
+    scans = maildir_dir_scans;
+    sync_folder(folder, 0);
+    assert_int_equal(maildir_dir_scans, scans);
+    deliver(md, texts[3]);
+    sync_folder(folder, 0);
+    assert_uids(folder, uids4, 4);
+    assert_text(folder, 4, texts[3]);
+    wait_stamps_old(md);
+    sync_folder(folder, 0);
+    scans = maildir_dir_scans;
+    vstring_sprintf(path, "%s/%s", STR(md), store_msg(folder, 1)->file);
+    assert_int_equal(unlink(STR(path)), 0);
+    sync_folder(folder, 0);
+    assert_int_equal(maildir_dir_scans, scans + 2);	/* gone: read twice */
+    assert_uids(folder, uids234, 3);
+    store_close(folder);
+    vstring_free(md);
+    vstring_free(path);
+    vstring_free(target);
+}
+
 /* 10,000 messages: one uidlist write, none when it is current */
 
 static void test_large_folder(void **state)
@@ -1317,6 +1471,8 @@ int     main(void)
 	cmocka_unit_test(test_relocate),
 	cmocka_unit_test(test_keywords_file),
 	cmocka_unit_test(test_uidvalidity_change),
+	cmocka_unit_test(test_doubled_at_open),
+	cmocka_unit_test(test_skip_unchanged),
 	cmocka_unit_test(test_large_folder),
     };
 
