@@ -15,6 +15,20 @@
  * in a view never goes down: a record older than what the view showed
  * counts as a change.  The changes of one sync, or of one of our own
  * operations, share one new MODSEQ (as one transaction's do in Dovecot).
+ *
+ * The driver looks at the folder without the index lock, so another
+ * session may change a message and log it after that look: the view is
+ * then older than the record, and writing the view's flags would lose
+ * that change.  So a record logged after all the index knew before the
+ * sync (for store_index_open: any record) whose flags differ from the
+ * view's is left as it is: the view shows the state before it (one
+ * MODSEQ below the record's), and the next sync, whose look comes after
+ * the record, counts the message as changed either way (the record is
+ * then known before the look: the view wins if it still differs), so
+ * the state the view shows next has a MODSEQ above any HIGHESTMODSEQ it
+ * reported meanwhile.  What a rebuild of a damaged file keeps is no news:
+ * there the view wins at once.
+ *
  * When the index was damaged or lost, or UIDVALIDITY changed, it starts
  * anew above every MODSEQ handed out before (index_reset: the time in
  * microseconds), so MODSEQs never go backwards.
@@ -195,6 +209,7 @@ void    index_reset(STORE_INDEX *idx, int keep, unsigned uidvalidity)
 
     idx->highest = (now > idx->highest ? now : idx->highest + 1);
     idx->floor = idx->highest;
+    idx->rebuilt = idx->highest;		/* what it keeps is no news */
     if (!keep) {
 	idx->nrecs = idx->ndead = 0;
 	idx->nexps = 0;
@@ -246,10 +261,58 @@ static int rec_current(const INDEX_REC *rec, const STORE_MSG *msg)
 	    && rec->bits == BITS_OF(msg->flags, msg->keywords));
 }
 
-/* reconcile_count - the changes a sync finds; the unchanged messages get
- * their MODSEQs */
+/* rec_ahead - REC was logged after KNOWN (all the index knew before the
+ * driver looked) with other flags than MSG: the view may be older */
 
-static int reconcile_count(STORE_FOLDER *folder, STORE_INDEX *idx)
+static int rec_ahead(const STORE_INDEX *idx, const INDEX_REC *rec,
+		             const STORE_MSG *msg, unsigned long long known)
+{
+    return (rec->modseq > known && rec->modseq > idx->rebuilt
+	    && rec->modseq > 1
+	    && rec->bits != BITS_OF(msg->flags, msg->keywords));
+}
+
+/* view_behind - MSG shows the state before REC's, until the next sync */
+
+static void view_behind(STORE_INDEX *idx, const INDEX_REC *rec,
+			        STORE_MSG *msg)
+{
+    if (msg->modseq < rec->modseq - 1)
+	msg->modseq = rec->modseq - 1;
+    idx->lag = (unsigned *) index_grow(idx->lag, &idx->lag_size,
+				       idx->nlag + 1, sizeof(*idx->lag));
+    idx->lag[idx->nlag++] = msg->uid;
+}
+
+/* LAG - the UIDs the view lagged at the last sync, walked with the view */
+
+typedef struct LAG {
+    const unsigned *uids;
+    int     count;
+    int     pos;
+} LAG;
+
+/* lag_has - UID lagged (UIDs asked in ascending order) */
+
+static int lag_has(LAG *lag, unsigned uid)
+{
+    while (lag->pos < lag->count && lag->uids[lag->pos] < uid)
+	lag->pos++;
+    return (lag->pos < lag->count && lag->uids[lag->pos] == uid);
+}
+
+/* rec_shown - REC describes MSG, which did not lag it */
+
+static int rec_shown(const INDEX_REC *rec, const STORE_MSG *msg, LAG *lag)
+{
+    return (rec_current(rec, msg) && !lag_has(lag, msg->uid));
+}
+
+/* reconcile_count - the changes a sync finds (KNOWN: what the index knew
+ * before the driver looked); the unchanged messages get their MODSEQs */
+
+static int reconcile_count(STORE_FOLDER *folder, STORE_INDEX *idx,
+			           unsigned long long known, LAG lag)
 {
     const INDEX_REC *rec = idx->recs;
     const INDEX_REC *end = rec ? rec + idx->nrecs : rec;
@@ -257,12 +320,16 @@ static int reconcile_count(STORE_FOLDER *folder, STORE_INDEX *idx)
     int     changes = 0;
     int     i;
 
+    idx->nlag = 0;
     for (i = 0; i < folder->count; i++) {
 	msg = folder->msgs + i;
 	for (; rec < end && rec->uid < msg->uid; rec++)
 	    changes += (rec->modseq != 0 && rec->uid < folder->uidnext);
-	if (rec < end && rec->uid == msg->uid && rec_current(rec, msg))
+	if (rec < end && rec->uid == msg->uid && rec_shown(rec, msg, &lag))
 	    msg->modseq = rec->modseq;
+	else if (rec < end && rec->uid == msg->uid
+		 && rec_ahead(idx, rec, msg, known))
+	    view_behind(idx, rec, msg);
 	else
 	    changes++;
 	if (rec < end && rec->uid == msg->uid)
@@ -295,10 +362,12 @@ static void vanish_note(STORE_INDEX *idx, INDEX_EXP *run, unsigned uid,
 /*
  * reconcile_apply - what the index knows made the view's: new and changed
  * messages at MODSEQ, records below UIDNEXT the view lacks expunged at
- * MODSEQ (records above it are mail the view has not seen yet).
+ * MODSEQ (records above it are mail the view has not seen yet); records
+ * logged after KNOWN that the view may lag stay.
  */
 static void reconcile_apply(STORE_FOLDER *folder, STORE_INDEX *idx,
-			            unsigned long long modseq)
+			            unsigned long long modseq,
+			            unsigned long long known, LAG lag)
 {
     int     size = idx->nrecs + folder->count + 1;
     INDEX_REC *out = (INDEX_REC *) mymalloc(sizeof(*out) * (size_t) size);
@@ -308,6 +377,7 @@ static void reconcile_apply(STORE_FOLDER *folder, STORE_INDEX *idx,
     STORE_MSG *msg;
     int     nout = 0, changes = 0, i;
 
+    idx->nlag = 0;
     for (i = 0; i <= folder->count; i++) {
 	msg = (i < folder->count ? folder->msgs + i : 0);
 	for (; rec < end && (msg == 0 || rec->uid < msg->uid); rec++) {
@@ -322,17 +392,22 @@ static void reconcile_apply(STORE_FOLDER *folder, STORE_INDEX *idx,
 	}
 	if (msg == 0)
 	    break;
-	if (rec < end && rec->uid == msg->uid && rec_current(rec, msg)) {
+	if (rec < end && rec->uid == msg->uid && rec_shown(rec, msg, &lag)) {
 	    out[nout++] = *rec;
+	    msg->modseq = rec->modseq;
+	} else if (rec < end && rec->uid == msg->uid
+		   && rec_ahead(idx, rec, msg, known)) {
+	    out[nout++] = *rec;
+	    view_behind(idx, rec, msg);
 	} else {
 	    out[nout].uid = msg->uid;
 	    out[nout].bits = BITS_OF(msg->flags, msg->keywords);
 	    out[nout].modseq = modseq;
 	    index_entry_log(idx, LOG_FLAGS, msg->uid, out[nout].bits, modseq);
+	    msg->modseq = modseq;
 	    nout++;
 	    changes++;
 	}
-	msg->modseq = out[nout - 1].modseq;
 	if (rec < end && rec->uid == msg->uid)
 	    rec++;
     }
@@ -346,10 +421,12 @@ static void reconcile_apply(STORE_FOLDER *folder, STORE_INDEX *idx,
 	idx->highest = modseq;
 }
 
-/* index_update_view - record what a sync found (the file made if CREATE) */
+/* index_update_view - record what a sync found (the file made if CREATE;
+ * KNOWN: what the index knew before the driver looked) */
 
 static void index_update_view(STORE_FOLDER *folder, STORE_INDEX *idx,
-			              int create)
+			              int create, unsigned long long known,
+			              LAG lag)
 {
     unsigned long long modseq = index_update_begin(idx, create);
 
@@ -357,23 +434,35 @@ static void index_update_view(STORE_FOLDER *folder, STORE_INDEX *idx,
 	index_reset(idx, 0, folder->uidvalidity);
 	modseq = idx->highest + 1;
     }
-    reconcile_apply(folder, idx, modseq);
+    reconcile_apply(folder, idx, modseq, known, lag);
     index_update_end(folder, idx);
 }
 
-/* index_sync - after the driver's sync (the file made if CREATE) */
-
+/*
+ * index_sync - after the driver's sync (the file made if CREATE).  What
+ * the index knows now it learnt before the driver looked (no index call
+ * runs during a driver call; store_index_open: nothing yet).
+ */
 static void index_sync(STORE_FOLDER *folder, int create)
 {
     STORE_INDEX *idx = folder->index;
+    unsigned long long known = idx->highest;
+    LAG     lag;
 
+    lag.uids = idx->lag;			/* the last sync's; made anew */
+    lag.count = idx->nlag;
+    lag.pos = 0;
+    idx->lag = 0;
+    idx->nlag = idx->lag_size = 0;
     index_check(idx);
     if (idx->uidvalidity != folder->uidvalidity
-	|| reconcile_count(folder, idx) > 0
+	|| reconcile_count(folder, idx, known, lag) > 0
 	|| (idx->rewrite && idx->writable && !idx->disabled && create))
-	index_update_view(folder, idx, create);
+	index_update_view(folder, idx, create, known, lag);
     if (idx->highest > folder->highestmodseq)
 	folder->highestmodseq = idx->highest;
+    if (lag.uids)
+	myfree((void *) lag.uids);
 }
 
 /* index_file - FOLDER's index file NAME: in the Maildir, in the mbox
@@ -503,6 +592,8 @@ void    store_index_close(STORE_FOLDER *folder)
 	myfree(idx->recs);
     if (idx->exps)
 	myfree(idx->exps);
+    if (idx->lag)
+	myfree(idx->lag);
     if (idx->dir)
 	myfree(idx->dir);
     myfree(idx->path);

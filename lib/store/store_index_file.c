@@ -517,6 +517,8 @@ int     index_lock(STORE_INDEX *idx, int type, int create)
 	    return (1);
 	}
 	index_close_fd(idx);			/* replaced or removed meanwhile */
+	idx->end = 0;				/* read the next whole: its inode */
+	idx->seen.st_size = -1;			/* may be the closed one's */
     }
     if (!idx->disabled)
 	msg_warn("%s keeps being replaced", idx->path);

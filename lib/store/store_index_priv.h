@@ -69,6 +69,10 @@ struct STORE_INDEX {
     unsigned uidvalidity;
     unsigned long long highest;
     unsigned long long floor;		/* every expunge after it is logged */
+    unsigned *lag;			/* UIDs whose view lags their record */
+    int     nlag;			/* (ascending; since the last sync) */
+    int     lag_size;
+    unsigned long long rebuilt;		/* where our last rebuild started */
     INDEX_REC *recs;			/* ascending UIDs */
     int     nrecs;
     int     recs_size;

@@ -571,6 +571,62 @@ static void test_mbox_two_sessions(void **state)
 }
 
 /*
+ * A record logged after a session's look at the folder: the look may be
+ * older than it, so the session's sync must not write its view over it;
+ * when the view catches up, the message counts as changed (the view may
+ * have reported a HIGHESTMODSEQ above the record meanwhile).  An mbox
+ * batch logs a flag change before it writes the file, which gives that
+ * order deterministically (two processes can produce it with any driver:
+ * a sync's look, another session's change, the sync's index update).
+ */
+
+static void test_late_record(void **state)
+{
+    unsigned long long h, m;
+    STORE_FOLDER *a, *b, *c;
+    TF      tf;
+
+    tf_init(&tf, MBOX, "late");
+    deliver_n(&tf, 2);
+    a = tf_open(&tf, 0);
+    tf_sync(a);
+    b = tf_open(&tf, 0);
+    tf_sync(b);
+    h = b->highestmodseq;
+
+    /* Logged, not written yet: B's look comes before the record */
+    store_change_begin(a);
+    set_flags(a, 2, STORE_SEEN, 0);
+    m = a->msgs[1].modseq;
+    assert_true(m > h);
+    tf_sync(b);
+    assert_false(b->msgs[1].flags & STORE_SEEN);
+    assert_true(b->msgs[1].modseq < m);		/* the state before m */
+    check_view(b);
+
+    /* Written: the index has A's change, not B's older view */
+    assert_int_equal(store_change_end(a, why), 0);
+    c = tf_open(&tf, 0);
+    assert_true(c->msgs[1].flags & STORE_SEEN);
+    assert_true(c->msgs[1].modseq == m);
+    assert_true(c->highestmodseq == m);
+    store_close(c);
+
+    /* B catches up: a change for B's view, above what it said before */
+    tf_sync(b);
+    assert_true(b->msgs[1].flags & STORE_SEEN);
+    assert_true(b->msgs[1].modseq > m);
+    assert_true(b->msgs[1].modseq == b->highestmodseq);
+    tf_sync(a);
+    assert_same(a, b);
+    tf_sync(b);
+    assert_same(a, b);
+    store_close(a);
+    store_close(b);
+    assert_int_equal(warnings(), 0);
+}
+
+/*
  * Changes by another program: files removed and renamed behind the view.
  */
 
@@ -1475,6 +1531,7 @@ int     main(void)
 	cmocka_unit_test(test_maildir_readonly),
 	cmocka_unit_test(test_mbox_readonly),
 	cmocka_unit_test(test_log_compaction),
+	cmocka_unit_test(test_late_record),
 	cmocka_unit_test(test_processes),
 	cmocka_unit_test(test_maildir_notify),
 	cmocka_unit_test(test_mbox_notify),
