@@ -51,7 +51,6 @@ import resource
 import shutil
 import signal
 import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -374,67 +373,10 @@ class DovecotSide(bench_pop3.DovecotSide):
             shutil.rmtree(self.base, ignore_errors=True)
             raise
 
-    def write_conf(self, fast_login):
-        login_mode = ("  service_count = 0\n  process_min_avail = 2\n" if fast_login
-                      else "")
-        with open(self.conf, "w") as f:
-            f.write("""# written by test/bench/bench_imap.py
-base_dir = %(run)s
-state_dir = %(state)s
-log_path = %(log)s
-protocols = imap
-listen = 127.0.0.1
-ssl = no
-disable_plaintext_auth = no
-auth_mechanisms = plain
-mail_location = maildir:~/Maildir
-mail_max_userip_connections = 1000
-default_login_user = dovenull
-default_internal_user = dovecot
-first_valid_uid = 1000
-passdb {
-  driver = passwd-file
-  args = scheme=PLAIN username_format=%%u %(passwd)s
-}
-userdb {
-  driver = passwd-file
-  args = username_format=%%u %(passwd)s
-}
-service imap-login {
-  inet_listener imap {
-    address = 127.0.0.1
-    port = %(port)d
-  }
-  inet_listener imaps {
-    port = 0
-  }
-%(login_mode)s}
-service pop3-login {
-  inet_listener pop3 {
-    port = 0
-  }
-  inet_listener pop3s {
-    port = 0
-  }
-}
-""" % {"run": self.run_dir, "state": self.state_dir, "log": self.log,
-       "passwd": self.passwd, "port": self.port, "login_mode": login_mode})
+    protocol = "imap"
 
-    def start(self, fast_login=False):
-        self.write_conf(fast_login)
-        r = subprocess.run([bench_pop3.DOVECONF, "-c", self.conf, "-n"],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        if r.returncode != 0:
-            raise RuntimeError("doveconf: " + r.stderr.decode("utf-8", "replace"))
-        logf = open(os.path.join(self.base, "dovecot.stderr"), "ab")
-        self.proc = subprocess.Popen([bench_pop3.DOVECOT, "-F", "-c", self.conf], stdout=logf,
-                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                     start_new_session=True)
-        logf.close()
-        if not wait_until(lambda: imap_greets(self.port) or self.proc.poll() is not None,
-                          15, 0.1) or self.proc.poll() is not None:
-            raise RuntimeError("dovecot does not answer on %d\n%s" % (self.port, self.log_tail()))
-        self.remember()
+    def greets(self):
+        return imap_greets(self.port)
 
 
 # -------------------------------------------------------------- clients

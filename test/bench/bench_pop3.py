@@ -57,10 +57,10 @@ sys.path.insert(0, HERE)
 
 from posthorn_instance import PosthornInstance, wait_until, free_port, pid_alive  # noqa: E402
 import pop3_helpers  # noqa: E402
+import dovecot_helpers  # noqa: E402
 from bench_smtp import RssSampler, tree_members  # noqa: E402
 
-DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
-DOVECONF = shutil.which("doveconf") or "/usr/bin/doveconf"
+DOVECOT = dovecot_helpers.DOVECOT
 IS_ROOT = os.geteuid() == 0
 LOGIN_USER = "alice@posthorn.test"      # the small Maildir, for the logins
 BIG_USER = "bob@posthorn.test"          # the big Maildir, for LIST+RETR
@@ -260,66 +260,25 @@ class DovecotSide:
         uid, gid, home = self.homes[login]
         return uid, gid, os.path.join(home, "Maildir")
 
+    protocol = "pop3"
+
+    def greets(self):
+        return pop3_greets(self.port)
+
     def write_conf(self, fast_login):
         login_mode = ("  service_count = 0\n  process_min_avail = 2\n" if fast_login
                       else "")
         with open(self.conf, "w") as f:
-            f.write("""# written by test/bench/bench_pop3.py
-base_dir = %(run)s
-state_dir = %(state)s
-log_path = %(log)s
-protocols = pop3
-listen = 127.0.0.1
-ssl = no
-disable_plaintext_auth = no
-auth_mechanisms = plain
-mail_location = maildir:~/Maildir
-mail_max_userip_connections = 1000
-default_login_user = dovenull
-default_internal_user = dovecot
-first_valid_uid = 1000
-passdb {
-  driver = passwd-file
-  args = scheme=PLAIN username_format=%%u %(passwd)s
-}
-userdb {
-  driver = passwd-file
-  args = username_format=%%u %(passwd)s
-}
-service pop3-login {
-  inet_listener pop3 {
-    address = 127.0.0.1
-    port = %(port)d
-  }
-  inet_listener pop3s {
-    port = 0
-  }
-%(login_mode)s}
-service imap-login {
-  inet_listener imap {
-    port = 0
-  }
-  inet_listener imaps {
-    port = 0
-  }
-}
-""" % {"run": self.run_dir, "state": self.state_dir, "log": self.log,
-       "passwd": self.passwd, "port": self.port, "login_mode": login_mode})
+            f.write(dovecot_helpers.conf_text(self.base, self.passwd, self.protocol, self.port,
+                                              mechanisms="plain", login_extra=login_mode,
+                                              written_by="test/bench/"))
 
     def start(self, fast_login=False):
         self.write_conf(fast_login)
-        r = subprocess.run([DOVECONF, "-c", self.conf, "-n"], stdout=subprocess.DEVNULL,
-                           stderr=subprocess.PIPE)
-        if r.returncode != 0:
-            raise RuntimeError("doveconf: " + r.stderr.decode("utf-8", "replace"))
-        logf = open(os.path.join(self.base, "dovecot.stderr"), "ab")
-        self.proc = subprocess.Popen([DOVECOT, "-F", "-c", self.conf], stdout=logf,
-                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                     start_new_session=True)
-        logf.close()
-        if not wait_until(lambda: pop3_greets(self.port) or self.proc.poll() is not None,
-                          15, 0.1) or self.proc.poll() is not None:
-            raise RuntimeError("dovecot does not answer on %d\n%s" % (self.port, self.log_tail()))
+        try:
+            self.proc = dovecot_helpers.launch(self.base, self.conf, self.greets)
+        except RuntimeError as e:
+            raise RuntimeError("%s\n%s" % (e, self.log_tail()))
         self.remember()
 
     def remember(self):

@@ -1,5 +1,6 @@
 """dovecot_helpers.py - a private Dovecot IMAP server for interchange tests.
 
+conf_text() and launch() are shared with the benchmarks (test/bench/).
 Dovecot(users, mail_location) writes a configuration in a temporary
 directory (base_dir, state_dir and log there, IMAP on a free 127.0.0.1
 port, no TLS, plaintext logins, users from a passwd-file: {login:
@@ -24,6 +25,79 @@ from posthorn_instance import IS_ROOT, free_port, wait_until
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
 DOVECONF = shutil.which("doveconf") or "/usr/bin/doveconf"
 IMAP_BINARY = "/usr/lib/dovecot/imap"
+
+
+def conf_text(base, passwd, protocol, port, location="maildir:~/Maildir",
+              mechanisms="plain login", login_extra="", extra="", written_by=""):
+    """A dovecot.conf for a private instance in BASE (run/, state/ and
+    dovecot.log there): PROTOCOL ("imap" or "pop3") on 127.0.0.1:PORT and
+    every other listener off, no TLS, plaintext logins, users from the
+    passwd-file PASSWD; LOGIN_EXTRA goes into the login service block."""
+    other = "pop3" if protocol == "imap" else "imap"
+    return """# written by %(by)s
+base_dir = %(base)s/run
+state_dir = %(base)s/state
+log_path = %(base)s/dovecot.log
+protocols = %(proto)s
+listen = 127.0.0.1
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = %(mechs)s
+mail_location = %(location)s
+mail_max_userip_connections = 1000
+default_login_user = dovenull
+default_internal_user = dovecot
+first_valid_uid = 1000
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%%u %(passwd)s
+}
+userdb {
+  driver = passwd-file
+  args = username_format=%%u %(passwd)s
+}
+service %(proto)s-login {
+  inet_listener %(proto)s {
+    address = 127.0.0.1
+    port = %(port)d
+  }
+  inet_listener %(proto)ss {
+    port = 0
+  }
+%(login_extra)s}
+service %(other)s-login {
+  inet_listener %(other)s {
+    port = 0
+  }
+  inet_listener %(other)ss {
+    port = 0
+  }
+}
+%(extra)s
+""" % {"by": written_by or "dovecot_helpers.py", "base": base, "proto": protocol,
+       "other": other, "mechs": mechanisms, "location": location, "passwd": passwd,
+       "port": port, "login_extra": login_extra, "extra": extra}
+
+
+def launch(base, conf, greets):
+    """Check CONF with doveconf, run dovecot -F on it (in its own session,
+    stderr to BASE/dovecot.stderr) and wait until GREETS() says it answers;
+    the Popen, or RuntimeError."""
+    r = subprocess.run([DOVECONF, "-c", conf, "-n"], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.PIPE)
+    if r.returncode != 0:
+        raise RuntimeError("doveconf: " + r.stderr.decode("utf-8", "replace"))
+    with open(os.path.join(base, "dovecot.stderr"), "ab") as err:
+        proc = subprocess.Popen([DOVECOT, "-F", "-c", conf], stdout=err,
+                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                start_new_session=True)
+    if not wait_until(lambda: greets() or proc.poll() is not None, 15, 0.1) \
+            or proc.poll() is not None:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait()
+        raise RuntimeError("dovecot does not answer on its port")
+    return proc
 
 
 def available():
@@ -62,53 +136,16 @@ class Dovecot:
         os.chmod(passwd, 0o600)
         shutil.chown(passwd, "dovecot", "dovecot")   # read by the auth process
         with open(self.conf, "w") as f:
-            f.write("""# written by test/integration/dovecot_helpers.py
-base_dir = %(run)s
-state_dir = %(state)s
-log_path = %(log)s
-protocols = imap
-listen = 127.0.0.1
-ssl = no
-disable_plaintext_auth = no
-auth_mechanisms = plain login
-mail_location = %(location)s
-default_login_user = dovenull
-default_internal_user = dovecot
-first_valid_uid = 1000
-passdb {
-  driver = passwd-file
-  args = scheme=PLAIN username_format=%%u %(passwd)s
-}
-userdb {
-  driver = passwd-file
-  args = username_format=%%u %(passwd)s
-}
-service imap-login {
-  inet_listener imap {
-    address = 127.0.0.1
-    port = %(port)d
-  }
-  inet_listener imaps {
-    port = 0
-  }
-}
-%(extra)s
-""" % {"run": run_dir, "state": state_dir, "log": self.log, "passwd": passwd,
-       "port": self.port, "location": self.mail_location, "extra": self.extra})
+            f.write(conf_text(self.base, passwd, "imap", self.port,
+                              location=self.mail_location, extra=self.extra,
+                              written_by="test/integration/dovecot_helpers.py"))
 
     def start(self):
-        r = subprocess.run([DOVECONF, "-c", self.conf, "-n"], stdout=subprocess.DEVNULL,
-                           stderr=subprocess.PIPE)
-        if r.returncode != 0:
-            raise RuntimeError("doveconf: " + r.stderr.decode("utf-8", "replace"))
-        with open(os.path.join(self.base, "dovecot.stderr"), "ab") as err:
-            self.proc = subprocess.Popen([DOVECOT, "-F", "-c", self.conf], stdout=err,
-                                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                         start_new_session=True)
-        if not wait_until(lambda: self._greets() or self.proc.poll() is not None, 15, 0.1) \
-                or self.proc.poll() is not None:
+        try:
+            self.proc = launch(self.base, self.conf, self._greets)
+        except RuntimeError as e:
             self.stop()
-            raise RuntimeError("dovecot does not answer on %d\n%s" % (self.port, self.log_tail()))
+            raise RuntimeError("%s\n%s" % (e, self.log_tail()))
         return self
 
     def _greets(self):
