@@ -147,6 +147,18 @@ static size_t feed_utf8(const char *data, size_t len, VSTRING *out)
     return (len);
 }
 
+/*
+ * append_iconv_output - what iconv wrote, checked: glibc passes on the
+ * 5- and 6-byte forms of old UTF-8 for a source charset it reads as
+ * UTF-8 under another name ("utf-8~"); iconv writes whole characters, so
+ * an unfinished one at the end is as wrong as an invalid one.
+ */
+static void append_iconv_output(const char *buf, size_t len, VSTRING *out)
+{
+    if (feed_utf8(buf, len, out) < len)
+	vstring_strcat(out, REPLACEMENT);
+}
+
 /* feed_iconv - convert with iconv; the bytes used */
 
 static size_t feed_iconv(iconv_t cd, const char *data, size_t len, VSTRING *out)
@@ -160,7 +172,7 @@ static size_t feed_iconv(iconv_t cd, const char *data, size_t len, VSTRING *out)
 	size_t  out_left = sizeof(buf);
 	size_t  ret = iconv(cd, &in, &in_left, &op, &out_left);
 
-	vstring_memcat(out, buf, op - buf);
+	append_iconv_output(buf, op - buf, out);
 	if (ret != (size_t) -1 || errno == E2BIG)
 	    continue;
 	if (errno == EINVAL && in_left < PENDING_MAX)
@@ -204,7 +216,7 @@ void    charset_conv_finish(CHARSET_CONV *conv, VSTRING *out)
 	size_t  out_left = sizeof(buf);
 
 	(void) iconv(conv->cd, 0, 0, &op, &out_left);	/* end shift state */
-	vstring_memcat(out, buf, op - buf);
+	append_iconv_output(buf, op - buf, out);
     }
 }
 

@@ -111,6 +111,9 @@ static void test_charsets(void **state)
     check(0, "x-no-such-charset", "\xc3\xa4\xff", "\xc3\xa4\xef\xbf\xbd");
     check(0, "utf-8", "cut \xe2\x82", "cut \xef\xbf\xbd");
     check(0, "Shift_JIS", "bad \x82", "bad \xef\xbf\xbd");
+    /* glibc reads "utf-8~" as UTF-8 and lets old 5-byte forms through */
+    check(0, "utf-8~", "a \xfa\xbf\xbf\xbf\xbf b", "a \xef\xbf\xbd\xef\xbf\xbd"
+	  "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd b");
     check("base64", "iso-8859-1", "R3L832U=", "Gr\xc3\xbc\xc3\x9f" "e");
     check("quoted-printable", "windows-1252", "=80=E4", "\xe2\x82\xac\xc3\xa4");
     assert_true(charset_known("UTF-8"));
