@@ -62,14 +62,12 @@ sys.path.insert(0, HERE)
 from posthorn_instance import PosthornInstance, all_pids, wait_until  # noqa: E402
 import imap_helpers  # noqa: E402
 import bench_pop3  # noqa: E402
-from bench_pop3 import (Sampler, background_busy, busy_share, collect,  # noqa: E402
-                        cpu_ticks, start_processes, stop_system_dovecot, worker_signals)
+from bench_pop3 import background_busy, stop_system_dovecot, worker_signals  # noqa: E402
 
 IS_ROOT = os.geteuid() == 0
 LOGIN_USER = "alice@posthorn.test"      # logins only (a 10-message INBOX)
 BIG_USER = "bob@posthorn.test"          # the folders f10k and f100k
 SMALL_MSGS = 10
-WARMUP = 1.0
 UIDVALIDITY = {"INBOX": 1690000000, "f10k": 1690000001, "f100k": 1690000002}
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -519,40 +517,14 @@ def login_worker(port, login, password, t_start, t_end, conn):
 
 
 def measure_logins(ctx, side, clients, seconds):
-    t_start = time.monotonic() + WARMUP
-    t_end = t_start + seconds
-    password = imap_helpers.PASSWORDS[LOGIN_USER]
-    procs = start_processes(ctx, login_worker,
-                            [(side.port, LOGIN_USER, password, t_start, t_end)] * clients)
-    sampler = Sampler(side.master_pid())
-    sampler.start()
-    try:
-        time.sleep(max(0.0, t_start - time.monotonic()))
-        before = cpu_ticks()
-        time.sleep(max(0.0, t_end - time.monotonic()))
-        after = cpu_ticks()
-    finally:
-        results = collect(procs, 60)
-        sampler.stop()
-    if isinstance(side, DovecotSide):
-        side.remember()
-    ok = sum(r[0] for r in results if r)
-    bad = sum(r[1] for r in results if r)
-    client_cpu = sum(r[2] for r in results if r)
-    errors = [r[3] for r in results if r and r[3]]
-    lost = sum(1 for r in results if r is None)
-    note = ""
-    if bad or lost or not ok:
-        note = "%d failed logins%s%s" % (bad, ", %d clients lost" % lost if lost else "",
-                                         ": " + errors[0] if errors else "")
-    ncpu = os.cpu_count() or 1
-    return {"value": ok / seconds, "mb": sampler.peak_kb / 1024.0,
-            "pss": sampler.peak_pss_kb / 1024.0, "ok": not note, "note": note,
-            "detail": "%d logins, client CPU %.1f%%, machine busy %.1f%%, peak RSS sum "
-                      "%.1f MB, PSS sum %.1f MB" % (
-                          ok, 100 * client_cpu / ((seconds + WARMUP) * ncpu),
-                          100 * busy_share(before, after), sampler.peak_kb / 1024.0,
-                          sampler.peak_pss_kb / 1024.0)}
+    """bench_pop3's login measure with the IMAP client, as a table row."""
+    res = bench_pop3.measure_logins(ctx, side, clients, seconds, worker=login_worker,
+                                    password=imap_helpers.PASSWORDS[LOGIN_USER])
+    res["value"] = res["rate"]
+    res["detail"] = ("%d logins, client CPU %.1f%%, machine busy %.1f%%, peak RSS sum "
+                     "%.1f MB, PSS sum %.1f MB" % (res["count"], 100 * res["client_cpu"],
+                                                  100 * res["busy"], res["mb"], res["pss"]))
+    return res
 
 
 def socket_inode(server_port, client_port):

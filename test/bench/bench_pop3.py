@@ -564,11 +564,14 @@ def collect(procs, timeout):
     return results
 
 
-def measure_logins(ctx, side, clients, seconds):
+def measure_logins(ctx, side, clients, seconds, worker=None, password=None):
+    """CLIENTS processes running WORKER (this module's login_worker; the
+    IMAP bench passes its own) against SIDE for SECONDS after a warm-up."""
     t_start = time.monotonic() + WARMUP
     t_end = t_start + seconds
-    password = pop3_helpers.PASSWORDS[LOGIN_USER]
-    procs = start_processes(ctx, login_worker,
+    worker = worker or login_worker
+    password = password or pop3_helpers.PASSWORDS[LOGIN_USER]
+    procs = start_processes(ctx, worker,
                             [(side.port, LOGIN_USER, password, t_start, t_end)] * clients)
     sampler = Sampler(side.master_pid())
     sampler.start()
