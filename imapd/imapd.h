@@ -61,6 +61,8 @@ typedef struct IMAPD {
     int     readonly;			/* EXAMINE */
     IMAPD_SEEN *seen;			/* the client's view, by number - 1 */
     int     seen_count;
+    unsigned long view_gen;		/* the folder's view_gen when the
+					 * client's view was last its view */
     int     keywords_sent;		/* FLAGS reply covers this many keywords */
     /* The command in progress */
     const char *tag;

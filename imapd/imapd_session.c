@@ -226,7 +226,7 @@ void    imapd_view_reset(IMAPD *im)
 
     if (im->seen)
 	myfree(im->seen);
-    im->seen = (IMAPD_SEEN *) mymalloc(sizeof(IMAPD_SEEN) * ((size_t) f->count + 1));
+    im->seen = (IMAPD_SEEN *) mymalloc_big(sizeof(IMAPD_SEEN) * ((size_t) f->count + 1));
     for (int i = 0; i < f->count; i++) {
 	im->seen[i].uid = f->msgs[i].uid;
 	im->seen[i].flags = f->msgs[i].flags;
@@ -235,6 +235,7 @@ void    imapd_view_reset(IMAPD *im)
     }
     im->seen_count = f->count;
     im->keywords_sent = f->keyword_count;
+    im->view_gen = f->view_gen;
 }
 
 /*
@@ -309,9 +310,10 @@ static void imapd_report_expunges(IMAPD *im)
     myfree(gone);
 }
 
-/* imapd_report_changes - flags changed by others; new messages */
+/* imapd_report_changes - flags changed by others; new messages; 1 when
+ * the client's view is the folder's now */
 
-static void imapd_report_changes(IMAPD *im)
+static int imapd_report_changes(IMAPD *im)
 {
     STORE_FOLDER *f = im->folder;
     VSTRING *buf = vstring_alloc(100);
@@ -358,6 +360,7 @@ static void imapd_report_changes(IMAPD *im)
 	imapd_untagged(im, "%d RECENT", recent);
     }
     vstring_free(buf);
+    return (aligned && im->seen_count == f->count);
 }
 
 void    imapd_sync(IMAPD *im, int expunges_allowed)
@@ -370,6 +373,10 @@ void    imapd_sync(IMAPD *im, int expunges_allowed)
     if (store_sync(im->folder, im->readonly ? 0 : STORE_SYNC_CLAIM_NEW, why) < 0)
 	msg_warn("%s: %s: %s", im->io->user, im->folder_name, STR(why));
     vstring_free(why);
+    if (im->folder->view_gen == im->view_gen) {	/* nothing new to say */
+	imapd_announce_keywords(im);
+	return;
+    }
     if (im->folder->count < im->seen_count || expunges_allowed) {
 	if (!expunges_allowed) {
 	    /* Messages are gone but we may not say so now: keep quiet */
@@ -377,7 +384,8 @@ void    imapd_sync(IMAPD *im, int expunges_allowed)
 	}
 	imapd_report_expunges(im);
     }
-    imapd_report_changes(im);
+    if (imapd_report_changes(im))
+	im->view_gen = im->folder->view_gen;
 }
 
 void    imapd_close_folder(IMAPD *im)

@@ -177,6 +177,23 @@ const MAILDIR_UIDREC *maildir_uidlist_lookup(const MAILDIR_UIDLIST *list,
     return (info ? list->recs + (uintptr_t) info->value : 0);
 }
 
+const MAILDIR_UIDREC *maildir_uidlist_find(const MAILDIR_UIDLIST *list,
+					            unsigned uid)
+{
+    int     lo = 0, hi = list->count;
+
+    while (lo < hi) {
+	int     mid = lo + (hi - lo) / 2;
+
+	if (list->recs[mid].uid < uid)
+	    lo = mid + 1;
+	else
+	    hi = mid;
+    }
+    return (lo < list->count && list->recs[lo].uid == uid
+	    && list->recs[lo].name != 0 ? list->recs + lo : 0);
+}
+
 unsigned maildir_uidlist_add(MAILDIR_UIDLIST *list, const char *name,
 			             size_t len, const char *ext)
 {

@@ -73,6 +73,10 @@ void	maildir_uidlist_free(MAILDIR_UIDLIST *list);
 const MAILDIR_UIDREC *maildir_uidlist_lookup(const MAILDIR_UIDLIST *list,
 				              const char *name, size_t len);
 
+/* maildir_uidlist_find - the record of UID (not dropped), or NULL */
+const MAILDIR_UIDREC *maildir_uidlist_find(const MAILDIR_UIDLIST *list,
+					           unsigned uid);
+
 /* maildir_uidlist_add - a new record with the next UID for NAME, which
  * must not be in the list yet; 0: UIDs used up */
 unsigned maildir_uidlist_add(MAILDIR_UIDLIST *list, const char *name,

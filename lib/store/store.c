@@ -120,6 +120,7 @@ static int flush(STORE_FOLDER *folder, VSTRING *why)
     ret = folder->driver->flush(folder, why);
     view_restore(folder, &save);
     view_free(&save);
+    folder->view_gen++;
     return (ret);
 }
 
@@ -136,6 +137,30 @@ static void flush_or_warn(STORE_FOLDER *folder)
     if (flush(folder, why) < 0)
 	msg_warn("%s: flag changes lost: %s", folder->path, STR(why));
     vstring_free(why);
+}
+
+/*
+ * open_view - for a driver with a view stamp: the view from the index
+ * when the folder on disk is as its stamp says, else from a driver sync;
+ * 0 or -1 with WHY.
+ */
+static int open_view(STORE_FOLDER *folder, VSTRING *why)
+{
+    VSTRING *data = vstring_alloc(STORE_STAMP_MAX);
+    int     ret = 0;
+
+    store_index_load(folder);
+    if (store_index_view(folder, data)
+	&& folder->driver->adopt(folder, STR(data), LEN(data), why) == 1) {
+	folder->view_same = 1;			/* the records' own view */
+    } else {
+	store_msgs_free(folder);		/* not the folder's view now */
+	folder->uidvalidity = folder->uidnext = 0;
+	vstring_reset(why);
+	ret = folder->driver->sync(folder, 0, why);
+    }
+    vstring_free(data);
+    return (ret);
 }
 
 STORE_FOLDER *store_open(int kind, const char *path, int flags, VSTRING *why)
@@ -163,7 +188,14 @@ STORE_FOLDER *store_open_at(int kind, const char *path, const char *index_dir,
     folder->path = mystrdup(path);
     folder->index_dir = index_dir ? mystrdup(index_dir) : 0;
     folder->open_flags = flags;
+    folder->view_gen = 1;
     if (folder->driver->open(folder, flags, why) < 0) {
+	folder_free(folder);
+	return (0);
+    }
+    if (folder->driver->adopt != 0 && open_view(folder, why) < 0) {
+	store_index_close(folder);
+	folder->driver->close(folder);
 	folder_free(folder);
 	return (0);
     }
@@ -187,11 +219,12 @@ int     store_sync(STORE_FOLDER *folder, int flags, VSTRING *why)
     vstring_reset(why);
     flush_or_warn(folder);
     view_save(folder, &save, 0);
+    folder->view_same = 0;
     ret = folder->driver->sync(folder, flags, why);
     view_restore(folder, &save);
     view_free(&save);
-    if (ret == 0)
-	store_index_sync(folder);
+    if ((ret == 0 && store_index_sync(folder)) || !folder->view_same)
+	folder->view_gen++;
     return (ret);
 }
 
@@ -268,6 +301,7 @@ int     store_expunge(STORE_FOLDER *folder, const unsigned *uids, int count,
     /* Whatever left the view is gone from the folder, even on failure */
     store_index_expunged(folder, save.uids, view_left(folder, &save));
     view_free(&save);
+    folder->view_gen++;
     return (ret);
 }
 
@@ -296,6 +330,7 @@ int     store_set_flags(STORE_FOLDER *folder, STORE_MSG *msg, unsigned flags,
     }
     if (ret == 0)
 	store_index_flags(folder, uid);		/* MSG may have moved */
+    folder->view_gen++;
     return (ret);
 }
 

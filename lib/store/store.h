@@ -19,7 +19,10 @@
  * disk: new mail gets UIDs (written where the format keeps them), messages
  * that another session expunged disappear, flag changes appear.  Nothing
  * else changes the view, so a POP3 session that never syncs keeps its
- * numbering.  UIDVALIDITY and UIDs never change for a message while the
+ * numbering.  view_gen changes with every sync or change that may have
+ * changed the view's UIDs, flags or MODSEQs (and only then: a caller
+ * that compared its copy after one value need not look again while the
+ * value stays).  UIDVALIDITY and UIDs never change for a message while the
  * folder's control data (uidlist, X-IMAPbase) exists.
  *
  * Message content is read through a STORE_STREAM: the message exactly as
@@ -103,7 +106,24 @@ typedef struct STORE_DRIVER {
     /* write what set_flags deferred in a batch (folder->batch > 0: it
      * notes the change in the view and nothing else); NULL: none */
     int     (*flush) (STORE_FOLDER *folder, VSTRING *why);
+    /*
+     * The view stamp (store_index.c), for opening a big folder without
+     * reading it.  stamp: after a sync, 1 with DATA (at most
+     * STORE_STAMP_MAX bytes) when the view is what the folder on disk
+     * held, settled (every change after it alters the data), as DATA
+     * describes it; else 0.  adopt: at open, instead of a sync, with the
+     * view filled from the index (UIDs, flags, keywords; no driver data):
+     * 1 when the folder on disk is still as DATA says and the view is
+     * taken as the driver's own, 0 when not, -1 on error (WHY).  open
+     * does not sync when the driver has these: store.c does.  NULL: the
+     * driver has none.
+     */
+    int     (*stamp) (STORE_FOLDER *folder, VSTRING *data);
+    int     (*adopt) (STORE_FOLDER *folder, const char *data, size_t len,
+		              VSTRING *why);
 } STORE_DRIVER;
+
+#define STORE_STAMP_MAX		224	/* bytes of a driver's stamp data */
 
 struct STORE_FOLDER {
     const STORE_DRIVER *driver;
@@ -121,6 +141,9 @@ struct STORE_FOLDER {
     int     keyword_count;
     unsigned long long highestmodseq;	/* RFC 7162 (store_index.c) */
     struct STORE_INDEX *index;		/* modseqs, expunges, cache */
+    unsigned long view_gen;		/* changes when the view may have */
+    int     view_same;			/* the driver's last sync (or adopt)
+					 * left UIDs and flags as they were */
     void   *priv;			/* the driver's */
 };
 

@@ -218,6 +218,7 @@ void    index_reset(STORE_INDEX *idx, int keep, unsigned uidvalidity)
     }
     idx->uidvalidity = uidvalidity;
     idx->rewrite = 1;
+    idx->gen++;
 }
 
 /*
@@ -438,23 +439,36 @@ static void index_update_view(STORE_FOLDER *folder, STORE_INDEX *idx,
     index_update_end(folder, idx);
 }
 
+/* sync_needless - neither the view nor what the index knows changed
+ * since the last reconcile left them agreeing */
+
+static int sync_needless(STORE_FOLDER *folder, STORE_INDEX *idx, int create)
+{
+    return (folder->view_same && idx->gen == idx->synced_gen
+	    && idx->nlag == 0 && idx->uidvalidity == folder->uidvalidity
+	    && !(idx->rewrite && idx->writable && !idx->disabled && create));
+}
+
 /*
  * index_sync - after the driver's sync (the file made if CREATE).  What
  * the index knows now it learnt before the driver looked (no index call
- * runs during a driver call; store_index_open: nothing yet).
+ * runs during a driver call).  1 if the view was matched against the
+ * records, 0 if that was needless.
  */
-static void index_sync(STORE_FOLDER *folder, int create)
+static int index_sync(STORE_FOLDER *folder, int create)
 {
     STORE_INDEX *idx = folder->index;
     unsigned long long known = idx->highest;
     LAG     lag;
 
+    index_check(idx);
+    if (sync_needless(folder, idx, create))
+	return (0);
     lag.uids = idx->lag;			/* the last sync's; made anew */
     lag.count = idx->nlag;
     lag.pos = 0;
     idx->lag = 0;
     idx->nlag = idx->lag_size = 0;
-    index_check(idx);
     if (idx->uidvalidity != folder->uidvalidity
 	|| reconcile_count(folder, idx, known, lag) > 0
 	|| (idx->rewrite && idx->writable && !idx->disabled && create))
@@ -463,6 +477,8 @@ static void index_sync(STORE_FOLDER *folder, int create)
 	folder->highestmodseq = idx->highest;
     if (lag.uids)
 	myfree((void *) lag.uids);
+    idx->synced_gen = idx->gen;
+    return (1);
 }
 
 /* index_file - FOLDER's index file NAME: in the Maildir, in the mbox
@@ -486,7 +502,7 @@ static char *index_file(STORE_FOLDER *folder, const char *name)
     return (vstring_export(buf));
 }
 
-void    store_index_open(STORE_FOLDER *folder)
+void    store_index_load(STORE_FOLDER *folder)
 {
     STORE_INDEX *idx = (STORE_INDEX *) mycalloc(1, sizeof(*idx));
     VSTRING *buf = vstring_alloc(100);
@@ -506,17 +522,145 @@ void    store_index_open(STORE_FOLDER *folder)
     idx->fd = -1;
     idx->notify_fd = -1;
     idx->log = vstring_alloc(INDEX_LOG_SIZE * 16);
+    idx->stamp = vstring_alloc(STORE_STAMP_MAX);
     folder->index = idx;
-    index_sync(folder, 0);
+    index_check(idx);
 }
 
-void    store_index_sync(STORE_FOLDER *folder)
+void    store_index_open(STORE_FOLDER *folder)
 {
     if (folder->index == 0)
+	store_index_load(folder);
+    (void) index_sync(folder, 0);
+    if (folder->index->highest > folder->highestmodseq)
+	folder->highestmodseq = folder->index->highest;
+}
+
+/*
+ * The view stamp (store_index_file.c): the view from the records.
+ */
+
+/* store_index_view - the view from the records when the file has a view
+ * stamp that holds (its driver data in DATA): 1, else 0 */
+
+int     store_index_view(STORE_FOLDER *folder, VSTRING *data)
+{
+    STORE_INDEX *idx = folder->index;
+    const INDEX_REC *rec;
+    STORE_MSG *msg;
+    int     i;
+
+    if (idx == 0 || idx->disabled || idx->stamp_at == 0
+	|| idx->stamp_at != idx->end
+	|| idx->stamp_uidvalidity != idx->uidvalidity
+	|| idx->stamp_count < 0 || idx->stamp_count > idx->nrecs)
+	return (0);
+    folder->msgs = (STORE_MSG *) mymalloc_big(sizeof(*msg)
+					  * (size_t) (idx->stamp_count + 1));
+    folder->size = idx->stamp_count + 1;
+    for (i = 0; i < idx->nrecs; i++) {
+	rec = idx->recs + i;
+	if (rec->modseq == 0 || rec->uid >= idx->stamp_uidnext)
+	    continue;
+	if (folder->count == idx->stamp_count)
+	    break;
+	msg = store_msg_add(folder);
+	msg->uid = rec->uid;
+	msg->flags = rec->bits & STORE_FLAGS_STORED;
+	msg->keywords = (rec->bits >> 5) & KEYWORD_MASK;
+	msg->modseq = rec->modseq;
+    }
+    if (i < idx->nrecs || folder->count != idx->stamp_count) {
+	store_msgs_free(folder);		/* not the view it names */
+	return (0);
+    }
+    folder->uidvalidity = idx->stamp_uidvalidity;
+    folder->uidnext = idx->stamp_uidnext;
+    vstring_memcpy(data, STR(idx->stamp), LEN(idx->stamp));
+    idx->synced_gen = idx->gen;			/* they agree: made so */
+    return (1);
+}
+
+/* view_is_records - the view is the live records below UIDNEXT */
+
+static int view_is_records(const STORE_FOLDER *folder, const STORE_INDEX *idx)
+{
+    const INDEX_REC *rec = idx->recs;
+    const INDEX_REC *end = rec ? rec + idx->nrecs : rec;
+    const STORE_MSG *msg;
+    int     i;
+
+    if (idx->uidvalidity != folder->uidvalidity || idx->nlag > 0)
+	return (0);
+    for (i = 0; i < folder->count; i++, rec++) {
+	msg = folder->msgs + i;
+	while (rec < end && rec->modseq == 0)
+	    rec++;
+	if (rec == end || rec->uid != msg->uid
+	    || rec->bits != BITS_OF(msg->flags, msg->keywords))
+	    return (0);
+    }
+    for (; rec < end; rec++)
+	if (rec->modseq != 0 && rec->uid < folder->uidnext)
+	    return (0);
+    return (1);
+}
+
+/* stamp_current - the file's stamp is DATA for this view already */
+
+static int stamp_current(const STORE_FOLDER *folder, const STORE_INDEX *idx,
+			         const VSTRING *data)
+{
+    return (idx->stamp_at != 0 && idx->stamp_at == idx->end
+	    && idx->stamp_uidvalidity == folder->uidvalidity
+	    && idx->stamp_uidnext == folder->uidnext
+	    && idx->stamp_count == folder->count
+	    && LEN(idx->stamp) == LEN(data)
+	    && memcmp(STR(idx->stamp), STR(data), LEN(data)) == 0);
+}
+
+/*
+ * index_stamp - after a sync: when the driver vouches for the view and it
+ * is what the records say, a view stamp for the file as it is (unless it
+ * has that one, or something was written since we read it).
+ */
+static void index_stamp(STORE_FOLDER *folder)
+{
+    STORE_INDEX *idx = folder->index;
+    VSTRING *data;
+    off_t   end = idx->end;
+
+    if (folder->driver->stamp == 0 || !idx->writable || idx->disabled
+	|| idx->end == 0 || idx->rewrite)
 	return;
-    index_sync(folder, 1);
+    data = vstring_alloc(STORE_STAMP_MAX);
+    if (folder->driver->stamp(folder, data) == 1
+	&& !stamp_current(folder, idx, data) && view_is_records(folder, idx)) {
+	int     synced = (idx->synced_gen == idx->gen);
+	ino_t   ino = idx->seen.st_ino;
+
+	(void) index_update_begin(idx, 0);
+	if (idx->locked && idx->end == end && !idx->rewrite)
+	    (void) index_stamp_write(idx, STR(data), LEN(data),
+				     folder->uidnext, folder->count);
+	index_update_end(folder, idx);
+	if (synced && idx->end == end && idx->seen.st_ino == ino)
+	    idx->synced_gen = idx->gen;		/* the same records */
+    }
+    vstring_free(data);
+}
+
+int     store_index_sync(STORE_FOLDER *folder)
+{
+    int     matched;
+
+    if (folder->index == 0)
+	return (0);
+    matched = index_sync(folder, 1);
+    index_stamp(folder);
     index_cache_sync(folder);
     index_notify_rearm(folder->index);
+    return (matched);
 }
 
 void    store_index_flags(STORE_FOLDER *folder, unsigned uid)
@@ -588,6 +732,7 @@ void    store_index_close(STORE_FOLDER *folder)
 	(void) close(idx->notify_fd);
     index_close_fd(idx);
     vstring_free(idx->log);
+    vstring_free(idx->stamp);
     if (idx->recs)
 	myfree(idx->recs);
     if (idx->exps)

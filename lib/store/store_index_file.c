@@ -14,6 +14,12 @@
  *   commit (24 bytes)	the file's length and HIGHESTMODSEQ (64 bits each)
  *			as of the last append, a checksum seeded with the
  *			header's, 0; rewritten in place after each append
+ *   stamp (256 bytes)	the view stamp (below): the committed length it
+ *			holds for (64 bits; 0: none), UIDVALIDITY, UIDNEXT,
+ *			message count, the driver's data length (16 bits),
+ *			0 (16 bits), the data (up to 224 bytes), a checksum
+ *			seeded with the header's, 0; all zero: none;
+ *			rewritten in place
  *   records, 16 bytes	UID, flag bits (stored flags | keywords << 5),
  *			MODSEQ; ascending UIDs
  *   ranges, 16 bytes	first UID, last UID, MODSEQ: expunged then
@@ -29,6 +35,15 @@
  * lost entries (a crash, a truncation): it counts as damaged; entries
  * after the committed length are used while they are sane.  The expunge
  * log keeps the last 10,000 ranges (at most 4M UIDs).
+ *
+ * The view stamp says that the records below UIDNEXT are exactly the
+ * folder's messages and flags while the folder on disk is as the driver's
+ * data describes it (store_index.c writes it after a sync whose view
+ * matched the records, the driver vouching for the data): a session that
+ * finds the folder so can take its view from the records without reading
+ * the folder.  It holds only while the file's committed length is the one
+ * it names, so any change logged after it voids it; a new snapshot starts
+ * without one.
  *
  * Locking: an open-file-description fcntl lock on the index file, shared
  * to read and exclusive to change, held for one read or one update, never
@@ -57,11 +72,15 @@
 #include "store.h"
 #include "store_index_priv.h"
 
-#define INDEX_MAGIC		"PHINDEX1"
+#define INDEX_MAGIC		"PHINDEX2"
 #define INDEX_HDR_SIZE		48
 #define INDEX_COMMIT_OFF	48	/* the commit block */
 #define INDEX_COMMIT_SIZE	24
-#define INDEX_BODY_OFF		72	/* records, ranges, log */
+#define INDEX_STAMP_OFF		72	/* the view stamp */
+#define INDEX_STAMP_SIZE	256
+#define INDEX_STAMP_DATA	24	/* where its driver data starts */
+#define INDEX_STAMP_CHECK	(INDEX_STAMP_SIZE - 8)
+#define INDEX_BODY_OFF		328	/* records, ranges, log */
 #define INDEX_REC_SIZE		16	/* records and expunge ranges */
 
 #define INDEX_LOG_MIN		4096	/* log entries kept before a rewrite */
@@ -317,6 +336,81 @@ static int commit_get(const STORE_INDEX *idx, const unsigned char *block,
     return (0);
 }
 
+/*
+ * The view stamp.
+ */
+
+/* stamp_get - the stamp in BLOCK; 0 (also: all zero, none), -1 if bad */
+
+static int stamp_get(STORE_INDEX *idx, const unsigned char *block)
+{
+    uint64_t at = get64(block);
+    unsigned len = get16(block + 20);
+    int     i;
+
+    idx->stamp_at = 0;
+    for (i = 0; i < INDEX_STAMP_SIZE && block[i] == 0; i++)
+	 /* void */ ;
+    if (i == INDEX_STAMP_SIZE)
+	return (0);
+    if (at == 0 || at > INDEX_FILE_MAX || len == 0
+	|| len > INDEX_STAMP_CHECK - INDEX_STAMP_DATA
+	|| get16(block + 22) != 0 || get32(block + INDEX_STAMP_CHECK + 4) != 0
+	|| get32(block + INDEX_STAMP_CHECK)
+	!= index_checksum(idx->seed, block, INDEX_STAMP_CHECK))
+	return (-1);
+    idx->stamp_at = (off_t) at;
+    idx->stamp_uidvalidity = get32(block + 8);
+    idx->stamp_uidnext = get32(block + 12);
+    idx->stamp_count = (int) get32(block + 16);
+    vstring_memcpy(idx->stamp, (const char *) block + INDEX_STAMP_DATA, len);
+    return (0);
+}
+
+/* stamp_read - the stamp of the locked file; 0 or -1 */
+
+static int stamp_read(STORE_INDEX *idx)
+{
+    unsigned char block[INDEX_STAMP_SIZE];
+
+    if (index_read_at(idx->fd, block, sizeof(block), INDEX_STAMP_OFF) < 0)
+	return (-1);
+    return (stamp_get(idx, block));
+}
+
+/*
+ * index_stamp_write - the view stamp for the file as it is (locked, its
+ * entries all read, none pending): DATA and what the records hold for
+ * it; 0 or -1.
+ */
+int     index_stamp_write(STORE_INDEX *idx, const char *data, size_t len,
+			          unsigned uidnext, int count)
+{
+    unsigned char block[INDEX_STAMP_SIZE];
+    struct stat st;
+
+    if (!idx->locked || !idx->writable || idx->rewrite || idx->end == 0
+	|| LEN(idx->log) > 0 || len == 0
+	|| len > INDEX_STAMP_CHECK - INDEX_STAMP_DATA)
+	return (-1);
+    memset(block, 0, sizeof(block));
+    put64(block, (uint64_t) idx->end);
+    put32(block + 8, idx->uidvalidity);
+    put32(block + 12, uidnext);
+    put32(block + 16, (uint32_t) count);
+    put16(block + 20, (unsigned) len);
+    memcpy(block + INDEX_STAMP_DATA, data, len);
+    put32(block + INDEX_STAMP_CHECK,
+	  index_checksum(idx->seed, block, INDEX_STAMP_CHECK));
+    if (index_write_at(idx->fd, block, sizeof(block), INDEX_STAMP_OFF) < 0
+	|| fstat(idx->fd, &st) < 0) {
+	msg_warn("write %s: %m", idx->path);
+	return (-1);
+    }
+    idx->seen = st;
+    return (stamp_get(idx, block));
+}
+
 /* snapshot_load - what a checked snapshot says, as what the index knows */
 
 static void snapshot_load(STORE_INDEX *idx, const unsigned char *buf)
@@ -335,6 +429,10 @@ static void snapshot_load(STORE_INDEX *idx, const unsigned char *buf)
     idx->floor = get64(buf + 32);
     idx->seed = get32(buf + 44);
     idx->log_count = 0;
+    if (idx->recs == 0 && nrecs > 0) {		/* filled at once */
+	idx->recs = (INDEX_REC *) mymalloc_big(sizeof(*idx->recs) * nrecs);
+	idx->recs_size = nrecs;
+    }
     idx->recs = (INDEX_REC *) index_grow(idx->recs, &idx->recs_size, nrecs,
 				   sizeof(*idx->recs));
     for (i = 0; i < nrecs; i++, cp += INDEX_REC_SIZE) {
@@ -372,6 +470,8 @@ static void snapshot_build(STORE_INDEX *idx, VSTRING *out)
     memset(hdr, 0, sizeof(hdr));
     vstring_memcat(out, (char *) hdr, sizeof(hdr));
     vstring_memcat(out, (char *) hdr, INDEX_COMMIT_SIZE);
+    for (i = 0; i < INDEX_STAMP_SIZE; i += INDEX_REC_SIZE)
+	vstring_memcat(out, (char *) hdr, INDEX_REC_SIZE);	/* none */
     for (i = 0; i < idx->nrecs; i++) {
 	put32(item, idx->recs[i].uid);
 	put32(item + 4, idx->recs[i].bits);
@@ -569,14 +669,15 @@ static int index_read_all(STORE_INDEX *idx, const struct stat *st)
 	return (READ_EMPTY);
     if (st->st_size > INDEX_FILE_MAX)
 	return (READ_BAD);
-    buf = (unsigned char *) mymalloc(len);
+    buf = (unsigned char *) mymalloc_big(len);
     if (index_read_at(idx->fd, buf, len, 0) == 0
 	&& (snap = snapshot_check(buf, len)) != 0) {
 	idx->seed = get32(buf + 44);
 	if (commit_get(idx, buf + INDEX_COMMIT_OFF, snap, get64(buf + 24),
 		       &committed, &highest) == 0
 	    && committed <= st->st_size
-	    && highest >= idx->file_highest) {	/* else out of date */
+	    && highest >= idx->file_highest	/* else out of date */
+	    && stamp_get(idx, buf + INDEX_STAMP_OFF) == 0) {
 	    snapshot_load(idx, buf);
 	    idx->snap = snap;
 	    idx->end = (off_t) (snap + log_replay(idx, buf + snap, len - snap));
@@ -600,7 +701,7 @@ static int index_read_tail(STORE_INDEX *idx, const struct stat *st)
     if (st->st_size > INDEX_FILE_MAX
 	|| index_read_at(idx->fd, block, sizeof(block), INDEX_COMMIT_OFF) < 0
 	|| commit_get(idx, block, idx->snap, 0, &committed, &highest) < 0
-	|| committed > st->st_size)
+	|| committed > st->st_size || stamp_read(idx) < 0)
 	return (READ_BAD);
     buf = (unsigned char *) mymalloc(len);
     if (index_read_at(idx->fd, buf, len, idx->end) < 0) {
@@ -625,6 +726,7 @@ static void index_refresh(STORE_INDEX *idx)
     }
     if (idx->have_seen && index_same_stat(&st, &idx->seen))
 	return;
+    idx->gen++;
     if (idx->have_seen && idx->end > 0 && st.st_dev == idx->seen.st_dev
 	&& st.st_ino == idx->seen.st_ino && st.st_size > idx->end)
 	ret = index_read_tail(idx, &st);
@@ -727,6 +829,7 @@ static int index_write_snapshot(STORE_INDEX *idx)
 	idx->snap = LEN(buf);
 	idx->log_count = 0;
 	idx->rewrite = 0;
+	idx->stamp_at = 0;			/* a new file has none */
 	if (idx->highest > idx->file_highest)
 	    idx->file_highest = idx->highest;
     }
@@ -769,6 +872,7 @@ unsigned long long index_update_begin(STORE_INDEX *idx, int create)
 
 void    index_update_end(STORE_FOLDER *folder, STORE_INDEX *idx)
 {
+    idx->gen++;
     if (idx->locked) {
 	if (idx->writable && (idx->log_entries > 0 || idx->rewrite))
 	    index_write(idx);

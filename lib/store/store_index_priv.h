@@ -84,6 +84,14 @@ struct STORE_INDEX {
     /* One update */
     VSTRING *log;			/* its entries, for the file */
     int     log_entries;
+    unsigned long gen;			/* what it knows changed */
+    unsigned long synced_gen;		/* ... as of the last reconcile */
+    /* The view stamp, as the file had it when read last */
+    off_t   stamp_at;			/* the length it holds for; 0: none */
+    unsigned stamp_uidvalidity;
+    unsigned stamp_uidnext;
+    int     stamp_count;
+    VSTRING *stamp;			/* the driver's data */
     INDEX_CACHE *cache;			/* made on first use */
     int     notify_fd;			/* made on first use, or -1 */
 };
@@ -157,6 +165,8 @@ void	index_unlock(STORE_INDEX *idx);
 void	index_close_fd(STORE_INDEX *idx);
 void	index_check(STORE_INDEX *idx);
 unsigned long long index_update_begin(STORE_INDEX *idx, int create);
+int	index_stamp_write(STORE_INDEX *idx, const char *data, size_t len,
+			          unsigned uidnext, int count);
 void	index_update_end(STORE_FOLDER *folder, STORE_INDEX *idx);
 
 /* The cache (store_index_cache.c) */

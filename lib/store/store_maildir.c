@@ -30,6 +30,16 @@
  * are ignored; every file is opened relative to the open new/ and cur/
  * with O_NOFOLLOW.  msg->file is "new/NAME" or "cur/NAME".
  *
+ * Opening a big folder need not read it at all: when the index's view
+ * stamp (store_index.h) holds - new/, cur/ and the uidlist are the very
+ * ones (device, inode, size, link count, change times) a settled full
+ * sync saw, new/ held nothing, and nothing was logged since - the view
+ * comes from the index's records (maildir_adopt).  Its messages get file
+ * names when one is needed: the base name from the uidlist (read then)
+ * with the info part of their flags, as Posthorn and Dovecot name files;
+ * a file named otherwise is found by the scan that a miss starts, which
+ * names every message of the view at once (names_from_scan).
+ *
  * This file holds open, close and sync; store_maildir_msg.c the message
  * functions, store_maildir_keywords.c dovecot-keywords (their shared
  * declarations: store_maildir_priv.h).
@@ -79,6 +89,9 @@ typedef struct MAILDIR_SCAN {
 } MAILDIR_SCAN;
 
 #define ENTRY_NAME(scan, e)	(STR((scan)->pool) + (e)->off)
+
+static int uidlist_refresh(STORE_FOLDER *, VSTRING *);
+static void names_from_scan(STORE_FOLDER *, MAILDIR_SCAN *);
 
 /* maildir_msg_sub - the subdirectory index and name of MSG's file */
 
@@ -253,9 +266,12 @@ static void scan_known(STORE_FOLDER *folder, MAILDIR_SCAN *scan)
 
 static MAILDIR_ENTRY *scan_find(MAILDIR_SCAN *scan, const STORE_MSG *msg)
 {
-    const char *name = msg->file + 4;
+    const char *name;
     HTABLE_INFO *info;
 
+    if (msg->file == 0)				/* not in the uidlist */
+	return (0);
+    name = msg->file + 4;
     info = htable_locate_len(scan->bases, name, maildir_base_len(name));
     return (info ? scan->ents + (uintptr_t) info->value : 0);
 }
@@ -272,14 +288,16 @@ int     maildir_relocate(STORE_FOLDER *folder, STORE_MSG *msg, VSTRING *why)
 
     if ((scan = scan_folder(folder, 1, why)) == 0)
 	return (-1);
+    if (MAILDIR_PRIV_OF(folder)->names_lazy)
+	names_from_scan(folder, scan);		/* one scan names them all */
     if ((found = ((ent = scan_find(scan, msg)) != 0)) != 0) {
 	myfree(msg->file);
 	msg->file = maildir_msg_file(ent->sub, ENTRY_NAME(scan, ent));
     }
     scan_free(scan);
     if (!found) {
-	vstring_sprintf(why, "message file %s/%s is gone", folder->path,
-			msg->file);
+	vstring_sprintf(why, "the file of message UID %u in %s is gone",
+			msg->uid, folder->path);
 	errno = ENOENT;
 	return (-1);
     }
@@ -310,43 +328,87 @@ void    maildir_folder_forget(MAILDIR_PRIV *priv)
 	maildir_uidlist_free(priv->uidlist);
     priv->uidlist = 0;
     priv->uidlist_new = 0;
+    priv->list_lazy = 0;
+}
+
+/* uidlist_stat - dovecot-uidlist's stat (zeros: there is none); 0 or -1 */
+
+static int uidlist_stat(STORE_FOLDER *folder, struct stat *st, VSTRING *why)
+{
+    if (fstatat(MAILDIR_PRIV_OF(folder)->dir_fd, MAILDIR_UIDLIST_FILE, st,
+		AT_SYMLINK_NOFOLLOW) < 0) {
+	if (errno != ENOENT) {
+	    vstring_sprintf(why, "stat %s/%s: %m", folder->path,
+			    MAILDIR_UIDLIST_FILE);
+	    return (-1);
+	}
+	memset(st, 0, sizeof(*st));
+    }
+    return (0);
 }
 
 /*
- * uidlist_refresh - make priv->uidlist what dovecot-uidlist says (read it
- * again only when the file changed); a missing or unreadable file gives a
- * new empty list with a new UIDVALIDITY (uidlist_new set).  0 or -1.
+ * uidlist_load - read dovecot-uidlist into priv->uidlist; a missing or
+ * unreadable file gives a new empty list with a new UIDVALIDITY
+ * (uidlist_new set).  Unless it is the lazy list of an adopted view,
+ * unchanged, the next sync reads the directories.  0 or -1.
  */
-static int uidlist_refresh(STORE_FOLDER *folder, VSTRING *why)
+static int uidlist_load(STORE_FOLDER *folder, VSTRING *why)
 {
     MAILDIR_PRIV *priv = MAILDIR_PRIV_OF(folder);
+    struct stat lazy_st = priv->uidlist_st;
+    int     lazy = priv->list_lazy;
     MAILDIR_UIDLIST *list;
-    struct stat st;
 
-    if (priv->uidlist) {
-	if (fstatat(priv->dir_fd, MAILDIR_UIDLIST_FILE, &st,
-		    AT_SYMLINK_NOFOLLOW) < 0) {
-	    if (errno != ENOENT) {
-		vstring_sprintf(why, "stat %s/%s: %m", folder->path,
-				MAILDIR_UIDLIST_FILE);
-		return (-1);
-	    }
-	    memset(&st, 0, sizeof(st));
-	}
-	if (maildir_same_file(&st, &priv->uidlist_st))
-	    return (0);
-	maildir_folder_forget(priv);
-    }
-    priv->uidlist_read = 1;			/* the next sync reads the dirs */
+    priv->list_lazy = 0;
     if (maildir_uidlist_read(priv->dir_fd, folder->path, &list,
-			     &priv->uidlist_st, why) < 0)
+			     &priv->uidlist_st, why) < 0) {
+	priv->uidlist_read = 1;
 	return (-1);
+    }
+    if (!lazy || list == 0 || !maildir_same_file(&lazy_st, &priv->uidlist_st))
+	priv->uidlist_read = 1;			/* news: read the dirs */
     if (list == 0) {
 	list = maildir_uidlist_create(uidlist_new_validity(folder));
 	priv->uidlist_new = 1;
     }
     priv->uidlist = list;
     return (0);
+}
+
+/*
+ * uidlist_refresh - make priv->uidlist what dovecot-uidlist says (read it
+ * again only when the file changed; a lazy list is read now).  0 or -1.
+ */
+static int uidlist_refresh(STORE_FOLDER *folder, VSTRING *why)
+{
+    MAILDIR_PRIV *priv = MAILDIR_PRIV_OF(folder);
+    struct stat st;
+
+    if (priv->uidlist || priv->list_lazy) {
+	if (uidlist_stat(folder, &st, why) < 0)
+	    return (-1);
+	if (maildir_same_file(&st, &priv->uidlist_st)) {
+	    if (priv->uidlist)
+		return (0);
+	} else {
+	    maildir_folder_forget(priv);
+	}
+    }
+    return (uidlist_load(folder, why));
+}
+
+/* uidlist_lazy_current - the adopted view's list is unread and unchanged */
+
+static int uidlist_lazy_current(STORE_FOLDER *folder)
+{
+    MAILDIR_PRIV *priv = MAILDIR_PRIV_OF(folder);
+    struct stat st;
+
+    return (priv->list_lazy && priv->uidlist == 0
+	    && fstatat(priv->dir_fd, MAILDIR_UIDLIST_FILE, &st,
+		       AT_SYMLINK_NOFOLLOW) == 0
+	    && maildir_same_file(&st, &priv->uidlist_st));
 }
 
 /* maildir_folder_save - write priv->uidlist (under the lock); 0 or -1 */
@@ -387,6 +449,107 @@ void    maildir_folder_unlock(STORE_FOLDER *folder)
     MAILDIR_PRIV *priv = MAILDIR_PRIV_OF(folder);
 
     maildir_uidlist_unlock(priv->dir_fd, folder->path);
+}
+
+/*
+ * File names of an adopted view (maildir_adopt).
+ */
+
+/* name_guess - "cur/" BASE and the info part of MSG's flags */
+
+static char *name_guess(const char *base, const STORE_MSG *msg)
+{
+    VSTRING *name = vstring_alloc(100);
+    VSTRING *info = vstring_alloc(40);
+
+    maildir_name_info(info, base, msg->flags, msg->keywords);
+    vstring_sprintf(name, "%s/%s%s", maildir_subs[MAILDIR_SUB_CUR], base,
+		    STR(info));
+    vstring_free(info);
+    return (vstring_export(name));
+}
+
+/* name_sizes - MSG's sizes from its base name, or the uidlist record */
+
+static void name_sizes(STORE_MSG *msg, const MAILDIR_UIDREC *rec)
+{
+    size_t  base_len = strlen(rec->name);
+
+    if (msg->size < 0
+	&& (msg->size = maildir_name_size(rec->name, base_len, 'S')) < 0)
+	msg->size = maildir_uidlist_ext_number(rec->ext, 'S');
+    if (msg->vsize < 0
+	&& (msg->vsize = maildir_name_size(rec->name, base_len, 'W')) < 0)
+	msg->vsize = maildir_uidlist_ext_number(rec->ext, 'W');
+}
+
+/* name_from_list - a name for MSG from the (read) list; 1, or 0 when the
+ * list has no such UID */
+
+static int name_from_list(STORE_FOLDER *folder, STORE_MSG *msg)
+{
+    MAILDIR_UIDLIST *list = MAILDIR_PRIV_OF(folder)->uidlist;
+    const MAILDIR_UIDREC *rec;
+
+    if (list->uidvalidity != folder->uidvalidity
+	|| (rec = maildir_uidlist_find(list, msg->uid)) == 0)
+	return (0);
+    msg->file = name_guess(rec->name, msg);
+    name_sizes(msg, rec);
+    return (1);
+}
+
+/* maildir_msg_name - give MSG a file name when it has none; 0, or -1
+ * (errno ENOENT: the uidlist no longer has its UID) */
+
+int     maildir_msg_name(STORE_FOLDER *folder, STORE_MSG *msg, VSTRING *why)
+{
+    if (msg->file != 0)
+	return (0);
+    if (uidlist_refresh(folder, why) < 0)
+	return (-1);
+    if (!name_from_list(folder, msg)) {
+	vstring_sprintf(why, "the file of message UID %u in %s is gone",
+			msg->uid, folder->path);
+	errno = ENOENT;
+	return (-1);
+    }
+    return (0);
+}
+
+/* names_guess - names for the view's messages that have none (the list
+ * read); those the list lacks stay without one */
+
+static void names_guess(STORE_FOLDER *folder)
+{
+    int     i;
+
+    for (i = 0; i < folder->count; i++)
+	if (folder->msgs[i].file == 0)
+	    (void) name_from_list(folder, folder->msgs + i);
+}
+
+/* names_from_scan - the view's messages named as SCAN found them */
+
+static void names_from_scan(STORE_FOLDER *folder, MAILDIR_SCAN *scan)
+{
+    MAILDIR_PRIV *priv = MAILDIR_PRIV_OF(folder);
+    VSTRING *why = vstring_alloc(100);
+    MAILDIR_ENTRY *ent;
+    STORE_MSG *msg;
+    int     i;
+
+    if (uidlist_refresh(folder, why) == 0)
+	names_guess(folder);
+    for (i = 0; i < folder->count; i++) {
+	msg = folder->msgs + i;
+	if ((ent = scan_find(scan, msg)) != 0) {
+	    myfree(msg->file);
+	    msg->file = maildir_msg_file(ent->sub, ENTRY_NAME(scan, ent));
+	}
+    }
+    priv->names_lazy = 0;
+    vstring_free(why);
 }
 
 /*
@@ -754,6 +917,8 @@ static int sync_count_new(STORE_FOLDER *folder)
  */
 #define MAILDIR_STAMP_SLACK	2		/* seconds */
 
+int     maildir_stamp_slack = MAILDIR_STAMP_SLACK;	/* tests lower it */
+
 /* same_dir_stat - A and B describe the same unchanged directory */
 
 static int same_dir_stat(const struct stat *a, const struct stat *b)
@@ -770,8 +935,8 @@ static int same_dir_stat(const struct stat *a, const struct stat *b)
 
 static int stamps_old(const struct stat *st, time_t start)
 {
-    return (st->st_mtim.tv_sec < start - MAILDIR_STAMP_SLACK
-	    && st->st_ctim.tv_sec < start - MAILDIR_STAMP_SLACK);
+    return (st->st_mtim.tv_sec < start - maildir_stamp_slack
+	    && st->st_ctim.tv_sec < start - maildir_stamp_slack);
 }
 
 /* sync_stat_dirs - the time, then new/ and cur/ in ST[]; 0 or -1 */
@@ -802,6 +967,24 @@ static int sync_unchanged(MAILDIR_PRIV *priv, const struct stat *st)
 	    && same_dir_stat(st + MAILDIR_SUB_CUR, priv->sub_st + MAILDIR_SUB_CUR));
 }
 
+/* sync_list - the uidlist current; a new UIDVALIDITY empties the view */
+
+static int sync_list(STORE_FOLDER *folder, VSTRING *why)
+{
+    MAILDIR_PRIV *priv = MAILDIR_PRIV_OF(folder);
+
+    if (uidlist_refresh(folder, why) < 0)
+	return (-1);
+    if (folder->uidvalidity != 0
+	&& priv->uidlist->uidvalidity != folder->uidvalidity) {
+	msg_warn("%s: UIDVALIDITY changed from %u to %u: all messages get"
+		 " new UIDs", folder->path, folder->uidvalidity,
+		 priv->uidlist->uidvalidity);
+	store_msgs_free(folder);
+    }
+    return (0);
+}
+
 /*
  * sync_once - one sync: 0, 1 (the UIDVALIDITY changed while we were at
  * it: do it again), or -1.
@@ -819,21 +1002,21 @@ static int sync_once(STORE_FOLDER *folder, int flags, VSTRING *why)
     time_t  start;
     int     pass, i, ret;
 
-    if (uidlist_refresh(folder, why) < 0)
+    if (!uidlist_lazy_current(folder) && sync_list(folder, why) < 0)
 	return (-1);
-    if (folder->uidvalidity != 0
-	&& priv->uidlist->uidvalidity != folder->uidvalidity) {
-	msg_warn("%s: UIDVALIDITY changed from %u to %u: all messages get"
-		 " new UIDs", folder->path, folder->uidvalidity,
-		 priv->uidlist->uidvalidity);
-	store_msgs_free(folder);
-    }
     if (sync_stat_dirs(folder, sub_st, &start, why) < 0)
 	return (-1);
     if (sync_unchanged(priv, sub_st)) {
 	if (claim && priv->view_new)
 	    priv->view_new = sync_claim_new(folder);
+	folder->view_same = 1;			/* names may move, not flags */
 	return (0);
+    }
+    if (priv->uidlist == 0 && sync_list(folder, why) < 0)
+	return (-1);
+    if (priv->names_lazy) {
+	names_guess(folder);			/* matched by base name */
+	priv->names_lazy = 0;
     }
     /* Until this sync is done, the next one reads the directories */
     priv->scan_clean = 0;
@@ -978,22 +1161,98 @@ static void maildir_close(STORE_FOLDER *folder)
     folder->priv = 0;
 }
 
+/* maildir_open - the directories; store.c makes the view (adopt, sync) */
+
 static int maildir_open(STORE_FOLDER *folder, int flags, VSTRING *why)
 {
     MAILDIR_PRIV *priv = (MAILDIR_PRIV *) mycalloc(1, sizeof(*priv));
-    int     i;
 
     priv->dir_fd = priv->sub_fd[0] = priv->sub_fd[1] = -1;
     folder->priv = priv;
-    if (open_dirs(folder, flags, why) == 0 && maildir_sync(folder, 0, why) == 0)
+    if (open_dirs(folder, flags, why) == 0)
 	return (0);
-    /* store_open() frees only the path and the folder */
-    maildir_close(folder);
-    store_msgs_free(folder);
-    for (i = 0; i < folder->keyword_count; i++)
-	myfree(folder->keywords[i]);
-    folder->keyword_count = 0;
+    maildir_close(folder);			/* store.c frees the folder */
     return (-1);
+}
+
+/*
+ * The view stamp: new/, cur/ and the uidlist as a full sync saw them.
+ */
+
+#define STAMP_TAG	"MD1"
+#define STAMP_FIELDS	8		/* 64-bit numbers per file */
+
+/* stamp_file - ST's identity and change stamps, for the stamp data */
+
+static void stamp_file(VSTRING *data, const struct stat *st)
+{
+    uint64_t v[STAMP_FIELDS];
+
+    v[0] = (uint64_t) st->st_dev;
+    v[1] = (uint64_t) st->st_ino;
+    v[2] = (uint64_t) st->st_size;
+    v[3] = (uint64_t) st->st_nlink;
+    v[4] = (uint64_t) st->st_mtim.tv_sec;
+    v[5] = (uint64_t) st->st_mtim.tv_nsec;
+    v[6] = (uint64_t) st->st_ctim.tv_sec;
+    v[7] = (uint64_t) st->st_ctim.tv_nsec;
+    vstring_memcat(data, (char *) v, sizeof(v));
+}
+
+/* stamp_make - the stamp data for new/, cur/ (SUB_ST) and the uidlist */
+
+static void stamp_make(VSTRING *data, const struct stat *sub_st,
+		               const struct stat *list_st)
+{
+    vstring_strcpy(data, STAMP_TAG);
+    stamp_file(data, sub_st + MAILDIR_SUB_NEW);
+    stamp_file(data, sub_st + MAILDIR_SUB_CUR);
+    stamp_file(data, list_st);
+}
+
+/* maildir_stamp - the view is a settled full sync's, with nothing in new/ */
+
+static int maildir_stamp(STORE_FOLDER *folder, VSTRING *data)
+{
+    MAILDIR_PRIV *priv = MAILDIR_PRIV_OF(folder);
+
+    if (!priv->scan_clean || priv->uidlist_read || priv->view_new
+	|| priv->uidlist_new || (priv->uidlist == 0 && !priv->list_lazy)
+	|| priv->uidlist_st.st_ino == 0)
+	return (0);
+    stamp_make(data, priv->sub_st, &priv->uidlist_st);
+    return (1);
+}
+
+/* maildir_adopt - the index's view, when the folder is as DATA says */
+
+static int maildir_adopt(STORE_FOLDER *folder, const char *data, size_t len,
+			         VSTRING *why)
+{
+    MAILDIR_PRIV *priv = MAILDIR_PRIV_OF(folder);
+    VSTRING *now = vstring_alloc(STORE_STAMP_MAX);
+    struct stat sub_st[2], list_st;
+    time_t  start;
+    int     same;
+
+    if (sync_stat_dirs(folder, sub_st, &start, why) < 0
+	|| uidlist_stat(folder, &list_st, why) < 0) {
+	vstring_free(now);
+	return (-1);
+    }
+    stamp_make(now, sub_st, &list_st);
+    same = (LEN(now) == len && memcmp(STR(now), data, len) == 0);
+    vstring_free(now);
+    if (!same || maildir_keywords_refresh(folder, why) < 0)
+	return (same ? -1 : 0);
+    memcpy(priv->sub_st, sub_st, sizeof(priv->sub_st));
+    priv->uidlist_st = list_st;
+    priv->scan_clean = 1;
+    priv->uidlist_read = 0;
+    priv->view_new = 0;
+    priv->list_lazy = 1;
+    priv->names_lazy = 1;
+    return (1);
 }
 
 const STORE_DRIVER store_maildir_driver = {
@@ -1007,4 +1266,6 @@ const STORE_DRIVER store_maildir_driver = {
     .set_flags = maildir_set_flags,
     .append = maildir_append,
     .keywords_save = maildir_keywords_save,
+    .stamp = maildir_stamp,
+    .adopt = maildir_adopt,
 };

@@ -6,10 +6,12 @@
  * with O_NOFOLLOW (and O_NONBLOCK, so a FIFO swapped in cannot hang us)
  * and must be a regular file.  When it is not where the view says,
  * another process renamed it for a flag change: it is looked for by its
- * base name once before the operation fails.  Flag changes rename the
- * file into cur/ with the new info part; expunge unlinks it and drops its
- * UID from the uidlist under the lock; append writes with maildir_write()
- * and numbers the message under the lock at once (UIDPLUS).  An appended
+ * base name once before the operation fails (a message of a view taken
+ * from the index gets its name first: maildir_msg_name).  Flag changes
+ * rename the file into cur/ with the new info part; expunge unlinks it
+ * and drops its UID from the uidlist under the lock; append writes with
+ * maildir_write() and numbers the message under the lock at once
+ * (UIDPLUS).  An appended
  * message goes to new/ also when it has flags (with its info part, which
  * Dovecot reads there too): a message is \Recent for the view that first
  * finds it in new/, and RFC 3501 wants an appended message \Recent.
@@ -38,6 +40,8 @@ static int msg_openat(STORE_FOLDER *folder, STORE_MSG *msg, struct stat *st,
     int     fd;
     int     tries;
 
+    if (maildir_msg_name(folder, msg, why) < 0)
+	return (-1);
     for (tries = 0; /* void */ ; tries++) {
 	sub = maildir_msg_sub(msg, &name);
 	/* O_NONBLOCK: a FIFO swapped in must not hang the open */
@@ -169,6 +173,8 @@ static int msg_unlink(STORE_FOLDER *folder, STORE_MSG *msg, VSTRING *why)
     int     sub;
     int     tries;
 
+    if (maildir_msg_name(folder, msg, why) < 0)
+	return (errno == ENOENT ? 0 : -1);
     for (tries = 0; /* void */ ; tries++) {
 	sub = maildir_msg_sub(msg, &name);
 	if (unlinkat(priv->sub_fd[sub], name, 0) == 0)
@@ -272,7 +278,7 @@ int     maildir_set_flags(STORE_FOLDER *folder, STORE_MSG *msg,
     int     sub;
     int     tries;
 
-    if (!keywords_ok(keywords, why))
+    if (!keywords_ok(keywords, why) || maildir_msg_name(folder, msg, why) < 0)
 	return (-1);
     target = vstring_alloc(100);
     for (tries = 0; /* void */ ; tries++) {

@@ -31,6 +31,10 @@ typedef struct MAILDIR_PRIV {
 					 * directories were old enough then */
     int     uidlist_read;		/* the list was read since it began */
     int     view_new;			/* the view may have files in new/ */
+    /* A view taken from the index (maildir_adopt) */
+    int     list_lazy;			/* the list is uidlist_st's, unread */
+    int     names_lazy;			/* messages may lack file names, or
+					 * have ones made from their flags */
 } MAILDIR_PRIV;
 
 #define MAILDIR_PRIV_OF(folder)	((MAILDIR_PRIV *) (folder)->priv)
@@ -39,6 +43,7 @@ typedef struct MAILDIR_PRIV {
 extern const char *maildir_subs[2];	/* "new", "cur" */
 int	maildir_msg_sub(const STORE_MSG *msg, const char **name);
 char   *maildir_msg_file(int sub, const char *name);
+int	maildir_msg_name(STORE_FOLDER *folder, STORE_MSG *msg, VSTRING *why);
 int	maildir_relocate(STORE_FOLDER *folder, STORE_MSG *msg, VSTRING *why);
 void	maildir_drop_marked(STORE_FOLDER *folder, const unsigned char *gone);
 
@@ -48,8 +53,10 @@ void	maildir_folder_unlock(STORE_FOLDER *folder);
 int	maildir_folder_save(STORE_FOLDER *folder, VSTRING *why);
 void	maildir_folder_forget(MAILDIR_PRIV *priv);
 
-/* For tests: how often a sync or a search read new/ and cur/ */
+/* For tests: how often a sync or a search read new/ and cur/; the
+ * seconds a directory's stamps must be old to be trusted (2) */
 extern int maildir_dir_scans;
+extern int maildir_stamp_slack;
 
 /* store_maildir_keywords.c */
 int	maildir_keywords_refresh(STORE_FOLDER *folder, VSTRING *why);

@@ -1,9 +1,21 @@
 /*
  * mymalloc.c - allocation wrappers that never return NULL.
+ *
+ * mymalloc_big() is mymalloc() for an array of megabytes that is filled
+ * at once (a folder's messages, an index file read whole): its pages are
+ * made present with one madvise() call (MADV_POPULATE_WRITE, Linux 5.14)
+ * instead of one page fault per 4 KiB as it is filled, which costs a
+ * trap each.  Where the kernel cannot, nothing changes.  It is freed with
+ * myfree() as any other.
  */
 #include "sys_defs.h"
+
+#include <sys/mman.h>
+
 #include "mymalloc.h"
 #include "msg.h"
+
+#define BIG_MIN		(256 * 1024)	/* smaller: malloc's own pages */
 
 void   *mymalloc(size_t len)
 {
@@ -11,6 +23,21 @@ void   *mymalloc(size_t len)
 
     if (ptr == 0)
 	msg_fatal("out of memory allocating %zu bytes", len);
+    return (ptr);
+}
+
+void   *mymalloc_big(size_t len)
+{
+    void   *ptr = mymalloc(len);
+
+#ifdef MADV_POPULATE_WRITE
+    uintptr_t page = (uintptr_t) sysconf(_SC_PAGESIZE);
+    uintptr_t start = ((uintptr_t) ptr + page - 1) & ~(page - 1);
+    uintptr_t end = ((uintptr_t) ptr + len) & ~(page - 1);
+
+    if (len >= BIG_MIN && end > start)		/* advice: errors ignored */
+	(void) madvise((void *) start, end - start, MADV_POPULATE_WRITE);
+#endif
     return (ptr);
 }
 

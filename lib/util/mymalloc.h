@@ -9,6 +9,7 @@
 #include "sys_defs.h"
 
 void   *mymalloc(size_t len);
+void   *mymalloc_big(size_t len);		/* pages made present at once */
 void   *mycalloc(size_t nmemb, size_t len);
 void   *myrealloc(void *ptr, size_t len);
 void	myfree(void *ptr);

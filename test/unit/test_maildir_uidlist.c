@@ -108,6 +108,15 @@ static void test_v3_roundtrip(void **state)
     assert_int_equal(maildir_uidlist_ext_number("W12x S5", 'W'), -1);
     assert_int_equal(maildir_uidlist_ext_number("W12x S5", 'S'), 5);
     assert_int_equal(uid_of(list, "1275660300.M2P1"), 0);
+    /* by UID */
+    assert_string_equal(maildir_uidlist_find(list, 7)->name,
+			"1275660300.M2P1.host");
+    assert_string_equal(maildir_uidlist_find(list, 1)->name,
+			"1275660208.M1P1.host,S=10,W=12");
+    assert_int_equal(maildir_uidlist_find(list, 25021)->uid, 25021);
+    assert_null(maildir_uidlist_find(list, 0));
+    assert_null(maildir_uidlist_find(list, 2));
+    assert_null(maildir_uidlist_find(list, 25022));
     maildir_uidlist_format(list, out);
     assert_string_equal(STR(out), text);
 
@@ -119,6 +128,8 @@ static void test_v3_roundtrip(void **state)
     assert_int_equal(maildir_uidlist_drop(list, 7), 0);
     assert_int_equal(maildir_uidlist_drop(list, 8), 0);
     assert_int_equal(uid_of(list, "1275660300.M2P1.host"), 0);
+    assert_null(maildir_uidlist_find(list, 7));	/* dropped */
+    assert_string_equal(maildir_uidlist_find(list, 25022)->name, "new.name");
     maildir_uidlist_format(list, out);
     assert_string_equal(STR(out),
 			"3 V1275660208 N25023 G" GUID " Xfuture Y1\n"

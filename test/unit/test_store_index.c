@@ -451,7 +451,7 @@ static void run_index_damage(int kind, const char *name)
 	STR(bad)[pos % LEN(bad)] = (char) (pos * 7919 >> 3);
     assert_int_equal(try_index(&tf, &saved, STR(bad), LEN(bad)), 1);
     vstring_memcpy(bad, STR(good), LEN(good));
-    STR(bad)[7] = '2';
+    STR(bad)[7] = '1';				/* the version before */
     assert_int_equal(try_index(&tf, &saved, STR(bad), LEN(bad)), 1);
     assert_true(warnings() > 0);
     vstring_memcpy(bad, STR(good), LEN(good));
