@@ -506,7 +506,9 @@ int     maildir_msg_name(STORE_FOLDER *folder, STORE_MSG *msg, VSTRING *why)
 {
     if (msg->file != 0)
 	return (0);
-    if (uidlist_refresh(folder, why) < 0)
+    /* The list as read will do: a stale name is found by its base */
+    if (MAILDIR_PRIV_OF(folder)->uidlist == 0
+	&& uidlist_refresh(folder, why) < 0)
 	return (-1);
     if (!name_from_list(folder, msg)) {
 	vstring_sprintf(why, "the file of message UID %u in %s is gone",
