@@ -561,16 +561,16 @@ int     store_index_view(STORE_FOLDER *folder, VSTRING *data)
     for (i = 0; i < idx->nrecs; i++) {
 	rec = idx->recs + i;
 	if (rec->modseq == 0 || rec->uid >= idx->stamp_uidnext)
-	    continue;
+	    continue;				/* expunged, or mail after it */
 	if (folder->count == idx->stamp_count)
-	    break;
+	    break;				/* more than it names */
 	msg = store_msg_add(folder);
 	msg->uid = rec->uid;
 	msg->flags = rec->bits & STORE_FLAGS_STORED;
 	msg->keywords = (rec->bits >> 5) & KEYWORD_MASK;
 	msg->modseq = rec->modseq;
     }
-    if (i < idx->nrecs || folder->count != idx->stamp_count) {
+    if (folder->count != idx->stamp_count || i < idx->nrecs) {
 	store_msgs_free(folder);		/* not the view it names */
 	return (0);
     }
