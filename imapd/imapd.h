@@ -61,6 +61,8 @@ typedef struct IMAPD {
     int     readonly;			/* EXAMINE */
     IMAPD_SEEN *seen;			/* the client's view, by number - 1 */
     int     seen_count;
+    int     view_pending;		/* seen[] not made: the client's view
+					 * is the folder's (at view_gen) */
     unsigned long view_gen;		/* the folder's view_gen when the
 					 * client's view was last its view */
     int     keywords_sent;		/* FLAGS reply covers this many keywords */
@@ -88,6 +90,8 @@ void	imapd_write(IMAPD *im, const char *data, size_t len);
 void	imapd_sync(IMAPD *im, int expunges_allowed);
 /* imapd_view_reset - the client knows the folder as it is now */
 void	imapd_view_reset(IMAPD *im);
+/* imapd_view - the client's view (made now if pending), by number - 1 */
+IMAPD_SEEN *imapd_view(IMAPD *im);
 void	imapd_flags_text(IMAPD *im, VSTRING *out, unsigned flags, unsigned keywords);
 /* imapd_flags_parse - flags (list or one atom), keywords as FOLDER numbers them */
 int	imapd_flags_parse(STORE_FOLDER *folder, const IMAP_ARG *arg, unsigned *flags,

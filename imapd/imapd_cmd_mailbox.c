@@ -98,6 +98,7 @@ static int imapd_select_params(IMAPD *im, const IMAP_ARG *arg,
 static void imapd_qresync(IMAPD *im, const IMAP_ARG *q)
 {
     STORE_FOLDER *f = im->folder;
+    const STORE_MSG *msgs;
     unsigned long long uidvalidity, modseq;
     IMAP_SEQSET known;
     int     have_known = 0;
@@ -129,8 +130,9 @@ static void imapd_qresync(IMAPD *im, const IMAP_ARG *q)
 	if (gone)
 	    myfree(gone);
     }
+    msgs = store_view_msgs(f);
     for (int i = 0; i < f->count; i++) {
-	STORE_MSG *msg = f->msgs + i;
+	const STORE_MSG *msg = msgs + i;
 
 	if (msg->modseq <= modseq)
 	    continue;
@@ -152,7 +154,7 @@ static int imapd_select_common(IMAPD *im, const IMAP_ARG *args, int count,
     VSTRING *name = vstring_alloc(100);
     VSTRING *why = vstring_alloc(100);
     const IMAP_ARG *qresync = 0;
-    int     recent = 0, unseen = 0;
+    int     recent, unseen, first_unseen;
     int     was_selected = (im->folder != 0);
     STORE_FOLDER *f;
 
@@ -178,15 +180,11 @@ static int imapd_select_common(IMAPD *im, const IMAP_ARG *args, int count,
 	    msg_warn("%s: %s: %s", im->io->user, STR(name), STR(why));
 	imapd_view_reset(im);
 	imapd_send_flags_list(im);
-	for (int i = 0; i < f->count; i++) {
-	    recent += (f->msgs[i].flags & STORE_RECENT) != 0;
-	    if (unseen == 0 && !(f->msgs[i].flags & STORE_SEEN))
-		unseen = i + 1;
-	}
+	store_view_counts(f, &recent, &unseen, &first_unseen);
 	imapd_untagged(im, "%d EXISTS", f->count);
 	imapd_untagged(im, "%d RECENT", recent);
-	if (unseen)
-	    imapd_untagged(im, "OK [UNSEEN %d] First unseen.", unseen);
+	if (first_unseen)
+	    imapd_untagged(im, "OK [UNSEEN %d] First unseen.", first_unseen);
 	imapd_untagged(im, "OK [UIDVALIDITY %u] UIDs valid", f->uidvalidity);
 	imapd_untagged(im, "OK [UIDNEXT %u] Predicted next UID", f->uidnext);
 	/* RFC 7162 3.1.2.1: always, as the MODSEQs are persistent */
@@ -368,7 +366,7 @@ int     imapd_status_reply(IMAPD *im, const char *name, int items, VSTRING *why)
 {
     STORE_FOLDER *f;
     VSTRING *out = vstring_alloc(100);
-    int     own = 0, recent = 0, unseen = 0;
+    int     own = 0, recent, unseen, first_unseen;
 
     if (im->folder && strcmp(im->folder_name, name) == 0) {
 	f = im->folder;
@@ -378,10 +376,7 @@ int     imapd_status_reply(IMAPD *im, const char *name, int items, VSTRING *why)
     } else {
 	own = 1;
     }
-    for (int i = 0; i < f->count; i++) {
-	recent += (f->msgs[i].flags & STORE_RECENT) != 0;
-	unseen += (f->msgs[i].flags & STORE_SEEN) == 0;
-    }
+    store_view_counts(f, &recent, &unseen, &first_unseen);
     vstring_strcpy(out, "STATUS ");
     imapd_append_mailbox(out, name);
     vstring_strcat(out, " (");

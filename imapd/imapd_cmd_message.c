@@ -33,14 +33,17 @@ static int imapd_expunge_deleted(IMAPD *im, const int *seqs, int seq_count,
 {
     STORE_FOLDER *f = im->folder;
     unsigned *uids = (unsigned *) mymalloc(sizeof(unsigned) * ((size_t) f->count + 1));
+    const STORE_MSG *msgs;
     int     n = 0, ret = 0;
 
+    (void) imapd_view(im);			/* before the sync changes it */
     if (store_sync(f, STORE_SYNC_CLAIM_NEW, why) < 0)
 	msg_warn("%s: %s: %s", im->io->user, im->folder_name, STR(why));
     if (seqs == 0) {
+	msgs = store_view_msgs(f);
 	for (int i = 0; i < f->count; i++)
-	    if (f->msgs[i].flags & STORE_DELETED)
-		uids[n++] = f->msgs[i].uid;
+	    if (msgs[i].flags & STORE_DELETED)
+		uids[n++] = msgs[i].uid;
     } else {
 	for (int i = 0; i < seq_count; i++) {
 	    STORE_MSG *msg = imapd_current_msg(im, seqs[i]);
@@ -222,7 +225,7 @@ static int store_apply(IMAPD *im, const STORE_REQ *req, const int *seqs, int cou
 
     for (int i = 0; i < count; i++) {
 	STORE_MSG *msg = imapd_current_msg(im, seqs[i]);
-	IMAPD_SEEN *seen = im->seen + seqs[i] - 1;
+	IMAPD_SEEN *seen = imapd_view(im) + seqs[i] - 1;
 
 	if (msg == 0)
 	    continue;				/* expunged by another session */

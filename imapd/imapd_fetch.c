@@ -636,6 +636,7 @@ static void fetch_one(IMAPD *im, const FETCH_REQ *req, int seq, STORE_MSG *msg,
 		              VSTRING *line, VSTRING *why)
 {
     FETCH_MSG fm;
+    IMAPD_SEEN *seen;
     int     items = req->items;
 
     memset(&fm, 0, sizeof(fm));
@@ -670,9 +671,10 @@ static void fetch_one(IMAPD *im, const FETCH_REQ *req, int seq, STORE_MSG *msg,
     if (fm.parts)
 	message_part_free(fm.parts);
     /* The client now knows these flags */
-    im->seen[seq - 1].flags = msg->flags;
-    im->seen[seq - 1].keywords = msg->keywords;
-    im->seen[seq - 1].modseq = msg->modseq;
+    seen = imapd_view(im) + seq - 1;
+    seen->flags = msg->flags;
+    seen->keywords = msg->keywords;
+    seen->modseq = msg->modseq;
 }
 
 /*
@@ -682,6 +684,7 @@ static void fetch_one(IMAPD *im, const FETCH_REQ *req, int seq, STORE_MSG *msg,
 static void fetch_vanished(IMAPD *im, const IMAP_ARG *set_arg, const FETCH_REQ *req)
 {
     STORE_FOLDER *f = im->folder;
+    const STORE_MSG *msgs = store_view_msgs(f);
     IMAP_SEQSET set;
     unsigned *gone, max = f->uidnext > 0 ? f->uidnext - 1 : 0;
     int     count, all_known;
@@ -698,14 +701,14 @@ static void fetch_vanished(IMAPD *im, const IMAP_ARG *set_arg, const FETCH_REQ *
     } else {
 	/* The log does not reach back: every UID of the set not here is gone */
 	for (unsigned uid = 1; uid <= max; uid++) {
-	    while (j < f->count && f->msgs[j].uid < uid)
+	    while (j < f->count && msgs[j].uid < uid)
 		j++;
-	    if (j < f->count && f->msgs[j].uid == uid)
+	    if (j < f->count && msgs[j].uid == uid)
 		continue;
 	    if (imap_seqset_contains(&set, uid, max)) {
 		unsigned end = uid;
 
-		while (end < max && (j >= f->count || f->msgs[j].uid > end + 1)
+		while (end < max && (j >= f->count || msgs[j].uid > end + 1)
 		       && imap_seqset_contains(&set, end + 1, max))
 		    end++;
 		vstring_sprintf_append(out, "%s%u", LEN(out) ? "," : "", uid);

@@ -706,7 +706,7 @@ static int search_match(SEARCH_MSG *sm, const SEARCH_KEY *key)
 	return (imap_seqset_contains(&key->set, (unsigned) sm->seq,
 				     (unsigned) sm->im->seen_count));
     case K_UIDSET:
-	max = sm->im->seen_count ? sm->im->seen[sm->im->seen_count - 1].uid : 0;
+	max = sm->im->seen_count ? imapd_view(sm->im)[sm->im->seen_count - 1].uid : 0;
 	return (imap_seqset_contains(&key->set, msg->uid, max));
     case K_MODSEQ:
 	return (msg->modseq >= key->modseq);

@@ -220,22 +220,55 @@ int     imapd_flags_parse(STORE_FOLDER *folder, const IMAP_ARG *arg, unsigned *f
  * The client's view of the selected folder.
  */
 
+/* view_copy - the client's view from the folder's (N messages from FIRST) */
+
+static void view_copy(IMAPD *im, int first, int n)
+{
+    const STORE_MSG *msgs = store_view_msgs(im->folder);
+
+    for (int i = first; i < first + n; i++) {
+	im->seen[i].uid = msgs[i].uid;
+	im->seen[i].flags = msgs[i].flags;
+	im->seen[i].keywords = msgs[i].keywords;
+	im->seen[i].modseq = msgs[i].modseq;
+    }
+}
+
+/*
+ * imapd_view_reset - the client's view is the folder's.  When the folder
+ * opened from its index without making its array of messages, the copy
+ * waits too (imapd_view): until a command needs it, or until imapd_sync()
+ * finds that the folder changed, the folder's view is the client's.
+ */
 void    imapd_view_reset(IMAPD *im)
 {
     STORE_FOLDER *f = im->folder;
 
     if (im->seen)
 	myfree(im->seen);
-    im->seen = (IMAPD_SEEN *) mymalloc_big(sizeof(IMAPD_SEEN) * ((size_t) f->count + 1));
-    for (int i = 0; i < f->count; i++) {
-	im->seen[i].uid = f->msgs[i].uid;
-	im->seen[i].flags = f->msgs[i].flags;
-	im->seen[i].keywords = f->msgs[i].keywords;
-	im->seen[i].modseq = f->msgs[i].modseq;
-    }
+    im->seen = 0;
     im->seen_count = f->count;
+    im->view_pending = f->view_pending;
+    if (!im->view_pending) {
+	im->seen = (IMAPD_SEEN *) mymalloc_big(sizeof(IMAPD_SEEN)
+					       * ((size_t) f->count + 1));
+	view_copy(im, 0, f->count);
+    }
     im->keywords_sent = f->keyword_count;
     im->view_gen = f->view_gen;
+}
+
+IMAPD_SEEN *imapd_view(IMAPD *im)
+{
+    if (im->view_pending) {
+	if (im->folder->view_gen != im->view_gen)
+	    msg_panic("imapd_view: the folder's view changed first");
+	im->view_pending = 0;
+	im->seen = (IMAPD_SEEN *) mymalloc_big(sizeof(IMAPD_SEEN)
+					       * ((size_t) im->seen_count + 1));
+	view_copy(im, 0, im->seen_count);
+    }
+    return (im->seen);
 }
 
 /*
@@ -275,14 +308,15 @@ void    imapd_announce_keywords(IMAPD *im)
 static void imapd_report_expunges(IMAPD *im)
 {
     STORE_FOLDER *f = im->folder;
+    const STORE_MSG *msgs = store_view_msgs(f);
     VSTRING *vanished;
     char   *gone = 0;
     int     out = 0, j = 0;
 
     for (int i = 0; i < im->seen_count; i++) {
-	while (j < f->count && f->msgs[j].uid < im->seen[i].uid)
+	while (j < f->count && msgs[j].uid < im->seen[i].uid)
 	    j++;
-	if (j >= f->count || f->msgs[j].uid != im->seen[i].uid) {
+	if (j >= f->count || msgs[j].uid != im->seen[i].uid) {
 	    if (gone == 0)
 		gone = (char *) mycalloc((size_t) im->seen_count, 1);
 	    gone[i] = 1;
@@ -316,15 +350,16 @@ static void imapd_report_expunges(IMAPD *im)
 static int imapd_report_changes(IMAPD *im)
 {
     STORE_FOLDER *f = im->folder;
+    const STORE_MSG *msgs = store_view_msgs(f);
     VSTRING *buf = vstring_alloc(100);
-    int     recent = 0;
+    int     recent, unseen, first_unseen;
     int     known = im->seen_count;
     int     aligned = 1;			/* numbering still the client's */
 
     imapd_announce_keywords(im);
     /* Messages the client knows, by number (no expunges in between now) */
     for (int i = 0; i < known && i < f->count; i++) {
-	STORE_MSG *msg = f->msgs + i;
+	const STORE_MSG *msg = msgs + i;
 	IMAPD_SEEN *seen = im->seen + i;
 
 	if (msg->uid != seen->uid) {
@@ -347,16 +382,10 @@ static int imapd_report_changes(IMAPD *im)
     }
     if (aligned && f->count > known) {
 	im->seen = (IMAPD_SEEN *) myrealloc(im->seen, sizeof(IMAPD_SEEN) * ((size_t) f->count + 1));
-	for (int i = known; i < f->count; i++) {
-	    im->seen[i].uid = f->msgs[i].uid;
-	    im->seen[i].flags = f->msgs[i].flags;
-	    im->seen[i].keywords = f->msgs[i].keywords;
-	    im->seen[i].modseq = f->msgs[i].modseq;
-	}
+	view_copy(im, known, f->count - known);
 	im->seen_count = f->count;
 	imapd_untagged(im, "%d EXISTS", f->count);
-	for (int i = 0; i < f->count; i++)
-	    recent += (f->msgs[i].flags & STORE_RECENT) != 0;
+	store_view_counts(f, &recent, &unseen, &first_unseen);
 	imapd_untagged(im, "%d RECENT", recent);
     }
     vstring_free(buf);
@@ -369,6 +398,13 @@ void    imapd_sync(IMAPD *im, int expunges_allowed)
 
     if (im->folder == 0)
 	return;
+    if (im->view_pending) {
+	if (store_view_unchanged(im->folder)) {	/* nothing new to say */
+	    imapd_announce_keywords(im);
+	    return;
+	}
+	(void) imapd_view(im);			/* before the sync changes it */
+    }
     why = vstring_alloc(100);
     if (store_sync(im->folder, im->readonly ? 0 : STORE_SYNC_CLAIM_NEW, why) < 0)
 	msg_warn("%s: %s: %s", im->io->user, im->folder_name, STR(why));
@@ -400,6 +436,7 @@ void    imapd_close_folder(IMAPD *im)
 	myfree(im->seen);
     im->seen = 0;
     im->seen_count = 0;
+    im->view_pending = 0;
     im->state = IMAPD_AUTHENTICATED;
 }
 
@@ -436,12 +473,14 @@ STORE_MSG *imapd_current_msg(IMAPD *im, int n)
 {
     unsigned uid;
 
+    STORE_MSG *msg;
+
     if (n < 1 || n > im->seen_count)
 	return (0);
-    uid = im->seen[n - 1].uid;
+    uid = imapd_view(im)[n - 1].uid;
     /* Usually the two numberings agree: no search */
-    if (n <= im->folder->count && im->folder->msgs[n - 1].uid == uid)
-	return (im->folder->msgs + n - 1);
+    if ((msg = store_msg(im->folder, n)) != 0 && msg->uid == uid)
+	return (msg);
     return (store_msg(im->folder, store_uid_seq(im->folder, uid)));
 }
 
@@ -473,8 +512,10 @@ int    *imapd_msgset(IMAPD *im, const IMAP_ARG *arg, int uid, int *count,
     out = (int *) mymalloc(sizeof(int) * ((size_t) im->seen_count + 1));
     if (uid) {
 	uids = (unsigned *) mymalloc(sizeof(unsigned) * ((size_t) im->seen_count + 1));
+	IMAPD_SEEN *seen = imapd_view(im);
+
 	for (int i = 0; i < im->seen_count; i++)
-	    uids[i] = im->seen[i].uid;
+	    uids[i] = seen[i].uid;
 	*count = imap_seqset_uid_seqs(&set, uids, im->seen_count, out);
 	myfree(uids);
     } else {

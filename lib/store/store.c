@@ -211,12 +211,41 @@ void    store_close(STORE_FOLDER *folder)
     folder_free(folder);
 }
 
+/* view_make - the array of a view that came from the index */
+
+static void view_make(STORE_FOLDER *folder)
+{
+    if (folder->view_pending)
+	store_index_view_make(folder);
+}
+
+int     store_view_unchanged(STORE_FOLDER *folder)
+{
+    VSTRING *data, *why;
+    int     ret;
+
+    if (!folder->view_pending)
+	return (0);
+    data = vstring_alloc(STORE_STAMP_MAX);
+    why = vstring_alloc(100);
+    ret = (store_index_view_holds(folder, data)
+	   && folder->driver->adopt(folder, STR(data), LEN(data), why) == 1);
+    vstring_free(data);
+    vstring_free(why);				/* a sync will say it again */
+    return (ret);
+}
+
 int     store_sync(STORE_FOLDER *folder, int flags, VSTRING *why)
 {
     VIEW_SAVE save;
     int     ret;
 
     vstring_reset(why);
+    if (store_view_unchanged(folder)) {
+	folder->view_same = 1;			/* nothing to look at */
+	return (0);
+    }
+    view_make(folder);
     flush_or_warn(folder);
     view_save(folder, &save, 0);
     folder->view_same = 0;
@@ -230,12 +259,38 @@ int     store_sync(STORE_FOLDER *folder, int flags, VSTRING *why)
 
 STORE_MSG *store_msg(STORE_FOLDER *folder, int seq)
 {
-    return (seq >= 1 && seq <= folder->count ? folder->msgs + seq - 1 : 0);
+    if (seq < 1 || seq > folder->count)
+	return (0);
+    view_make(folder);
+    return (folder->msgs + seq - 1);
 }
 
-int     store_uid_seq(const STORE_FOLDER *folder, unsigned uid)
+STORE_MSG *store_view_msgs(STORE_FOLDER *folder)
+{
+    view_make(folder);
+    return (folder->msgs);
+}
+
+void    store_view_counts(STORE_FOLDER *folder, int *recent, int *unseen,
+			          int *first_unseen)
+{
+    *recent = *unseen = *first_unseen = 0;
+    if (folder->view_pending) {			/* nothing is \Recent there */
+	store_index_view_unseen(folder, unseen, first_unseen);
+	return;
+    }
+    for (int i = 0; i < folder->count; i++) {
+	*recent += (folder->msgs[i].flags & STORE_RECENT) != 0;
+	if (!(folder->msgs[i].flags & STORE_SEEN) && (*unseen)++ == 0)
+	    *first_unseen = i + 1;
+    }
+}
+
+int     store_uid_seq(STORE_FOLDER *folder, unsigned uid)
 {
     int     lo = 0, hi = folder->count - 1;
+
+    view_make(folder);
 
     while (lo <= hi) {
 	int     mid = lo + (hi - lo) / 2;
@@ -290,6 +345,7 @@ int     store_expunge(STORE_FOLDER *folder, const unsigned *uids, int count,
     int     ret;
 
     vstring_reset(why);
+    view_make(folder);				/* before the index changes */
     if (store_readonly(folder, why))
 	return (-1);
     if (count == 0)
@@ -339,6 +395,7 @@ int     store_append(STORE_FOLDER *folder, MAILBOX_SOURCE source, void *ctx,
 		             unsigned *uid, VSTRING *why)
 {
     vstring_reset(why);
+    view_make(folder);				/* before the index changes */
     if (store_readonly(folder, why))
 	return (-1);
     VIEW_SAVE save;
@@ -368,6 +425,7 @@ int     store_keyword(STORE_FOLDER *folder, const char *name, int create,
     if (!create || folder->keyword_count >= STORE_MAX_KEYWORDS
 	|| store_readonly(folder, why))
 	return (-1);
+    view_make(folder);
     flush_or_warn(folder);
     folder->keywords[folder->keyword_count++] = mystrdup(name);
     view_save(folder, &save, 0);
@@ -419,7 +477,8 @@ STORE_MSG *store_msg_add(STORE_FOLDER *folder)
 
 void    store_msgs_free(STORE_FOLDER *folder)
 {
-    for (int i = 0; i < folder->count; i++)
+    folder->view_pending = 0;
+    for (int i = 0; folder->msgs && i < folder->count; i++)
 	if (folder->msgs[i].file)
 	    myfree(folder->msgs[i].file);
     if (folder->msgs)

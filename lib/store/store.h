@@ -15,7 +15,12 @@
  *
  * A STORE_FOLDER is one session's view of one folder: the messages it
  * knows, in ascending UID order, numbered 1..count (IMAP sequence numbers,
- * POP3 message numbers).  store_sync() brings the view up to date with the
+ * POP3 message numbers).  A folder that opens from its index (a Maildir
+ * that did not change since its last full sync) has the view's count,
+ * UIDVALIDITY and UIDNEXT at once and makes the array of messages when
+ * it is first asked for (store_msg, store_uid_seq, store_view_msgs) or
+ * before anything changes the folder: callers outside the store read
+ * messages only through these, never folder->msgs.  store_sync() brings the view up to date with the
  * disk: new mail gets UIDs (written where the format keeps them), messages
  * that another session expunged disappear, flag changes appear.  Nothing
  * else changes the view, so a POP3 session that never syncs keeps its
@@ -112,11 +117,14 @@ typedef struct STORE_DRIVER {
      * STORE_STAMP_MAX bytes) when the view is what the folder on disk
      * held, settled (every change after it alters the data), as DATA
      * describes it; else 0.  adopt: at open, instead of a sync, with the
-     * view filled from the index (UIDs, flags, keywords; no driver data):
+     * view from the index (pending: the array, made from the index's
+     * records when first needed, has UIDs, flags, keywords, no driver
+     * data; adopt must not touch it):
      * 1 when the folder on disk is still as DATA says and the view is
-     * taken as the driver's own, 0 when not, -1 on error (WHY).  open
-     * does not sync when the driver has these: store.c does.  NULL: the
-     * driver has none.
+     * taken as the driver's own, 0 when not, -1 on error (WHY); asked
+     * again while the view is pending (store_view_unchanged), with the
+     * same data.  open does not sync when the driver has these: store.c
+     * does.  NULL: the driver has none.
      */
     int     (*stamp) (STORE_FOLDER *folder, VSTRING *data);
     int     (*adopt) (STORE_FOLDER *folder, const char *data, size_t len,
@@ -144,6 +152,7 @@ struct STORE_FOLDER {
     unsigned long view_gen;		/* changes when the view may have */
     int     view_same;			/* the driver's last sync (or adopt)
 					 * left UIDs and flags as they were */
+    int     view_pending;		/* count known, msgs not made yet */
     void   *priv;			/* the driver's */
 };
 
@@ -169,7 +178,18 @@ int	store_sync(STORE_FOLDER *folder, int flags, VSTRING *why);
 /* store_msg - message number SEQ (1..count), or NULL */
 STORE_MSG *store_msg(STORE_FOLDER *folder, int seq);
 /* store_uid_seq - the number of the message with UID, or 0 */
-int	store_uid_seq(const STORE_FOLDER *folder, unsigned uid);
+int	store_uid_seq(STORE_FOLDER *folder, unsigned uid);
+/* store_view_msgs - the view's array: [0] is number 1 */
+STORE_MSG *store_view_msgs(STORE_FOLDER *folder);
+/* store_view_counts - the view's \Recent and unseen messages, and the
+ * number of the first unseen one (0: none), without making the array */
+void	store_view_counts(STORE_FOLDER *folder, int *recent, int *unseen,
+			          int *first_unseen);
+/* store_view_unchanged - 1 while the view's array was not made and the
+ * folder on disk is still what it was at open (a sync would find
+ * nothing); a caller that keeps its own copy of the view may wait for a
+ * 0 before it makes one (the next sync may change the view) */
+int	store_view_unchanged(STORE_FOLDER *folder);
 
 /* store_msg_sizes - fill in size and vsize (and received) if unknown; 0 or -1 */
 int	store_msg_sizes(STORE_FOLDER *folder, STORE_MSG *msg, VSTRING *why);

@@ -540,45 +540,107 @@ void    store_index_open(STORE_FOLDER *folder)
  * The view stamp (store_index_file.c): the view from the records.
  */
 
-/* store_index_view - the view from the records when the file has a view
- * stamp that holds (its driver data in DATA): 1, else 0 */
-
+/*
+ * store_index_view - when the file has a view stamp that holds (the live
+ * records below its UIDNEXT are as many as it names): the view's count,
+ * UIDVALIDITY and UIDNEXT from it, its driver data in DATA, and 1.  The
+ * view's array is not made yet (view_pending): store_index_view_make()
+ * makes it from the records when it is first needed, or before anything
+ * changes the records.  Else 0.
+ */
 int     store_index_view(STORE_FOLDER *folder, VSTRING *data)
 {
     STORE_INDEX *idx = folder->index;
-    const INDEX_REC *rec;
-    STORE_MSG *msg;
-    int     i;
+    const INDEX_REC *rec, *end;
+    int     live = 0;
 
     if (idx == 0 || idx->disabled || idx->stamp_at == 0
 	|| idx->stamp_at != idx->end
 	|| idx->stamp_uidvalidity != idx->uidvalidity
 	|| idx->stamp_count < 0 || idx->stamp_count > idx->nrecs)
 	return (0);
-    folder->msgs = (STORE_MSG *) mymalloc_big(sizeof(*msg)
-					  * (size_t) (idx->stamp_count + 1));
-    folder->size = idx->stamp_count + 1;
-    for (i = 0; i < idx->nrecs; i++) {
-	rec = idx->recs + i;
-	if (rec->modseq == 0 || rec->uid >= idx->stamp_uidnext)
+    for (rec = idx->recs, end = rec + idx->nrecs; rec < end; rec++)
+	live += (rec->modseq != 0 && rec->uid < idx->stamp_uidnext);
+    if (live != idx->stamp_count)
+	return (0);				/* not the view it names */
+    store_msgs_free(folder);
+    folder->count = live;
+    folder->view_pending = 1;
+    idx->pending = folder;
+    folder->uidvalidity = idx->stamp_uidvalidity;
+    folder->uidnext = idx->stamp_uidnext;
+    vstring_memcpy(data, STR(idx->stamp), LEN(idx->stamp));
+    idx->synced_gen = idx->gen;			/* they agree: made so */
+    return (1);
+}
+
+/* store_index_view_make - the array of a pending view, from the records
+ * (which nothing changed since store_index_view: index_refresh() calls
+ * this before it applies what others wrote) */
+
+void    store_index_view_make(STORE_FOLDER *folder)
+{
+    STORE_INDEX *idx = folder->index;
+    const INDEX_REC *rec, *end;
+    STORE_MSG *msg;
+    int     count = folder->count;
+
+    if (!folder->view_pending)
+	return;
+    folder->view_pending = 0;
+    idx->pending = 0;
+    folder->count = 0;
+    folder->msgs = (STORE_MSG *) mymalloc_big(sizeof(*msg) * (size_t) (count + 1));
+    folder->size = count + 1;
+    for (rec = idx->recs, end = rec + idx->nrecs; rec < end; rec++) {
+	if (rec->modseq == 0 || rec->uid >= folder->uidnext)
 	    continue;				/* expunged, or mail after it */
-	if (folder->count == idx->stamp_count)
-	    break;				/* more than it names */
+	if (folder->count == count)
+	    break;
 	msg = store_msg_add(folder);
 	msg->uid = rec->uid;
 	msg->flags = rec->bits & STORE_FLAGS_STORED;
 	msg->keywords = (rec->bits >> 5) & KEYWORD_MASK;
 	msg->modseq = rec->modseq;
     }
-    if (folder->count != idx->stamp_count || i < idx->nrecs) {
-	store_msgs_free(folder);		/* not the view it names */
+    if (folder->count != count)
+	msg_panic("%s: index records changed under a pending view",
+		  folder->path);
+}
+
+/* store_index_view_holds - the pending view's stamp (its driver data in
+ * DATA) is still the file's, and nothing was written since (one lstat) */
+
+int     store_index_view_holds(STORE_FOLDER *folder, VSTRING *data)
+{
+    STORE_INDEX *idx = folder->index;
+    struct stat st;
+
+    if (!folder->view_pending || idx->disabled || idx->stamp_at != idx->end
+	|| lstat(idx->path, &st) < 0 || !index_same_stat(&st, &idx->seen))
 	return (0);
-    }
-    folder->uidvalidity = idx->stamp_uidvalidity;
-    folder->uidnext = idx->stamp_uidnext;
     vstring_memcpy(data, STR(idx->stamp), LEN(idx->stamp));
-    idx->synced_gen = idx->gen;			/* they agree: made so */
     return (1);
+}
+
+/* store_index_view_unseen - a pending view's unseen messages, and the
+ * number of the first (0: none) */
+
+void    store_index_view_unseen(const STORE_FOLDER *folder, int *unseen,
+				        int *first)
+{
+    const STORE_INDEX *idx = folder->index;
+    const INDEX_REC *rec, *end;
+    int     seq = 0;
+
+    *unseen = *first = 0;
+    for (rec = idx->recs, end = rec + idx->nrecs; rec < end; rec++) {
+	if (rec->modseq == 0 || rec->uid >= folder->uidnext)
+	    continue;
+	seq++;
+	if (!(rec->bits & STORE_SEEN) && (*unseen)++ == 0)
+	    *first = seq;
+    }
 }
 
 /* view_is_records - the view is the live records below UIDNEXT */
@@ -726,6 +788,7 @@ void    store_index_close(STORE_FOLDER *folder)
 
     if (idx == 0)
 	return;
+    idx->pending = 0;				/* not needed any more */
     index_cache_flush(folder);
     index_cache_forget(idx);
     if (idx->notify_fd >= 0)

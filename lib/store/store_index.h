@@ -8,7 +8,15 @@
  *			   index file (or starts one in memory);
  *   store_index_view	   then, for a driver with a view stamp: the view
  *			   from the records when the file's stamp holds (1,
- *			   with the driver's data to check), else 0;
+ *			   with the driver's data to check), else 0; the
+ *			   view is pending: its count, UIDVALIDITY and
+ *			   UIDNEXT are set, its array is not made;
+ *   store_index_view_make  makes a pending view's array (before the
+ *			   first use, and before the records change);
+ *   store_index_view_holds 1 (with the data) while a pending view's stamp
+ *			   is still the file's: a driver that still finds
+ *			   the folder as the data says has nothing to sync;
+ *   store_index_view_unseen  a pending view's unseen count and first;
  *   store_index_open	   after the view was made (store_index_view or a
  *			   driver sync): loads the index if not yet done
  *			   and gives every message its MODSEQ;
@@ -35,6 +43,10 @@
 
 void	store_index_load(STORE_FOLDER *folder);
 int	store_index_view(STORE_FOLDER *folder, VSTRING *data);
+void	store_index_view_make(STORE_FOLDER *folder);
+int	store_index_view_holds(STORE_FOLDER *folder, VSTRING *data);
+void	store_index_view_unseen(const STORE_FOLDER *folder, int *unseen,
+				        int *first);
 void	store_index_open(STORE_FOLDER *folder);
 int	store_index_sync(STORE_FOLDER *folder);
 void	store_index_flags(STORE_FOLDER *folder, unsigned uid);

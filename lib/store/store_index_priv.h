@@ -92,6 +92,8 @@ struct STORE_INDEX {
     unsigned stamp_uidnext;
     int     stamp_count;
     VSTRING *stamp;			/* the driver's data */
+    STORE_FOLDER *pending;		/* its view made from the records
+					 * later (store_index_view_make) */
     INDEX_CACHE *cache;			/* made on first use */
     int     notify_fd;			/* made on first use, or -1 */
 };
@@ -143,6 +145,7 @@ static inline unsigned long index_exp_span(const INDEX_EXP *exp)
 
 /* Helpers (store_index_file.c) */
 uint32_t index_checksum(uint32_t seed, const void *data, size_t len);
+uint32_t index_checksum_wide(uint32_t seed, const void *data, size_t len);
 int	index_same_stat(const struct stat *a, const struct stat *b);
 int	index_read_at(int fd, void *buf, size_t len, off_t off);
 int	index_write_at(int fd, const void *buf, size_t len, off_t off);

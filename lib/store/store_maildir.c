@@ -998,6 +998,7 @@ static int sync_once(STORE_FOLDER *folder, int flags, VSTRING *why)
     unsigned char *gone;
     int    *fresh = 0;
     int     nfresh = 0;
+    int     in_new;
     int     claim = ((flags & STORE_SYNC_CLAIM_NEW)
 		     && !(folder->open_flags & STORE_OPEN_READONLY));
     struct stat sub_st[2];
@@ -1058,15 +1059,17 @@ static int sync_once(STORE_FOLDER *folder, int flags, VSTRING *why)
 	sync_add(folder, scan, fresh, nfresh);
 	maildir_uidlist_unindex(priv->uidlist);
 	sync_order(folder);
-	priv->view_new = (claim ? sync_claim_new(folder)
-			  : sync_count_new(folder));
+	in_new = sync_count_new(folder);
+	priv->view_new = (claim && in_new > 0 ? sync_claim_new(folder) : in_new);
 	folder->uidvalidity = priv->uidlist->uidvalidity;
 	folder->uidnext = priv->uidlist->uidnext;
 	if (folder->count
 	    && folder->uidnext <= folder->msgs[folder->count - 1].uid)
 	    folder->uidnext = folder->msgs[folder->count - 1].uid + 1;
 	memcpy(priv->sub_st, sub_st, sizeof(priv->sub_st));
-	priv->scan_clean = (stamps_old(sub_st + MAILDIR_SUB_NEW, start)
+	/* Claimed files changed both directories after their fstat() */
+	priv->scan_clean = (!(claim && in_new > 0)
+			    && stamps_old(sub_st + MAILDIR_SUB_NEW, start)
 			    && stamps_old(sub_st + MAILDIR_SUB_CUR, start));
     }
     myfree(fresh);

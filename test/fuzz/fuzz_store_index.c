@@ -174,8 +174,8 @@ static void check_view(STORE_FOLDER *folder)
     if (folder->highestmodseq == 0)
 	fail("no HIGHESTMODSEQ");
     for (i = 0; i < folder->count; i++)
-	if (folder->msgs[i].modseq == 0
-	    || folder->msgs[i].modseq > folder->highestmodseq)
+	if (store_view_msgs(folder)[i].modseq == 0
+	    || store_view_msgs(folder)[i].modseq > folder->highestmodseq)
 	    fail("a MODSEQ out of range");
     if (store_expunged_since(folder, 0, &uids, &count, &all) != 0)
 	fail("store_expunged_since");
@@ -189,7 +189,7 @@ static void check_view(STORE_FOLDER *folder)
     myfree(uids);
     for (i = 0; i < folder->count; i++)
 	for (f = 0; f < 3; f++)
-	    if ((value = store_cache_get(folder, folder->msgs[i].uid,
+	    if ((value = store_cache_get(folder, store_view_msgs(folder)[i].uid,
 					 fields[f])) != 0 && strlen(value) > (1 << 20))
 		fail("a cached value too long");
 }
@@ -290,10 +290,10 @@ int     LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if ((count = folder->count) > 8)
 	fail("too many messages");
     for (i = 0; i < count; i++) {
-	uids[i] = folder->msgs[i].uid;
-	modseqs[i] = folder->msgs[i].modseq;
+	uids[i] = store_view_msgs(folder)[i].uid;
+	modseqs[i] = store_view_msgs(folder)[i].modseq;
     }
-    first_flags = count > 0 ? folder->msgs[0].flags ^ STORE_FLAGGED : 0;
+    first_flags = count > 0 ? store_view_msgs(folder)[0].flags ^ STORE_FLAGGED : 0;
     store_close(folder);
 
     if ((folder = store_open_at(kind, STR(path), LEN(index_dir) ? STR(index_dir) : 0,

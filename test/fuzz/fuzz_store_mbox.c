@@ -151,7 +151,7 @@ static int read_all(STORE_FOLDER *folder, SEEN *seen)
 	STORE_MSG *msg = store_msg(folder, i + 1);
 
 	if (msg->uid == 0 || msg->uid >= folder->uidnext
-	    || (i > 0 && msg->uid <= folder->msgs[i - 1].uid))
+	    || (i > 0 && msg->uid <= store_view_msgs(folder)[i - 1].uid))
 	    fail("UIDs out of order");
 	if (i < n) {
 	    seen[i].uid = msg->uid;

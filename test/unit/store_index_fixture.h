@@ -265,8 +265,8 @@ static inline void check_view(STORE_FOLDER *folder)
 {
     assert_true(folder->highestmodseq > 0);
     for (int i = 0; i < folder->count; i++) {
-	assert_true(folder->msgs[i].modseq > 0);
-	assert_true(folder->msgs[i].modseq <= folder->highestmodseq);
+	assert_true(store_view_msgs(folder)[i].modseq > 0);
+	assert_true(store_view_msgs(folder)[i].modseq <= folder->highestmodseq);
     }
 }
 
@@ -279,8 +279,8 @@ static inline void assert_same(STORE_FOLDER *a, STORE_FOLDER *b)
     assert_int_equal(a->count, b->count);
     assert_true(a->highestmodseq == b->highestmodseq);
     for (int i = 0; i < a->count; i++) {
-	assert_int_equal(a->msgs[i].uid, b->msgs[i].uid);
-	assert_true(a->msgs[i].modseq == b->msgs[i].modseq);
+	assert_int_equal(store_view_msgs(a)[i].uid, store_view_msgs(b)[i].uid);
+	assert_true(store_view_msgs(a)[i].modseq == store_view_msgs(b)[i].modseq);
     }
 }
 
@@ -297,8 +297,8 @@ static inline void save_view(STORE_FOLDER *folder, SAVED *saved)
     assert_true(folder->count <= 64);
     saved->count = folder->count;
     for (int i = 0; i < folder->count; i++) {
-	saved->uids[i] = folder->msgs[i].uid;
-	saved->modseqs[i] = folder->msgs[i].modseq;
+	saved->uids[i] = store_view_msgs(folder)[i].uid;
+	saved->modseqs[i] = store_view_msgs(folder)[i].modseq;
     }
     saved->highest = folder->highestmodseq;
 }
@@ -323,8 +323,8 @@ static inline void assert_equal_saved(STORE_FOLDER *folder, const SAVED *saved)
     assert_int_equal(folder->count, saved->count);
     assert_true(folder->highestmodseq == saved->highest);
     for (int i = 0; i < saved->count; i++) {
-	assert_int_equal(folder->msgs[i].uid, saved->uids[i]);
-	assert_true(folder->msgs[i].modseq == saved->modseqs[i]);
+	assert_int_equal(store_view_msgs(folder)[i].uid, saved->uids[i]);
+	assert_true(store_view_msgs(folder)[i].modseq == saved->modseqs[i]);
     }
 }
 

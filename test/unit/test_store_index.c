@@ -42,23 +42,23 @@ static void run_changes(int kind, const char *name)
     check_view(f);
     assert_false(exists(tf.index));		/* an open writes no index */
     h = f->highestmodseq;
-    m1 = f->msgs[0].modseq;
+    m1 = store_view_msgs(f)[0].modseq;
 
     /* The first sync writes it; one that finds nothing writes nothing */
     tf_sync(f);
     assert_true(exists(tf.index));
-    assert_true(f->highestmodseq == h && f->msgs[0].modseq == m1);
+    assert_true(f->highestmodseq == h && store_view_msgs(f)[0].modseq == m1);
     stat_path(tf.index, &st1);
     tf_sync(f);
     stat_path(tf.index, &st2);
     assert_true(same_file(&st1, &st2));
 
     /* Our flag change: that message only, 24 bytes appended */
-    m3 = f->msgs[2].modseq;
+    m3 = store_view_msgs(f)[2].modseq;
     set_flags(f, 2, STORE_SEEN, 0);
-    assert_true(f->msgs[1].modseq > h);
-    assert_true(f->msgs[1].modseq == f->highestmodseq);
-    assert_true(f->msgs[0].modseq == m1 && f->msgs[2].modseq == m3);
+    assert_true(store_view_msgs(f)[1].modseq > h);
+    assert_true(store_view_msgs(f)[1].modseq == f->highestmodseq);
+    assert_true(store_view_msgs(f)[0].modseq == m1 && store_view_msgs(f)[2].modseq == m3);
     stat_path(tf.index, &st2);
     assert_int_equal(st2.st_ino, st1.st_ino);
     assert_int_equal(st2.st_size, st1.st_size + 24);
@@ -76,12 +76,12 @@ static void run_changes(int kind, const char *name)
     deliver(&tf, "Subject: 4\n\nfour\n");
     tf_sync(f);
     assert_int_equal(f->count, 4);
-    assert_true(f->msgs[3].modseq > h);
-    assert_true(f->msgs[3].modseq == f->highestmodseq);
+    assert_true(store_view_msgs(f)[3].modseq > h);
+    assert_true(store_view_msgs(f)[3].modseq == f->highestmodseq);
     h = f->highestmodseq;
 
     /* Our expunge */
-    uid = f->msgs[0].uid;
+    uid = store_view_msgs(f)[0].uid;
     expunge_uid(f, uid);
     assert_int_equal(f->count, 3);
     assert_true(f->highestmodseq > h);
@@ -97,15 +97,15 @@ static void run_changes(int kind, const char *name)
     set_flags(g, 1, STORE_FLAGGED, 0);
     store_close(g);
     tf_sync(f);
-    assert_true(f->msgs[0].flags & STORE_FLAGGED);
-    assert_true(f->msgs[0].modseq > h);
-    assert_true(f->msgs[0].modseq == f->highestmodseq);
+    assert_true(store_view_msgs(f)[0].flags & STORE_FLAGGED);
+    assert_true(store_view_msgs(f)[0].modseq > h);
+    assert_true(store_view_msgs(f)[0].modseq == f->highestmodseq);
     h = f->highestmodseq;
 
     /* A keyword */
     assert_true((kw = store_keyword(f, "$Label1", 1, why)) >= 0);
-    set_flags(f, 3, f->msgs[2].flags & STORE_FLAGS_STORED, 1U << kw);
-    assert_true(f->msgs[2].modseq > h);
+    set_flags(f, 3, store_view_msgs(f)[2].flags & STORE_FLAGS_STORED, 1U << kw);
+    assert_true(store_view_msgs(f)[2].modseq > h);
     h = f->highestmodseq;
 
     /* Our append: a MODSEQ at once, the view learns it at sync */
@@ -177,11 +177,11 @@ static void run_two_sessions(int kind, const char *name)
     set_flags(b, 2, STORE_FLAGGED | STORE_ANSWERED, 0);
     tf_sync(a);
     assert_same(a, b);
-    assert_true(a->msgs[1].flags & STORE_ANSWERED);
+    assert_true(store_view_msgs(a)[1].flags & STORE_ANSWERED);
 
     /* ... and expunges */
     h = b->highestmodseq;
-    uid = a->msgs[2].uid;
+    uid = store_view_msgs(a)[2].uid;
     expunge_uid(a, uid);
     tf_sync(b);
     assert_same(a, b);
@@ -196,7 +196,7 @@ static void run_two_sessions(int kind, const char *name)
     tf_sync(a);
     assert_same(a, b);
     assert_int_equal(a->count, 3);
-    assert_true(a->msgs[2].modseq > h);
+    assert_true(store_view_msgs(a)[2].modseq > h);
 
     /* A third one, opened now, agrees at once */
     store_close(b);
@@ -245,26 +245,26 @@ static void test_late_record(void **state)
     /* Logged, not written yet: B's look comes before the record */
     store_change_begin(a);
     set_flags(a, 2, STORE_SEEN, 0);
-    m = a->msgs[1].modseq;
+    m = store_view_msgs(a)[1].modseq;
     assert_true(m > h);
     tf_sync(b);
-    assert_false(b->msgs[1].flags & STORE_SEEN);
-    assert_true(b->msgs[1].modseq < m);		/* the state before m */
+    assert_false(store_view_msgs(b)[1].flags & STORE_SEEN);
+    assert_true(store_view_msgs(b)[1].modseq < m);		/* the state before m */
     check_view(b);
 
     /* Written: the index has A's change, not B's older view */
     assert_int_equal(store_change_end(a, why), 0);
     c = tf_open(&tf, 0);
-    assert_true(c->msgs[1].flags & STORE_SEEN);
-    assert_true(c->msgs[1].modseq == m);
+    assert_true(store_view_msgs(c)[1].flags & STORE_SEEN);
+    assert_true(store_view_msgs(c)[1].modseq == m);
     assert_true(c->highestmodseq == m);
     store_close(c);
 
     /* B catches up: a change for B's view, above what it said before */
     tf_sync(b);
-    assert_true(b->msgs[1].flags & STORE_SEEN);
-    assert_true(b->msgs[1].modseq > m);
-    assert_true(b->msgs[1].modseq == b->highestmodseq);
+    assert_true(store_view_msgs(b)[1].flags & STORE_SEEN);
+    assert_true(store_view_msgs(b)[1].modseq > m);
+    assert_true(store_view_msgs(b)[1].modseq == b->highestmodseq);
     tf_sync(a);
     assert_same(a, b);
     tf_sync(b);
@@ -310,15 +310,15 @@ static void test_program_changes(void **state)
     h = f->highestmodseq;
 
     /* A flag change by a mail reader: a rename into cur/ */
-    name = strchr(f->msgs[0].file, '/') + 1;
-    snprintf(from, sizeof(from), "%s/%s", tf.path, f->msgs[0].file);
+    name = strchr(store_view_msgs(f)[0].file, '/') + 1;
+    snprintf(from, sizeof(from), "%s/%s", tf.path, store_view_msgs(f)[0].file);
     snprintf(to, sizeof(to), "%s/cur/%s%s", tf.path, name,
 	     strchr(name, ':') ? "S" : ":2,S");
     assert_int_equal(rename(from, to), 0);
     tf_sync(f);
-    assert_true(f->msgs[0].flags & STORE_SEEN);
-    assert_true(f->msgs[0].modseq > h);
-    assert_true(f->msgs[1].modseq <= h);
+    assert_true(store_view_msgs(f)[0].flags & STORE_SEEN);
+    assert_true(store_view_msgs(f)[0].modseq > h);
+    assert_true(store_view_msgs(f)[1].modseq <= h);
     store_close(f);
     assert_int_equal(warnings(), 0);
     vstring_free(buf);
@@ -348,7 +348,7 @@ static void test_expunge_log_bounded(void **state)
     assert_int_equal(f->count, COUNT);
     h0 = f->highestmodseq;
     for (int i = 0; i < COUNT; i += 2)		/* 1, 3, 5, ...: no runs */
-	uids[n++] = f->msgs[i].uid;
+	uids[n++] = store_view_msgs(f)[i].uid;
     if (store_expunge(f, uids, n, why) != 0)
 	fail_msg("store_expunge: %s", STR(why));
     h1 = f->highestmodseq;
@@ -425,7 +425,7 @@ static void run_index_damage(int kind, const char *name)
     tf_sync(f);
     set_flags(f, 1, STORE_SEEN, 0);
     set_flags(f, 2, STORE_FLAGGED, 0);
-    expunge_uid(f, f->msgs[3].uid);
+    expunge_uid(f, store_view_msgs(f)[3].uid);
     set_flags(f, 1, STORE_SEEN | STORE_ANSWERED, 0);
     save_view(f, &saved);
     store_close(f);
@@ -622,8 +622,8 @@ static void run_readonly(int kind, const char *name)
     r = tf_open(&tf, STORE_OPEN_READONLY);
     check_view(r);
     tf_sync(r);
-    put(r, r->msgs[0].uid, "ENVELOPE", "ro");
-    assert_cached(r, r->msgs[0].uid, "ENVELOPE", "ro");
+    put(r, store_view_msgs(r)[0].uid, "ENVELOPE", "ro");
+    assert_cached(r, store_view_msgs(r)[0].uid, "ENVELOPE", "ro");
     tf_sync(r);
     store_close(r);
     dir_names(tf.dir, after);
@@ -650,9 +650,9 @@ static void run_readonly(int kind, const char *name)
     store_close(w);
     if (kind == MAILDIR) {
 	char    from[600], to[600];
-	const char *base = strchr(r->msgs[2].file, '/') + 1;
+	const char *base = strchr(store_view_msgs(r)[2].file, '/') + 1;
 
-	snprintf(from, sizeof(from), "%s/%s", tf.path, r->msgs[2].file);
+	snprintf(from, sizeof(from), "%s/%s", tf.path, store_view_msgs(r)[2].file);
 	snprintf(to, sizeof(to), "%s/cur/%s%s", tf.path, base,
 		 strchr(base, ':') ? "D" : ":2,D");
 	assert_int_equal(rename(from, to), 0);
@@ -660,12 +660,12 @@ static void run_readonly(int kind, const char *name)
 	save_view(r, &saved);
 	tf_sync(r);
 	assert_not_lower(r, &saved);
-	assert_true(r->msgs[2].flags & STORE_DRAFT);
-	assert_true(r->msgs[2].modseq > saved.highest);
-	assert_true(r->msgs[2].modseq == r->highestmodseq);
+	assert_true(store_view_msgs(r)[2].flags & STORE_DRAFT);
+	assert_true(store_view_msgs(r)[2].modseq > saved.highest);
+	assert_true(store_view_msgs(r)[2].modseq == r->highestmodseq);
     }
     stat_path(tf.index, &st1);
-    put(r, r->msgs[0].uid, "ENVELOPE", "ro");
+    put(r, store_view_msgs(r)[0].uid, "ENVELOPE", "ro");
     tf_sync(r);
     store_close(r);
     stat_path(tf.index, &st2);
@@ -736,7 +736,7 @@ static void toggle(TF *tf, int seq, int rounds, unsigned long long *out)
 
     for (int i = 0; i < rounds; i++) {
 	set_flags(f, seq, i % 2 ? 0 : STORE_SEEN, 0);
-	out[i] = f->msgs[seq - 1].modseq;
+	out[i] = store_view_msgs(f)[seq - 1].modseq;
     }
     store_close(f);
 }
@@ -849,7 +849,7 @@ static void test_large_folder(void **state)
     memset(envelope, 'e', sizeof(envelope) - 1);
     envelope[sizeof(envelope) - 1] = 0;
     for (int i = 0; i < count; i++)
-	put(f, f->msgs[i].uid, "ENVELOPE", envelope);
+	put(f, store_view_msgs(f)[i].uid, "ENVELOPE", envelope);
     store_close(f);
 
     gettimeofday(&start, 0);
@@ -868,7 +868,7 @@ static void test_large_folder(void **state)
     assert_int_equal(st2.st_size, st1.st_size + 24);
     gettimeofday(&start, 0);
     for (int i = 0; i < count; i++)
-	found += (store_cache_get(f, f->msgs[i].uid, "ENVELOPE") != 0);
+	found += (store_cache_get(f, store_view_msgs(f)[i].uid, "ENVELOPE") != 0);
     t_get = since(&start);
     assert_int_equal(found, count);
     check_view(f);

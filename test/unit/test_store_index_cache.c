@@ -23,9 +23,9 @@ static void run_cache(int kind, const char *name)
     tf_init(&tf, kind, name);
     deliver_n(&tf, 3);
     a = tf_open(&tf, 0);
-    u1 = a->msgs[0].uid;
-    u2 = a->msgs[1].uid;
-    u3 = a->msgs[2].uid;
+    u1 = store_view_msgs(a)[0].uid;
+    u2 = store_view_msgs(a)[1].uid;
+    u3 = store_view_msgs(a)[2].uid;
     assert_cached(a, u1, "ENVELOPE", 0);
     put(a, u1, "ENVELOPE", "(\"env one\")");
     put(a, u2, "ENVELOPE", "(\"env two\")");
@@ -95,8 +95,8 @@ static int cache_values(STORE_FOLDER *folder)
     for (int i = 0; i < folder->count; i++) {
 	for (int f = 0; f < 2; f++) {
 	    snprintf(expect, sizeof(expect), "%s of %u", cache_fields[f],
-		     folder->msgs[i].uid);
-	    if ((got = store_cache_get(folder, folder->msgs[i].uid,
+		     store_view_msgs(folder)[i].uid);
+	    if ((got = store_cache_get(folder, store_view_msgs(folder)[i].uid,
 				       cache_fields[f])) != 0) {
 		assert_string_equal(got, expect);
 		n++;
@@ -123,8 +123,8 @@ static void test_cache_damage(void **state)
     for (int i = 0; i < f->count; i++) {
 	for (int k = 0; k < 2; k++) {
 	    snprintf(value, sizeof(value), "%s of %u", cache_fields[k],
-		     f->msgs[i].uid);
-	    put(f, f->msgs[i].uid, cache_fields[k], value);
+		     store_view_msgs(f)[i].uid);
+	    put(f, store_view_msgs(f)[i].uid, cache_fields[k], value);
 	}
     }
     store_close(f);
@@ -153,11 +153,11 @@ static void test_cache_damage(void **state)
     write_path(tf.cache, STR(bad), LEN(bad));
     f = tf_open(&tf, 0);
     (void) cache_values(f);
-    put(f, f->msgs[0].uid, "ENVELOPE", "a new one");
+    put(f, store_view_msgs(f)[0].uid, "ENVELOPE", "a new one");
     store_close(f);
     assert_true(warnings() > 0);
     f = tf_open(&tf, 0);
-    assert_cached(f, f->msgs[0].uid, "ENVELOPE", "a new one");
+    assert_cached(f, store_view_msgs(f)[0].uid, "ENVELOPE", "a new one");
     store_close(f);
     assert_int_equal(warnings(), 0);
     vstring_free(good);
@@ -178,14 +178,14 @@ static void test_cache_rewrite(void **state)
     f = tf_open(&tf, 0);
     for (int i = 0; i < 20; i++) {
 	memset(value, 'a' + i, sizeof(value) - 1);
-	put(f, f->msgs[0].uid, "BODY[TEXT]", value);
+	put(f, store_view_msgs(f)[0].uid, "BODY[TEXT]", value);
 	tf_sync(f);
 	stat_path(tf.cache, &st);
 	assert_true(st.st_size < 2 * 1024 * 1024);	/* 2 x live + 1 MB */
     }
     store_close(f);
     f = tf_open(&tf, 0);
-    assert_cached(f, f->msgs[0].uid, "BODY[TEXT]", value);
+    assert_cached(f, store_view_msgs(f)[0].uid, "BODY[TEXT]", value);
     store_close(f);
     assert_int_equal(warnings(), 0);
 }
@@ -228,7 +228,7 @@ static void run_notify(int kind, const char *name)
     assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
     assert_false(readable(fd, 0));
     tf_sync(f);
-    put(f, f->msgs[0].uid, "ENVELOPE", "x");
+    put(f, store_view_msgs(f)[0].uid, "ENVELOPE", "x");
     tf_sync(f);					/* our own files: no wake-up */
     assert_false(readable(fd, 0));
 
@@ -246,7 +246,7 @@ static void run_notify(int kind, const char *name)
     set_flags(g, 1, STORE_SEEN, 0);
     assert_true(readable(fd, 2000));
     settle(f, fd);
-    assert_true(f->msgs[0].flags & STORE_SEEN);
+    assert_true(store_view_msgs(f)[0].flags & STORE_SEEN);
 
     /* Still watched after the change (mbox: a new file) */
     store_close(g);

@@ -12,7 +12,9 @@
  * new uidlist - makes the next open read the folder again.  Files named
  * otherwise than their flags say are found; a view taken from the index
  * follows later changes as a read one does.  view_gen stays while nothing
- * changes and moves with every change.
+ * changes and moves with every change.  Such a view is pending (its array
+ * made when needed) and is the view at open even when the folder changed
+ * before it was made.
  */
 #include "store_index_fixture.h"
 
@@ -159,7 +161,7 @@ static void test_warm_open(void **state)
     assert_int_equal(scans, 0);
     assert_int_equal(warm->count, 6);
     for (int i = 0; i < warm->count; i++)
-	assert_null(warm->msgs[i].file);	/* named when needed */
+	assert_null(store_view_msgs(warm)[i].file);	/* named when needed */
     ro = open_counted(&tf, STORE_OPEN_READONLY, &scans);
     assert_int_equal(scans, 0);
 
@@ -169,7 +171,7 @@ static void test_warm_open(void **state)
     assert_int_equal(scans, 1);
     assert_same_view(warm, ro);
     for (int i = 0; i < cold->count; i++)
-	cold->msgs[i].modseq = warm->msgs[i].modseq;	/* a new index */
+	store_view_msgs(cold)[i].modseq = store_view_msgs(warm)[i].modseq;	/* a new index */
     cold->highestmodseq = warm->highestmodseq;
     assert_same_view(cold, warm);
 
@@ -207,10 +209,10 @@ static void changed_opens_cold(TF *tf, int expect_count)
     tf_sync(g);
     assert_int_equal(f->count, g->count);
     for (int i = 0; i < f->count; i++) {
-	assert_int_equal(f->msgs[i].uid, g->msgs[i].uid);
-	assert_int_equal(f->msgs[i].flags & STORE_FLAGS_STORED,
-			 g->msgs[i].flags & STORE_FLAGS_STORED);
-	assert_int_equal(f->msgs[i].keywords, g->msgs[i].keywords);
+	assert_int_equal(store_view_msgs(f)[i].uid, store_view_msgs(g)[i].uid);
+	assert_int_equal(store_view_msgs(f)[i].flags & STORE_FLAGS_STORED,
+			 store_view_msgs(g)[i].flags & STORE_FLAGS_STORED);
+	assert_int_equal(store_view_msgs(f)[i].keywords, store_view_msgs(g)[i].keywords);
     }
     store_close(g);
     store_close(f);
@@ -342,13 +344,13 @@ static void test_warm_follows(void **state)
     assert_string_equal(text_of(f, 6, text), "Subject: new\n\nnew\n");
 
     g = tf_open(&tf, 0);
-    uid = g->msgs[1].uid;
+    uid = store_view_msgs(g)[1].uid;
     expunge_uid(g, uid);
     store_close(g);
     tf_sync(f);
     assert_int_equal(f->count, 5);
     assert_int_equal(store_uid_seq(f, uid), 0);
-    expunge_uid(f, f->msgs[0].uid);
+    expunge_uid(f, store_view_msgs(f)[0].uid);
     assert_int_equal(f->count, 4);
     store_close(f);
 
@@ -356,7 +358,7 @@ static void test_warm_follows(void **state)
     stamped(&tf);
     f = open_counted(&tf, 0, &scans);
     assert_int_equal(scans, 0);
-    uid = f->msgs[0].uid;
+    uid = store_view_msgs(f)[0].uid;
     expunge_uid(f, uid);
     tf_sync(f);
     assert_int_equal(f->count, 3);
@@ -416,6 +418,87 @@ static void test_view_gen(void **state)
     assert_int_equal(warnings(), 0);
 }
 
+/*
+ * A view from the index is pending: its count and unseen messages are
+ * known before its array is made.  While nothing changes, a sync leaves
+ * it so; a keyword another session added still arrives.  Made after
+ * another session changed flags and expunged, the array is the view at
+ * open, and the next sync brings those changes.
+ */
+static void test_pending_view(void **state)
+{
+    STORE_FOLDER *f, *g;
+    int     recent, unseen, first, k;
+    unsigned *gone;
+    int     gone_count, all_known;
+    unsigned long gen;
+    unsigned uid2;
+    TF      tf;
+
+    stamped_folder(&tf, "pending", 5);
+    f = tf_open(&tf, 0);
+    assert_true(f->view_pending);
+    assert_int_equal(f->count, 5);
+    store_view_counts(f, &recent, &unseen, &first);
+    assert_int_equal(recent, 0);
+    assert_int_equal(unseen, 3);
+    assert_int_equal(first, 3);
+    gen = f->view_gen;
+    tf_sync(f);
+    assert_true(f->view_pending);
+    assert_true(f->view_gen == gen);
+    assert_int_equal(store_view_unchanged(f), 1);
+
+    g = tf_open(&tf, 0);
+    k = keyword(g, "$Other");
+    store_close(g);
+    assert_int_equal(store_view_unchanged(f), 1);
+    assert_int_equal(f->keyword_count, 2);
+    assert_string_equal(f->keywords[k], "$Other");
+
+    g = tf_open(&tf, 0);
+    uid2 = store_msg(g, 2)->uid;
+    set_flags(g, 4, STORE_SEEN, 0);
+    expunge_uid(g, uid2);
+    store_close(g);
+    assert_int_equal(store_view_unchanged(f), 0);
+    assert_true(f->view_pending);
+    assert_int_equal(store_msg(f, 2)->uid, uid2);	/* the view at open */
+    assert_int_equal(store_msg(f, 4)->flags, 0);
+    assert_false(f->view_pending);
+    assert_true(f->view_gen == gen);
+    tf_sync(f);
+    assert_true(f->view_gen != gen);
+    assert_int_equal(f->count, 4);
+    assert_int_equal(store_uid_seq(f, uid2), 0);
+    assert_int_equal(store_msg(f, 3)->flags, STORE_SEEN);
+    store_view_counts(f, &recent, &unseen, &first);
+    assert_int_equal(unseen, 2);
+    assert_int_equal(first, 2);
+    store_close(f);
+
+    /* QRESYNC's look at the log leaves it pending */
+    stamped(&tf);
+    f = tf_open(&tf, 0);
+    assert_true(f->view_pending);
+    g = tf_open(&tf, 0);
+    uid2 = store_msg(g, 1)->uid;
+    expunge_uid(g, uid2);
+    store_close(g);
+    assert_int_equal(store_expunged_since(f, 0, &gone, &gone_count,
+					  &all_known), 0);
+    if (gone)
+	myfree(gone);
+    assert_true(f->view_pending);
+    assert_int_equal(store_uid_seq(f, uid2), 1);
+    assert_int_equal(f->count, 4);
+    tf_sync(f);
+    assert_int_equal(f->count, 3);
+    assert_int_equal(store_uid_seq(f, uid2), 0);
+    store_close(f);
+    assert_int_equal(warnings(), 0);
+}
+
 int     main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -424,6 +507,7 @@ int     main(void)
 	cmocka_unit_test(test_other_names),
 	cmocka_unit_test(test_warm_follows),
 	cmocka_unit_test(test_view_gen),
+	cmocka_unit_test(test_pending_view),
     };
 
     maildir_stamp_slack = 0;

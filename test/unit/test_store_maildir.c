@@ -210,7 +210,7 @@ static void assert_uids(STORE_FOLDER *folder, const unsigned *uids, int count)
 {
     assert_int_equal(folder->count, count);
     for (int i = 0; i < count; i++)
-	assert_int_equal(folder->msgs[i].uid, uids[i]);
+	assert_int_equal(store_view_msgs(folder)[i].uid, uids[i]);
 }
 
 /* assert_text - message SEQ has TEXT */
@@ -679,7 +679,7 @@ static void test_readonly(void **state)
     sync_folder(folder, 0);
     assert_int_equal(folder->count, 5);
     for (int i = 1; i < folder->count; i++)
-	assert_true(folder->msgs[i].uid > folder->msgs[i - 1].uid);
+	assert_true(store_view_msgs(folder)[i].uid > store_view_msgs(folder)[i - 1].uid);
     assert_text(folder, 4, texts[3]);
     assert_int_equal(store_msg(folder, 4)->uid, 4);
     assert_text(folder, 5, texts[4]);
@@ -1431,9 +1431,9 @@ static void test_large_folder(void **state)
     assert_int_equal(maildir_uidlist_writes, writes + 1);
     assert_int_equal(folder->count, COUNT);
     for (i = 0; i < COUNT; i++) {
-	assert_int_equal(folder->msgs[i].uid, i + 1);
+	assert_int_equal(store_view_msgs(folder)[i].uid, i + 1);
 	vstring_sprintf(name, "new/1700000000.M%dP1.host,S=6,W=7", i);
-	assert_string_equal(folder->msgs[i].file, STR(name));
+	assert_string_equal(store_view_msgs(folder)[i].file, STR(name));
     }
     store_close(folder);
 
@@ -1445,7 +1445,7 @@ static void test_large_folder(void **state)
 	   (end.tv_sec - start.tv_sec) + (end.tv_usec - start.tv_usec) / 1e6);
     assert_int_equal(maildir_uidlist_writes, writes + 1);
     assert_int_equal(folder->count, COUNT);
-    assert_int_equal(folder->msgs[COUNT - 1].uid, COUNT);
+    assert_int_equal(store_view_msgs(folder)[COUNT - 1].uid, COUNT);
     store_close(folder);
     vstring_free(md);
     vstring_free(name);

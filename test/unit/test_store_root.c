@@ -612,14 +612,14 @@ static void check_moved(STORE_ROOT *root, const char *name)
     if ((folder = store_root_folder(root, name, STORE_OPEN_READONLY, why)) == 0)
 	fail_msg("store_root_folder %s: %s", name, STR(why));
     assert_int_equal(folder->count, 3);
-    assert_int_equal(folder->msgs[0].flags & STORE_FLAGS_STORED,
+    assert_int_equal(store_view_msgs(folder)[0].flags & STORE_FLAGS_STORED,
 		     STORE_SEEN | STORE_FLAGGED);
-    assert_int_equal(folder->msgs[1].flags & STORE_FLAGS_STORED, 0);
-    assert_int_equal(folder->msgs[2].flags & STORE_FLAGS_STORED, STORE_ANSWERED);
+    assert_int_equal(store_view_msgs(folder)[1].flags & STORE_FLAGS_STORED, 0);
+    assert_int_equal(store_view_msgs(folder)[2].flags & STORE_FLAGS_STORED, STORE_ANSWERED);
     assert_int_equal(folder->keyword_count >= 1, 1);
     assert_string_equal(folder->keywords[0], "$Forwarded");
-    assert_int_equal(folder->msgs[2].keywords, 1);
-    assert_int_equal(folder->msgs[0].keywords, 0);
+    assert_int_equal(store_view_msgs(folder)[2].keywords, 1);
+    assert_int_equal(store_view_msgs(folder)[0].keywords, 0);
     store_close(folder);
     vstring_free(why);
 }
