@@ -32,6 +32,7 @@
 #include "mail_queue.h"
 #include "mail_proto.h"
 #include "mail_server.h"
+#include "dict.h"
 #include "local.h"
 
 #define LOCAL_RELAY	"local"
@@ -239,6 +240,7 @@ int     main(int argc, char **argv)
     static const MAIL_SERVER_OPS ops = {
 	.pre_init = local_pre_init,
 	.keep_root = 1,
+	.changed = dict_changed_name,
     };
 
     single_server_main(argc, argv, local_service, &ops);

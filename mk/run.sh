@@ -18,6 +18,9 @@
 # as outside.  The demo virtual user is demo@posthorn.test, password
 # "demo" (SMTP AUTH, POP3 and IMAP), Maildir run/mail/posthorn.test/demo/.
 set -e
+# saslpasswd2 and friends live in /usr/sbin, off a plain user's PATH
+PATH=$PATH:/usr/sbin:/sbin
+export PATH
 
 action=${1:-}
 build=${2:-}

@@ -11,6 +11,9 @@
  * On start, files left in active/ by a previous qmgr go back to incoming/
  * (crash recovery), then incoming/ and the due part of deferred/ are
  * scanned.  deferred/ is also scanned every queue_run_delay seconds.
+ * When master reloads, or a table qmgr read changed (transport_maps, ...),
+ * qmgr takes no more mail, lets the deliveries in progress finish, and
+ * exits (mail_server.h); the next one takes over active/ as above.
  *
  * Parameters: qmgr_message_active_limit, queue_run_delay,
  * minimal_backoff_time, maximal_backoff_time,
@@ -23,6 +26,7 @@
 #include "events.h"
 #include "mail_conf.h"
 #include "mail_server.h"
+#include "dict.h"
 #include "mail_proto.h"
 #include "qmgr.h"
 
@@ -127,6 +131,8 @@ int     main(int argc, char **argv)
 {
     static const MAIL_SERVER_OPS ops = {
 	.post_init = qmgr_post_init,
+	.changed = dict_changed_name,
+	.busy = qmgr_deliver_busy,
     };
 
     event_server_main(argc, argv, qmgr_accept, &ops);

@@ -106,5 +106,7 @@ void	qmgr_deferred_timer_start(void);
 void	qmgr_deliver_add(QMGR_JOB *job);
 void	qmgr_job_free(QMGR_JOB *job);
 void	qmgr_deliver_pump(void);
+/* qmgr_deliver_busy - deliveries are in progress */
+int	qmgr_deliver_busy(void);
 
 #endif

@@ -21,6 +21,7 @@
 #include "mail_conf.h"
 #include "mail_proto.h"
 #include "mail_queue.h"
+#include "mail_server.h"
 #include "qmgr.h"
 
 void    qmgr_defer_rcpt(QMGR_MESSAGE *message, int index, const char *relay,
@@ -81,10 +82,13 @@ static void qmgr_deferred_event(int event, void *context);
 
 void    qmgr_scan_deferred(int all)
 {
-    VSTRING *path = vstring_alloc(100);
+    VSTRING *path;
     time_t  now = clock_now();
     QMGR_IDS ids;
 
+    if (event_server_draining())
+	return;					/* the next qmgr scans */
+    path = vstring_alloc(100);
     qmgr_scan_ids(MAIL_QUEUE_DEFERRED, &ids);
     for (int i = 0; i < ids.count; i++) {
 	if (qmgr_message_count >= conf_int("qmgr_message_active_limit")) {

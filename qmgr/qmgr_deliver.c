@@ -23,6 +23,7 @@
 #include "mail_conf.h"
 #include "mail_proto.h"
 #include "mail_queue.h"
+#include "mail_server.h"
 #include "qmgr.h"
 
 #define QMGR_CONNECT_TIMEOUT	10	/* seconds for connect() to the agent */
@@ -305,6 +306,13 @@ void    qmgr_deliver_pump(void)
     int     total = conf_int("default_process_limit");
     QMGR_JOB *job;
 
+    if (event_server_draining())
+	return;					/* the next qmgr does them */
     while (qmgr_conn_count < total && (job = qmgr_job_next(limit)) != 0)
 	qmgr_deliver_start(job);
+}
+
+int     qmgr_deliver_busy(void)
+{
+    return (qmgr_conn_count > 0);
 }

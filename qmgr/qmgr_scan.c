@@ -19,6 +19,7 @@
 #include "clock.h"
 #include "mail_conf.h"
 #include "mail_queue.h"
+#include "mail_server.h"
 #include "qmgr.h"
 
 /* A file that is unlocked, incomplete and this young may still be in creation */
@@ -202,9 +203,12 @@ void    qmgr_scan_ids_free(QMGR_IDS *ids)
 
 void    qmgr_scan_incoming(void)
 {
-    VSTRING *path = vstring_alloc(100);
+    VSTRING *path;
     QMGR_IDS ids;
 
+    if (event_server_draining())
+	return;					/* the next qmgr scans */
+    path = vstring_alloc(100);
     qmgr_incoming_more = 0;
     qmgr_scan_ids(MAIL_QUEUE_INCOMING, &ids);
     for (int i = 0; i < ids.count; i++) {

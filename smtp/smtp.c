@@ -343,6 +343,7 @@ int     main(int argc, char **argv)
 {
     static const MAIL_SERVER_OPS ops = {
 	.pre_init = smtp_pre_init,
+	.changed = dict_changed_name,
     };
 
     single_server_main(argc, argv, smtp_service, &ops);

@@ -36,6 +36,7 @@
 #include "iostuff.h"
 #include "mail_conf.h"
 #include "mail_server.h"
+#include "dict.h"
 #include "smtpd.h"
 #include "smtpd_hbc.h"
 
@@ -550,5 +551,6 @@ int	main(int argc, char **argv)
     smtpd_ops.pre_init = smtpd_pre_init;
     smtpd_ops.post_init = smtpd_post_init;
     smtpd_ops.reject_fn = smtpd_reject;
+    smtpd_ops.changed = dict_changed_name;
     event_server_main(argc, argv, smtpd_accept, &smtpd_ops);
 }

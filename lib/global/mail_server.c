@@ -14,6 +14,15 @@
  * readability means master closed its end (reload, stop, or master died),
  * and the child stops accepting and exits once its clients are gone.
  * The generation comes from the environment variable GENERATION.
+ *
+ * Restart on change: before it accepts a client (at most once a second),
+ * a process whose ops->changed names something (a table file that
+ * postmap, postalias or an editor changed) logs "table NAME has changed
+ * -- restarting" as Postfix does, tells master it is busy, stops
+ * accepting, and exits when its clients are gone and ops->busy (work that
+ * is not a client, as qmgr's deliveries) says nothing is left; master
+ * starts a fresh process for the next client.  A drain for master (reload)
+ * waits for ops->busy the same way.
  */
 #include "sys_defs.h"
 #include <fcntl.h>
@@ -161,6 +170,30 @@ static NORETURN server_exit(void)
 static void server_sigterm(int sig)
 {
     _exit(0);
+}
+
+/* server_changed - what the process read at start changed (once a second) */
+
+static int server_changed(void)
+{
+    static time_t last;
+    const char *name;
+    time_t  now;
+
+    if (server_ops->changed == 0 || (now = time((time_t *) 0)) == last)
+	return (0);
+    last = now;
+    if ((name = server_ops->changed()) == 0)
+	return (0);
+    msg_info("table %s has changed -- restarting", name);
+    return (1);
+}
+
+/* server_busy - work that is not a client is still going on */
+
+static int server_busy(void)
+{
+    return (server_ops->busy != 0 && server_ops->busy());
 }
 
 /* server_report - tell master whether this process can take a client */
@@ -363,7 +396,11 @@ NORETURN single_server_main(int argc, char **argv, SINGLE_SERVER_FN service,
 	    server_draining = 1;
 	    continue;
 	}
-	if ((pfd[0].revents & POLLIN) == 0 || (fd = single_server_accept()) < 0)
+	if ((pfd[0].revents & POLLIN) == 0)
+	    continue;
+	if (server_changed())
+	    server_exit();			/* the client is the next one's */
+	if ((fd = single_server_accept()) < 0)
 	    continue;
 	server_report(0);
 	non_blocking(fd, BLOCKING);
@@ -390,11 +427,22 @@ static void event_server_exit_cb(int event, void *context)
 
 static void event_server_idle_cb(int event, void *context)
 {
-    if (server_clients == 0) {
+    if (server_clients == 0 && !server_busy()) {
 	if (msg_verbose)
 	    msg_info("idle timeout -- exiting");
 	server_exit();
     }
+}
+
+/* event_server_drain_check - exit when no client and no work is left */
+static void event_server_drain_check(int event, void *context)
+{
+    if (server_clients > 0)
+	return;					/* the last disconnect comes back */
+    if (server_busy())
+	event_request_timer(event_server_drain_check, 0, 1000);
+    else
+	event_request_timer(event_server_exit_cb, 0, 0);
 }
 
 /* event_server_drain - stop accepting; exit when no client is left */
@@ -411,8 +459,7 @@ static void event_server_drain(void)
 	server_status_fd = -1;
     }
     server_draining = 1;
-    if (server_clients == 0)
-	event_request_timer(event_server_exit_cb, 0, 0);
+    event_server_drain_check(0, 0);
 }
 
 static void event_server_status_cb(int event, void *context)
@@ -464,6 +511,11 @@ static void event_server_accept_cb(int event, void *context)
 {
     int     fd;
 
+    if (!server_draining && server_changed()) {
+	server_report(0);			/* master starts another */
+	event_server_drain();
+	return;
+    }
     while (!server_draining && server_listen_fd >= 0) {
 	if ((fd = accept4(server_listen_fd, 0, 0, SOCK_NONBLOCK | SOCK_CLOEXEC)) < 0) {
 	    event_server_accept_error();

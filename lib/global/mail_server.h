@@ -20,8 +20,9 @@
  *   at HARD_LIMIT it still accepts, but hands the descriptor to REJECT_FN
  *   (e.g. "421 4.3.2 All server ports are busy") instead.
  *
- * When master closes the status pipe (reload, stop), the process stops
- * accepting and exits once its clients are gone.  Without master (no
+ * When master closes the status pipe (reload, stop), or a table it read
+ * changed (ops->changed), the process stops accepting and exits once its
+ * clients are gone (and ops->busy says no other work is left).  Without master (no
  * MASTER_STATUS_FD), "-S ADDRESS" runs a daemon standalone for debugging.
  *
  * The status "pipe" is a SOCK_SEQPACKET socketpair shared by all children
@@ -62,6 +63,12 @@ typedef struct MAIL_SERVER_OPS {
     void    (*reject_fn) (int fd);	/* event server: over HARD_LIMIT (then closed) */
     int     keep_root;			/* real uid stays 0, effective ids are
 					 * mail_owner's (local; lib/util/set_eugid.h) */
+    /* what the process read at start changed (dict_changed_name): the
+     * name; it finishes its work and exits (see mail_server.c) */
+    const char *(*changed) (void);
+    /* event server: work that is not a client goes on (a draining process
+     * waits for it) */
+    int     (*busy) (void);
 } MAIL_SERVER_OPS;
 
 typedef void (*SINGLE_SERVER_FN) (VSTREAM *client, const char *service, char **argv);

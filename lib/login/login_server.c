@@ -35,6 +35,7 @@
 #include "mail_conf.h"
 #include "mail_queue.h"
 #include "mail_server.h"
+#include "dict.h"
 #include "tls.h"
 #include "base64_code.h"
 #include "login_proto.h"
@@ -1081,5 +1082,6 @@ NORETURN login_server_main(int argc, char **argv, const LOGIN_PROTOCOL *protocol
     login_protocol = protocol;
     ops.pre_init = login_pre_init;
     ops.post_init = login_post_init;
+    ops.changed = dict_changed_name;
     event_server_main(argc, argv, login_accept, &ops);
 }

@@ -48,6 +48,7 @@
 #include "printable.h"
 #include "mail_conf.h"
 #include "mail_server.h"
+#include "dict.h"
 #include "user.h"
 #include "resolve.h"
 #include "xsasl.h"
@@ -405,6 +406,7 @@ NORETURN postlogin_main(int argc, char **argv, const char *program,
     static const MAIL_SERVER_OPS ops = {
 	.pre_init = postlogin_pre_init,
 	.keep_root = 1,
+	.changed = dict_changed_name,
     };
 
     postlogin_program = program;

@@ -9,6 +9,13 @@
  * opened with DICT_FLAG_FOLD_KEY (the backends store folded keys);
  * dict_update() and dict_delete() fold the same way.  dict_open3() opens
  * hash: and btree: for writing (dict_db.c); other types are read-only.
+ *
+ * Every table read from a file (hash, btree: NAME.db; pcre, texthash:
+ * NAME) is watched: dict_changed_name() compares each file with what it
+ * was when the table was opened (device, inode, size, mtime, ctime; a
+ * file that was missing then and exists now, or the other way round),
+ * as Postfix does, so that a daemon can finish its work and restart with
+ * the tables postmap, postalias or an editor just made (mail_server.c).
  */
 #include "sys_defs.h"
 #include <ctype.h>
@@ -21,18 +28,21 @@
 typedef struct DICT_TYPE {
     const char *type;
     DICT   *(*open) (const char *type, const char *name, int flags);
+    const char *file_suffix;		/* the file is NAME this; NULL: none */
 } DICT_TYPE;
 
 static const DICT_TYPE dict_types[] = {
-    {"hash", dict_db_open},
-    {"btree", dict_db_open},
-    {"pcre", dict_pcre_open},
-    {"texthash", dict_thash_open},
-    {"static", dict_static_open},
-    {"inline", dict_inline_open},
-    {"unix", dict_unix_open},
-    {0, 0},
+    {"hash", dict_db_open, ".db"},
+    {"btree", dict_db_open, ".db"},
+    {"pcre", dict_pcre_open, ""},
+    {"texthash", dict_thash_open, ""},
+    {"static", dict_static_open, 0},
+    {"inline", dict_inline_open, 0},
+    {"unix", dict_unix_open, 0},
+    {0, 0, 0},
 };
+
+static DICT *dict_watched;		/* tables read from files */
 
 /* dict_alloc - a zeroed backend object with the common fields set */
 
@@ -50,10 +60,75 @@ DICT   *dict_alloc(const char *type, const char *name, int flags, size_t size)
     return (dict);
 }
 
+/* dict_watch - remember the file PATH that DICT was read from */
+
+static void dict_watch(DICT *dict, const char *path)
+{
+    dict->watch_path = mystrdup(path);
+    if (stat(path, &dict->watch_st) < 0)
+	memset(&dict->watch_st, 0, sizeof(dict->watch_st));	/* missing */
+    dict->watch_next = dict_watched;
+    dict_watched = dict;
+}
+
+/* dict_unwatch - forget DICT's file */
+
+static void dict_unwatch(DICT *dict)
+{
+    DICT  **dp;
+
+    for (dp = &dict_watched; *dp; dp = &(*dp)->watch_next) {
+	if (*dp == dict) {
+	    *dp = dict->watch_next;
+	    break;
+	}
+    }
+    myfree(dict->watch_path);
+    dict->watch_path = 0;
+}
+
+/* dict_file_changed - ST (or a missing file, FOUND 0) is not WAS */
+
+static int dict_file_changed(const struct stat *was, int found,
+			             const struct stat *st)
+{
+    if (!found || was->st_ino == 0)
+	return (found != (was->st_ino != 0));
+    return (st->st_dev != was->st_dev || st->st_ino != was->st_ino
+	    || st->st_size != was->st_size
+	    || st->st_mtim.tv_sec != was->st_mtim.tv_sec
+	    || st->st_mtim.tv_nsec != was->st_mtim.tv_nsec
+	    || st->st_ctim.tv_sec != was->st_ctim.tv_sec
+	    || st->st_ctim.tv_nsec != was->st_ctim.tv_nsec);
+}
+
+const char *dict_changed_name(void)
+{
+    static VSTRING *name;
+    struct stat st;
+    DICT   *dict;
+    int     found;
+
+    for (dict = dict_watched; dict; dict = dict->watch_next) {
+	found = (stat(dict->watch_path, &st) == 0);
+	if (!found && errno != ENOENT)
+	    continue;				/* cannot tell */
+	if (dict_file_changed(&dict->watch_st, found, &st)) {
+	    if (name == 0)
+		name = vstring_alloc(100);
+	    vstring_sprintf(name, "%s:%s", dict->type, dict->name);
+	    return (STR(name));
+	}
+    }
+    return (0);
+}
+
 /* dict_free - release the common part and the object */
 
 void    dict_free(DICT *dict)
 {
+    if (dict->watch_path)
+	dict_unwatch(dict);
     myfree(dict->type);
     myfree(dict->name);
     myfree(dict);
@@ -175,6 +250,13 @@ DICT   *dict_open(const char *type_name, int flags)
 	dict = dict_fail_open(type, colon + 1, flags);
     } else {
 	dict = dt->open(type, colon + 1, flags);
+	if (dt->file_suffix) {
+	    VSTRING *path = vstring_alloc(100);
+
+	    vstring_sprintf(path, "%s%s", colon + 1, dt->file_suffix);
+	    dict_watch(dict, STR(path));
+	    vstring_free(path);
+	}
     }
     myfree(type);
     return (dict);

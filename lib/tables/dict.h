@@ -46,6 +46,10 @@ struct DICT {
     int     (*update) (DICT *dict, const char *key, const char *value);
     int     (*delete) (DICT *dict, const char *key);
     int     (*sequence) (DICT *dict, int func, const char **key, const char **value);
+    /* dict.c: the file the table was read from, as it was then */
+    char   *watch_path;			/* NULL: not a file */
+    struct stat watch_st;		/* st_ino 0: it was missing */
+    struct DICT *watch_next;
 };
 
 DICT   *dict_open(const char *type_name, int flags);	/* never NULL: errors set ->error */
@@ -60,6 +64,9 @@ int	dict_delete(DICT *dict, const char *key);
 int	dict_sequence(DICT *dict, int func, const char **key, const char **value);
 /* dict_close - for a new table: commit (rename into place); -1 on failure */
 int	dict_close(DICT *dict);
+/* dict_changed_name - "type:name" of an open table whose file changed
+ * since it was read (rebuilt, edited, removed, made), or NULL */
+const char *dict_changed_name(void);
 
 typedef struct MAPS {
     char   *title;
