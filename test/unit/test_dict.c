@@ -9,6 +9,7 @@
  * keeps the old data), in-place updates under a lock, delete, sequence,
  * the three duplicate modes, the NUL conventions, corrupt and missing
  * files, and tables made by Postfix's own postmap (skipped without it).
+ * Watching: dict_changed_name() after edits, rebuilds and new files.
  */
 #include "sys_defs.h"
 #include <setjmp.h>
@@ -519,6 +520,52 @@ static void test_rename_keeps_old_reader(void **state)
     dict_close(new_reader);
 }
 
+/*
+ * dict_changed_name: nothing while the files are as read; then each kind
+ * of change names its table - a texthash edited in place, a hash rebuilt
+ * (rename), a pcre file that was missing and now exists; a closed table
+ * is not watched, nor is one that has no file.
+ */
+static void test_changed_name(void **state)
+{
+    static const char *v1[] = {"key", "old", 0, 0};
+    static const char *v2[] = {"key", "new", 0, 0};
+    DICT   *text, *hash, *pcre, *inl;
+    VSTRING *name = vstring_alloc(100);
+
+    (void) state;
+    assert_null(dict_changed_name());
+    write_file(tmp_path("watch.txt"), "a 1\n", 4);
+    build_table("hash", "watch", 0, v1);
+    unlink(tmp_path("watch.pcre"));
+    text = dict_open(STR(vstring_sprintf(name, "texthash:%s", tmp_path("watch.txt"))), 0);
+    hash = dict_open(db_name("hash", "watch"), 0);
+    pcre = dict_open(STR(vstring_sprintf(name, "pcre:%s", tmp_path("watch.pcre"))), 0);
+    inl = dict_open("inline:{a=b}", 0);
+    assert_null(dict_changed_name());
+
+    usleep(10000);
+    write_file(tmp_path("watch.txt"), "a 2\n", 4);
+    vstring_sprintf(name, "texthash:%s", tmp_path("watch.txt"));
+    assert_string_equal(dict_changed_name(), STR(name));
+    dict_close(text);
+    assert_null(dict_changed_name());
+
+    build_table("hash", "watch", 0, v2);
+    vstring_sprintf(name, "hash:%s", tmp_path("watch"));
+    assert_string_equal(dict_changed_name(), STR(name));
+    dict_close(hash);
+    assert_null(dict_changed_name());
+
+    write_file(tmp_path("watch.pcre"), "/x/ OK\n", 7);
+    vstring_sprintf(name, "pcre:%s", tmp_path("watch.pcre"));
+    assert_string_equal(dict_changed_name(), STR(name));
+    dict_close(pcre);
+    assert_null(dict_changed_name());
+    dict_close(inl);
+    vstring_free(name);
+}
+
 static void test_in_place_update(void **state)
 {
     static const char *pairs[] = {"a", "1", "b", "2", "c", "3", 0, 0};
@@ -808,6 +855,7 @@ int     main(void)
 	cmocka_unit_test(test_write_btree),
 	cmocka_unit_test(test_rename_keeps_old_reader),
 	cmocka_unit_test(test_in_place_update),
+	cmocka_unit_test(test_changed_name),
 	cmocka_unit_test(test_sequence),
 	cmocka_unit_test(test_duplicates),
 	cmocka_unit_test(test_nul_conventions),
