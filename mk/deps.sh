@@ -9,7 +9,7 @@ pkgs=""
 for set in "$@"; do
   case $set in
   build) pkgs="$pkgs gcc make libc6-dev libssl-dev libdb-dev libsasl2-dev libpcre2-dev openssl" ;;
-  test)  pkgs="$pkgs libcmocka-dev python3 python3-pytest swaks libnet-ssleay-perl libsasl2-modules sasl2-bin procps passwd postfix postfix-pcre clang libclang-rt-14-dev dnsmasq-base iproute2 strace fetchmail isync dovecot-core dovecot-imapd" ;;
+  test)  pkgs="$pkgs libcmocka-dev python3 python3-pytest swaks libnet-ssleay-perl libsasl2-modules sasl2-bin procps passwd postfix postfix-pcre clang libclang-rt-14-dev dnsmasq-base iproute2 strace fetchmail isync dovecot-core dovecot-imapd fail2ban pflogsumm" ;;
   bench) pkgs="$pkgs postfix time dovecot-core dovecot-pop3d dovecot-imapd" ;;
   *) echo "deps.sh: unknown set $set" >&2; exit 2 ;;
   esac
@@ -31,6 +31,10 @@ apt-get install -y -qq --no-install-recommends $missing >/dev/null
 # tools (smtp-source, smtp-sink, postmap) and private instances.
 case " $missing " in
 *" postfix "*) (postfix stop || service postfix stop) >/dev/null 2>&1 || true ;;
+esac
+# fail2ban: the tests only run fail2ban-regex; no banning on this host.
+case " $missing " in
+*" fail2ban "*) (service fail2ban stop || pkill -f fail2ban-server) >/dev/null 2>&1 || true ;;
 esac
 # Likewise Dovecot: the benchmarks start their own private instance.
 case " $missing " in

@@ -48,6 +48,9 @@ const char *var_myorigin;
 long	var_message_size_limit;
 int	var_line_length_limit;
 int	var_hard_error_limit;
+int	var_soft_error_limit;
+int	var_junk_command_limit;
+static int var_error_sleep_ms;
 int	var_recipient_limit;
 static int var_smtpd_timeout;
 static int var_sasl_response_limit;
@@ -58,6 +61,7 @@ static MAIL_SERVER_OPS smtpd_ops;
 static void smtpd_read_event(int event, void *context);
 static void smtpd_write_event(int event, void *context);
 static void smtpd_timeout_event(int event, void *context);
+static void smtpd_delay_event(int event, void *context);
 static int smtpd_handshake_step(SMTPD_STATE *state);
 static int smtpd_greet(SMTPD_STATE *state);
 
@@ -101,6 +105,7 @@ static void smtpd_close(SMTPD_STATE *state, int lost)
     smtpd_reset_transaction(state);
     smtpd_log_disconnect(state);
     event_cancel_timer(smtpd_timeout_event, state);
+    event_cancel_timer(smtpd_delay_event, state);
     event_disable_readwrite(state->fd);
     event_server_disconnect(state->fd);
     vstring_free(state->in);
@@ -180,6 +185,18 @@ static int smtpd_send(SMTPD_STATE *state)
  */
 int	smtpd_flush(SMTPD_STATE *state)
 {
+    /* Over the soft error limit: each reply waits (on a timer) first */
+    if (state->delay_due && !state->delaying) {
+	state->delay_due = 0;
+	if (var_error_sleep_ms > 0 && LEN(state->out) > 0) {
+	    state->delaying = 1;
+	    event_request_timer(smtpd_delay_event, state, var_error_sleep_ms);
+	}
+    }
+    if (state->delaying) {
+	smtpd_set_events(state, 0, 0);
+	return (0);
+    }
     if (smtpd_send(state) < 0) {
 	smtpd_close(state, 1);
 	return (-1);
@@ -278,6 +295,7 @@ static int smtpd_process(SMTPD_STATE *state)
 
     while (state->mode != SMTPD_MODE_CLOSE && pos < LEN(state->in)
 	   && LEN(state->out) < SMTPD_OUT_HIGH
+	   && !(state->delay_due && var_error_sleep_ms > 0)	/* reply by reply */
 	   && (state->tls == 0 || smtpd_tls_phase(state) == SMTPD_TLS_ON)) {
 	if (state->mode == SMTPD_MODE_DATA) {
 	    used = smtpd_data_input(state, STR(state->in) + pos, LEN(state->in) - pos);
@@ -381,6 +399,20 @@ static void smtpd_write_event(int event, void *context)
     /* Output drained below the mark: handle input we held back. */
     if (was_backlogged && LEN(state->out) < SMTPD_OUT_HIGH && LEN(state->in) > 0)
 	smtpd_process(state);
+}
+
+/* smtpd_delay_event - the error sleep is over: send, go on with input */
+static void smtpd_delay_event(int event, void *context)
+{
+    SMTPD_STATE *state = context;
+
+    state->delaying = 0;
+    if (smtpd_flush(state) < 0)
+	return;
+    if (LEN(state->in) > 0 && smtpd_process(state) < 0)
+	return;
+    if (state->tls && smtpd_may_read(state) && smtpd_tls_pending(state) > 0)
+	(void) smtpd_receive(state);
 }
 
 static void smtpd_timeout_event(int event, void *context)
@@ -530,6 +562,9 @@ static void smtpd_pre_init(const char *service, char **argv)
     var_line_length_limit = conf_int("line_length_limit");
     var_sasl_response_limit = conf_int("smtpd_sasl_response_limit");
     var_hard_error_limit = conf_int("smtpd_hard_error_limit");
+    var_soft_error_limit = conf_int("smtpd_soft_error_limit");
+    var_junk_command_limit = conf_int("smtpd_junk_command_limit");
+    var_error_sleep_ms = conf_time("smtpd_error_sleep_time") * 1000;
     var_recipient_limit = conf_int("smtpd_recipient_limit");
     var_smtpd_timeout = conf_time("smtpd_timeout");
     smtpd_ops.soft_limit = conf_int("process_client_soft_limit");

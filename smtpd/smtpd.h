@@ -56,6 +56,9 @@ typedef struct SMTPD_STATE {
     char   *helo;			/* HELO/EHLO argument */
     const char *protocol;		/* "SMTP" or "ESMTP" */
     int     errors;			/* protocol error count */
+    int     junk_cmds;			/* NOOP, RSET, VRFY since the last mail */
+    int     delay_due;			/* a reply waits for smtpd_error_sleep_time */
+    int     delaying;			/* ... and the timer runs */
     int     cmd_ok[SMTPD_CMD_COUNT];	/* per command: successes */
     int     cmd_total[SMTPD_CMD_COUNT];	/* per command: attempts */
     /* Mail transaction */
@@ -97,7 +100,12 @@ extern const char *var_myorigin;
 extern long var_message_size_limit;
 extern int var_line_length_limit;
 extern int var_hard_error_limit;
+extern int var_soft_error_limit;
+extern int var_junk_command_limit;
 extern int var_recipient_limit;
+/* smtpd_delivered - a message was queued: the error and junk counts
+ * start again (Postfix: "without delivering mail") */
+void	smtpd_delivered(SMTPD_STATE *state);
 /* smtpd_flush - write pending replies; -1 when the session was closed */
 int	smtpd_flush(SMTPD_STATE *state);
 

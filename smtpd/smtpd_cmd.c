@@ -36,6 +36,7 @@ typedef struct SMTPD_CMD {
     const char *verb;			/* upper case */
     const char *log_name;		/* for the disconnect line */
     int     (*action) (SMTPD_STATE *state, char *args);
+    int     junk;			/* counts towards smtpd_junk_command_limit */
 } SMTPD_CMD;
 
 /* mail_dsn_reset - a refused MAIL command leaves no RET/ENVID behind */
@@ -612,19 +613,19 @@ static int quit_cmd(SMTPD_STATE *state, char *args)
 
 /* Order matters: log order, and SMTPD_CMD_DATA is DATA's index. */
 static const SMTPD_CMD smtpd_cmd_table[] = {
-    {"HELO", "helo", helo_cmd},
-    {"EHLO", "ehlo", ehlo_cmd},
-    {"STARTTLS", "starttls", smtpd_tls_cmd},
-    {"AUTH", "auth", smtpd_sasl_cmd},
-    {"MAIL", "mail", mail_cmd},
-    {"RCPT", "rcpt", rcpt_cmd},
-    {"DATA", "data", data_cmd},
-    {"RSET", "rset", rset_cmd},
-    {"NOOP", "noop", noop_cmd},
-    {"VRFY", "vrfy", vrfy_cmd},
-    {"HELP", "help", help_cmd},
-    {"QUIT", "quit", quit_cmd},
-    {0, 0, 0},
+    {"HELO", "helo", helo_cmd, 0},
+    {"EHLO", "ehlo", ehlo_cmd, 0},
+    {"STARTTLS", "starttls", smtpd_tls_cmd, 0},
+    {"AUTH", "auth", smtpd_sasl_cmd, 0},
+    {"MAIL", "mail", mail_cmd, 0},
+    {"RCPT", "rcpt", rcpt_cmd, 0},
+    {"DATA", "data", data_cmd, 0},
+    {"RSET", "rset", rset_cmd, 1},
+    {"NOOP", "noop", noop_cmd, 1},
+    {"VRFY", "vrfy", vrfy_cmd, 1},
+    {"HELP", "help", help_cmd, 0},
+    {"QUIT", "quit", quit_cmd, 0},
+    {0, 0, 0, 0},
 };
 
 const char *smtpd_cmd_name(int index)
@@ -682,6 +683,10 @@ void	smtpd_command(SMTPD_STATE *state, char *line)
     }
     state->where = smtpd_cmd_table[i].verb;
     state->cmd_total[i]++;
+    /* As Postfix: junk commands over the limit count as errors */
+    if (smtpd_cmd_table[i].junk && state->junk_cmds++ > var_junk_command_limit
+	&& smtpd_error(state))
+	return;
     /* As Postfix: only these may come before STARTTLS when TLS is required */
     if (strcasecmp(verb, "HELO") && strcasecmp(verb, "EHLO") && strcasecmp(verb, "STARTTLS")
 	&& strcasecmp(verb, "NOOP") && strcasecmp(verb, "QUIT") && smtpd_tls_required(state)) {

@@ -287,6 +287,7 @@ static void data_commit(SMTPD_STATE *state)
 	data_failed(state);
     } else {
 	smtpd_reply(state, "250 2.0.0 Ok: queued as %s", id);
+	smtpd_delivered(state);
 	if (!hold)
 	    (void) mail_trigger(MAIL_CLASS_PUBLIC, MAIL_SERVICE_QMGR,
 				QMGR_REQ_SCAN_INCOMING);

@@ -4,6 +4,13 @@
  * Replies are appended to the session's output buffer with CRLF; smtpd.c
  * writes them out when the pipelined input is used up.  Rejected requests
  * are logged in Postfix's "NOQUEUE: reject:" shape so log tools work.
+ *
+ * Errors (a failed command, bad syntax, junk commands over
+ * smtpd_junk_command_limit) are counted as Postfix does: over
+ * smtpd_soft_error_limit every reply waits smtpd_error_sleep_time
+ * (smtpd.c holds the output on a timer, so other sessions go on), at
+ * smtpd_hard_error_limit the session ends with 421.  A queued message
+ * sets both counts back to zero.
  */
 #include "sys_defs.h"
 #include "msg.h"
@@ -18,6 +25,8 @@ void	smtpd_reply(SMTPD_STATE *state, const char *fmt,...)
     vstring_vsprintf_append(state->out, fmt, ap);
     va_end(ap);
     vstring_memcat(state->out, "\r\n", 2);
+    if (state->errors > var_soft_error_limit)
+	state->delay_due = 1;
 }
 
 /* smtpd_reply_raw - append TEXT as one reply line */
@@ -25,6 +34,14 @@ void	smtpd_reply_raw(SMTPD_STATE *state, const char *text)
 {
     vstring_strcat(state->out, text);
     vstring_memcat(state->out, "\r\n", 2);
+    if (state->errors > var_soft_error_limit)
+	state->delay_due = 1;
+}
+
+void	smtpd_delivered(SMTPD_STATE *state)
+{
+    state->errors = 0;
+    state->junk_cmds = 0;
 }
 
 void	smtpd_reject_log(SMTPD_STATE *state, const char *cmd, const char *reply,

@@ -83,7 +83,9 @@ const MAIL_PARAM mail_params[] = {
     B("disable_vrfy_command", "no"),
     S("smtpd_forbid_bare_newline", "normalize"),
     S("smtpd_forbid_bare_newline_exclusions", ""),	/* Postfix: $mynetworks */
+    T("smtpd_error_sleep_time", "1s", 's', 0),
     I("smtpd_hard_error_limit", "20", 1, 0),
+    I("smtpd_junk_command_limit", "100", 1, 0),
     I("smtpd_soft_error_limit", "10", 1, 0),
     B("smtpd_helo_required", "no"),
     I("smtpd_history_flush_threshold", "100", 1, 0),

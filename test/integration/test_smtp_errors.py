@@ -7,6 +7,7 @@ outside mynetworks (so relaying is denied) and message_size_limit = 100000.
 """
 
 import re
+import time
 
 import pytest
 
@@ -205,6 +206,53 @@ def test_too_many_errors(make_instance):
     finally:
         conn.close()
     assert inst.greets()
+
+
+def test_error_sleep_does_not_stall_others(make_instance):
+    """Over smtpd_soft_error_limit each reply waits smtpd_error_sleep_time
+    (Postfix's tarpit), on a timer: another client of the same smtpd
+    process is answered at once meanwhile.  A queued message starts the
+    count again."""
+    inst = make_instance(main={"smtpd_soft_error_limit": "2", "smtpd_hard_error_limit": "8",
+                               "smtpd_error_sleep_time": "1s"})
+    slow, other = inst.raw(timeout=30), inst.raw(timeout=30)
+    try:
+        for _ in range(3):                          # 3 errors, the last
+            assert slow.cmd("BOGUS")[0] == 502      # counted after its reply
+        t0 = time.monotonic()
+        assert slow.cmd("BOGUS")[0] == 502          # error count 3 > 2: delayed
+        assert time.monotonic() - t0 >= 0.9
+        slow.send(b"NOOP\r\n")                        # delayed as well ...
+        t0 = time.monotonic()
+        assert other.cmd("NOOP")[0] == 250            # ... but not this one
+        assert time.monotonic() - t0 < 0.5
+        assert slow.reply()[0] == 250
+        for line in ("EHLO client.example", "MAIL FROM:<a@example.com>",
+                     "RCPT TO:<alice@posthorn.test>", "DATA"):
+            assert slow.cmd(line)[0] in (250, 354)
+        assert slow.cmd("Subject: x\r\n\r\nbody\r\n.")[0] == 250
+        t0 = time.monotonic()
+        assert slow.cmd("NOOP")[0] == 250             # counted from zero again
+        assert time.monotonic() - t0 < 1.0
+    finally:
+        slow.close()
+        other.close()
+
+
+def test_junk_command_limit(make_instance):
+    """NOOP, RSET and VRFY beyond smtpd_junk_command_limit count as errors,
+    up to smtpd_hard_error_limit's 421."""
+    inst = make_instance(main={"smtpd_junk_command_limit": "3", "smtpd_hard_error_limit": "3",
+                               "smtpd_soft_error_limit": "10"})
+    conn = inst.raw(timeout=30)
+    try:
+        codes = [conn.cmd(cmd)[0] for cmd in ("NOOP", "RSET", "NOOP", "NOOP", "RSET", "NOOP")]
+        assert codes == [250, 250, 250, 250, 250, 250], codes
+        assert conn.cmd("NOOP")[0] == 421
+        assert conn.closed()
+    finally:
+        conn.close()
+    assert re.search(r"too many errors after NOOP from", inst.log())
 
 
 def test_nul_byte_in_command(c):
