@@ -185,6 +185,12 @@ if ! grep -q "^postlog " "$etc/master.cf"; then
 postlog              unix  n       -      n      -      1       postlogd
 EOF
 fi
+if ! grep -q "^anvil " "$etc/master.cf"; then
+    cat >> "$etc/master.cf" <<EOF
+# connection counts and request rates of SMTP clients (smtpd_client_*_limit)
+anvil                unix  -       -      n      -      1       anvil
+EOF
+fi
 add_param smtpd_sasl_local_domain posthorn.test
 
 # the self-signed certificate (once; the key is readable by its owner only)

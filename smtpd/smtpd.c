@@ -64,6 +64,7 @@ static void smtpd_timeout_event(int event, void *context);
 static void smtpd_delay_event(int event, void *context);
 static int smtpd_handshake_step(SMTPD_STATE *state);
 static int smtpd_greet(SMTPD_STATE *state);
+static void smtpd_start(SMTPD_STATE *state);
 
 /* smtpd_log_disconnect - "disconnect from host[addr] ehlo=1 ... commands=N" */
 static void smtpd_log_disconnect(SMTPD_STATE *state)
@@ -106,6 +107,7 @@ static void smtpd_close(SMTPD_STATE *state, int lost)
     smtpd_log_disconnect(state);
     event_cancel_timer(smtpd_timeout_event, state);
     event_cancel_timer(smtpd_delay_event, state);
+    smtpd_anvil_disconnect(state);
     event_disable_readwrite(state->fd);
     event_server_disconnect(state->fd);
     vstring_free(state->in);
@@ -137,7 +139,7 @@ static void smtpd_set_events(SMTPD_STATE *state, int want_read, int want_write)
 /* smtpd_update_events - read/write interest from the session's state */
 static void smtpd_update_events(SMTPD_STATE *state)
 {
-    int     want_read = (state->mode != SMTPD_MODE_CLOSE
+    int     want_read = (state->mode != SMTPD_MODE_CLOSE && !state->waiting
 			 && LEN(state->out) < SMTPD_OUT_HIGH);
     int     want_write = LEN(state->out) > 0;
 
@@ -296,6 +298,7 @@ static int smtpd_process(SMTPD_STATE *state)
     while (state->mode != SMTPD_MODE_CLOSE && pos < LEN(state->in)
 	   && LEN(state->out) < SMTPD_OUT_HIGH
 	   && !(state->delay_due && var_error_sleep_ms > 0)	/* reply by reply */
+	   && !state->waiting
 	   && (state->tls == 0 || smtpd_tls_phase(state) == SMTPD_TLS_ON)) {
 	if (state->mode == SMTPD_MODE_DATA) {
 	    used = smtpd_data_input(state, STR(state->in) + pos, LEN(state->in) - pos);
@@ -407,6 +410,11 @@ static void smtpd_delay_event(int event, void *context)
     SMTPD_STATE *state = context;
 
     state->delaying = 0;
+    smtpd_resume(state);
+}
+
+void    smtpd_resume(SMTPD_STATE *state)
+{
     if (smtpd_flush(state) < 0)
 	return;
     if (LEN(state->in) > 0 && smtpd_process(state) < 0)
@@ -485,6 +493,14 @@ static void smtpd_accept(int fd, const char *service, char **argv)
     msg_info("connect from %s", state->namaddr);
     state->deadline = event_time() + var_smtpd_timeout;
     event_request_timer(smtpd_timeout_event, state, var_smtpd_timeout * 1000);
+    state->anvil_exempt = -1;
+    if (!smtpd_anvil_connect(state, smtpd_start))
+	smtpd_start(state);
+}
+
+/* smtpd_start - TLS first (smtps), or the greeting */
+static void smtpd_start(SMTPD_STATE *state)
+{
     switch (smtpd_tls_wrapper(state)) {
     case 1:					/* smtps: TLS before the greeting */
 	(void) smtpd_handshake_step(state);

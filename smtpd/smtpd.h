@@ -12,6 +12,7 @@
  *   smtpd_tls.c    STARTTLS and TLS-wrapped (smtps) sessions
  *   smtpd_sasl.c   the AUTH command (Cyrus SASL)
  *   smtpd_restrict.c  the smtpd_*_restrictions lists and access tables
+ *   smtpd_anvil.c  per-client connection and rate limits (anvil)
  *
  * One SMTPD_STATE exists per client connection.  Replies are appended to
  * state->out and flushed by smtpd.c when the input has no complete line
@@ -59,6 +60,11 @@ typedef struct SMTPD_STATE {
     int     junk_cmds;			/* NOOP, RSET, VRFY since the last mail */
     int     delay_due;			/* a reply waits for smtpd_error_sleep_time */
     int     delaying;			/* ... and the timer runs */
+    int     waiting;			/* a command waits for anvil's answer */
+    int     anvil_exempt;		/* -1: not looked up yet */
+    int     anvil_registered;		/* anvil counts this connection */
+    void    (*anvil_start) (struct SMTPD_STATE *);	/* after "connect" */
+    void   *anvil_wait;			/* smtpd_anvil.c: the waiting command */
     int     cmd_ok[SMTPD_CMD_COUNT];	/* per command: successes */
     int     cmd_total[SMTPD_CMD_COUNT];	/* per command: attempts */
     /* Mail transaction */
@@ -106,6 +112,9 @@ extern int var_recipient_limit;
 /* smtpd_delivered - a message was queued: the error and junk counts
  * start again (Postfix: "without delivering mail") */
 void	smtpd_delivered(SMTPD_STATE *state);
+/* smtpd_resume - after a wait (error sleep, anvil): send what is due,
+ * go on with the input that waited */
+void	smtpd_resume(SMTPD_STATE *state);
 /* smtpd_flush - write pending replies; -1 when the session was closed */
 int	smtpd_flush(SMTPD_STATE *state);
 
@@ -113,6 +122,19 @@ int	smtpd_flush(SMTPD_STATE *state);
 void	smtpd_command(SMTPD_STATE *state, char *line);
 void	smtpd_reset_transaction(SMTPD_STATE *state);
 const char *smtpd_cmd_name(int index);
+/* smtpd_cmd_verb - the upper-case verb of command INDEX */
+const char *smtpd_cmd_verb(int index);
+/* smtpd_command_run - run command INDEX with ARGS (its checks done) */
+void	smtpd_command_run(SMTPD_STATE *state, int index, char *args);
+
+/* smtpd_anvil.c */
+/* smtpd_anvil_connect - 1: START runs when anvil allows the client
+ * (else the session gets 421 and ends); 0: not counted, go on now */
+int	smtpd_anvil_connect(SMTPD_STATE *state, void (*start) (SMTPD_STATE *));
+/* smtpd_anvil_command - 1: command INDEX waits for anvil (the session
+ * reads nothing meanwhile); 0: run it now */
+int	smtpd_anvil_command(SMTPD_STATE *state, int index, const char *args);
+void	smtpd_anvil_disconnect(SMTPD_STATE *state);
 #define SMTPD_CMD_DATA		6	/* index of DATA in the command table */
 #define SMTPD_CMD_UNKNOWN	(SMTPD_CMD_COUNT - 1)
 

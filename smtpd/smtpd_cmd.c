@@ -628,6 +628,11 @@ static const SMTPD_CMD smtpd_cmd_table[] = {
     {0, 0, 0, 0},
 };
 
+const char *smtpd_cmd_verb(int index)
+{
+    return (smtpd_cmd_table[index].verb);
+}
+
 const char *smtpd_cmd_name(int index)
 {
     if (index == SMTPD_CMD_UNKNOWN)
@@ -693,8 +698,15 @@ void	smtpd_command(SMTPD_STATE *state, char *line)
 	smtpd_error(state);
 	return;
     }
-    if (smtpd_cmd_table[i].action(state, args) == 0)
-	state->cmd_ok[i]++;
+    if (smtpd_anvil_command(state, i, args))
+	return;					/* anvil answers, then it runs */
+    smtpd_command_run(state, i, args);
+}
+
+void	smtpd_command_run(SMTPD_STATE *state, int index, char *args)
+{
+    if (smtpd_cmd_table[index].action(state, args) == 0)
+	state->cmd_ok[index]++;
     else
 	smtpd_error(state);
 }

@@ -55,6 +55,8 @@ const MAIL_PARAM mail_params[] = {
 
     /* master and the server skeleton */
     I("default_process_limit", "100", 1, 0),
+    T("anvil_rate_time_unit", "60s", 's', 1),
+    T("anvil_status_update_time", "600s", 's', 1),
     I("max_use", "100", 1, 0),
     T("max_idle", "100s", 's', 1),
     T("ipc_timeout", "3600s", 's', 1),
@@ -79,6 +81,14 @@ const MAIL_PARAM mail_params[] = {
 
     /* smtpd */
     S("smtpd_banner", "$myhostname ESMTP $mail_name"),
+    I("smtpd_client_auth_rate_limit", "0", 0, 0),
+    I("smtpd_client_connection_count_limit", "50", 0, 0),
+    S("smtpd_client_connection_limit_exceptions", ""),	/* the old name */
+    I("smtpd_client_connection_rate_limit", "0", 0, 0),
+    S("smtpd_client_event_limit_exceptions",
+      "${smtpd_client_connection_limit_exceptions:$mynetworks}"),
+    I("smtpd_client_message_rate_limit", "0", 0, 0),
+    I("smtpd_client_recipient_rate_limit", "0", 0, 0),
     B("smtpd_delay_reject", "yes"),
     B("disable_vrfy_command", "no"),
     S("smtpd_forbid_bare_newline", "normalize"),

@@ -174,14 +174,25 @@ static int attr_prefix_ok(const char *data, const char *end)
 
 int     attr_scan_list(const char *data, size_t len, ATTR_LIST *list)
 {
+    size_t  used;
+
+    return (attr_scan_next(data, len, list, &used));
+}
+
+int     attr_scan_next(const char *data, size_t len, ATTR_LIST *list,
+		               size_t *used)
+{
     VSTRING *line = vstring_alloc(200);
+    const char *start = data;
     const char *end = data + len;
     const char *nl;
     int     ret = 0;
 
     list->count = 0;
+    *used = 0;
     while ((nl = memchr(data, '\n', (size_t) (end - data))) != 0) {
 	if (nl == data) {
+	    *used = (size_t) (nl + 1 - start);
 	    ret = 1;
 	    break;
 	}

@@ -43,6 +43,10 @@ int	attr_get_list(VSTREAM *stream, ATTR_LIST *list);
  * limit.
  */
 int	attr_scan_list(const char *data, size_t len, ATTR_LIST *list);
+/* attr_scan_next - the same for a stream of requests: when 1, *USED is
+ * the bytes of the request (through its empty line) */
+int	attr_scan_next(const char *data, size_t len, ATTR_LIST *list,
+		               size_t *used);
 void	attr_list_free(ATTR_LIST *list);
 /* attr_find - the value of NAME or NULL; attr_find_long - value or DEFVAL */
 const char *attr_find(const ATTR_LIST *list, const char *name);

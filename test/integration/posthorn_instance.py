@@ -40,11 +40,20 @@ def build_dir():
                                           os.path.join(REPO, "build")))
 
 
+_PORTS_GIVEN = set()
+
+
 def free_port():
-    """A TCP port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A TCP port on 127.0.0.1 that was free a moment ago, and that this
+    test run has not handed out before (the kernel may offer the same
+    port twice in a row: two listeners of one instance would clash)."""
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _PORTS_GIVEN:
+            _PORTS_GIVEN.add(port)
+            return port
 
 
 def wait_until(pred, timeout, interval=0.05):
@@ -224,6 +233,7 @@ class PosthornInstance:
         lines.append("local   unix  - n n - - local")
         lines.append("showq   unix  n - n - - showq")
         lines.append("postlog unix  n - n - 1 postlogd")
+        lines.append("anvil   unix  - - n - 1 anvil")
         return lines + self.master_extra
 
     def write_config(self):

@@ -120,6 +120,28 @@ static void test_scan_list(void **state)
     assert_int_equal(list.count, 0);
 }
 
+/* attr_scan_next: requests one after another in one buffer */
+static void test_scan_next(void **state)
+{
+    const char *two = "request=connect\nident=smtp:1.2.3.4\n\nrequest=disconnect\n\nreq";
+    size_t  len = strlen(two), used;
+    ATTR_LIST list;
+
+    assert_int_equal(attr_scan_next(two, len, &list, &used), 1);
+    assert_int_equal(used, strlen("request=connect\nident=smtp:1.2.3.4\n\n"));
+    assert_string_equal(attr_find(&list, "ident"), "smtp:1.2.3.4");
+    attr_list_free(&list);
+    two += used;
+    len -= used;
+    assert_int_equal(attr_scan_next(two, len, &list, &used), 1);
+    assert_int_equal(used, strlen("request=disconnect\n\n"));
+    assert_string_equal(attr_find(&list, "request"), "disconnect");
+    attr_list_free(&list);
+    assert_int_equal(attr_scan_next(two + used, len - used, &list, &used), 0);
+    assert_int_equal(used, 0);
+    assert_int_equal(attr_scan_next("bad\n\n", 5, &list, &used), -1);
+}
+
 static void test_scan_list_bad_input(void **state)
 {
     const char *bad[] = {"noequals\n", "Upper=x\n", "a=%zz\n", "a=%00\n",
@@ -150,6 +172,7 @@ int     main(void)
     const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_round_trip),
 	cmocka_unit_test(test_scan_list),
+	cmocka_unit_test(test_scan_next),
 	cmocka_unit_test(test_scan_list_bad_input),
 	cmocka_unit_test(test_bad_input),
 	cmocka_unit_test(test_too_many_attributes),
