@@ -70,6 +70,8 @@ typedef struct SMTPD_STATE {
     /* Mail transaction */
     int     in_mail;
     char   *sender;
+    char   *sender_raw;			/* MAIL FROM as sent (before qualifying) */
+    const char *rcpt_raw;		/* the RCPT being checked, as sent */
     const char *encoding;		/* BODY=: "7bit", "8bit" or NULL */
     const char *dsn_ret;		/* MAIL RET=: "FULL", "HDRS" or NULL */
     char   *dsn_envid;			/* MAIL ENVID=, decoded, or NULL */

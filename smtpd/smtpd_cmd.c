@@ -73,6 +73,9 @@ void	smtpd_reset_transaction(SMTPD_STATE *state)
     if (state->sender)
 	myfree(state->sender);
     state->sender = 0;
+    if (state->sender_raw)
+	myfree(state->sender_raw);
+    state->sender_raw = 0;
     state->encoding = 0;
     mail_dsn_reset(state);
     state->in_mail = 0;
@@ -292,6 +295,7 @@ static int mail_cmd(SMTPD_STATE *state, char *args)
 	mail_dsn_reset(state);
 	return (-1);
     }
+    state->sender_raw = mystrdup(STR(addr));
     smtpd_qualify(addr);
     {
 	VSTRING *reply = vstring_alloc(100);
@@ -303,6 +307,8 @@ static int mail_cmd(SMTPD_STATE *state, char *args)
 	if (ret < 0) {
 	    vstring_free(addr);
 	    mail_dsn_reset(state);
+	    myfree(state->sender_raw);
+	    state->sender_raw = 0;
 	    return (-1);
 	}
     }
@@ -512,10 +518,12 @@ static int rcpt_cmd(SMTPD_STATE *state, char *args)
 	orig = mystrdup(STR(addr));
 	smtpd_qualify(addr);
 	resolve_addrs_init(&expanded);
-	if (rcpt_checked(state, "RCPT", addr, &expanded) == 0) {
+	state->rcpt_raw = orig;
+	ret = (rcpt_checked(state, "RCPT", addr, &expanded) == 0 ? 0 : -1);
+	state->rcpt_raw = 0;
+	if (ret == 0) {
 	    rcpt_accept(state, orig, addr, &expanded, &dsn);
 	    smtpd_reply(state, "250 2.1.5 Ok");
-	    ret = 0;
 	}
 	resolve_addrs_free(&expanded);
 	myfree(orig);

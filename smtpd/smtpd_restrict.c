@@ -24,7 +24,11 @@
  * reject_invalid_helo_hostname, reject_unknown_sender_domain,
  * reject_unknown_recipient_domain, reject_rbl_client domain[=d.d.d.d],
  * check_client_access, check_helo_access, check_sender_access,
- * check_recipient_access type:table (smtpd_access.c).  An unknown name
+ * check_recipient_access type:table (smtpd_access.c),
+ * reject_sender_login_mismatch and its authenticated_, unauthenticated_
+ * and known_ forms (smtpd_login.c).  reject_non_fqdn_sender and
+ * _recipient look at the address as the client sent it, before
+ * @$myorigin is added.  An unknown name
  * is warned about at start-up and answers "451 4.3.5 Server
  * configuration error" when reached.  As Postfix, smtpd refuses to run
  * when neither the relay nor the recipient list can ever refuse to relay.
@@ -44,7 +48,8 @@
  * relay_domains_reject_code, maps_rbl_reject_code,
  * invalid_hostname_reject_code, non_fqdn_reject_code,
  * unknown_address_reject_code, allow_percent_hack, swap_bangpath,
- * allow_untrusted_routing, and those of smtpd_access.c.
+ * allow_untrusted_routing, and those of smtpd_access.c and
+ * smtpd_login.c (smtpd_sender_login_maps).
  */
 #include "sys_defs.h"
 #include <arpa/inet.h>
@@ -73,7 +78,8 @@ enum {
     R_DEFER_UNAUTH_DEST, R_UNAUTH_PIPELINING, R_NON_FQDN_SENDER, R_NON_FQDN_RCPT,
     R_NON_FQDN_HELO, R_INVALID_HELO, R_UNKNOWN_SENDER_DOMAIN,
     R_UNKNOWN_RCPT_DOMAIN, R_RBL_CLIENT, R_CLIENT_ACCESS, R_HELO_ACCESS,
-    R_SENDER_ACCESS, R_RCPT_ACCESS,
+    R_SENDER_ACCESS, R_RCPT_ACCESS, R_LOGIN_MISMATCH, R_AUTH_LOGIN_MISMATCH,
+    R_UNAUTH_LOGIN_MISMATCH, R_KNOWN_LOGIN_MISMATCH,
 };
 
 /* Argument kinds */
@@ -110,6 +116,10 @@ static const struct {
     {"check_helo_access", R_HELO_ACCESS, ARG_TABLE},
     {"check_sender_access", R_SENDER_ACCESS, ARG_TABLE},
     {"check_recipient_access", R_RCPT_ACCESS, ARG_TABLE},
+    {"reject_sender_login_mismatch", R_LOGIN_MISMATCH, ARG_NONE},
+    {"reject_authenticated_sender_login_mismatch", R_AUTH_LOGIN_MISMATCH, ARG_NONE},
+    {"reject_unauthenticated_sender_login_mismatch", R_UNAUTH_LOGIN_MISMATCH, ARG_NONE},
+    {"reject_known_sender_login_mismatch", R_KNOWN_LOGIN_MISMATCH, ARG_NONE},
     {0, 0, 0},
 };
 
@@ -686,9 +696,21 @@ static int eval_item(SMTPD_CHECK *chk, const RESTRICTION *r, const char *reply_n
     case R_UNAUTH_PIPELINING:
 	return (unauth_pipelining(chk, reply_name, reply_class));
     case R_NON_FQDN_SENDER:
-	return (non_fqdn_addr(chk, chk->sender, SMTPD_NAME_SENDER));
+	return (non_fqdn_addr(chk, chk->sender_raw ? chk->sender_raw : chk->sender,
+			      SMTPD_NAME_SENDER));
     case R_NON_FQDN_RCPT:
-	return (non_fqdn_addr(chk, chk->rcpt, SMTPD_NAME_RECIPIENT));
+	return (non_fqdn_addr(chk, chk->rcpt_raw ? chk->rcpt_raw : chk->rcpt,
+			      SMTPD_NAME_RECIPIENT));
+    case R_LOGIN_MISMATCH:
+	return (smtpd_check_sender_login(chk, SMTPD_LOGIN_AUTHENTICATED
+					 | SMTPD_LOGIN_UNAUTHENTICATED));
+    case R_AUTH_LOGIN_MISMATCH:
+	return (smtpd_check_sender_login(chk, SMTPD_LOGIN_AUTHENTICATED));
+    case R_UNAUTH_LOGIN_MISMATCH:
+	return (smtpd_check_sender_login(chk, SMTPD_LOGIN_UNAUTHENTICATED));
+    case R_KNOWN_LOGIN_MISMATCH:
+	return (smtpd_check_sender_login(chk, SMTPD_LOGIN_AUTHENTICATED
+				| SMTPD_LOGIN_UNAUTHENTICATED | SMTPD_LOGIN_KNOWN_ONLY));
     case R_NON_FQDN_HELO:
 	return (helo_name_check(chk, 1));
     case R_INVALID_HELO:
@@ -779,6 +801,8 @@ static void check_init(SMTPD_CHECK *chk, SMTPD_STATE *state, const char *cmd,
     chk->cmd = cmd;
     chk->helo = state->helo;
     chk->sender = state->sender;
+    chk->sender_raw = state->sender_raw;
+    chk->rcpt_raw = state->rcpt_raw;
     chk->reply = reply;
 }
 

@@ -34,6 +34,8 @@ typedef struct SMTPD_CHECK {
     const char *helo;			/* HELO argument, or NULL */
     const char *sender;			/* MAIL FROM address, or NULL */
     const char *rcpt;			/* RCPT TO address, or NULL */
+    const char *sender_raw;		/* ... as the client sent them (not */
+    const char *rcpt_raw;		/* qualified with @$myorigin), or NULL */
     VSTRING *reply;			/* the reply when REJECT */
     VSTRING *defer_if_permit;		/* a pending defer_if_permit reply, or NULL */
     int     warn_if_reject;		/* the next restriction only warns */
@@ -53,6 +55,12 @@ int	smtpd_check_text(SMTPD_CHECK *chk, const char *table, const char *value,
 			         const char *reply_name, const char *reply_class);
 /* smtpd_client_addr - the client address, IPv4-mapped IPv6 as plain IPv4 */
 const char *smtpd_client_addr(SMTPD_STATE *state);
+
+/* smtpd_login.c: reject_*sender_login_mismatch, WHAT says which */
+#define SMTPD_LOGIN_AUTHENTICATED	(1<<0)	/* check logged-in clients */
+#define SMTPD_LOGIN_UNAUTHENTICATED	(1<<1)	/* check the others */
+#define SMTPD_LOGIN_KNOWN_ONLY		(1<<2)	/* addresses with an owner only */
+int	smtpd_check_sender_login(SMTPD_CHECK *chk, int what);
 
 /* smtpd_access.c */
 /* smtpd_access_open - the MAPS for "type:name" (opened once, kept) */

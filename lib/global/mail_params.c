@@ -101,6 +101,7 @@ const MAIL_PARAM mail_params[] = {
     I("smtpd_history_flush_threshold", "100", 1, 0),
     I("smtpd_recipient_limit", "1000", 1, 0),
     I("smtpd_recipient_overshoot_limit", "1000", 1, 0),
+    S("smtpd_sender_login_maps", ""),
     S("smtpd_relay_restrictions", "permit_mynetworks, permit_sasl_authenticated, defer_unauth_destination"),
     S("smtpd_recipient_restrictions", ""),
     T("smtpd_timeout", "300s", 's', 1),
