@@ -214,8 +214,8 @@ static void local_service(VSTREAM *client, const char *service, char **argv)
 	else
 	    local_log(&state, req.rcpts + i, req.rcpts[i].address, result.status,
 		      result.dsn, STR(result.reason));
-	if (deliver_reply_put(client, result.status, result.dsn,
-			      STR(result.reason)) < 0) {
+	if (deliver_reply_put(client, result.status, result.dsn, STR(result.reason),
+			      result.status == DELIVER_STAT_OK ? "delivered" : 0) < 0) {
 	    msg_warn("%s: lost connection with queue manager", req.queue_id);
 	    break;
 	}

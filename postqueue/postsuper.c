@@ -134,6 +134,7 @@ static int ps_direct_one(const PS_OP *op, const char *queue, const char *id)
 	} else {
 	    (void) defer_log_remove(MAIL_QUEUE_DEFER, id);
 	    (void) defer_log_remove(MAIL_QUEUE_BOUNCE, id);
+	    (void) defer_log_remove(MAIL_QUEUE_TRACE, id);
 	    ret = 1;
 	}
     } else {
@@ -331,7 +332,7 @@ static void ps_structure(void)
 {
     static const char *queues[] = {
 	MAIL_QUEUE_INCOMING, MAIL_QUEUE_DEFERRED, MAIL_QUEUE_HOLD,
-	MAIL_QUEUE_DEFER, MAIL_QUEUE_BOUNCE, 0,
+	MAIL_QUEUE_DEFER, MAIL_QUEUE_BOUNCE, MAIL_QUEUE_TRACE, 0,
     };
 
     for (const char **qp = queues; *qp; qp++)

@@ -87,6 +87,14 @@ int	qmgr_bounce_expired(QMGR_MESSAGE *message);
 void	qmgr_bounce_delay(QMGR_MESSAGE *message);
 /* qmgr_bounce_defer_log - rewrite defer/ID from this attempt's deferrals */
 void	qmgr_bounce_defer_log(QMGR_MESSAGE *message);
+/* qmgr_bounce_trace - a recipient was sent (ACTION "delivered" or
+ * "relayed"): noted in trace/ID when its NOTIFY asks for SUCCESS */
+void	qmgr_bounce_trace(QMGR_MESSAGE *message, int index, const char *action,
+			          const char *relay, const char *dsn,
+			          const char *reason);
+/* qmgr_bounce_trace_flush - send the success notice for what trace/ID
+ * holds, and remove it; 0 or -1 (it stays, for the next time) */
+int	qmgr_bounce_trace_flush(QMGR_MESSAGE *message);
 
 /* qmgr_control.c */
 /*

@@ -19,6 +19,14 @@
  * the queue file's W record time has passed (delay_warning_time; smtpd
  * writes the record), and the record is cleared.
  *
+ * A recipient sent with NOTIFY=SUCCESS, when its agent says "delivered"
+ * (final delivery) or "relayed" (to a next hop without DSN, which will
+ * not tell), goes to trace/ID; each time qmgr is done with the message
+ * (all sent, or some deferred) qmgr_bounce_trace_flush() sends the sender
+ * one "Successful Mail Delivery Report" (Action: delivered or relayed,
+ * RFC 3464) and logs "ID: sender delivery status notification: NEWID",
+ * as Postfix does.
+ *
  * Parameters: maximal_queue_lifetime, bounce_queue_lifetime,
  * notify_classes, 2bounce_notice_recipient.
  */
@@ -256,4 +264,43 @@ void    qmgr_bounce_delay(QMGR_MESSAGE *message)
 	message->env.warn_time = 0;
     if (stream)
 	vstream_close(stream);
+}
+
+void    qmgr_bounce_trace(QMGR_MESSAGE *message, int index, const char *action,
+			          const char *relay, const char *dsn,
+			          const char *reason)
+{
+    DEFER_LOG_ENTRY entry;
+
+    if (*message->env.sender == 0
+	|| !qmgr_bounce_notify_ok(message, message->env.rcpts[index].address,
+				  "SUCCESS", 0))
+	return;
+    qmgr_bounce_entry(message, index, &entry, action, relay, dsn, reason);
+    if (defer_log_append(MAIL_QUEUE_TRACE, message->id, &entry) < 0)
+	msg_warn("%s: cannot record the delivery of %s for its success notice: %m",
+		 message->id, entry.recipient);
+}
+
+int     qmgr_bounce_trace_flush(QMGR_MESSAGE *message)
+{
+    DEFER_LOG log;
+    int     ret = 0;
+
+    if (defer_log_read(MAIL_QUEUE_TRACE, message->id, &log) < 0) {
+	int     missing = (errno == ENOENT);
+
+	defer_log_free(&log);
+	if (missing)
+	    return (0);
+	msg_warn("%s: cannot read the success log: %m", message->id);
+	return (-1);
+    }
+    if (log.count > 0)
+	ret = qmgr_bounce_send(message, BOUNCE_SUCCESS, message->env.sender,
+			       log.entries, log.count, 0, "sender delivery status");
+    if (ret == 0)
+	defer_log_remove(MAIL_QUEUE_TRACE, message->id);
+    defer_log_free(&log);
+    return (ret);
 }

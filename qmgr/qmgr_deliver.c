@@ -163,6 +163,9 @@ static int qmgr_conn_reply(QMGR_CONN *conn)
     }
     message = job->message;
     index = job->rcpt_index[conn->next++];
+    if (reply.status == DELIVER_STAT_OK && reply.action)
+	qmgr_bounce_trace(message, index, reply.action, job->transport,
+			  reply.dsn, reply.reason);
     if (conn->next == job->rcpt_count) {
 	/* Close first: the result may finish and free the message */
 	qmgr_conn_close(conn, 0);

@@ -103,6 +103,7 @@ static void qmgr_message_remove(QMGR_MESSAGE *message)
     }
     defer_log_remove(MAIL_QUEUE_DEFER, message->id);
     defer_log_remove(MAIL_QUEUE_BOUNCE, message->id);
+    defer_log_remove(MAIL_QUEUE_TRACE, message->id);
     msg_info("%s: removed", message->id);
 }
 
@@ -137,6 +138,7 @@ static void qmgr_message_finish(QMGR_MESSAGE *message)
     } else {
 	if (message->deferred > 0 && qmgr_bounce_expired(message) == 0)
 	    message->deferred = 0;
+	(void) qmgr_bounce_trace_flush(message);	/* a failure: next time */
 	if (message->deferred > 0) {
 	    qmgr_bounce_defer_log(message);
 	    qmgr_bounce_delay(message);

@@ -223,7 +223,10 @@ static void smtp_finish(SMTP_STATE *state, VSTREAM *client)
 		    r->status == DELIVER_STAT_OK ? "sent" :
 		    r->status == DELIVER_STAT_BOUNCE ? "bounced" : "deferred",
 		    "%s", STR(r->reason));
-	if (deliver_reply_put(client, r->status, r->dsn, STR(r->reason)) < 0) {
+	/* A next hop that speaks DSN took NOTIFY: its notices, not ours */
+	if (deliver_reply_put(client, r->status, r->dsn, STR(r->reason),
+			      r->status == DELIVER_STAT_OK && !r->dsn_passed ?
+			      "relayed" : 0) < 0) {
 	    msg_warn("%s: lost connection with queue manager", req->queue_id);
 	    break;
 	}

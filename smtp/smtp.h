@@ -114,6 +114,7 @@ typedef struct SMTP_RCPT {
     char    dsn[16];
     VSTRING *reason;
     int     accepted;			/* RCPT got 2xx in this session */
+    int     dsn_passed;			/* sent to a next hop that speaks DSN */
 } SMTP_RCPT;
 
 /* Content source: call OUT for each chunk of raw (LF) message text */

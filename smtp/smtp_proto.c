@@ -426,6 +426,10 @@ static int smtp_data(SMTP_DLG *d)
 	return (smtp_lost_why(d, "sending end of data -- message may be sent more than once"));
     buf = vstring_alloc(100);
     if (d->resp.code / 100 == 2) {
+	for (int i = 0; i < d->trans->rcpt_count; i++)
+	    if (d->trans->rcpts[i].status < 0 && d->trans->rcpts[i].accepted)
+		d->trans->rcpts[i].dsn_passed =
+		    (d->sess->features & SMTP_FEATURE_DSN) != 0;
 	smtp_settle(d, 1, DELIVER_STAT_OK, d->resp.dsn, STR(d->resp.text));
     } else {
 	smtp_said(d, buf, "end of DATA");

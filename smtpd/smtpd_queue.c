@@ -53,6 +53,9 @@ static void write_envelope(SMTPD_STATE *state, QFILE *qf)
 
     clock_gettimeofday(&now);
     qfile_time(qf, &now);
+    /* As Postfix's cleanup: a delay warning is due after delay_warning_time */
+    if (conf_time("delay_warning_time") > 0 && *state->sender)
+	qfile_warn_time(qf, now.tv_sec + conf_time("delay_warning_time"));
     qfile_sender(qf, state->sender);
     qfile_attr(qf, "client_name", state->name);
     qfile_attr(qf, "client_address", state->addr);

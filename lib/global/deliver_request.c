@@ -74,9 +74,10 @@ int     deliver_reply_get(VSTREAM *stream, DELIVER_REPLY *reply)
     ATTR_LIST list;
     const char *dsn;
     const char *reason;
+    const char *action;
     long    status;
 
-    reply->dsn = reply->reason = 0;
+    reply->dsn = reply->reason = reply->action = 0;
     if (attr_get_list(stream, &list) < 0)
 	return (-1);
     status = attr_find_long(&list, "status", -1);
@@ -91,6 +92,9 @@ int     deliver_reply_get(VSTREAM *stream, DELIVER_REPLY *reply)
     reply->status = (int) status;
     reply->dsn = mystrdup(dsn);
     reply->reason = mystrdup(reason);
+    if ((action = attr_find(&list, "action")) != 0
+	&& (strcmp(action, "delivered") == 0 || strcmp(action, "relayed") == 0))
+	reply->action = mystrdup(action);
     attr_list_free(&list);
     return (0);
 }
@@ -101,7 +105,9 @@ void    deliver_reply_free(DELIVER_REPLY *reply)
 	myfree(reply->dsn);
     if (reply->reason)
 	myfree(reply->reason);
-    reply->dsn = reply->reason = 0;
+    if (reply->action)
+	myfree(reply->action);
+    reply->dsn = reply->reason = reply->action = 0;
 }
 
 /* get_long - a required non-negative number attribute */
@@ -290,11 +296,13 @@ void    deliver_request_free(DELIVER_REQUEST *req)
 /* deliver_reply_put - server side: answer one recipient */
 
 int     deliver_reply_put(VSTREAM *stream, int status, const char *dsn,
-			          const char *reason)
+			          const char *reason, const char *action)
 {
     attr_put_long(stream, "status", status);
     attr_put(stream, "dsn", dsn);
     attr_put(stream, "reason", reason);
+    if (action)
+	attr_put(stream, "action", action);
     return (attr_end(stream));
 }
 

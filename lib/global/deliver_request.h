@@ -57,6 +57,10 @@ typedef struct DELIVER_REPLY {
     int     status;			/* DELIVER_STAT_OK/DEFER/BOUNCE */
     char   *dsn;			/* "2.0.0" */
     char   *reason;			/* human readable text */
+    char   *action;			/* sent: "delivered" (final delivery)
+					 * or "relayed" (to a next hop that
+					 * does not speak DSN), for NOTIFY=
+					 * SUCCESS notices; NULL: none due */
 } DELIVER_REPLY;
 
 /* Client side (qmgr) */
@@ -72,9 +76,10 @@ void	deliver_reply_free(DELIVER_REPLY *reply);
 /* deliver_request_get - read and check one request; 0, or -1 with WHY */
 int	deliver_request_get(VSTREAM *stream, DELIVER_REQUEST *req, VSTRING *why);
 void	deliver_request_free(DELIVER_REQUEST *req);
-/* deliver_reply_put - answer one recipient and flush; 0 or -1 */
+/* deliver_reply_put - answer one recipient and flush; 0 or -1 (ACTION:
+ * see DELIVER_REPLY, NULL for none) */
 int	deliver_reply_put(VSTREAM *stream, int status, const char *dsn,
-			          const char *reason);
+			          const char *reason, const char *action);
 
 /*
  * deliver_log - log one recipient's status in Postfix's shape.  ORIG is

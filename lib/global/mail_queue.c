@@ -355,6 +355,7 @@ void    mail_queue_mkdirs(uid_t owner, gid_t group)
 	{MAIL_QUEUE_CORRUPT, 0700, 0},
 	{MAIL_QUEUE_DEFER, 0700, 0},
 	{MAIL_QUEUE_BOUNCE, 0700, 0},
+	{MAIL_QUEUE_TRACE, 0700, 0},
 	{MAIL_QUEUE_PUBLIC, 0755, 0},	/* local users reach public/submit */
 	{MAIL_QUEUE_PRIVATE, 0700, 0},
 	{MAIL_QUEUE_PID, 0755, 1},	/* master's pid file: root's alone */

@@ -23,6 +23,7 @@
 #define MAIL_QUEUE_CORRUPT	"corrupt"
 #define MAIL_QUEUE_DEFER	"defer"		/* per-message deferral logs */
 #define MAIL_QUEUE_BOUNCE	"bounce"	/* per-message bounce logs */
+#define MAIL_QUEUE_TRACE	"trace"		/* per-message success logs */
 #define MAIL_QUEUE_PUBLIC	"public"	/* world-reachable sockets */
 #define MAIL_QUEUE_PRIVATE	"private"	/* internal sockets */
 #define MAIL_QUEUE_PID		"pid"

@@ -218,7 +218,8 @@ def test_bad_rcpt_parameters(inst):
 
 
 def test_dsn_message_delivered(make_instance):
-    """qmgr and local accept files with W and N records."""
+    """qmgr and local accept files with W and N records; NOTIFY=SUCCESS
+    then queues a success notice for the (remote) sender."""
     i = make_instance()
     token = uuid.uuid4().hex
     raw = i.raw()
@@ -233,4 +234,5 @@ def test_dsn_message_delivered(make_instance):
     qid = text.rsplit(" ", 1)[-1]
     assert i.wait_for_log(r"%s: removed" % qid, 20), i.log_tail()
     assert i.wait_for_message(token, user="alice")
-    assert wait_until(lambda: i.queue_empty(), 5)
+    assert i.wait_for_log(r"%s: sender delivery status notification: [0-9A-F]+" % qid, 10)
+    assert i.wait_for_log(r"from=<>, size=\d+, nrcpt=1 \(queue active\)", 10)

@@ -37,11 +37,12 @@ class Receiver:
     ("MAIL", "RCPT", "DATA", "DOT" for end of data) to a function of the
     argument that returns a reply line or None (default reply); "CLOSE" at
     DOT drops the connection.  TLS_FILES "broken" answers STARTTLS with
-    garbage."""
+    garbage.  DSN=False leaves DSN out of the EHLO reply."""
 
     def __init__(self, addr="127.0.0.1", port=0, greeting="220 rx.test ESMTP test",
-                 replies=None, tls_files=None, auth=None):
+                 replies=None, tls_files=None, auth=None, dsn=True):
         self.greeting = greeting
+        self.dsn = dsn
         self.replies = dict(replies or {})
         self.tls_files = tls_files
         self.auth = auth                    # (user, password) or None
@@ -105,7 +106,7 @@ class Receiver:
                 verb, _, arg = text.partition(" ")
                 verb = verb.upper()
                 if verb == "EHLO":
-                    ext = ["250-rx.test", "250-SIZE 10240000", "250-DSN"]
+                    ext = ["250-rx.test", "250-SIZE 10240000"] + (["250-DSN"] if self.dsn else [])
                     if self.tls_files and not state["tls"]:
                         ext.append("250-STARTTLS")
                     if self.auth:

@@ -116,7 +116,7 @@ static int server_child(VSTREAM *stream)
 	return (11);
     for (int i = 0; i < req.rcpt_count; i++) {
 	vstring_sprintf(reason, "done with %s", req.rcpts[i].address);
-	if (deliver_reply_put(stream, status[i % 3], dsn[i % 3], STR(reason)) < 0)
+	if (deliver_reply_put(stream, status[i % 3], dsn[i % 3], STR(reason), 0) < 0)
 	    return (12);
     }
     deliver_request_free(&req);
@@ -519,7 +519,7 @@ static void test_bad_replies(void **state)
 
     /* and a good one, with an empty reason */
     pair_open(&p);
-    assert_int_equal(deliver_reply_put(p.server, DELIVER_STAT_DEFER, "4.3.0", ""), 0);
+    assert_int_equal(deliver_reply_put(p.server, DELIVER_STAT_DEFER, "4.3.0", "", 0), 0);
     assert_int_equal(deliver_reply_get(p.client, &reply), 0);
     assert_int_equal(reply.status, DELIVER_STAT_DEFER);
     assert_string_equal(reply.dsn, "4.3.0");
@@ -539,7 +539,7 @@ static void test_put_to_closed_peer(void **state)
     (void) vstream_close(p.server);
     p.server = 0;
     assert_int_equal(deliver_request_put(p.client, &req), -1);
-    assert_int_equal(deliver_reply_put(p.client, 0, "2.0.0", "x"), -1);
+    assert_int_equal(deliver_reply_put(p.client, 0, "2.0.0", "x", 0), -1);
     pair_close(&p);
 }
 
