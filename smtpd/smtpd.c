@@ -104,6 +104,8 @@ static void smtpd_close(SMTPD_STATE *state, int lost)
     if (state->mode == SMTPD_MODE_DATA)
 	smtpd_data_abort(state);
     smtpd_reset_transaction(state);
+    if (state->bdat_reply)
+	myfree(state->bdat_reply);
     smtpd_log_disconnect(state);
     event_cancel_timer(smtpd_timeout_event, state);
     event_cancel_timer(smtpd_delay_event, state);
@@ -305,6 +307,10 @@ static int smtpd_process(SMTPD_STATE *state)
 	    pos += used;
 	    if (state->mode == SMTPD_MODE_DATA)
 		break;				/* need more content */
+	} else if (state->mode == SMTPD_MODE_BDAT) {
+	    pos += smtpd_bdat_input(state, STR(state->in) + pos, LEN(state->in) - pos);
+	    if (state->mode == SMTPD_MODE_BDAT)
+		break;				/* need more of the chunk */
 	} else {
 	    if ((used = smtpd_command_input(state, STR(state->in) + pos,
 					    LEN(state->in) - pos)) == 0)

@@ -13,6 +13,7 @@
  *   smtpd_sasl.c   the AUTH command (Cyrus SASL)
  *   smtpd_restrict.c  the smtpd_*_restrictions lists and access tables
  *   smtpd_anvil.c  per-client connection and rate limits (anvil)
+ *   smtpd_bdat.c   the BDAT command (RFC 3030 CHUNKING)
  *
  * One SMTPD_STATE exists per client connection.  Replies are appended to
  * state->out and flushed by smtpd.c when the input has no complete line
@@ -32,6 +33,7 @@
 #define SMTPD_MODE_DATA		1	/* reading message content */
 #define SMTPD_MODE_CLOSE	2	/* flush output, then close */
 #define SMTPD_MODE_AUTH		3	/* reading AUTH responses (smtpd_sasl.c) */
+#define SMTPD_MODE_BDAT		4	/* reading a BDAT chunk (smtpd_bdat.c) */
 
 /* Per-command counters for the "disconnect from" log line */
 #define SMTPD_CMD_COUNT		14
@@ -86,6 +88,14 @@ typedef struct SMTPD_STATE {
     /* DATA */
     QFILE  *qf;
     DATA_READER reader;
+    int     data_cmd;			/* SMTPD_CMD_DATA or _BDAT: the message's */
+    BDAT_READER bdat_reader;		/* BDAT: content lines across chunks */
+    int     bdat_active;		/* a chunked message is coming in */
+    long    bdat_left;			/* bytes of this chunk still to come */
+    long    bdat_size;			/* ... of this many */
+    long    bdat_total;			/* bytes of the chunks taken so far */
+    int     bdat_last;			/* it is the LAST one */
+    char   *bdat_reply;			/* refused: the reply after the bytes */
     HDR_SCAN hdr;
     struct SMTPD_HBC *hbc;		/* smtpd_hbc.c: header/body checks, drops */
     long    msg_size;			/* content bytes received */
@@ -138,6 +148,7 @@ int	smtpd_anvil_connect(SMTPD_STATE *state, void (*start) (SMTPD_STATE *));
 int	smtpd_anvil_command(SMTPD_STATE *state, int index, const char *args);
 void	smtpd_anvil_disconnect(SMTPD_STATE *state);
 #define SMTPD_CMD_DATA		6	/* index of DATA in the command table */
+#define SMTPD_CMD_BDAT		7	/* ... and of BDAT */
 #define SMTPD_CMD_UNKNOWN	(SMTPD_CMD_COUNT - 1)
 
 /* smtpd_queue.c */
@@ -146,6 +157,17 @@ int	smtpd_data_begin(SMTPD_STATE *state);
 /* smtpd_data_input - consume message content; returns bytes used */
 size_t	smtpd_data_input(SMTPD_STATE *state, const char *buf, size_t len);
 void	smtpd_data_abort(SMTPD_STATE *state);
+/* smtpd_bdat_begin - the first chunk: queue file; 0, or -1 (replied) */
+int	smtpd_bdat_begin(SMTPD_STATE *state);
+/* smtpd_bdat_content - LEN bytes of a chunk */
+void	smtpd_bdat_content(SMTPD_STATE *state, const char *buf, size_t len);
+/* smtpd_bdat_end - after the LAST chunk: commit or refuse, and reply */
+void	smtpd_bdat_end(SMTPD_STATE *state);
+
+/* smtpd_bdat.c */
+int	smtpd_bdat_cmd(SMTPD_STATE *state, char *args);
+/* smtpd_bdat_input - chunk bytes in SMTPD_MODE_BDAT; returns bytes used */
+size_t	smtpd_bdat_input(SMTPD_STATE *state, const char *buf, size_t len);
 
 /* smtpd_check.c */
 void	smtpd_check_init(void);

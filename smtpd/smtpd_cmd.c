@@ -51,6 +51,8 @@ static void mail_dsn_reset(SMTPD_STATE *state)
 /* smtpd_reset_transaction - forget sender and recipients */
 void	smtpd_reset_transaction(SMTPD_STATE *state)
 {
+    if (state->bdat_active)
+	smtpd_data_abort(state);		/* RSET: the chunks so far go */
     for (int i = 0; i < state->rcpt_count; i++) {
 	myfree(state->rcpt[i]);
 	myfree(state->orcpt[i]);
@@ -147,7 +149,8 @@ static int ehlo_cmd(SMTPD_STATE *state, char *args)
     smtpd_sasl_ehlo(state);
     smtpd_reply(state, "250-ENHANCEDSTATUSCODES");
     smtpd_reply(state, "250-8BITMIME");
-    smtpd_reply(state, "250 DSN");
+    smtpd_reply(state, "250-DSN");
+    smtpd_reply(state, "250 CHUNKING");
     return (0);
 }
 
@@ -268,6 +271,10 @@ static int mail_cmd(SMTPD_STATE *state, char *args)
     const char *why;
     char   *path;
 
+    if (state->bdat_active) {
+	smtpd_reply(state, "503 5.5.1 Error: MAIL after BDAT");
+	return (-1);
+    }
     if (state->in_mail) {
 	smtpd_reply(state, "503 5.5.1 Error: nested MAIL command");
 	return (-1);
@@ -499,6 +506,10 @@ static int rcpt_cmd(SMTPD_STATE *state, char *args)
     RCPT_DSN dsn = {0, 0};
     int     ret = -1;
 
+    if (state->bdat_active) {
+	smtpd_reply(state, "503 5.5.1 Error: RCPT after BDAT");
+	return (-1);
+    }
     if (!state->in_mail) {
 	smtpd_reply(state, "503 5.5.1 Error: need MAIL command");
 	return (-1);
@@ -535,6 +546,10 @@ static int rcpt_cmd(SMTPD_STATE *state, char *args)
 
 static int data_cmd(SMTPD_STATE *state, char *args)
 {
+    if (state->bdat_active) {
+	smtpd_reply(state, "503 5.5.1 Error: DATA after BDAT");
+	return (-1);
+    }
     if (*args) {
 	smtpd_reply(state, "501 5.5.4 Syntax: DATA");
 	return (-1);
@@ -619,7 +634,7 @@ static int quit_cmd(SMTPD_STATE *state, char *args)
     return (0);
 }
 
-/* Order matters: log order, and SMTPD_CMD_DATA is DATA's index. */
+/* Order matters: log order, and SMTPD_CMD_DATA and _BDAT are their indexes. */
 static const SMTPD_CMD smtpd_cmd_table[] = {
     {"HELO", "helo", helo_cmd, 0},
     {"EHLO", "ehlo", ehlo_cmd, 0},
@@ -628,6 +643,7 @@ static const SMTPD_CMD smtpd_cmd_table[] = {
     {"MAIL", "mail", mail_cmd, 0},
     {"RCPT", "rcpt", rcpt_cmd, 0},
     {"DATA", "data", data_cmd, 0},
+    {"BDAT", "bdat", smtpd_bdat_cmd, 0},
     {"RSET", "rset", rset_cmd, 1},
     {"NOOP", "noop", noop_cmd, 1},
     {"VRFY", "vrfy", vrfy_cmd, 1},

@@ -1,5 +1,5 @@
 /*
- * smtpd_data.c - the DATA content reader and header scanner.
+ * smtpd_data.c - the DATA and BDAT content readers and header scanner.
  *
  * Pure buffer code, used by smtpd_queue.c and by the unit test
  * test/unit/test_smtpd_data.c.  See smtpd_data.h for the rules; the main
@@ -8,6 +8,7 @@
  */
 #include "sys_defs.h"
 #include <strings.h>
+#include "mymalloc.h"
 #include "smtpd_data.h"
 
 /* bare_lf_policy - parse a smtpd_forbid_bare_newline value */
@@ -119,6 +120,81 @@ size_t	data_reader_feed(DATA_READER *dr, const char *buf, size_t len,
 	pos += (nl - line) + 1;
     }
     return (pos);
+}
+
+void	bdat_reader_init(BDAT_READER *br, size_t line_limit)
+{
+    br->line_limit = line_limit;
+    br->at_line_start = 1;
+    br->held = 0;
+    br->held_len = br->held_size = 0;
+}
+
+/* bdat_hold - keep LEN more bytes of the unfinished line */
+static void bdat_hold(BDAT_READER *br, const char *data, size_t len)
+{
+    if (br->held_len + len + 2 > br->held_size) {
+	br->held_size = 2 * (br->held_len + len + 2);
+	br->held = (char *) myrealloc(br->held, br->held_size);
+    }
+    memcpy(br->held + br->held_len, data, len);
+    br->held_len += len;
+}
+
+/* bdat_emit - pass on what is held (a line when LINE_END), then drop it */
+static void bdat_emit(BDAT_READER *br, int line_end, DATA_OUT_FN out, void *ctx)
+{
+    if (line_end) {
+	if (br->held_len > 0 && br->held[br->held_len - 1] == '\r')
+	    br->held_len--;			/* CRLF: the CR goes */
+	bdat_hold(br, "\n", 1);
+    }
+    out(ctx, br->held, br->held_len, br->at_line_start);
+    br->at_line_start = line_end;
+    br->held_len = 0;
+}
+
+void	bdat_reader_feed(BDAT_READER *br, const char *buf, size_t len,
+			         DATA_OUT_FN out, void *ctx)
+{
+    const char *end = buf + len;
+    const char *nl;
+    size_t  room;
+
+    while (buf < end) {
+	if ((nl = memchr(buf, '\n', (size_t) (end - buf))) != 0) {
+	    bdat_hold(br, buf, (size_t) (nl - buf));
+	    bdat_emit(br, 1, out, ctx);
+	    buf = nl + 1;
+	    continue;
+	}
+	room = br->line_limit > br->held_len ? br->line_limit - br->held_len : 0;
+	if ((size_t) (end - buf) < room) {
+	    bdat_hold(br, buf, (size_t) (end - buf));
+	    break;
+	}
+	bdat_hold(br, buf, room);		/* a long line: its first piece */
+	buf += room;
+	if (br->held_len > 1 && br->held[br->held_len - 1] == '\r') {
+	    br->held_len--;			/* may be half of a CRLF */
+	    buf--;
+	}
+	bdat_emit(br, 0, out, ctx);
+    }
+}
+
+void	bdat_reader_end(BDAT_READER *br, DATA_OUT_FN out, void *ctx)
+{
+    if (br->held_len > 0 || !br->at_line_start)	/* a line not ended */
+	bdat_emit(br, 1, out, ctx);
+}
+
+void	bdat_reader_free(BDAT_READER *br)
+{
+    if (br->held)
+	myfree(br->held);
+    br->held = 0;
+    br->held_len = br->held_size = 0;
 }
 
 void	hdr_scan_init(HDR_SCAN *hs)

@@ -51,6 +51,29 @@ size_t	data_reader_feed(DATA_READER *dr, const char *buf, size_t len,
 			         DATA_OUT_FN out, void *ctx, int *status);
 
 /*
+ * The BDAT reader (RFC 3030 chunks): every byte of a chunk is content -
+ * no dot-stuffing, no end marker.  CRLF becomes LF (also when a chunk ends
+ * between the CR and the LF), a bare LF ends a line too, and a line is
+ * held until it ends or reaches the limit, so OUT sees the same whole
+ * lines (and pieces of long ones) as from the DATA reader.  Unlike that
+ * one it keeps what it was given: the bytes after a chunk are commands.
+ * bdat_reader_end() passes on a last line without a line end, with one.
+ */
+typedef struct BDAT_READER {
+    size_t  line_limit;
+    int     at_line_start;		/* the held bytes start a line */
+    char   *held;			/* an unfinished line */
+    size_t  held_len;
+    size_t  held_size;
+} BDAT_READER;
+
+void	bdat_reader_init(BDAT_READER *br, size_t line_limit);
+void	bdat_reader_feed(BDAT_READER *br, const char *buf, size_t len,
+			         DATA_OUT_FN out, void *ctx);
+void	bdat_reader_end(BDAT_READER *br, DATA_OUT_FN out, void *ctx);
+void	bdat_reader_free(BDAT_READER *br);
+
+/*
  * The header scanner watches line starts of the content (after the reader)
  * and tells when the header block ends, noting which of the headers that
  * a local submission must have were seen.

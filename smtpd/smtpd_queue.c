@@ -125,7 +125,8 @@ static void received_header(SMTPD_STATE *state, VSTRING *hdr)
     vstring_free(tls);
 }
 
-int	smtpd_data_begin(SMTPD_STATE *state)
+/* data_open - the queue file and its first lines; 0, or -1 (replied) */
+static int data_open(SMTPD_STATE *state)
 {
     VSTRING *hdr;
 
@@ -155,10 +156,29 @@ int	smtpd_data_begin(SMTPD_STATE *state)
     state->msg_size = 0;
     state->too_big = 0;
     hdr_scan_init(&state->hdr);
+    return (0);
+}
+
+int	smtpd_data_begin(SMTPD_STATE *state)
+{
+    state->data_cmd = SMTPD_CMD_DATA;
+    if (data_open(state) < 0)
+	return (-1);
     data_reader_init(&state->reader, state->bare_lf, var_line_length_limit,
 		     state->line_crlf);
     state->mode = SMTPD_MODE_DATA;
     smtpd_reply(state, "354 End data with <CR><LF>.<CR><LF>");
+    return (0);
+}
+
+int	smtpd_bdat_begin(SMTPD_STATE *state)
+{
+    state->data_cmd = SMTPD_CMD_BDAT;
+    if (data_open(state) < 0)
+	return (-1);
+    bdat_reader_init(&state->bdat_reader, var_line_length_limit);
+    state->bdat_active = 1;
+    state->bdat_total = 0;
     return (0);
 }
 
@@ -223,14 +243,14 @@ static void data_too_big(SMTPD_STATE *state)
 	     state->sender, state->protocol, state->helo ? state->helo : "");
     qfile_abort(state->qf);
     smtpd_reply(state, "552 5.3.4 Error: message file too big");
-    state->cmd_ok[SMTPD_CMD_DATA]--;		/* DATA failed after all */
+    state->cmd_ok[state->data_cmd]--;		/* DATA failed after all */
     smtpd_error(state);
 }
 
 /* data_failed - DATA was answered with an error after its 354 */
 static void data_failed(SMTPD_STATE *state)
 {
-    state->cmd_ok[SMTPD_CMD_DATA]--;
+    state->cmd_ok[state->data_cmd]--;
     smtpd_error(state);
 }
 
@@ -340,6 +360,19 @@ static void data_end(SMTPD_STATE *state)
     smtpd_reset_transaction(state);
 }
 
+void	smtpd_bdat_content(SMTPD_STATE *state, const char *buf, size_t len)
+{
+    bdat_reader_feed(&state->bdat_reader, buf, len, data_out, state);
+}
+
+void	smtpd_bdat_end(SMTPD_STATE *state)
+{
+    bdat_reader_end(&state->bdat_reader, data_out, state);
+    bdat_reader_free(&state->bdat_reader);
+    state->bdat_active = 0;
+    data_end(state);
+}
+
 size_t	smtpd_data_input(SMTPD_STATE *state, const char *buf, size_t len)
 {
     int     status;
@@ -357,9 +390,17 @@ size_t	smtpd_data_input(SMTPD_STATE *state, const char *buf, size_t len)
     return (used);
 }
 
-/* smtpd_data_abort - the client went away or broke the rules mid-DATA */
+/* smtpd_data_abort - the client went away or broke the rules mid-DATA
+ * (or in the middle of a chunked message) */
 void	smtpd_data_abort(SMTPD_STATE *state)
 {
+    if (state->bdat_active) {
+	bdat_reader_free(&state->bdat_reader);
+	state->bdat_active = 0;
+	if (state->qf)
+	    qfile_abort(state->qf);
+	state->qf = 0;
+    }
     if (state->qf) {
 	qfile_abort(state->qf);
 	state->qf = 0;

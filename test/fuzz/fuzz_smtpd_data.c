@@ -13,6 +13,9 @@
  *     the first <CR><LF>.<CR><LF> (no smuggling with bare LF), and reject
  *     stops at the first bare LF before it;
  *   - fed bytes are never used twice or beyond the buffer.
+ * The same bytes also go to the BDAT reader, whole and in chunks: both
+ * give exactly the content with each CRLF as LF and a line end added at
+ * the end when missing (a CR there goes), whatever the chunk sizes.
  * A broken invariant calls abort().
  */
 #include "sys_defs.h"
@@ -32,6 +35,7 @@ typedef struct RUN {
 } RUN;
 
 static RUN whole, chunked;
+static VSTRING *bdat_whole, *bdat_chunked, *bdat_want;
 
 /* fail - report a broken invariant and abort */
 
@@ -171,6 +175,58 @@ static void compare_runs(void)
     }
 }
 
+/* bdat_collect - DATA_OUT_FN for the BDAT runs */
+
+static void bdat_collect(void *ctx, const char *data, size_t len, int line_start)
+{
+    vstring_memcat((VSTRING *) ctx, data, len);
+}
+
+/* bdat_run - DATA through a BDAT reader in chunks from SEED (0: whole) */
+
+static void bdat_run(VSTRING *out, const char *data, size_t len, size_t limit,
+		             unsigned seed)
+{
+    BDAT_READER br;
+    size_t  off = 0, n;
+
+    vstring_reset(out);
+    bdat_reader_init(&br, limit);
+    while (off < len) {
+	seed = seed * 1103515245u + 12345u;
+	n = seed ? 1 + (seed >> 16) % 97 : len;
+	if (n > len - off)
+	    n = len - off;
+	bdat_reader_feed(&br, data + off, n, bdat_collect, out);
+	off += n;
+    }
+    bdat_reader_end(&br, bdat_collect, out);
+    bdat_reader_free(&br);
+}
+
+/* bdat_check - the BDAT reader gives the content with LF line ends */
+
+static void bdat_check(const char *data, size_t len, size_t limit, unsigned seed)
+{
+    vstring_reset(bdat_want);
+    for (size_t i = 0; i < len; i++)
+	if (!(data[i] == '\r' && i + 1 < len && data[i + 1] == '\n'))
+	    vstring_addch(bdat_want, data[i]);
+    if (LEN(bdat_want) > 0 && STR(bdat_want)[LEN(bdat_want) - 1] != '\n') {
+	if (STR(bdat_want)[LEN(bdat_want) - 1] == '\r')
+	    vstring_truncate(bdat_want, LEN(bdat_want) - 1);
+	vstring_addch(bdat_want, '\n');
+    }
+    bdat_run(bdat_whole, data, len, limit, 0);
+    bdat_run(bdat_chunked, data, len, limit, seed | 1);
+    if (LEN(bdat_whole) != LEN(bdat_want)
+	|| memcmp(STR(bdat_whole), STR(bdat_want), LEN(bdat_want)) != 0)
+	fail("BDAT content is not the input with LF line ends");
+    if (LEN(bdat_chunked) != LEN(bdat_want)
+	|| memcmp(STR(bdat_chunked), STR(bdat_want), LEN(bdat_want)) != 0)
+	fail("BDAT content depends on the chunk sizes");
+}
+
 int     LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void) argc;
@@ -180,6 +236,9 @@ int     LLVMFuzzerInitialize(int *argc, char ***argv)
     whole.pending = vstring_alloc(16);
     chunked.out = vstring_alloc(1024);
     chunked.pending = vstring_alloc(1024);
+    bdat_whole = vstring_alloc(1024);
+    bdat_chunked = vstring_alloc(1024);
+    bdat_want = vstring_alloc(1024);
     return (0);
 }
 
@@ -212,5 +271,6 @@ int     LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     compare_runs();
     if (policy != BARE_LF_NO)
 	check_strict(policy, content, len, prev_crlf);
+    bdat_check(content, len, limit, seed);
     return (0);
 }

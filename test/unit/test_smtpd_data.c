@@ -189,6 +189,48 @@ static void test_policy_names(void **unused)
     assert_int_equal(bare_lf_policy(""), -1);
 }
 
+/* collect_marked - as collect, with "|" before each piece that starts a line */
+static void collect_marked(void *ctx, const char *data, size_t len, int line_start)
+{
+    if (line_start)
+	vstring_strcat((VSTRING *) ctx, "|");
+    vstring_memcat((VSTRING *) ctx, data, len);
+}
+
+/* bdat - IN in chunks of STEP bytes, line limit LIMIT: what OUT got */
+static void bdat_expect(const char *in, size_t limit, const char *want)
+{
+    static const size_t steps[] = {1, 2, 3, 7, 100000};
+
+    for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+	VSTRING *out = vstring_alloc(100);
+	BDAT_READER br;
+	size_t  len = strlen(in);
+
+	bdat_reader_init(&br, limit);
+	for (size_t given = 0; given < len; given += steps[i])
+	    bdat_reader_feed(&br, in + given, len - given < steps[i] ?
+			     len - given : steps[i], collect_marked, out);
+	bdat_reader_end(&br, collect_marked, out);
+	bdat_reader_free(&br);
+	assert_string_equal(STR(out), want);
+	vstring_free(out);
+    }
+}
+
+/* test_bdat - chunks: CRLF (also split) and bare LF end lines, no dot
+ * handling, no end marker, long lines in pieces, a last line ended */
+static void test_bdat(void **unused)
+{
+    bdat_expect("Subject: a\r\n\r\n.line\r\n.\r\nbare\nlast",
+		100, "|Subject: a\n|\n|.line\n|.\n|bare\n|last\n");
+    bdat_expect("a\rb\r\n", 100, "|a\rb\n");		/* a lone CR stays */
+    bdat_expect("", 100, "");
+    bdat_expect("abcdefghij\r\nxy", 4, "|abcdefghij\n|xy\n");
+    bdat_expect("abc\r\n", 3, "|abc\n");
+    bdat_expect("abcdef", 3, "|abcdef\n");	/* ends right at a piece */
+}
+
 int	main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -200,6 +242,7 @@ int	main(void)
 	cmocka_unit_test(test_bare_lf_reject),
 	cmocka_unit_test(test_bare_lf_no),
 	cmocka_unit_test(test_long_lines),
+	cmocka_unit_test(test_bdat),
 	cmocka_unit_test(test_header_scan),
 	cmocka_unit_test(test_policy_names),
     };
