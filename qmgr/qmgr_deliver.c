@@ -221,6 +221,7 @@ static void qmgr_job_request(QMGR_JOB *job, DELIVER_REQUEST *req, DELIVER_RCPT *
     req->nexthop = job->nexthop;
     req->dsn_envid = qmgr_attr_or_empty(&message->env, "dsn_envid");
     req->dsn_ret = qmgr_attr_or_empty(&message->env, "dsn_ret");
+    req->smtputf8 = (qenv_attr(&message->env, "smtputf8") != 0);
     req->stats = message->stats;
     clock_gettimeofday(&req->stats.handoff);
     req->rcpt_count = job->rcpt_count;

@@ -35,6 +35,7 @@
 #include "mail_queue.h"
 #include "mail_proto.h"
 #include "mail_server.h"
+#include "address.h"
 #include "deliver_request.h"
 #include "xsasl.h"
 #include "smtp.h"
@@ -168,6 +169,20 @@ static void smtp_try_addrs(SMTP_STATE *state, SMTP_TRANS *trans,
 }
 
 /* smtp_deliver - find the addresses and run the transaction */
+/* smtp_needs_smtputf8 - the client said SMTPUTF8 and an address needs it
+ * (a message whose addresses are ASCII goes to any server, as Postfix) */
+static int smtp_needs_smtputf8(const DELIVER_REQUEST *req)
+{
+    if (!req->smtputf8)
+	return (0);
+    if (addr_is_8bit(req->sender))
+	return (1);
+    for (int i = 0; i < req->rcpt_count; i++)
+	if (addr_is_8bit(req->rcpts[i].address))
+	    return (1);
+    return (0);
+}
+
 static void smtp_deliver(SMTP_STATE *state)
 {
     DELIVER_REQUEST *req = state->req;
@@ -188,6 +203,7 @@ static void smtp_deliver(SMTP_STATE *state)
 	trans.sender = req->sender;
 	trans.dsn_envid = req->dsn_envid;
 	trans.dsn_ret = req->dsn_ret;
+	trans.smtputf8 = smtp_needs_smtputf8(req);
 	trans.size = req->content_size;
 	trans.rcpts = state->rcpts;
 	trans.rcpt_count = req->rcpt_count;

@@ -60,6 +60,7 @@ void	smtp_addr_sort(SMTP_ADDR *addrs, int count);
 #define SMTP_FEATURE_DSN	(1<<4)
 #define SMTP_FEATURE_PIPELINING	(1<<5)
 #define SMTP_FEATURE_8BITMIME	(1<<6)
+#define SMTP_FEATURE_SMTPUTF8	(1<<7)
 
 /* One connection */
 typedef struct SMTP_SESS {
@@ -126,6 +127,7 @@ typedef struct SMTP_TRANS {
     const char *sender;
     const char *dsn_envid;
     const char *dsn_ret;
+    int     smtputf8;			/* an address needs SMTPUTF8 */
     long    size;
     SMTP_RCPT *rcpts;
     int     rcpt_count;

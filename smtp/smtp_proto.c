@@ -130,6 +130,8 @@ static void smtp_parse_ehlo(SMTP_SESS *sess, const char *lines)
 	    sess->features |= SMTP_FEATURE_PIPELINING;
 	else if (SMTP_IS("DSN"))
 	    sess->features |= SMTP_FEATURE_DSN;
+	else if (SMTP_IS("SMTPUTF8"))
+	    sess->features |= SMTP_FEATURE_SMTPUTF8;
 	else if (SMTP_IS("8BITMIME"))
 	    sess->features |= SMTP_FEATURE_8BITMIME;
 	else if (SMTP_IS("SIZE")) {
@@ -283,9 +285,21 @@ static int smtp_mail(SMTP_DLG *d)
 {
     SMTP_SESS *sess = d->sess;
     SMTP_TRANS *t = d->trans;
-    VSTRING *args = vstring_alloc(100);
+    VSTRING *args;
     int     failed;
 
+    /* As Postfix: no downgrade of an address that needs SMTPUTF8 */
+    if (t->smtputf8 && !(sess->features & SMTP_FEATURE_SMTPUTF8)) {
+	args = vstring_alloc(100);
+	vstring_sprintf(args, "SMTPUTF8 is required, but was not offered by host %s",
+			sess->namaddr);
+	smtp_settle(d, 0, DELIVER_STAT_BOUNCE, "5.6.7", STR(args));
+	vstring_free(args);
+	return (SMTP_TRY_DONE);
+    }
+    args = vstring_alloc(100);
+    if (t->smtputf8)
+	vstring_strcat(args, " SMTPUTF8");
     if ((sess->features & SMTP_FEATURE_SIZE) && t->size > 0)
 	vstring_sprintf_append(args, " SIZE=%ld", t->size);
     if (sess->features & SMTP_FEATURE_DSN) {

@@ -79,6 +79,7 @@ void	smtpd_reset_transaction(SMTPD_STATE *state)
 	myfree(state->sender_raw);
     state->sender_raw = 0;
     state->encoding = 0;
+    state->smtputf8 = 0;
     mail_dsn_reset(state);
     state->in_mail = 0;
     if (state->hold_reason)
@@ -150,6 +151,8 @@ static int ehlo_cmd(SMTPD_STATE *state, char *args)
     smtpd_reply(state, "250-ENHANCEDSTATUSCODES");
     smtpd_reply(state, "250-8BITMIME");
     smtpd_reply(state, "250-DSN");
+    if (conf_bool("smtputf8_enable"))
+	smtpd_reply(state, "250-SMTPUTF8");
     smtpd_reply(state, "250 CHUNKING");
     return (0);
 }
@@ -252,6 +255,8 @@ static int mail_esmtp_params(SMTPD_STATE *state, char *rest)
 		smtpd_reply(state, "552 5.3.4 Message size exceeds fixed limit");
 		return (-1);
 	    }
+	} else if (strcasecmp(param, "SMTPUTF8") == 0 && conf_bool("smtputf8_enable")) {
+	    state->smtputf8 = 1;
 	} else if (strcasecmp(param, "BODY=8BITMIME") == 0) {
 	    state->encoding = "8bit";
 	} else if (strcasecmp(param, "BODY=7BIT") == 0) {
@@ -296,10 +301,18 @@ static int mail_cmd(SMTPD_STATE *state, char *args)
 	return (-1);
     }
     state->encoding = 0;
+    state->smtputf8 = 0;
     mail_dsn_reset(state);
     if (mail_esmtp_params(state, (char *) rest) < 0) {
 	vstring_free(addr);
 	mail_dsn_reset(state);
+	state->smtputf8 = 0;
+	return (-1);
+    }
+    if (addr_is_8bit(STR(addr)) && !state->smtputf8) {
+	vstring_free(addr);
+	mail_dsn_reset(state);
+	smtpd_reply(state, "553 5.6.7 Must declare SMTPUTF8 to send unicode address");
 	return (-1);
     }
     state->sender_raw = mystrdup(STR(addr));
@@ -523,6 +536,8 @@ static int rcpt_cmd(SMTPD_STATE *state, char *args)
 	smtpd_reply(state, "501 5.1.3 Bad recipient address syntax");
     } else if (rcpt_esmtp_params(state, (char *) rest, &dsn) < 0) {
 	 /* replied */ ;
+    } else if (addr_is_8bit(STR(addr)) && !state->smtputf8) {
+	smtpd_reply(state, "553 5.6.7 Must declare SMTPUTF8 to send unicode address");
     } else if (state->rcpt_cmds >= var_recipient_limit) {
 	smtpd_reply(state, "452 4.5.3 Error: too many recipients");
     } else {
@@ -694,6 +709,13 @@ void	smtpd_command(SMTPD_STATE *state, char *line)
     if (*verb == 0) {
 	state->where = "UNKNOWN";
 	smtpd_reply(state, "500 5.5.2 Error: bad syntax");
+	smtpd_error(state);
+	return;
+    }
+    /* As Postfix with smtputf8_enable: a command must be valid UTF-8 */
+    if (conf_bool("smtputf8_enable") && !utf8_valid(verb, strlen(verb))) {
+	state->where = "UNKNOWN";
+	smtpd_reply(state, "500 5.5.2 Error: bad UTF-8 syntax");
 	smtpd_error(state);
 	return;
     }

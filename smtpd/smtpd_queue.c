@@ -66,6 +66,8 @@ static void write_envelope(SMTPD_STATE *state, QFILE *qf)
     qfile_attr(qf, "rewrite_context", state->submit ? "local" : "remote");
     if (state->encoding)
 	qfile_attr(qf, "encoding", state->encoding);
+    if (state->smtputf8)
+	qfile_attr(qf, "smtputf8", "1");
     if (state->dsn_envid)
 	qfile_attr(qf, "dsn_envid", state->dsn_envid);
     if (state->dsn_ret)

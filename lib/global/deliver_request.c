@@ -42,6 +42,7 @@ int     deliver_request_put(VSTREAM *stream, const DELIVER_REQUEST *req)
     attr_put(stream, "nexthop", req->nexthop ? req->nexthop : "");
     attr_put(stream, "dsn_envid", req->dsn_envid ? req->dsn_envid : "");
     attr_put(stream, "dsn_ret", req->dsn_ret ? req->dsn_ret : "");
+    attr_put_long(stream, "smtputf8", req->smtputf8 != 0);
     attr_put_long(stream, "arrival", (long) req->stats.arrival.tv_sec);
     attr_put_long(stream, "arrival_usec", (long) req->stats.arrival.tv_usec);
     put_time(stream, "active_time", &req->stats.active);
@@ -256,6 +257,7 @@ int     deliver_request_get(VSTREAM *stream, DELIVER_REQUEST *req, VSTRING *why)
 	req->nexthop = get_optional(&list, "nexthop");
 	req->dsn_envid = get_optional(&list, "dsn_envid");
 	req->dsn_ret = get_optional(&list, "dsn_ret");
+	req->smtputf8 = (attr_find_long(&list, "smtputf8", 0) == 1);
 	ret = 0;
     }
     attr_list_free(&list);

@@ -48,6 +48,7 @@ typedef struct DELIVER_REQUEST {
     char   *nexthop;			/* transport nexthop ("[host]:port", domain), "" if none */
     char   *dsn_envid;			/* RFC 3461 ENVID, "" if none */
     char   *dsn_ret;			/* RFC 3461 RET (FULL/HDRS), "" if none */
+    int     smtputf8;			/* the client said SMTPUTF8 (RFC 6531) */
     DELIVER_STATS stats;
     int     rcpt_count;
     DELIVER_RCPT *rcpts;

@@ -43,6 +43,25 @@ static size_t utf8_len(const unsigned char *cp)
     return (len);
 }
 
+int     utf8_valid(const char *string, size_t len)
+{
+    const unsigned char *cp = (const unsigned char *) string;
+    const unsigned char *end = cp + len;
+    size_t  n;
+
+    while (cp < end) {
+	if (*cp < 0x80) {
+	    cp++;
+	} else if ((size_t) (end - cp) < (*cp >= 0xf0 ? 4U : *cp >= 0xe0 ? 3U : 2U)
+		   || (n = utf8_len(cp)) == 0) {
+	    return (0);				/* cut short, or not UTF-8 */
+	} else {
+	    cp += n;
+	}
+    }
+    return (1);
+}
+
 char   *printable(char *string, int replacement)
 {
     unsigned char *cp = (unsigned char *) string;

@@ -21,6 +21,10 @@ char   *printable(char *string, int replacement);
 /* printable_cat - append at most MAX bytes of TEXT to BUF, made printable */
 VSTRING *printable_cat(VSTRING *buf, const char *text, size_t max, int replacement);
 
+/* utf8_valid - the LEN bytes at STRING are ASCII or well-formed UTF-8
+ * (as printable() keeps it; ASCII control characters are fine here) */
+int	utf8_valid(const char *string, size_t len);
+
 /* neuter - replace every byte of STRING found in CHARS with REPLACEMENT */
 char   *neuter(char *string, const char *chars, int replacement);
 

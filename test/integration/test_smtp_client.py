@@ -37,12 +37,14 @@ class Receiver:
     ("MAIL", "RCPT", "DATA", "DOT" for end of data) to a function of the
     argument that returns a reply line or None (default reply); "CLOSE" at
     DOT drops the connection.  TLS_FILES "broken" answers STARTTLS with
-    garbage.  DSN=False leaves DSN out of the EHLO reply."""
+    garbage.  DSN=False leaves DSN out of the EHLO reply; SMTPUTF8=True
+    offers SMTPUTF8."""
 
     def __init__(self, addr="127.0.0.1", port=0, greeting="220 rx.test ESMTP test",
-                 replies=None, tls_files=None, auth=None, dsn=True):
+                 replies=None, tls_files=None, auth=None, dsn=True, smtputf8=False):
         self.greeting = greeting
         self.dsn = dsn
+        self.smtputf8 = smtputf8
         self.replies = dict(replies or {})
         self.tls_files = tls_files
         self.auth = auth                    # (user, password) or None
@@ -102,11 +104,13 @@ class Receiver:
                 line = f.readline()
                 if not line:
                     return
-                text = line.decode("latin-1").rstrip("\r\n")
+                text = line.decode("utf-8", "surrogateescape").rstrip("\r\n")
                 verb, _, arg = text.partition(" ")
                 verb = verb.upper()
                 if verb == "EHLO":
                     ext = ["250-rx.test", "250-SIZE 10240000"] + (["250-DSN"] if self.dsn else [])
+                    if self.smtputf8:
+                        ext.append("250-SMTPUTF8")
                     if self.tls_files and not state["tls"]:
                         ext.append("250-STARTTLS")
                     if self.auth:

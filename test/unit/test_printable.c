@@ -51,12 +51,40 @@ static void test_cat_and_neuter(void **state)
     vstring_free(buf);
 }
 
+/* utf8_valid: ASCII and well-formed UTF-8 only; a cut sequence is not */
+static void test_utf8_valid(void **state)
+{
+    static const struct {
+	const char *text;
+	int     valid;
+    } cases[] = {
+	{"MAIL FROM:<j\xc3\xb6rg@example.com>", 1},
+	{"tab\tand\x01control", 1},
+	{"\xe2\x82\xac euro", 1},
+	{"\xf0\x9f\x98\x80", 1},
+	{"\xc3", 0},				/* cut */
+	{"\xe2\x82", 0},
+	{"\xc0\xaf", 0},			/* overlong */
+	{"\xed\xa0\x80", 0},			/* surrogate */
+	{"\xf4\x90\x80\x80", 0},		/* above U+10FFFF */
+	{"\xff junk", 0},
+	{"\x80", 0},
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+	assert_int_equal(utf8_valid(cases[i].text, strlen(cases[i].text)),
+			 cases[i].valid);
+    assert_int_equal(utf8_valid("ab\0cd", 5), 1);	/* length, not NUL */
+    assert_int_equal(utf8_valid("\xc3\xb6", 1), 0);
+}
+
 int     main(void)
 {
     const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_ascii),
 	cmocka_unit_test(test_utf8),
 	cmocka_unit_test(test_cat_and_neuter),
+	cmocka_unit_test(test_utf8_valid),
     };
 
     return (cmocka_run_group_tests_name("printable", tests, 0, 0));

@@ -1,0 +1,96 @@
+"""test_smtputf8.py - SMTPUTF8 (RFC 6531/6532), on by default as in Postfix 3.7.
+
+smtpd offers SMTPUTF8 (smtputf8_enable = yes); Python's smtplib sends
+with mail_options=["SMTPUTF8"] from and to UTF-8 addresses: a virtual
+alias and a virtual mailbox with UTF-8 local parts get the message, its
+UTF-8 header byte for byte.  Without the SMTPUTF8 parameter a UTF-8
+address gets Postfix's "553 5.6.7 Must declare SMTPUTF8 to send unicode
+address"; a command that is not valid UTF-8 gets "500 5.5.2 Error: bad
+UTF-8 syntax" and the session goes on; with smtputf8_enable = no the
+extension is gone ("555 5.5.4 Unsupported option: SMTPUTF8").  The smtp
+client passes SMTPUTF8 on to a next hop that offers it, and bounces a
+message whose addresses need it, as Postfix, where the next hop does not
+("5.6.7 SMTPUTF8 is required, but was not offered by host ...").
+"""
+
+import smtplib
+
+import pytest
+
+from posthorn_instance import DOMAIN, wait_until
+from test_smtp_client import SMTP_MASTER, Receiver
+
+SENDER = "jörg@exämple.com"
+ALIAS = "ünïcode@" + DOMAIN
+VIRTUAL = "dëmo@virt.test"
+HEADER = "Subject: grüße, 日本語\r\nFrom: Jörg <%s>\r\n" % SENDER
+
+
+@pytest.fixture(scope="module")
+def inst(module_instance_factory):
+    return module_instance_factory(main={
+        "virtual_alias_maps": "inline:{ %s=alice@%s }" % (ALIAS, DOMAIN),
+        "virtual_mailbox_maps": "inline:{ %s=virt.test/demo/ }" % VIRTUAL})
+
+
+def test_utf8_addresses_delivered(inst):
+    s = smtplib.SMTP("127.0.0.1", inst.port, timeout=20)
+    s.ehlo()
+    assert s.has_extn("smtputf8")
+    msg = (HEADER + "\r\nbody utf8-1\r\n").encode()
+    assert s.sendmail(SENDER, [ALIAS, VIRTUAL], msg, mail_options=["SMTPUTF8"]) == {}
+    s.quit()
+    data = inst.wait_for_message(b"utf8-1", user="alice")
+    assert data and "Subject: grüße, 日本語\n".encode() in data, data
+    assert wait_until(lambda: any(b"utf8-1" in open(p, "rb").read()
+                                  for p in inst.maildir_files(inst.virtual_new())), 15)
+    assert ("from=<%s>" % SENDER) in inst.log()
+
+
+def test_undeclared_and_malformed(inst):
+    c = inst.raw()
+    c.cmd("EHLO client.example")
+    assert c.cmd("MAIL FROM:<%s>" % SENDER) == (553, "5.6.7 Must declare SMTPUTF8 to "
+                                                     "send unicode address")
+    assert c.cmd("MAIL FROM:<plain@example.com>")[0] == 250
+    assert c.cmd("RCPT TO:<%s>" % ALIAS) == (553, "5.6.7 Must declare SMTPUTF8 to send "
+                                                 "unicode address")
+    c.send(b"RCPT TO:<bad\xc3@posthorn.test>\r\n")
+    assert c.reply() == (500, "5.5.2 Error: bad UTF-8 syntax")
+    c.send(b"NOOP \xff\xfe\r\n")
+    assert c.reply() == (500, "5.5.2 Error: bad UTF-8 syntax")
+    assert c.cmd("NOOP")[0] == 250
+    c.close()
+
+
+def test_smtputf8_disabled(make_instance):
+    inst = make_instance(main={"smtputf8_enable": "no"})
+    c = inst.raw()
+    code, text = c.cmd("EHLO client.example")
+    assert "SMTPUTF8" not in text
+    assert c.cmd("MAIL FROM:<a@example.com> SMTPUTF8") == (555, "5.5.4 Unsupported "
+                                                              "option: SMTPUTF8")
+    c.close()
+
+
+@pytest.mark.parametrize("offered", [True, False])
+def test_smtp_client_passes_or_bounces(make_instance, offered):
+    rx = Receiver(smtputf8=offered)
+    try:
+        inst = make_instance(main={"relayhost": "[127.0.0.1]:%d" % rx.port},
+                             master=SMTP_MASTER)
+        s = smtplib.SMTP("127.0.0.1", inst.port, timeout=20)
+        s.sendmail("alice@" + DOMAIN, ["rëmote@example.org"],
+                   (HEADER + "\r\nrelayed utf8\r\n").encode(), mail_options=["SMTPUTF8"])
+        s.quit()
+        if offered:
+            assert wait_until(lambda: rx.transactions, 15), inst.log_tail()
+            assert " SMTPUTF8" in rx.transactions[0]["mail"], rx.transactions[0]
+            assert rx.transactions[0]["rcpts"] == ["TO:<rëmote@example.org>"]
+        else:
+            assert wait_until(lambda: "status=bounced" in inst.log(), 15), inst.log_tail()
+            assert ("dsn=5.6.7, status=bounced (SMTPUTF8 is required, but was not "
+                    "offered by host 127.0.0.1[127.0.0.1])") in inst.log()
+            assert not rx.transactions
+    finally:
+        rx.close()
