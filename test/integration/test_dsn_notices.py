@@ -19,7 +19,7 @@ import uuid
 import pytest
 
 from posthorn_instance import DOMAIN, wait_until
-from test_smtp_client import SMTP_MASTER, Receiver
+from test_smtp_client import receivers, relay_main, start  # noqa: F401 (a fixture)
 
 SENDER = "bob@" + DOMAIN
 
@@ -77,26 +77,22 @@ def test_success_notice_for_local_delivery(make_instance):
 
 
 @pytest.mark.parametrize("dsn", [False, True])
-def test_relayed_notice_only_without_dsn_at_the_next_hop(make_instance, dsn):
-    rx = Receiver(dsn=dsn)
-    try:
-        inst = make_instance(main={"relayhost": "[127.0.0.1]:%d" % rx.port},
-                             master=SMTP_MASTER)
-        send(inst, [("someone@remote.example", "SUCCESS")], "relay-%s" % dsn)
-        assert wait_until(lambda: rx.transactions and inst.queue_empty(), 15), inst.log_tail()
-        rcpt_args = rx.transactions[0]["rcpt_args"][0]
-        assert ("NOTIFY=SUCCESS" in rcpt_args) == dsn, rcpt_args
-        if dsn:
-            assert not notices(inst, "Successful Mail Delivery Report")
-            assert "sender delivery status notification" not in inst.log()
-            return
-        assert wait_until(lambda: notices(inst, "Successful Mail Delivery Report"), 15)
-        [report] = notices(inst, "Successful Mail Delivery Report")
-        fields = report_fields(report)
-        assert [(f["Final-Recipient"], f["Action"]) for f in fields] == \
-            [("rfc822; someone@remote.example", "relayed")], fields
-    finally:
-        rx.close()
+def test_relayed_notice_only_without_dsn_at_the_next_hop(make_instance, receivers, dsn):
+    rx = receivers(dsn=dsn)
+    inst = start(make_instance, relay_main(rx))
+    send(inst, [("someone@remote.example", "SUCCESS")], "relay-%s" % dsn)
+    assert wait_until(lambda: rx.transactions and inst.queue_empty(), 15), inst.log_tail()
+    rcpt_args = rx.transactions[0]["rcpt_args"][0]
+    assert ("NOTIFY=SUCCESS" in rcpt_args) == dsn, rcpt_args
+    if dsn:
+        assert not notices(inst, "Successful Mail Delivery Report")
+        assert "sender delivery status notification" not in inst.log()
+        return
+    assert wait_until(lambda: notices(inst, "Successful Mail Delivery Report"), 15)
+    [report] = notices(inst, "Successful Mail Delivery Report")
+    fields = report_fields(report)
+    assert [(f["Final-Recipient"], f["Action"]) for f in fields] == \
+        [("rfc822; someone@remote.example", "relayed")], fields
 
 
 def test_delay_warning(make_instance):

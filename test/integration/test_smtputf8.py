@@ -18,7 +18,7 @@ import smtplib
 import pytest
 
 from posthorn_instance import DOMAIN, wait_until
-from test_smtp_client import SMTP_MASTER, Receiver
+from test_smtp_client import receivers, relay_main, start  # noqa: F401 (a fixture)
 
 SENDER = "jörg@exämple.com"
 ALIAS = "ünïcode@" + DOMAIN
@@ -74,23 +74,19 @@ def test_smtputf8_disabled(make_instance):
 
 
 @pytest.mark.parametrize("offered", [True, False])
-def test_smtp_client_passes_or_bounces(make_instance, offered):
-    rx = Receiver(smtputf8=offered)
-    try:
-        inst = make_instance(main={"relayhost": "[127.0.0.1]:%d" % rx.port},
-                             master=SMTP_MASTER)
-        s = smtplib.SMTP("127.0.0.1", inst.port, timeout=20)
-        s.sendmail("alice@" + DOMAIN, ["rëmote@example.org"],
-                   (HEADER + "\r\nrelayed utf8\r\n").encode(), mail_options=["SMTPUTF8"])
-        s.quit()
-        if offered:
-            assert wait_until(lambda: rx.transactions, 15), inst.log_tail()
-            assert " SMTPUTF8" in rx.transactions[0]["mail"], rx.transactions[0]
-            assert rx.transactions[0]["rcpts"] == ["TO:<rëmote@example.org>"]
-        else:
-            assert wait_until(lambda: "status=bounced" in inst.log(), 15), inst.log_tail()
-            assert ("dsn=5.6.7, status=bounced (SMTPUTF8 is required, but was not "
-                    "offered by host 127.0.0.1[127.0.0.1])") in inst.log()
-            assert not rx.transactions
-    finally:
-        rx.close()
+def test_smtp_client_passes_or_bounces(make_instance, receivers, offered):
+    rx = receivers(smtputf8=offered)
+    inst = start(make_instance, relay_main(rx))
+    s = smtplib.SMTP("127.0.0.1", inst.port, timeout=20)
+    s.sendmail("alice@" + DOMAIN, ["rëmote@example.org"],
+               (HEADER + "\r\nrelayed utf8\r\n").encode(), mail_options=["SMTPUTF8"])
+    s.quit()
+    if offered:
+        assert wait_until(lambda: rx.transactions, 15), inst.log_tail()
+        assert " SMTPUTF8" in rx.transactions[0]["mail"], rx.transactions[0]
+        assert rx.transactions[0]["rcpts"] == ["TO:<rëmote@example.org>"]
+    else:
+        assert wait_until(lambda: "status=bounced" in inst.log(), 15), inst.log_tail()
+        assert ("dsn=5.6.7, status=bounced (SMTPUTF8 is required, but was not "
+                "offered by host 127.0.0.1[127.0.0.1])") in inst.log()
+        assert not rx.transactions
