@@ -36,6 +36,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 
 from posthorn_instance import PosthornInstance, free_port, wait_until, all_pids  # noqa: E402
+from postfix_helpers import PostfixInstance  # noqa: E402
 
 SMTP_SOURCE = shutil.which("smtp-source") or "/usr/sbin/smtp-source"
 POSTFIX = shutil.which("postfix") or "/usr/sbin/postfix"
@@ -155,45 +156,13 @@ class PosthornSide:
         return self.inst.log_tail(15)
 
 
-class PostfixSide:
+class PostfixSide(PostfixInstance):
+    """Postfix as the benchmarks run it (postfix_helpers.PostfixInstance)."""
     name = "postfix"
 
     def __init__(self, deliver):
-        self.base = tempfile.mkdtemp(prefix="pfb-", dir="/tmp")
-        os.chmod(self.base, 0o755)
-        self.etc = os.path.join(self.base, "etc")
-        self.queue = os.path.join(self.base, "queue")
-        self.data = os.path.join(self.base, "data")
-        self.mail = os.path.join(self.base, "mail")
-        self.maillog = os.path.join(self.base, "maillog")
-        for d in (self.etc, self.queue, self.data, self.mail):
-            os.makedirs(d)
-        os.chmod(self.mail, 0o755)
-        for f in ("main.cf", "master.cf"):
-            shutil.copy("/etc/postfix/" + f, os.path.join(self.etc, f))
-        shutil.chown(self.data, "postfix")
-        os.chmod(self.data, 0o700)
-        os.chown(self.mail, VUID, VUID)
-        self.port = free_port()
-        self.maildir_new = os.path.join(self.mail, "bench.test", "bench", "new")
+        super().__init__(RCPT, VUID, hostname="bench.posthorn.test")
         self.incoming = os.path.join(self.queue, "incoming")
-        self.postconf("-e",
-                      "queue_directory=" + self.queue,
-                      "data_directory=" + self.data,
-                      "inet_interfaces=127.0.0.1", "inet_protocols=ipv4",
-                      "myhostname=bench.posthorn.test", "mydestination=",
-                      "mynetworks=127.0.0.0/8",
-                      "alias_maps=", "alias_database=",
-                      "virtual_mailbox_domains=bench.test",
-                      "virtual_mailbox_base=" + self.mail,
-                      "virtual_mailbox_maps=inline:{ %s=bench.test/bench/ }" % RCPT,
-                      "virtual_uid_maps=static:%d" % VUID,
-                      "virtual_gid_maps=static:%d" % VUID,
-                      "maillog_file=" + self.maillog,
-                      "maillog_file_prefixes=/tmp",
-                      "message_size_limit=10240000")
-        self.postconf("-F", "*/*/chroot = n")
-        self.postconf("-MX", "smtp/inet")
         if not deliver:
             # Postfix's cleanup waits for a missing qmgr (about 1 s per
             # message), so queue-only here means: cleanup puts each message
@@ -201,55 +170,6 @@ class PostfixSide:
             self.postconf("-e", "smtpd_recipient_restrictions = "
                           "check_recipient_access inline:{ %s=HOLD }" % RCPT)
             self.incoming = os.path.join(self.queue, "hold")
-        with open(os.path.join(self.etc, "master.cf"), "a") as f:
-            f.write("127.0.0.1:%d inet n - n - - smtpd\n" % self.port)
-
-    def postconf(self, *args):
-        subprocess.run([POSTCONF, "-c", self.etc] + list(args), check=True,
-                       stdout=subprocess.DEVNULL)
-
-    def start(self):
-        subprocess.run([POSTFIX, "-c", self.etc, "check"], stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL)
-        r = subprocess.run([POSTFIX, "-c", self.etc, "start"], stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT)
-        if r.returncode != 0:
-            raise RuntimeError("postfix start failed: %s\n%s" % (r.stdout.decode(), self.log_tail()))
-        if not wait_until(self.greets, 15, 0.1):
-            raise RuntimeError("postfix does not answer on %d\n%s" % (self.port, self.log_tail()))
-
-    def greets(self):
-        import socket
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=2) as s:
-                ok = s.recv(100).startswith(b"220")
-                s.sendall(b"QUIT\r\n")
-                return ok
-        except OSError:
-            return False
-
-    def master_pid(self):
-        try:
-            with open(os.path.join(self.queue, "pid", "master.pid")) as f:
-                return int(f.read().split()[0])
-        except (OSError, ValueError, IndexError):
-            return None
-
-    def stop(self):
-        subprocess.run([POSTFIX, "-c", self.etc, "stop"], stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL)
-        pid = self.master_pid()
-        if pid:
-            wait_until(lambda: not os.path.exists("/proc/%d" % pid), 10)
-        if not os.environ.get("BENCH_KEEP"):
-            shutil.rmtree(self.base, ignore_errors=True)
-
-    def log_tail(self):
-        try:
-            with open(self.maillog) as f:
-                return "".join(f.readlines()[-15:])
-        except OSError:
-            return ""
 
 
 def measure(side, sessions, msgs, deliver):

@@ -10,14 +10,19 @@ UTF-8 syntax" and the session goes on; with smtputf8_enable = no the
 extension is gone ("555 5.5.4 Unsupported option: SMTPUTF8").  The smtp
 client passes SMTPUTF8 on to a next hop that offers it, and bounces a
 message whose addresses need it, as Postfix, where the next hop does not
-("5.6.7 SMTPUTF8 is required, but was not offered by host ...").
+("5.6.7 SMTPUTF8 is required, but was not offered by host ...") - against
+the test's own receiver and against Debian's Postfix as the next hop
+(root only: Postfix must start as root).
 """
 
+import os
+import re
 import smtplib
 
 import pytest
 
 from posthorn_instance import DOMAIN, wait_until
+from postfix_helpers import HAVE_POSTFIX, WHY_NOT, PostfixInstance
 from test_smtp_client import receivers, relay_main, start  # noqa: F401 (a fixture)
 
 SENDER = "jörg@exämple.com"
@@ -90,3 +95,33 @@ def test_smtp_client_passes_or_bounces(make_instance, receivers, offered):
         assert ("dsn=5.6.7, status=bounced (SMTPUTF8 is required, but was not "
                 "offered by host 127.0.0.1[127.0.0.1])") in inst.log()
         assert not rx.transactions
+
+
+@pytest.mark.skipif(not HAVE_POSTFIX, reason=WHY_NOT)
+@pytest.mark.parametrize("postfix_utf8", ["yes", "no"])
+def test_smtp_client_against_postfix(make_instance, postfix_utf8):
+    """Debian's Postfix as the next hop: with smtputf8_enable = yes it
+    takes the UTF-8 addresses (it would refuse them without SMTPUTF8);
+    with no, Posthorn bounces them itself rather than downgrade."""
+    pf = PostfixInstance("rëmote@example.org", 20003 if os.geteuid() == 0 else os.getuid())
+    pf.postconf("-e", "smtputf8_enable=" + postfix_utf8)
+    pf.start()
+    try:
+        inst = start(make_instance, {"relayhost": "[127.0.0.1]:%d" % pf.port})
+        s = smtplib.SMTP("127.0.0.1", inst.port, timeout=20)
+        s.sendmail(SENDER.replace("exämple.com", DOMAIN), ["rëmote@example.org"],
+                   (HEADER + "\r\nto postfix utf8\r\n").encode(), mail_options=["SMTPUTF8"])
+        s.quit()
+        if postfix_utf8 == "yes":
+            assert wait_until(pf.messages, 20), inst.log_tail() + pf.log_tail()
+            [msg] = pf.messages()
+            assert "Subject: grüße, 日本語".encode() in msg
+            assert "to=<rëmote@example.org>" in pf.log()
+            assert re.search(r"to=<rëmote@example\.org>, relay=127\.0\.0\.1\[127\.0\.0\.1\]"
+                             r":\d+, .*status=sent", inst.log()), inst.log_tail()
+        else:
+            assert wait_until(lambda: "status=bounced" in inst.log(), 20), inst.log_tail()
+            assert "SMTPUTF8 is required, but was not offered by host" in inst.log()
+            assert not pf.messages()
+    finally:
+        pf.stop()
