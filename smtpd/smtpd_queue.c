@@ -141,8 +141,9 @@ static int data_open(SMTPD_STATE *state)
     }
     write_envelope(state, state->qf);
     qfile_begin_content(state->qf);
-    if (state->submit)
-	msg_info("%s: uid=%ld from=<%s>", STR(state->qf->id), state->uid, state->sender);
+    if (state->submit)				/* Postfix's pickup says it */
+	msg_info_as("pickup", "%s: uid=%ld from=<%s>", STR(state->qf->id),
+		    state->uid, state->sender);
     else if (state->sasl_username)
 	msg_info("%s: client=%s, sasl_method=%s, sasl_username=%s",
 		 STR(state->qf->id), state->namaddr,

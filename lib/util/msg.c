@@ -174,6 +174,21 @@ void name(const char *fmt, ...) \
 }
 
 MSG_FN(msg_info, LOG_INFO, "")
+
+void    msg_info_as(const char *prog, const char *fmt,...)
+{
+    char    saved[sizeof(msg_prog)];
+    va_list ap;
+
+    memcpy(saved, msg_prog, sizeof(saved));
+    snprintf(msg_prog, sizeof(msg_prog), "%s", prog);
+    msg_update_ident();
+    va_start(ap, fmt);
+    msg_vlog(LOG_INFO, "", fmt, ap);
+    va_end(ap);
+    memcpy(msg_prog, saved, sizeof(msg_prog));
+    msg_update_ident();
+}
 MSG_FN(msg_warn, LOG_WARNING, "warning: ")
 MSG_FN(msg_error, LOG_ERR, "error: ")
 

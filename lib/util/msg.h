@@ -42,6 +42,9 @@ void	msg_stderr(int on);
 const char *msg_progname(void);
 
 void	msg_info(const char *fmt,...) PRINTFLIKE(1, 2);
+/* msg_info_as - one line as program PROG ("pickup" for what Postfix's
+ * pickup logs), the rest as before */
+void	msg_info_as(const char *prog, const char *fmt,...) PRINTFLIKE(2, 3);
 void	msg_warn(const char *fmt,...) PRINTFLIKE(1, 2);
 void	msg_error(const char *fmt,...) PRINTFLIKE(1, 2);
 NORETURN msg_fatal(const char *fmt,...) PRINTFLIKE(1, 2);
