@@ -132,6 +132,23 @@ static void test_syslog_name(void **state)
     free(text);
 }
 
+/* msg_info_as: one line as another program, then the own name again */
+
+static void test_info_as(void **state)
+{
+    char   *text;
+
+    fresh_log();
+    msg_info_as("pickup", "%s: uid=%d from=<%s>", "ABC", 0, "a@b");
+    msg_info("after");
+    text = read_log();
+    assert_int_equal(count_lines(text), 2);
+    assert_non_null(strstr(text, " posthorn/pickup["));
+    assert_non_null(strstr(text, "]: ABC: uid=0 from=<a@b>\n"));
+    assert_matches("after", "posthorn", (long) getpid(), text);
+    free(text);
+}
+
 /* msg_init takes the last path component as the program name */
 
 static void test_progname(void **state)
@@ -457,6 +474,7 @@ int     main(void)
     const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_logfile_shape),
 	cmocka_unit_test(test_syslog_name),
+	cmocka_unit_test(test_info_as),
 	cmocka_unit_test(test_progname),
 	cmocka_unit_test(test_errno_kept),
 	cmocka_unit_test(test_logfile_stop_and_bad_path),
