@@ -24,9 +24,25 @@ STAMP_OFF = 72          # the view stamp block in posthorn-index (format v3)
 SETTLE = 2              # seconds new/ and cur/ must be unchanged (MAILDIR_STAMP_SLACK)
 
 
+# Folders the tests take (their message counts), made and settled at once
+POOL = [6, 5, 5, 4, 3, 3]
+_pool = {}
+
+
 @pytest.fixture(scope="module")
 def inst(module_instance_factory):
-    return imap_instance(module_instance_factory)
+    """The instance, with POOL's folders and INBOX made and settled (one
+    wait for all of them)."""
+    i = imap_instance(module_instance_factory)
+    _pool.clear()
+    for count in POOL:
+        _pool.setdefault(count, []).append(new_folder(i, count))
+    deliver(i, "alice", "settle")
+    c = connect(i, login=ALICE)
+    assert c.select("INBOX")[0] == "OK"         # new/ to cur/
+    c.logout()
+    time.sleep(SETTLE + 1.1)
+    return i
 
 
 def folder_dir(inst, name):
@@ -41,24 +57,30 @@ def has_stamp(inst, name):
     return len(block) == 16 and struct.unpack("<Q", block[:8])[0] != 0
 
 
-def settled_folder(inst, count):
-    """A new folder of COUNT messages (1 and 2 \\Seen, 3 \\Flagged),
-    settled and read once in full, so that it has a view stamp."""
+def new_folder(inst, count):
+    """A new folder of COUNT messages (1 and 2 \\Seen, 3 \\Flagged), its
+    messages claimed (new/ to cur/)."""
     name = unique("w")
     c = connect(inst, login=ALICE)
     assert c.create(name)[0] == "OK"
     for i in range(1, count + 1):
         flags = "(\\Seen)" if i <= 2 else "(\\Flagged)" if i == 3 else None
         append_uid(c, name, b"Subject: m%d\r\n\r\nbody %d\r\n" % (i, i), flags)
-    assert c.select(name)[0] == "OK"         # new/ to cur/
+    assert c.select(name)[0] == "OK"
     c.logout()
+    return name
+
+
+def settled_folder(inst, count):
+    """A settled folder of COUNT messages from the pool, read once in full
+    so that it has a view stamp."""
+    name = _pool[count].pop()
     stamp(inst, name)
     return name
 
 
 def stamp(inst, name):
-    """Wait until NAME settled, then a session reads it in full."""
-    time.sleep(SETTLE + 1.1)
+    """A session reads settled NAME in full: it gets a view stamp."""
     r = raw_login(inst)
     r.ok("s", "SELECT " + name)
     r.ok("l", "LOGOUT")
@@ -176,11 +198,7 @@ def test_new_mail_and_own_changes(inst):
 def test_idle_sees_smtp_delivery(inst):
     """INBOX settled: IDLE in a session that opened it from the index still
     hears of a message delivered over SMTP."""
-    deliver(inst, "alice", "settle")
-    r = raw_login(inst)
-    r.ok("a", "SELECT INBOX")
-    r.ok("b", "LOGOUT")
-    stamp(inst, "INBOX")
+    stamp(inst, "INBOX")                        # settled by the fixture
     r = raw_login(inst)
     exists = int(untagged(r.ok("c", "SELECT INBOX"), "EXISTS")[0].split()[1])
     r.send("d IDLE\r\n")
