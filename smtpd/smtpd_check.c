@@ -39,6 +39,7 @@
 #include "address.h"
 #include "dict.h"
 #include "resolve.h"
+#include "addr_rewrite.h"
 #include "inet_match.h"
 #include "smtpd.h"
 
@@ -225,11 +226,41 @@ static const char *check_domain(SMTPD_STATE *state, const char *rcpt,
     }
 }
 
+/*
+ * check_rewrite - relocated_maps (the RCPT as sent), then the recipient's
+ * canonical mapping (cleanup's, done here so that the mapped address is
+ * what is checked and queued): NULL with the address to go on with in
+ * CANON, or the reply.
+ */
+static const char *check_rewrite(const char *rcpt, VSTRING *canon, VSTRING *reply)
+{
+    VSTRING *where = vstring_alloc(100);
+    const char *why = 0;
+
+    switch (addr_rewrite_relocated(rcpt, where)) {
+    case 1:
+	vstring_sprintf(reply, "550 5.1.6 <%s>: Recipient address rejected: "
+			"User has moved to %s", rcpt, STR(where));
+	why = STR(reply);
+	break;
+    case -1:
+	why = temp_failure(reply, rcpt);
+	break;
+    default:
+	if (addr_rewrite_recipient(rcpt, canon) < 0)
+	    why = temp_failure(reply, rcpt);
+	break;
+    }
+    vstring_free(where);
+    return (why);
+}
+
 const char *smtpd_check_rcpt(SMTPD_STATE *state, const char *rcpt,
 			             RESOLVE_ADDRS *expanded, VSTRING *reply)
 {
     VSTRING *local = vstring_alloc(100);
     VSTRING *domain = vstring_alloc(100);
+    VSTRING *canon = vstring_alloc(100);
     RESOLVE_ADDRS result;
     const char *why;
 
@@ -238,8 +269,10 @@ const char *smtpd_check_rcpt(SMTPD_STATE *state, const char *rcpt,
 	|| !addr_valid_domain(STR(domain))) {
 	vstring_strcpy(reply, "501 5.1.3 Bad recipient address syntax");
 	why = STR(reply);
-    } else {
-	why = check_domain(state, rcpt, local, domain, &result, reply);
+    } else if ((why = check_rewrite(rcpt, canon, reply)) == 0) {
+	if (strcmp(STR(canon), rcpt) != 0)
+	    (void) addr_split(STR(canon), local, domain);
+	why = check_domain(state, STR(canon), local, domain, &result, reply);
     }
     if (why == 0 && expanded != 0)
 	for (int i = 0; i < result.count; i++)
@@ -247,6 +280,7 @@ const char *smtpd_check_rcpt(SMTPD_STATE *state, const char *rcpt,
     resolve_addrs_free(&result);
     vstring_free(local);
     vstring_free(domain);
+    vstring_free(canon);
     return (why);
 }
 

@@ -28,6 +28,7 @@
 #include "mymalloc.h"
 #include "vstring.h"
 #include "mail_conf.h"
+#include "addr_rewrite.h"
 #include "mail_queue.h"
 #include "mail_proto.h"
 #include "clock.h"
@@ -46,7 +47,7 @@ static void storage_reply(SMTPD_STATE *state, int err)
 }
 
 /* write_envelope - sender, client attributes, recipients */
-static void write_envelope(SMTPD_STATE *state, QFILE *qf)
+static void write_envelope(SMTPD_STATE *state, QFILE *qf, const char *sender)
 {
     struct timeval now;
     char    buf[32];
@@ -56,7 +57,7 @@ static void write_envelope(SMTPD_STATE *state, QFILE *qf)
     /* As Postfix's cleanup: a delay warning is due after delay_warning_time */
     if (conf_time("delay_warning_time") > 0 && *state->sender)
 	qfile_warn_time(qf, now.tv_sec + conf_time("delay_warning_time"));
-    qfile_sender(qf, state->sender);
+    qfile_sender(qf, sender);
     qfile_attr(qf, "client_name", state->name);
     qfile_attr(qf, "client_address", state->addr);
     qfile_attr(qf, "client_port", state->port);
@@ -131,15 +132,24 @@ static void received_header(SMTPD_STATE *state, VSTRING *hdr)
 static int data_open(SMTPD_STATE *state)
 {
     VSTRING *hdr;
+    VSTRING *sender = vstring_alloc(100);
 
+    /* cleanup's canonical mapping and masquerading of the sender */
+    if (addr_rewrite_sender(state->sender, sender) < 0) {
+	smtpd_reply(state, "451 4.3.0 <%s>: Temporary lookup failure", state->sender);
+	vstring_free(sender);
+	return (-1);
+    }
     if ((state->qf = qfile_create(MAIL_QUEUE_INCOMING)) == 0) {
 	int     err = errno;
 
 	msg_warn("create queue file in %s: %m", MAIL_QUEUE_INCOMING);
 	storage_reply(state, err);
+	vstring_free(sender);
 	return (-1);
     }
-    write_envelope(state, state->qf);
+    write_envelope(state, state->qf, STR(sender));
+    vstring_free(sender);
     qfile_begin_content(state->qf);
     if (state->submit)				/* Postfix's pickup says it */
 	msg_info_as("pickup", "%s: uid=%ld from=<%s>", STR(state->qf->id),

@@ -52,8 +52,7 @@ static MAPS *transport_maps;		/* NULL: no transport table */
 static int transport_parent_style;
 static int propagate_virtual;		/* propagate_unmatched_extensions has "virtual" */
 
-/* list_has - does the comma/space list in PARAM contain WORD? */
-static int list_has(const char *param, const char *word)
+int     resolve_list_has(const char *param, const char *word)
 {
     char   *saved = mystrdup(conf_str(param));
     char   *cp = saved;
@@ -107,7 +106,7 @@ static void domain_list_init(DOMAIN_LIST *list, const char *param)
     VSTRING *tables = vstring_alloc(100);
 
     memset(list, 0, sizeof(*list));
-    list->parent_style = list_has("parent_domain_matches_subdomains", param);
+    list->parent_style = resolve_list_has("parent_domain_matches_subdomains", param);
     while ((tok = next_token(&cp)) != 0) {
 	if (*tok != '[' && strchr(tok, ':') != 0) {
 	    vstring_sprintf_append(tables, "%s%s", LEN(tables) ? ", " : "", tok);
@@ -208,9 +207,9 @@ void    resolve_init(void)
     domain_list_init(&relay_domains, "relay_domains");
     alias_maps = maps_or_null("virtual_alias_maps");
     transport_maps = maps_or_null("transport_maps");
-    transport_parent_style = list_has("parent_domain_matches_subdomains",
+    transport_parent_style = resolve_list_has("parent_domain_matches_subdomains",
 				      "transport_maps");
-    propagate_virtual = list_has("propagate_unmatched_extensions", "virtual");
+    propagate_virtual = resolve_list_has("propagate_unmatched_extensions", "virtual");
     resolve_ready = 1;
 }
 
@@ -313,12 +312,8 @@ static int is_local_domain(const char *domain)
 	    || domain_list_match(&mydestination, domain) > 0);
 }
 
-/*
- * alias_find - one lookup of ADDR in virtual_alias_maps, in virtual(5)
- * order.  The value or NULL (maps->error on failure); *EXT gets the
- * unmatched extension to propagate ("" if none).
- */
-static const char *alias_find(const char *addr, VSTRING *ext)
+const char *resolve_addr_find(MAPS *maps, const char *addr, VSTRING *ext,
+			              int propagate)
 {
     VSTRING *local = vstring_alloc(100);
     VSTRING *domain = vstring_alloc(100);
@@ -336,26 +331,26 @@ static const char *alias_find(const char *addr, VSTRING *ext)
     vstring_lowercase(domain);
     base_len = ext_split(STR(local));
 #define TRY(...) do { \
-	if (value == 0 && !alias_maps->error) { \
+	if (value == 0 && !maps->error) { \
 	    vstring_reset(key); \
 	    vstring_sprintf(key, __VA_ARGS__); \
-	    value = maps_find(alias_maps, STR(key)); \
+	    value = maps_find(maps, STR(key)); \
 	} \
     } while (0)
-    alias_maps->error = 0;
+    maps->error = 0;
     TRY("%s@%s", STR(local), STR(domain));
     if (value == 0 && base_len < LEN(local)) {
 	TRY("%.*s@%s", (int) base_len, STR(local), STR(domain));
 	base_match = (value != 0);
     }
-    if (value == 0 && !alias_maps->error && is_local_domain(STR(domain))) {
+    if (value == 0 && !maps->error && is_local_domain(STR(domain))) {
 	TRY("%s", STR(local));
 	if (value == 0 && base_len < LEN(local)) {
 	    TRY("%.*s", (int) base_len, STR(local));
 	    base_match = (value != 0);
 	}
     }
-    if (base_match && propagate_virtual)
+    if (base_match && propagate)
 	vstring_strcpy(ext, STR(local) + base_len);
     TRY("@%s", STR(domain));
 #undef TRY
@@ -453,7 +448,8 @@ static int expand_slot(RESOLVE_ADDRS *work, int i, RESOLVE_ADDRS *kept,
 		     work->addrs[i]);
 	    return (RESOLVE_ALIAS_LIMIT);
 	}
-	if ((value = alias_find(work->addrs[i], ext)) == 0)
+	value = resolve_addr_find(alias_maps, work->addrs[i], ext, propagate_virtual);
+	if (value == 0)
 	    return (alias_maps->error ? RESOLVE_ALIAS_TEMP : expanded);
 	expanded = 1;
 	resolve_addrs_init(&result);

@@ -27,6 +27,7 @@
 
 #include "sys_defs.h"
 #include "vstring.h"
+#include "dict.h"
 
 /* Address classes */
 #define RESOLVE_CLASS_ERROR	(-1)	/* a table could not answer: defer */
@@ -85,6 +86,20 @@ void	resolve_reply_free(RESOLVE_REPLY *reply);
  * gave a bad transport name): the recipient must be deferred.
  */
 int	resolve_transport(const char *addr, RESOLVE_REPLY *reply, VSTRING *why);
+
+/*
+ * resolve_addr_find - ADDR (qualified, external form) in MAPS, in the order
+ * virtual(5), canonical(5) and relocated(5) share: user+ext@domain,
+ * user@domain; user+ext and user when the domain is $myorigin or in
+ * $mydestination; @domain.  The value, or NULL (MAPS->error when a table
+ * could not answer).  EXT gets the extension a match without it left
+ * over, when PROPAGATE ("" otherwise).
+ */
+const char *resolve_addr_find(MAPS *maps, const char *addr, VSTRING *ext,
+			              int propagate);
+
+/* resolve_list_has - the comma/space list in parameter PARAM has WORD */
+int	resolve_list_has(const char *param, const char *word);
 
 /* resolve_strip_extension - cut LOCAL at its recipient_delimiter extension */
 void	resolve_strip_extension(VSTRING *local);
