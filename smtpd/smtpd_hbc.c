@@ -16,13 +16,22 @@
  * at; after that, and without body_checks, content goes straight to the
  * queue file.
  *
+ * Address headers (From:, To:, Cc:, ...) of mail from a client in
+ * local_header_rewrite_clients (default: the server's own addresses, and
+ * local submission) are collected too, and their addresses go through
+ * the header_sender / header_recipient canonical mapping and
+ * masquerading (addr_rewrite.c, lib/mail/header_addr.c), after the
+ * header checks, as Postfix's cleanup does.
+ *
  * Log lines have Postfix's shape:
  *   ID: reject: header Subject: spam from host[addr]; from=<s> to=<r>
  *       proto=ESMTP helo=<h>: 5.7.1 Message content rejected
  * REJECT, DISCARD and PASS end the inspection of the message.
  *
  * Parameters: header_checks, body_checks, header_size_limit,
- * body_checks_size_limit, message_drop_headers, line_length_limit.
+ * body_checks_size_limit, message_drop_headers, line_length_limit,
+ * local_header_rewrite_clients (permit_inet_interfaces, permit_mynetworks,
+ * permit_sasl_authenticated, static:all).
  */
 #include "sys_defs.h"
 #include <strings.h>
@@ -33,6 +42,8 @@
 #include "printable.h"
 #include "mail_conf.h"
 #include "hbc.h"
+#include "addr_rewrite.h"
+#include "header_addr.h"
 #include "smtpd.h"
 #include "smtpd_hbc.h"
 
@@ -59,7 +70,89 @@ typedef struct SMTPD_HBC {
     int     checks_off;			/* after REJECT, DISCARD or PASS */
     int     result;			/* SMTPD_HBC_* */
     char   *reject;			/* REJECT: "5.7.1 text" */
+    int     rewrite;			/* rewrite address headers */
+    const char *rewrite_class;		/* ... this one's: "header_sender" */
 } SMTPD_HBC;
+
+/* Address headers and their canonical class, as Postfix's cleanup has them */
+static const struct {
+    const char *name;
+    const char *class;
+} addr_headers[] = {
+    {"From", "header_sender"}, {"Sender", "header_sender"},
+    {"Reply-To", "header_sender"}, {"Errors-To", "header_sender"},
+    {"Return-Receipt-To", "header_sender"}, {"Resent-From", "header_sender"},
+    {"Resent-Sender", "header_sender"}, {"Resent-Reply-To", "header_sender"},
+    {"To", "header_recipient"}, {"Cc", "header_recipient"},
+    {"Bcc", "header_recipient"}, {"Apparently-To", "header_recipient"},
+    {"Resent-To", "header_recipient"}, {"Resent-Cc", "header_recipient"},
+    {"Resent-Bcc", "header_recipient"},
+    {0, 0},
+};
+
+/* addr_header_class - the class of the header in TEXT, or NULL */
+static const char *addr_header_class(const char *text, size_t len)
+{
+    size_t  name_len = hbc_header_name_len(text, len);
+
+    for (int i = 0; name_len && addr_headers[i].name; i++)
+	if (strlen(addr_headers[i].name) == name_len
+	    && strncasecmp(addr_headers[i].name, text, name_len) == 0)
+	    return (addr_headers[i].class);
+    return (0);
+}
+
+/* rewrite_addr - header_addr_rewrite's FN: one address through its class */
+static int rewrite_addr(const char *addr, VSTRING *result, void *ctx)
+{
+    const char *class = ctx;
+
+    if (addr_rewrite_class(class, addr, result) < 0 || strcmp(STR(result), addr) == 0)
+	return (0);				/* a table failed: as it was */
+    return (1);
+}
+
+/* rewrite_header - the addresses of the collected header HDR (its newline
+ * included) through their class */
+static void rewrite_header(SMTPD_HBC *hs, VSTRING *hdr)
+{
+    size_t  name_len = hbc_header_name_len(STR(hdr), LEN(hdr));
+    VSTRING *value = vstring_alloc(LEN(hdr));
+
+    if (name_len == 0 || STR(hdr)[name_len] != ':') {
+	vstring_free(value);
+	return;
+    }
+    if (header_addr_rewrite(STR(hdr) + name_len + 1, LEN(hdr) - name_len - 1,
+			    value, rewrite_addr, (void *) hs->rewrite_class) > 0) {
+	vstring_truncate(hdr, name_len + 1);
+	vstring_memcat(hdr, STR(value), LEN(value));
+    }
+    vstring_free(value);
+}
+
+/* rewrite_client - the client is in local_header_rewrite_clients */
+static int rewrite_client(SMTPD_STATE *state)
+{
+    char   *saved = mystrdup(conf_str("local_header_rewrite_clients"));
+    char   *cp = saved, *word;
+    int     yes = state->submit;
+
+    while (!yes && (word = strsep(&cp, ", \t\r\n")) != 0) {
+	if (strcasecmp(word, "permit_mynetworks") == 0)
+	    yes = state->mynetworks;
+	else if (strcasecmp(word, "permit_sasl_authenticated") == 0)
+	    yes = (state->sasl_username != 0);
+	else if (strcasecmp(word, "static:all") == 0)
+	    yes = 1;
+	else if (strcasecmp(word, "permit_inet_interfaces") == 0)
+	    yes = smtpd_mynetworks_match(strcmp(conf_str("inet_interfaces"), "all") == 0
+				 ? "127.0.0.0/8 [::1]/128" : conf_str("inet_interfaces"),
+					 state->addr);
+    }
+    myfree(saved);
+    return (yes);
+}
 
 static HBC *header_checks;
 static HBC *body_checks;
@@ -228,6 +321,8 @@ static void header_decide(SMTPD_STATE *state)
 	hs->hdr_mode = HDR_DROP;
 	return;
     }
+    if (hs->rewrite_class && what == LINE_KEEP)
+	rewrite_header(hs, hdr);
     if (what == LINE_PREPEND)
 	out_line(state, STR(hs->text));
     if (what == LINE_REPLACE) {
@@ -268,7 +363,8 @@ static void header_start(SMTPD_STATE *state, const char *data, size_t len)
 {
     SMTPD_HBC *hs = state->hbc;
 
-    if (header_checks && !hs->checks_off) {
+    hs->rewrite_class = hs->rewrite ? addr_header_class(data, len) : 0;
+    if ((header_checks && !hs->checks_off) || hs->rewrite_class) {
 	hs->hdr_mode = HDR_COLLECT;
 	vstring_reset(hs->header);
 	header_more(state, data, len);
@@ -364,6 +460,9 @@ void	smtpd_hbc_begin(SMTPD_STATE *state)
     hs->text = vstring_alloc(100);
     hs->hdr_mode = HDR_NONE;
     hs->result = SMTPD_HBC_OK;
+    hs->rewrite = addr_rewrite_active() && rewrite_client(state);
+    if (hs->rewrite && LEN(hs->header) == 0)
+	vstring_reserve(hs->header, 200);
     state->hbc = hs;
 }
 

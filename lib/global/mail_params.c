@@ -130,6 +130,7 @@ const MAIL_PARAM mail_params[] = {
     I("virtual_minimum_uid", "100", 0, 0),
     S("canonical_classes", "envelope_sender, envelope_recipient, header_sender, header_recipient"),
     S("canonical_maps", ""),
+    S("local_header_rewrite_clients", "permit_inet_interfaces"),
     S("masquerade_classes", "envelope_sender, header_sender, header_recipient"),
     S("masquerade_domains", ""),
     S("masquerade_exceptions", ""),

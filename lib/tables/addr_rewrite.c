@@ -192,6 +192,21 @@ static int rewrite(const char *class, MAPS *own, const char *own_classes,
     return (ret);
 }
 
+int     addr_rewrite_class(const char *class, const char *addr, VSTRING *out)
+{
+    if (strstr(class, "_sender"))
+	return (rewrite(class, sender_maps, "sender_canonical_classes", addr, out));
+    return (rewrite(class, recipient_maps, "recipient_canonical_classes", addr, out));
+}
+
+int     addr_rewrite_active(void)
+{
+    if (!rewrite_ready)
+	addr_rewrite_init();
+    return (canonical_maps || sender_maps || recipient_maps
+	    || *conf_str("masquerade_domains"));
+}
+
 int     addr_rewrite_sender(const char *addr, VSTRING *out)
 {
     return (rewrite("envelope_sender", sender_maps, "sender_canonical_classes",

@@ -10,6 +10,7 @@
  *					   canonical_maps (masquerading only
  *					   when masquerade_classes says so)
  *	addr_rewrite_relocated(addr, where) the relocated_maps entry
+ *	addr_rewrite_class(class, addr, out) the same for header addresses
  *
  * ADDR is qualified (external form).  The canonical tables are searched in
  * canonical(5) order (resolve_addr_find: user@domain, user for a local
@@ -37,5 +38,11 @@ void	addr_rewrite_init(void);
 int	addr_rewrite_sender(const char *addr, VSTRING *out);
 int	addr_rewrite_recipient(const char *addr, VSTRING *out);
 int	addr_rewrite_relocated(const char *addr, VSTRING *where);
+
+/* addr_rewrite_class - the same for CLASS: "header_sender" or
+ * "header_recipient" (addresses in message headers) or the envelope's */
+int	addr_rewrite_class(const char *class, const char *addr, VSTRING *out);
+/* addr_rewrite_active - some canonical table or masquerading is set */
+int	addr_rewrite_active(void);
 
 #endif

@@ -12,6 +12,7 @@ cannot answer defers (451).
 """
 
 import os
+import smtplib
 
 import pytest
 
@@ -103,3 +104,32 @@ def test_table_failure_defers(make_instance):
         code, text = s.rcpt("alice@" + DOMAIN)
     assert (code, text.decode()) == (451, "4.3.0 <alice@%s>: Temporary lookup failure"
                                      % DOMAIN)
+
+
+def header_lines(data):
+    head = data.split(b"\n\n", 1)[0].decode()
+    return [l for l in head.split("\n") if l.split(":", 1)[0] in ("From", "To", "Cc")]
+
+
+@pytest.mark.parametrize("source", ["127.0.0.1", "127.0.0.2"])
+def test_headers_of_local_clients(inst, source):
+    """Headers are rewritten for local_header_rewrite_clients (default:
+    the server's own addresses, 127.0.0.1 here), not for others."""
+    token = "headers-%s" % source
+    msg = ("From: Bob <bob@%s>\r\nTo: \"Info, Desk\" <info@%s>\r\n"
+           "Cc: carol@mail.%s (Carol), nobody\r\nSubject: %s\r\n\r\nbody\r\n"
+           % (DOMAIN, DOMAIN, DOMAIN, token))
+    with smtplib.SMTP("127.0.0.1", inst.port, source_address=(source, 0)) as s:
+        s.ehlo()
+        assert s.sendmail("s@example.com", ["alice@" + DOMAIN], msg.encode()) == {}
+    data = inst.wait_for_message(token.encode(), user="alice")
+    if source == "127.0.0.1":
+        assert header_lines(data) == [
+            "From: Bob <robert@example.com>",
+            "To: \"Info, Desk\" <alice@%s>" % DOMAIN,
+            "Cc: carol@%s (Carol), nobody" % DOMAIN], data
+    else:
+        assert header_lines(data) == [
+            "From: Bob <bob@%s>" % DOMAIN,
+            "To: \"Info, Desk\" <info@%s>" % DOMAIN,
+            "Cc: carol@mail.%s (Carol), nobody" % DOMAIN], data
