@@ -125,6 +125,8 @@ int     smtpd_anvil_connect(SMTPD_STATE *state, void (*start) (SMTPD_STATE *))
     state->anvil_start = start;
     ret = (anvil_clnt_request("connect", smtpd_anvil_ident(state, ident),
 			      smtpd_anvil_connected, state) == 0);
+    if (!ret)
+	state->anvil_start = 0;			/* not counted: no limit */
     vstring_free(ident);
     return (ret);
 }
@@ -139,7 +141,8 @@ void    smtpd_anvil_disconnect(SMTPD_STATE *state)
 	myfree(state->anvil_wait);
 	state->anvil_wait = 0;
     }
-    if (!state->anvil_registered)
+    /* registered, or its "connect" is on the way: anvil counts it either way */
+    if (!state->anvil_registered && state->anvil_start == 0)
 	return;
     ident = vstring_alloc(100);
     (void) anvil_clnt_request("disconnect", smtpd_anvil_ident(state, ident), 0, 0);
