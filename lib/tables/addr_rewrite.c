@@ -186,7 +186,8 @@ static int rewrite(const char *class, MAPS *own, const char *own_classes,
 	else
 	    vstring_strcpy(out, STR(step));
     }
-    if (ret == 0 && *addr && resolve_list_has("masquerade_classes", class))
+    if (ret == 0 && *addr && *conf_str("masquerade_domains")
+	&& resolve_list_has("masquerade_classes", class))
 	masquerade(out);
     vstring_free(step);
     return (ret);
