@@ -65,6 +65,7 @@ static void smtpd_delay_event(int event, void *context);
 static int smtpd_handshake_step(SMTPD_STATE *state);
 static int smtpd_greet(SMTPD_STATE *state);
 static void smtpd_start(SMTPD_STATE *state);
+static void smtpd_connected(SMTPD_STATE *state);
 
 /* smtpd_log_disconnect - "disconnect from host[addr] ehlo=1 ... commands=N" */
 static void smtpd_log_disconnect(SMTPD_STATE *state)
@@ -120,6 +121,9 @@ static void smtpd_close(SMTPD_STATE *state, int lost)
     smtpd_tls_free(state);
     smtpd_sasl_free(state);
     smtpd_restrict_free(state);
+    smtpd_dns_free(state);
+    if (state->parked_args)
+	myfree(state->parked_args);
     myfree(state);
 }
 
@@ -488,18 +492,27 @@ static void smtpd_accept(int fd, const char *service, char **argv)
     if (mail_server_is_unix()) {
 	state->submit = 1;
 	state->uid = smtpd_peer_uid(fd);
-	snprintf(state->name, sizeof(state->name), "localhost");
-    } else {
-	snprintf(state->name, sizeof(state->name), "unknown");
     }
+    snprintf(state->name, sizeof(state->name), "unknown");
     vstring_sprintf(buf, "%s[%s]", state->name, state->addr);
     state->namaddr = vstring_export(buf);
     state->mynetworks = smtpd_mynetworks_match(conf_str("mynetworks"), state->addr);
     state->bare_lf = smtpd_bare_lf_for(state);
-    msg_info("connect from %s", state->namaddr);
     state->deadline = event_time() + var_smtpd_timeout;
     event_request_timer(smtpd_timeout_event, state, var_smtpd_timeout * 1000);
     state->anvil_exempt = -1;
+    smtpd_peer_lookup(state, smtpd_connected);
+}
+
+/* smtpd_connected - the client name is known: log, ask anvil, start */
+static void smtpd_connected(SMTPD_STATE *state)
+{
+    VSTRING *buf = vstring_alloc(100);
+
+    vstring_sprintf(buf, "%s[%s]", state->name, state->addr);
+    myfree(state->namaddr);
+    state->namaddr = vstring_export(buf);
+    msg_info("connect from %s", state->namaddr);
     if (!smtpd_anvil_connect(state, smtpd_start))
 	smtpd_start(state);
 }
@@ -520,12 +533,24 @@ static void smtpd_start(SMTPD_STATE *state)
     }
 }
 
+/* smtpd_greet_wakeup - the connect restrictions have their DNS answers */
+static void smtpd_greet_wakeup(SMTPD_STATE *state)
+{
+    (void) smtpd_greet(state);
+}
+
 /* smtpd_greet - the connect restrictions, then the 220 greeting */
 static int smtpd_greet(SMTPD_STATE *state)
 {
     VSTRING *buf = vstring_alloc(100);
+    int     ret;
 
-    if (smtpd_restrict_connect(state, buf) < 0) {
+    if ((ret = smtpd_restrict_connect(state, buf)) == SMTPD_WAIT) {
+	vstring_free(buf);
+	smtpd_dns_wait(state, smtpd_greet_wakeup);
+	return (0);
+    }
+    if (ret < 0) {
 	/* As Postfix with smtpd_delay_reject = no: the reject replaces the greeting */
 	smtpd_reject_log(state, "CONNECT", STR(buf), 0);
 	smtpd_reply_raw(state, STR(buf));

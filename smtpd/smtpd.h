@@ -14,6 +14,8 @@
  *   smtpd_restrict.c  the smtpd_*_restrictions lists and access tables
  *   smtpd_anvil.c  per-client connection and rate limits (anvil)
  *   smtpd_bdat.c   the BDAT command (RFC 3030 CHUNKING)
+ *   smtpd_dns.c    the client name and the restrictions' DNS lookups,
+ *                  off the event loop
  *
  * One SMTPD_STATE exists per client connection.  Replies are appended to
  * state->out and flushed by smtpd.c when the input has no complete line
@@ -27,6 +29,8 @@
 #include "qfile.h"
 #include "resolve.h"
 #include "smtpd_data.h"
+#include "dns.h"
+#include "dns_peer.h"
 
 /* Session modes */
 #define SMTPD_MODE_CMD		0	/* reading command lines */
@@ -47,7 +51,10 @@ typedef struct SMTPD_STATE {
     int     writing;			/* write events enabled */
     int     skip_line;			/* discarding the rest of a long line */
     time_t  deadline;			/* idle timeout */
-    char    name[64];			/* client host name ("unknown") */
+    char    name[DNS_PEER_NAME_SIZE];	/* verified client name, or "unknown" */
+    char    reverse_name[DNS_PEER_NAME_SIZE];	/* its PTR name, or "unknown" */
+    int     name_status;		/* DNS_PEER_OK etc. (dns_peer.h) */
+    int     reverse_name_status;
     char    addr[64];			/* client address text */
     char    port[16];
     char   *namaddr;			/* "name[addr]" for logging */
@@ -62,7 +69,9 @@ typedef struct SMTPD_STATE {
     int     junk_cmds;			/* NOOP, RSET, VRFY since the last mail */
     int     delay_due;			/* a reply waits for smtpd_error_sleep_time */
     int     delaying;			/* ... and the timer runs */
-    int     waiting;			/* a command waits for anvil's answer */
+    int     waiting;			/* a command waits (anvil, DNS): no input */
+    int     parked_index;		/* the command that waits for DNS */
+    char   *parked_args;		/* ... and its arguments */
     int     anvil_exempt;		/* -1: not looked up yet */
     int     anvil_registered;		/* anvil counts this connection */
     void    (*anvil_start) (struct SMTPD_STATE *);	/* after "connect" */
@@ -108,6 +117,7 @@ typedef struct SMTPD_STATE {
     char   *sasl_method;		/* after a successful AUTH: mechanism */
     char   *sasl_username;		/* after a successful AUTH: user name */
     struct SMTPD_POLICY *policy;	/* smtpd_restrict.c: per-session results */
+    struct SMTPD_DNS *dns;		/* smtpd_dns.c: lookups and their answers */
     /* Actions on the message decided by restrictions or header checks */
     char   *hold_reason;		/* non-NULL: file the message in hold/ */
     char   *discard_reason;		/* non-NULL: accept and throw away */
@@ -137,8 +147,26 @@ void	smtpd_reset_transaction(SMTPD_STATE *state);
 const char *smtpd_cmd_name(int index);
 /* smtpd_cmd_verb - the upper-case verb of command INDEX */
 const char *smtpd_cmd_verb(int index);
-/* smtpd_command_run - run command INDEX with ARGS (its checks done) */
+/* smtpd_command_run - run command INDEX with ARGS (its checks done); a
+ * command that must wait for DNS is parked and runs again by itself */
 void	smtpd_command_run(SMTPD_STATE *state, int index, char *args);
+/* What command handlers and the smtpd_restrict_* hooks return besides
+ * 0 (ok) and -1 (refused, replied): wait for DNS (smtpd_dns_wait) */
+#define SMTPD_WAIT		1
+
+/* smtpd_dns.c */
+/* smtpd_dns_lookup - as dns_lookup() (ANSWER may be NULL), from the
+ * session's cache; SMTPD_DNS_PENDING: the lookup was started */
+#define SMTPD_DNS_PENDING	2
+int	smtpd_dns_lookup(SMTPD_STATE *state, const char *name, int type,
+			         DNS_ANSWER *answer);
+/* smtpd_dns_wait - no input until every pending lookup is back; then
+ * WAKEUP(state) */
+void	smtpd_dns_wait(SMTPD_STATE *state, void (*wakeup) (SMTPD_STATE *));
+/* smtpd_peer_lookup - find the client name (state->name etc.), then
+ * NEXT(state); the session reads nothing meanwhile */
+void	smtpd_peer_lookup(SMTPD_STATE *state, void (*next) (SMTPD_STATE *));
+void	smtpd_dns_free(SMTPD_STATE *state);
 
 /* smtpd_anvil.c */
 /* smtpd_anvil_connect - 1: START runs when anvil allows the client

@@ -4,9 +4,10 @@
  * what their results mean.
  *
  * Lookup order (access(5)):
- *   client     the client IP address, then its prefixes: 1.2.3.4, 1.2.3,
- *              1.2, 1 (IPv6: cut at each ':' from the right); the host
- *              name is not looked up (Posthorn does not resolve clients)
+ *   client     the verified client name and its parent domains (not
+ *              when it is "unknown"), then the client IP address and its
+ *              prefixes: 1.2.3.4, 1.2.3, 1.2, 1 (IPv6: cut at each ':'
+ *              from the right)
  *   helo       the name, then its parent domains
  *   address    "<>" (smtpd_null_access_lookup_key) for the null sender;
  *              user+ext@domain, user@domain; the domain and its parents;
@@ -88,13 +89,6 @@ static const char *split_dsn(const char *text, char dsn[16], const char *def)
     return (text);
 }
 
-/* keep_reason - store TEXT into *WHERE unless it is already set */
-static void keep_reason(char **where, const char *text)
-{
-    if (*where == 0)
-	*where = mystrdup(text);
-}
-
 /* action_result - HOLD, DISCARD, WARN, INFO; -1 when VALUE is none of them */
 static int action_result(SMTPD_CHECK *chk, const char *word, const char *text,
 			         const char *reply_name, const char *reply_class)
@@ -106,12 +100,12 @@ static int action_result(SMTPD_CHECK *chk, const char *word, const char *text,
 	vstring_sprintf(buf, "<%s>: %s %s", reply_name, reply_class,
 			*text ? text : "triggers HOLD action");
 	smtpd_check_log(chk, "hold", STR(buf));
-	keep_reason(&chk->state->hold_reason, STR(buf));
+	smtpd_check_keep(&chk->hold_reason, STR(buf));
     } else if (strcasecmp(word, "DISCARD") == 0) {
 	vstring_sprintf(buf, "<%s>: %s %s", reply_name, reply_class,
 			*text ? text : "triggers DISCARD action");
 	smtpd_check_log(chk, "discard", STR(buf));
-	keep_reason(&chk->state->discard_reason, STR(buf));
+	smtpd_check_keep(&chk->discard_reason, STR(buf));
 	status = SMTPD_CHECK_OK;
     } else if (strcasecmp(word, "WARN") == 0 || strcasecmp(word, "INFO") == 0) {
 	vstring_sprintf(buf, "<%s>: %s %s", reply_name, reply_class, text);
@@ -267,6 +261,9 @@ int	smtpd_check_client_access(SMTPD_CHECK *chk, const char *table, MAPS *maps)
     int     found = 0;
     int     status = SMTPD_CHECK_DUNNO;
 
+    if (strcasecmp(chk->state->name, "unknown") != 0)
+	status = domain_access(chk, table, maps, chk->state->name,
+			       chk->state->namaddr, SMTPD_NAME_CLIENT, &found);
     while (!found) {
 	status = lookup(chk, table, maps, key, chk->state->namaddr,
 			SMTPD_NAME_CLIENT, &found);

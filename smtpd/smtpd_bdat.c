@@ -65,14 +65,17 @@ static int bdat_parse(char *args, long *count, int *last)
     return (1);
 }
 
-/* bdat_first - the first chunk of a message: restrictions, queue file */
+/* bdat_first - the first chunk of a message: restrictions, queue file;
+ * 0, -1 (refused), or SMTPD_WAIT */
 
 static int bdat_first(SMTPD_STATE *state)
 {
     VSTRING *reply = vstring_alloc(100);
-    int     ret = 0;
+    int     ret;
 
-    if (smtpd_restrict_data(state, reply) < 0) {
+    if ((ret = smtpd_restrict_data(state, reply)) == SMTPD_WAIT) {
+	 /* again after DNS */ ;
+    } else if (ret < 0) {
 	smtpd_reject_log(state, "BDAT", STR(reply), 0);
 	bdat_refuse(state, STR(reply));
 	ret = -1;
@@ -109,6 +112,7 @@ int     smtpd_bdat_cmd(SMTPD_STATE *state, char *args)
 {
     long    count;
     int     syntax;
+    int     first;
 
     if ((syntax = bdat_parse(args, &count, &state->bdat_last)) < 0) {
 	smtpd_reply(state, "521 5.5.4 Syntax: BDAT count [LAST]");
@@ -133,8 +137,11 @@ int     smtpd_bdat_cmd(SMTPD_STATE *state, char *args)
 	bdat_refuse(state, "552 5.3.4 Chunk exceeds message size limit");
 	smtpd_data_abort(state);		/* the transaction ends */
 	smtpd_reset_transaction(state);
-    } else if (state->bdat_active || bdat_first(state) == 0)
+    } else if (state->bdat_active || (first = bdat_first(state)) == 0) {
 	state->bdat_total += count;
+    } else if (first == SMTPD_WAIT) {
+	return (SMTPD_WAIT);			/* the chunk waits in the input */
+    }
     state->mode = SMTPD_MODE_BDAT;
     if (count == 0)
 	bdat_done(state);

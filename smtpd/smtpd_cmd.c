@@ -114,8 +114,8 @@ static int helo_common(SMTPD_STATE *state, char *args, const char *verb)
     if (ret < 0)
 	restricted(state, verb, reply, 0);
     vstring_free(reply);
-    if (ret < 0)
-	return (-1);
+    if (ret != 0)
+	return (ret);
     smtpd_reset_transaction(state);
     if (state->helo)
 	myfree(state->helo);
@@ -126,8 +126,10 @@ static int helo_common(SMTPD_STATE *state, char *args, const char *verb)
 
 static int helo_cmd(SMTPD_STATE *state, char *args)
 {
-    if (helo_common(state, args, "HELO") < 0)
-	return (-1);
+    int     ret;
+
+    if ((ret = helo_common(state, args, "HELO")) != 0)
+	return (ret);
     state->protocol = "SMTP";
     smtpd_reply(state, "250 %s", var_myhostname);
     return (0);
@@ -135,8 +137,10 @@ static int helo_cmd(SMTPD_STATE *state, char *args)
 
 static int ehlo_cmd(SMTPD_STATE *state, char *args)
 {
-    if (helo_common(state, args, "EHLO") < 0)
-	return (-1);
+    int     ret;
+
+    if ((ret = helo_common(state, args, "EHLO")) != 0)
+	return (ret);
     state->protocol = "ESMTP";
     smtpd_reply(state, "250-%s", var_myhostname);
     smtpd_reply(state, "250-PIPELINING");
@@ -324,12 +328,13 @@ static int mail_cmd(SMTPD_STATE *state, char *args)
 	if (ret < 0)
 	    restricted(state, "MAIL", reply, 0);
 	vstring_free(reply);
-	if (ret < 0) {
+	if (ret != 0) {				/* refused, or again after DNS */
 	    vstring_free(addr);
 	    mail_dsn_reset(state);
+	    state->smtputf8 = 0;
 	    myfree(state->sender_raw);
 	    state->sender_raw = 0;
-	    return (-1);
+	    return (ret);
 	}
     }
     state->sender = vstring_export(addr);
@@ -475,15 +480,16 @@ static void add_rcpt(SMTPD_STATE *state, const char *orig, const char *rcpt,
     state->rcpt[state->rcpt_count++] = mystrdup(rcpt);
 }
 
-/* rcpt_checked - run the recipient checks; 0 ok, -1 replied */
+/* rcpt_checked - run the recipient checks; 0 ok, -1 replied, SMTPD_WAIT */
 static int rcpt_checked(SMTPD_STATE *state, const char *cmd, VSTRING *addr,
 			        RESOLVE_ADDRS *expanded)
 {
     VSTRING *reply = vstring_alloc(100);
-    int     ret = 0;
+    int     ret;
 
-    if (smtpd_restrict_rcpt(state, STR(addr), reply) < 0
-	|| smtpd_check_rcpt(state, STR(addr), expanded, reply) != 0)
+    if ((ret = smtpd_restrict_rcpt(state, STR(addr), reply)) == SMTPD_WAIT)
+	 /* again after DNS */ ;
+    else if (ret < 0 || smtpd_check_rcpt(state, STR(addr), expanded, reply) != 0)
 	ret = restricted(state, cmd, reply, STR(addr));
     vstring_free(reply);
     return (ret);
@@ -545,7 +551,7 @@ static int rcpt_cmd(SMTPD_STATE *state, char *args)
 	smtpd_qualify(addr);
 	resolve_addrs_init(&expanded);
 	state->rcpt_raw = orig;
-	ret = (rcpt_checked(state, "RCPT", addr, &expanded) == 0 ? 0 : -1);
+	ret = rcpt_checked(state, "RCPT", addr, &expanded);
 	state->rcpt_raw = 0;
 	if (ret == 0) {
 	    rcpt_accept(state, orig, addr, &expanded, &dsn);
@@ -584,8 +590,8 @@ static int data_cmd(SMTPD_STATE *state, char *args)
 	if (ret < 0)
 	    restricted(state, "DATA", reply, 0);
 	vstring_free(reply);
-	if (ret < 0)
-	    return (-1);
+	if (ret != 0)
+	    return (ret);
     }
     return (smtpd_data_begin(state));
 }
@@ -627,10 +633,8 @@ static int vrfy_cmd(SMTPD_STATE *state, char *args)
 	smtpd_reply(state, "501 5.1.3 Bad recipient address syntax");
     } else {
 	smtpd_qualify(addr);
-	if (rcpt_checked(state, "VRFY", addr, 0) == 0) {
+	if ((ret = rcpt_checked(state, "VRFY", addr, 0)) == 0)
 	    smtpd_reply(state, "252 2.0.0 %s", args);
-	    ret = 0;
-	}
     }
     vstring_free(addr);
     return (ret);
@@ -749,10 +753,34 @@ void	smtpd_command(SMTPD_STATE *state, char *line)
     smtpd_command_run(state, i, args);
 }
 
+/* smtpd_command_wakeup - the DNS answers of a parked command are in */
+static void smtpd_command_wakeup(SMTPD_STATE *state)
+{
+    char   *args = state->parked_args;
+
+    state->parked_args = 0;
+    smtpd_command_run(state, state->parked_index, args);
+    myfree(args);
+    smtpd_resume(state);
+}
+
 void	smtpd_command_run(SMTPD_STATE *state, int index, char *args)
 {
-    if (smtpd_cmd_table[index].action(state, args) == 0)
+    /* Handlers may cut ARGS up: a parked command runs again from a copy */
+    char   *saved = mystrdup(args);
+
+    switch (smtpd_cmd_table[index].action(state, args)) {
+    case 0:
 	state->cmd_ok[index]++;
-    else
+	break;
+    case SMTPD_WAIT:
+	state->parked_index = index;
+	state->parked_args = saved;
+	smtpd_dns_wait(state, smtpd_command_wakeup);
+	return;
+    default:
 	smtpd_error(state);
+	break;
+    }
+    myfree(saved);
 }

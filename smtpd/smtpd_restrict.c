@@ -22,8 +22,11 @@
  * reject_unauth_pipelining, reject_non_fqdn_sender,
  * reject_non_fqdn_recipient, reject_non_fqdn_helo_hostname,
  * reject_invalid_helo_hostname, reject_unknown_sender_domain,
- * reject_unknown_recipient_domain, reject_rbl_client domain[=d.d.d.d],
- * check_client_access, check_helo_access, check_sender_access,
+ * reject_unknown_recipient_domain, reject_unknown_helo_hostname,
+ * reject_unknown_client_hostname, reject_unknown_reverse_client_hostname,
+ * reject_rbl_client domain[=d.d.d.d], reject_rhsbl_client,
+ * reject_rhsbl_reverse_client, reject_rhsbl_helo, reject_rhsbl_sender,
+ * reject_rhsbl_recipient domain[=d.d.d.d], check_client_access, check_helo_access, check_sender_access,
  * check_recipient_access type:table (smtpd_access.c),
  * reject_sender_login_mismatch and its authenticated_, unauthenticated_
  * and known_ forms (smtpd_login.c).  reject_non_fqdn_sender and
@@ -42,12 +45,20 @@
  * address with routing operators in its local part is not authorized
  * (allow_untrusted_routing = no), so none of these tricks opens a relay.
  *
- * DNS (reject_unknown_*_domain, reject_rbl_client) goes through lib/dns/dns.h.
+ * DNS lookups (reject_unknown_*, reject_rbl_client, reject_rhsbl_*) go
+ * through the session's cache in smtpd_dns.c and never block the process:
+ * a lookup that is not answered yet makes the evaluation stop with
+ * SMTPD_CHECK_PENDING, and the hook returns SMTPD_WAIT; the command runs
+ * again when the answer is in.  So that a second run does not log or act
+ * twice, log lines and HOLD/DISCARD actions are kept in the SMTPD_CHECK
+ * and take effect only when the evaluation has a result.  The client
+ * name of reject_unknown_client_hostname etc. was found at connect.
  *
  * Parameters: the six lists, smtpd_delay_reject, reject_code, defer_code,
  * relay_domains_reject_code, maps_rbl_reject_code,
  * invalid_hostname_reject_code, non_fqdn_reject_code,
- * unknown_address_reject_code, allow_percent_hack, swap_bangpath,
+ * unknown_address_reject_code, unknown_client_reject_code,
+ * unknown_hostname_reject_code, allow_percent_hack, swap_bangpath,
  * allow_untrusted_routing, and those of smtpd_access.c and
  * smtpd_login.c (smtpd_sender_login_maps).
  */
@@ -79,7 +90,9 @@ enum {
     R_NON_FQDN_HELO, R_INVALID_HELO, R_UNKNOWN_SENDER_DOMAIN,
     R_UNKNOWN_RCPT_DOMAIN, R_RBL_CLIENT, R_CLIENT_ACCESS, R_HELO_ACCESS,
     R_SENDER_ACCESS, R_RCPT_ACCESS, R_LOGIN_MISMATCH, R_AUTH_LOGIN_MISMATCH,
-    R_UNAUTH_LOGIN_MISMATCH, R_KNOWN_LOGIN_MISMATCH,
+    R_UNAUTH_LOGIN_MISMATCH, R_KNOWN_LOGIN_MISMATCH, R_UNKNOWN_CLIENT,
+    R_UNKNOWN_REV_CLIENT, R_UNKNOWN_HELO, R_RHSBL_CLIENT, R_RHSBL_REV_CLIENT,
+    R_RHSBL_HELO, R_RHSBL_SENDER, R_RHSBL_RCPT,
 };
 
 /* Argument kinds */
@@ -111,7 +124,17 @@ static const struct {
     {"reject_invalid_hostname", R_INVALID_HELO, ARG_NONE},	/* old name */
     {"reject_unknown_sender_domain", R_UNKNOWN_SENDER_DOMAIN, ARG_NONE},
     {"reject_unknown_recipient_domain", R_UNKNOWN_RCPT_DOMAIN, ARG_NONE},
+    {"reject_unknown_helo_hostname", R_UNKNOWN_HELO, ARG_NONE},
+    {"reject_unknown_hostname", R_UNKNOWN_HELO, ARG_NONE},	/* old name */
+    {"reject_unknown_client_hostname", R_UNKNOWN_CLIENT, ARG_NONE},
+    {"reject_unknown_client", R_UNKNOWN_CLIENT, ARG_NONE},	/* old name */
+    {"reject_unknown_reverse_client_hostname", R_UNKNOWN_REV_CLIENT, ARG_NONE},
     {"reject_rbl_client", R_RBL_CLIENT, ARG_DOMAIN},
+    {"reject_rhsbl_client", R_RHSBL_CLIENT, ARG_DOMAIN},
+    {"reject_rhsbl_reverse_client", R_RHSBL_REV_CLIENT, ARG_DOMAIN},
+    {"reject_rhsbl_helo", R_RHSBL_HELO, ARG_DOMAIN},
+    {"reject_rhsbl_sender", R_RHSBL_SENDER, ARG_DOMAIN},
+    {"reject_rhsbl_recipient", R_RHSBL_RCPT, ARG_DOMAIN},
     {"check_client_access", R_CLIENT_ACCESS, ARG_TABLE},
     {"check_helo_access", R_HELO_ACCESS, ARG_TABLE},
     {"check_sender_access", R_SENDER_ACCESS, ARG_TABLE},
@@ -302,8 +325,18 @@ void	smtpd_check_log(SMTPD_CHECK *chk, const char *action, const char *text)
     vstring_sprintf_append(buf, " proto=%s", state->protocol);
     if (chk->helo)
 	vstring_sprintf_append(buf, " helo=<%s>", chk->helo);
-    msg_info("%s", STR(buf));
+    /* Logged by check_done(), once the evaluation did not stop for DNS */
+    if (chk->log == 0)
+	chk->log = vstring_alloc(200);
+    vstring_sprintf_append(chk->log, "%s\n", STR(buf));
     vstring_free(buf);
+}
+
+/* smtpd_check_keep - see smtpd_restrict.h */
+void	smtpd_check_keep(char **where, const char *text)
+{
+    if (*where == 0)
+	*where = mystrdup(text);
 }
 
 /* smtpd_check_defer_if_permit - see smtpd_restrict.h */
@@ -522,8 +555,11 @@ static int helo_name_check(SMTPD_CHECK *chk, int fqdn)
     return (status);
 }
 
-/* has_address - does DOMAIN have an MX (not null) or an A/AAAA record? */
-static int has_address(const char *domain, int *null_mx)
+/*
+ * has_address - does DOMAIN have an MX (not null) or an A/AAAA record?
+ * DNS_OK etc., or SMTPD_DNS_PENDING.
+ */
+static int has_address(SMTPD_STATE *state, const char *domain, int *null_mx)
 {
     static const int types[] = {DNS_TYPE_MX, DNS_TYPE_A, DNS_TYPE_AAAA};
     DNS_ANSWER answer;
@@ -532,7 +568,7 @@ static int has_address(const char *domain, int *null_mx)
     *null_mx = 0;
     for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
 	dns_answer_init(&answer);
-	status = dns_lookup(domain, types[i], &answer);
+	status = smtpd_dns_lookup(state, domain, types[i], &answer);
 	if (status == DNS_OK && types[i] == DNS_TYPE_MX
 	    && answer.count == 1 && *answer.rr[0].value == 0)
 	    *null_mx = 1;
@@ -560,7 +596,10 @@ static int unknown_domain(SMTPD_CHECK *chk, const char *addr, const char *reply_
     if (class == RESOLVE_CLASS_LOCAL || class == RESOLVE_CLASS_ALIAS
 	|| class == RESOLVE_CLASS_VIRTUAL)
 	goto out;				/* ours */
-    switch (has_address(STR(domain), &null_mx)) {
+    switch (has_address(chk->state, STR(domain), &null_mx)) {
+    case SMTPD_DNS_PENDING:
+	status = SMTPD_CHECK_PENDING;
+	break;
     case DNS_OK:
 	if (null_mx)
 	    status = smtpd_check_reject(chk, 556, "5.1.10",
@@ -584,63 +623,140 @@ out:
     return (status);
 }
 
-/* rbl_query - the RBL name for the client address, or -1 */
-static int rbl_query(const char *addr, const char *domain, VSTRING *query)
+/*
+ * dnsbl_listed - is QUERY listed in DOMAIN (domain[=d.d.d.d])?  REASON
+ * gets "; TXT" when the list says why.  1, 0, or SMTPD_CHECK_PENDING.
+ */
+static int dnsbl_listed(SMTPD_STATE *state, const char *query, const char *filter,
+			        VSTRING *reason)
 {
-    unsigned char bin[16];
-
-    vstring_reset(query);
-    if (inet_pton(AF_INET, addr, bin) == 1) {
-	vstring_sprintf(query, "%d.%d.%d.%d.%s", bin[3], bin[2], bin[1], bin[0], domain);
-	return (0);
-    }
-    if (inet_pton(AF_INET6, addr, bin) == 1) {
-	for (int i = 15; i >= 0; i--)
-	    vstring_sprintf_append(query, "%x.%x.", bin[i] & 0xf, bin[i] >> 4);
-	vstring_strcat(query, domain);
-	return (0);
-    }
-    return (-1);
-}
-
-/* rbl_client - reject_rbl_client domain[=d.d.d.d] */
-static int rbl_client(SMTPD_CHECK *chk, const char *arg)
-{
-    const char *addr = smtpd_client_addr(chk->state);
-    char   *domain = mystrdup(arg);
-    char   *filter = strchr(domain, '=');
-    VSTRING *query = vstring_alloc(100);
     DNS_ANSWER answer;
     int     listed = 0;
-    int     status = SMTPD_CHECK_DUNNO;
+    int     status;
 
-    if (filter)
-	*filter++ = 0;
     dns_answer_init(&answer);
-    if (rbl_query(addr, domain, query) == 0
-	&& dns_lookup(STR(query), DNS_TYPE_A, &answer) == DNS_OK)
+    if ((status = smtpd_dns_lookup(state, query, DNS_TYPE_A, &answer)) == DNS_OK)
 	for (int i = 0; i < answer.count; i++)
 	    if (filter == 0 || strcmp(filter, answer.rr[i].value) == 0)
 		listed = 1;
     dns_answer_free(&answer);
-    if (listed) {
-	VSTRING *reason = vstring_alloc(100);
-
-	dns_answer_init(&answer);
-	if (dns_lookup(STR(query), DNS_TYPE_TXT, &answer) == DNS_OK) {
-	    /* DNS text: printable and short before it reaches a reply or log */
-	    vstring_strcpy(reason, "; ");
-	    printable_cat(reason, answer.rr[0].value, 200, '?');
-	}
-	dns_answer_free(&answer);
-	status = smtpd_check_reject(chk, conf_int("maps_rbl_reject_code"), "5.7.1",
-		      "Service unavailable; Client host [%s] blocked using %s%s",
-				    addr, domain, STR(reason));
-	vstring_free(reason);
+    if (status == SMTPD_DNS_PENDING)
+	return (SMTPD_CHECK_PENDING);
+    if (!listed)
+	return (0);
+    vstring_reset(reason);
+    dns_answer_init(&answer);
+    status = smtpd_dns_lookup(state, query, DNS_TYPE_TXT, &answer);
+    if (status == DNS_OK) {
+	/* DNS text: printable and short before it reaches a reply or log */
+	vstring_strcpy(reason, "; ");
+	printable_cat(reason, answer.rr[0].value, 200, '?');
     }
+    dns_answer_free(&answer);
+    return (status == SMTPD_DNS_PENDING ? SMTPD_CHECK_PENDING : 1);
+}
+
+/*
+ * dnsbl_check - reject_rbl_client (WHAT is an address) and
+ * reject_rhsbl_* (WHAT is a name, or an address whose domain counts) with
+ * ARG "domain[=d.d.d.d]"; REPLY_CLASS says what was listed.
+ */
+static int dnsbl_check(SMTPD_CHECK *chk, const char *arg, const char *what,
+		               int by_address, const char *reply_class)
+{
+    char   *domain = mystrdup(arg);
+    char   *filter = strchr(domain, '=');
+    const char *name = what;
+    VSTRING *query = vstring_alloc(100);
+    VSTRING *reason = vstring_alloc(100);
+    int     status = SMTPD_CHECK_DUNNO;
+    int     listed = 0;
+
+    if (filter)
+	*filter++ = 0;
+    if (by_address) {
+	if (dns_reverse_query(what, domain, query) < 0)
+	    goto out;
+    } else {
+	if (strrchr(name, '@'))
+	    name = strrchr(name, '@') + 1;
+	if (*name == 0 || *name == '[')
+	    goto out;
+	vstring_sprintf(query, "%s.%s", name, domain);
+    }
+    listed = dnsbl_listed(chk->state, STR(query), filter, reason);
+    if (listed == SMTPD_CHECK_PENDING)
+	status = SMTPD_CHECK_PENDING;
+    else if (listed)
+	status = smtpd_check_reject(chk, conf_int("maps_rbl_reject_code"), "5.7.1",
+			   "Service unavailable; %s [%s] blocked using %s%s",
+				    reply_class, what, domain, STR(reason));
+out:
     vstring_free(query);
+    vstring_free(reason);
     myfree(domain);
     return (status);
+}
+
+/* unknown_client - reject_unknown_client_hostname and _reverse_ */
+static int unknown_client(SMTPD_CHECK *chk, int reverse)
+{
+    SMTPD_STATE *state = chk->state;
+    int     status = reverse ? state->reverse_name_status : state->name_status;
+
+    if (status == DNS_PEER_OK)
+	return (SMTPD_CHECK_DUNNO);
+    if (reverse)
+	return (smtpd_check_reject(chk, status == DNS_PEER_PERM ?
+				   conf_int("unknown_client_reject_code") : 450,
+				   "4.7.1",
+	      "Client host rejected: cannot find your reverse hostname, [%s]",
+				   state->addr));
+    return (smtpd_check_reject(chk, status >= DNS_PEER_PERM ?
+			       conf_int("unknown_client_reject_code") : 450,
+			       "4.7.25",
+		      "Client host rejected: cannot find your hostname, [%s]",
+			       state->addr));
+}
+
+/* unknown_helo - reject_unknown_helo_hostname: no A, AAAA or MX record */
+static int unknown_helo(SMTPD_CHECK *chk)
+{
+    char   *name;
+    size_t  len;
+    int     null_mx;
+    int     status = SMTPD_CHECK_DUNNO;
+
+    if (chk->helo == 0 || is_literal(chk->helo))
+	return (SMTPD_CHECK_DUNNO);
+    name = mystrdup(chk->helo);
+    if ((len = strlen(name)) > 1 && name[len - 1] == '.')
+	name[len - 1] = 0;
+    switch (has_address(chk->state, name, &null_mx)) {
+    case SMTPD_DNS_PENDING:
+	status = SMTPD_CHECK_PENDING;
+	break;
+    case DNS_OK:
+	break;
+    case DNS_RETRY:
+	status = smtpd_check_reject(chk, 450, "4.7.1",
+				    "<%s>: %s rejected: Host not found",
+				    chk->helo, SMTPD_NAME_HELO);
+	break;
+    default:
+	status = smtpd_check_reject(chk, conf_int("unknown_hostname_reject_code"),
+				    "4.7.1", "<%s>: %s rejected: Host not found",
+				    chk->helo, SMTPD_NAME_HELO);
+	break;
+    }
+    myfree(name);
+    return (status);
+}
+
+/* known_name - NAME unless it is "unknown" (then no rhsbl lookup) */
+static const char *known_name(const char *name)
+{
+    return (strcasecmp(name, "unknown") == 0 ? "" : name);
 }
 
 /* eval_item - one restriction */
@@ -720,7 +836,29 @@ static int eval_item(SMTPD_CHECK *chk, const RESTRICTION *r, const char *reply_n
     case R_UNKNOWN_RCPT_DOMAIN:
 	return (unknown_domain(chk, chk->rcpt, SMTPD_NAME_RECIPIENT, "4.1.2"));
     case R_RBL_CLIENT:
-	return (rbl_client(chk, r->arg));
+	return (dnsbl_check(chk, r->arg, smtpd_client_addr(state), 1,
+			    SMTPD_NAME_CLIENT));
+    case R_RHSBL_CLIENT:
+	return (dnsbl_check(chk, r->arg, known_name(state->name), 0,
+			    SMTPD_NAME_CLIENT));
+    case R_RHSBL_REV_CLIENT:
+	return (dnsbl_check(chk, r->arg, known_name(state->reverse_name), 0,
+			    SMTPD_NAME_REV_CLIENT));
+    case R_RHSBL_HELO:
+	return (chk->helo == 0 || is_literal(chk->helo) ? SMTPD_CHECK_DUNNO :
+		dnsbl_check(chk, r->arg, chk->helo, 0, SMTPD_NAME_HELO));
+    case R_RHSBL_SENDER:
+	return (chk->sender == 0 ? SMTPD_CHECK_DUNNO :
+		dnsbl_check(chk, r->arg, chk->sender, 0, SMTPD_NAME_SENDER));
+    case R_RHSBL_RCPT:
+	return (chk->rcpt == 0 ? SMTPD_CHECK_DUNNO :
+		dnsbl_check(chk, r->arg, chk->rcpt, 0, SMTPD_NAME_RECIPIENT));
+    case R_UNKNOWN_CLIENT:
+	return (unknown_client(chk, 0));
+    case R_UNKNOWN_REV_CLIENT:
+	return (unknown_client(chk, 1));
+    case R_UNKNOWN_HELO:
+	return (unknown_helo(chk));
     case R_CLIENT_ACCESS:
 	return (smtpd_check_client_access(chk, r->arg, r->maps));
     case R_HELO_ACCESS:
@@ -751,6 +889,8 @@ static int generic_checks(SMTPD_CHECK *chk, const RLIST *list,
     for (int i = 0; i < list->count; i++) {
 	warn = chk->warn_if_reject;
 	status = eval_item(chk, list->items + i, reply_name, reply_class);
+	if (status == SMTPD_CHECK_PENDING)
+	    return (status);			/* again when DNS answered */
 	if (warn && list->items[i].code != R_WARN_IF_REJECT) {
 	    chk->warn_if_reject = 0;
 	    if (status == SMTPD_CHECK_REJECT) {
@@ -806,16 +946,50 @@ static void check_init(SMTPD_CHECK *chk, SMTPD_STATE *state, const char *cmd,
     chk->reply = reply;
 }
 
-/* check_done - apply a pending defer_if_permit; -1 (reply set) or 0 */
+/* check_effects - the log lines and actions that the evaluation kept */
+static void check_effects(SMTPD_CHECK *chk)
+{
+    SMTPD_STATE *state = chk->state;
+    char   *line;
+    char   *next;
+
+    for (line = chk->log ? STR(chk->log) : 0; line && *line; line = next) {
+	next = strchr(line, '\n');
+	*next++ = 0;
+	msg_info("%s", line);
+    }
+    if (chk->hold_reason)
+	smtpd_check_keep(&state->hold_reason, chk->hold_reason);
+    if (chk->discard_reason)
+	smtpd_check_keep(&state->discard_reason, chk->discard_reason);
+}
+
+/*
+ * check_done - the hook's result: -1 (reply set), 0, or SMTPD_WAIT (no
+ * effects at all: the command runs again when DNS answered).  A pending
+ * defer_if_permit turns a permit into a reject.
+ */
 static int check_done(SMTPD_CHECK *chk, int status)
 {
-    if (status != SMTPD_CHECK_REJECT && chk->defer_if_permit) {
-	vstring_strcpy(chk->reply, STR(chk->defer_if_permit));
-	status = SMTPD_CHECK_REJECT;
+    if (status == SMTPD_CHECK_PENDING) {
+	vstring_reset(chk->reply);
+    } else {
+	if (status != SMTPD_CHECK_REJECT && chk->defer_if_permit) {
+	    vstring_strcpy(chk->reply, STR(chk->defer_if_permit));
+	    status = SMTPD_CHECK_REJECT;
+	}
+	check_effects(chk);
     }
     if (chk->defer_if_permit)
 	vstring_free(chk->defer_if_permit);
-    return (status == SMTPD_CHECK_REJECT ? -1 : 0);
+    if (chk->log)
+	vstring_free(chk->log);
+    if (chk->hold_reason)
+	myfree(chk->hold_reason);
+    if (chk->discard_reason)
+	myfree(chk->discard_reason);
+    return (status == SMTPD_CHECK_PENDING ? SMTPD_WAIT :
+	    status == SMTPD_CHECK_REJECT ? -1 : 0);
 }
 
 /* denied - delay_reject = no and the client was rejected at connect */
@@ -857,7 +1031,9 @@ int	smtpd_restrict_connect(SMTPD_STATE *state, VSTRING *reply)
     if (state->submit || delay_reject)
 	return (0);
     check_init(&chk, state, "CONNECT", reply);
-    if ((ret = check_done(&chk, client_checks(&chk))) < 0) {
+    if ((ret = check_done(&chk, client_checks(&chk))) == SMTPD_WAIT)
+	return (ret);
+    if (ret < 0) {
 	if (state->policy == 0)
 	    state->policy = mycalloc(1, sizeof(*state->policy));
 	state->policy->access_denied = mystrdup(STR(reply));
@@ -906,14 +1082,16 @@ int	smtpd_restrict_rcpt(SMTPD_STATE *state, const char *rcpt, VSTRING *reply)
 	return (-1);
     check_init(&chk, state, "RCPT", reply);
     chk.rcpt = rcpt;
+#define CHECK_GO_ON(status) \
+	((status) != SMTPD_CHECK_REJECT && (status) != SMTPD_CHECK_PENDING)
     if (delay_reject) {
-	if ((status = client_checks(&chk)) != SMTPD_CHECK_REJECT
-	    && (status = helo_checks(&chk)) != SMTPD_CHECK_REJECT)
+	if (CHECK_GO_ON(status = client_checks(&chk))
+	    && CHECK_GO_ON(status = helo_checks(&chk)))
 	    status = sender_checks(&chk);
     }
-    if (status != SMTPD_CHECK_REJECT
-	&& (status = generic_checks(&chk, &relay_list, rcpt,
-				    SMTPD_NAME_RECIPIENT)) != SMTPD_CHECK_REJECT)
+    if (CHECK_GO_ON(status)
+	&& CHECK_GO_ON(status = generic_checks(&chk, &relay_list, rcpt,
+					       SMTPD_NAME_RECIPIENT)))
 	status = generic_checks(&chk, &recipient_list, rcpt, SMTPD_NAME_RECIPIENT);
     return (check_done(&chk, status));
 }

@@ -7,7 +7,11 @@
  * One SMTPD_CHECK lives for one hook call (one SMTP command): it carries
  * what the restrictions look at and the reply being built.  Every check
  * returns SMTPD_CHECK_DUNNO (go on with the list), SMTPD_CHECK_OK (this
- * list permits) or SMTPD_CHECK_REJECT (CHK->reply holds the full reply).
+ * list permits) or SMTPD_CHECK_REJECT (CHK->reply holds the full reply),
+ * or SMTPD_CHECK_PENDING (a DNS lookup was started: stop at once, with
+ * no side effects; the command runs again when the answer is in).  Log
+ * lines (smtpd_check_log) and HOLD/DISCARD reasons are kept in the
+ * SMTPD_CHECK and take effect when the hook has its result.
  */
 #ifndef SMTPD_RESTRICT_H
 #define SMTPD_RESTRICT_H
@@ -20,9 +24,11 @@
 #define SMTPD_CHECK_DUNNO	0
 #define SMTPD_CHECK_OK		1
 #define SMTPD_CHECK_REJECT	2
+#define SMTPD_CHECK_PENDING	3	/* a DNS answer is not in yet: stop */
 
 /* Reply classes, as Postfix words them */
 #define SMTPD_NAME_CLIENT	"Client host"
+#define SMTPD_NAME_REV_CLIENT	"Unverified Client host"
 #define SMTPD_NAME_HELO		"Helo command"
 #define SMTPD_NAME_SENDER	"Sender address"
 #define SMTPD_NAME_RECIPIENT	"Recipient address"
@@ -40,6 +46,9 @@ typedef struct SMTPD_CHECK {
     VSTRING *defer_if_permit;		/* a pending defer_if_permit reply, or NULL */
     int     warn_if_reject;		/* the next restriction only warns */
     int     recursion;			/* access results that are restriction lists */
+    VSTRING *log;			/* log lines, logged when done */
+    char   *hold_reason;		/* HOLD and DISCARD, applied when done */
+    char   *discard_reason;
 } SMTPD_CHECK;
 
 /* smtpd_restrict.c */
@@ -47,6 +56,8 @@ int	smtpd_check_reject(SMTPD_CHECK *chk, int code, const char *dsn,
 			           const char *fmt,...) PRINTFLIKE(4, 5);
 /* smtpd_check_log - "NOQUEUE: ACTION: CMD from host[addr]: TEXT; from=<> to=<> ..." */
 void	smtpd_check_log(SMTPD_CHECK *chk, const char *action, const char *text);
+/* smtpd_check_keep - store TEXT into *WHERE unless it is already set */
+void	smtpd_check_keep(char **where, const char *text);
 /* smtpd_check_defer_if_permit - remember a defer reply for when the result is permit */
 void	smtpd_check_defer_if_permit(SMTPD_CHECK *chk, int code, const char *dsn,
 				            const char *text);

@@ -1,5 +1,5 @@
 /*
- * dns.c - A/AAAA/MX/TXT lookups through res_query, or through the file
+ * dns.c - A/AAAA/MX/PTR/TXT lookups through res_query, or through the file
  * named by POSTHORN_DNS_FILE for tests.  See dns.h.
  */
 #include "sys_defs.h"
@@ -24,6 +24,7 @@ static const struct {
 } dns_types[] = {
     {"A", DNS_TYPE_A},
     {"MX", DNS_TYPE_MX},
+    {"PTR", DNS_TYPE_PTR},
     {"TXT", DNS_TYPE_TXT},
     {"AAAA", DNS_TYPE_AAAA},
     {0, 0},
@@ -73,6 +74,12 @@ static void dns_answer_add(DNS_ANSWER *answer, int type, int pref, const char *v
     answer->count++;
 }
 
+void	dns_answer_copy(DNS_ANSWER *to, const DNS_ANSWER *from)
+{
+    for (int i = 0; i < from->count; i++)
+	dns_answer_add(to, from->rr[i].type, from->rr[i].pref, from->rr[i].value);
+}
+
 /* same_name - compare without case and without a trailing dot */
 static int same_name(const char *a, const char *b)
 {
@@ -109,6 +116,11 @@ static int parse_rdata(const unsigned char *msg, int len, ns_rr *rr,
 	    return (-1);
 	*pref = (rdata[0] << 8) | rdata[1];
 	vstring_strcpy(value, strcmp(buf, ".") == 0 ? "" : buf);
+	return (0);
+    case DNS_TYPE_PTR:
+	if (dn_expand(msg, msg + len, rdata, buf, sizeof(buf)) < 0)
+	    return (-1);
+	vstring_strcpy(value, buf);
 	return (0);
     case DNS_TYPE_TXT:
 	for (int pos = 0; pos < rdlen; pos += 1 + rdata[pos]) {
@@ -178,7 +190,7 @@ static int dns_lookup_res(const char *name, int type, DNS_ANSWER *answer)
 
 /* file_line - one line of the DNS file; DNS_OK added, DNS_RETRY, or DNS_NOTFOUND */
 static int file_line(char *line, const char *name, int type, DNS_ANSWER *answer,
-		             const char *path, int lineno)
+		             const char *path, int lineno, int *delay)
 {
     char   *cp = line;
     char   *rname = strsep(&cp, " \t");
@@ -194,6 +206,10 @@ static int file_line(char *line, const char *name, int type, DNS_ANSWER *answer,
     rtype = cp ? strsep(&cp, " \t") : "";
     if (strcasecmp(rtype, "SERVFAIL") == 0)
 	return (DNS_RETRY);
+    if (strcasecmp(rtype, "DELAY") == 0) {
+	*delay = cp ? atoi(cp) : 0;
+	return (DNS_NOTFOUND);
+    }
     if (dns_type_code(rtype) != type)
 	return (DNS_NOTFOUND);
     while (cp && (*cp == ' ' || *cp == '\t'))
@@ -228,6 +244,7 @@ static int dns_lookup_file(const char *path, const char *name, int type,
     VSTRING *line = vstring_alloc(200);
     int     lineno = 0;
     int     found = 0;
+    int     delay = 0;
     int     status;
 
     if ((fp = vstream_open(path, O_RDONLY, 0)) == 0) {
@@ -239,7 +256,7 @@ static int dns_lookup_file(const char *path, const char *name, int type,
 	lineno++;
 	while (LEN(line) > 0 && isspace((unsigned char) STR(line)[LEN(line) - 1]))
 	    vstring_truncate(line, LEN(line) - 1);
-	status = file_line(STR(line), name, type, answer, path, lineno);
+	status = file_line(STR(line), name, type, answer, path, lineno, &delay);
 	if (status == DNS_RETRY) {
 	    found = -1;
 	    break;
@@ -249,6 +266,8 @@ static int dns_lookup_file(const char *path, const char *name, int type,
     }
     (void) vstream_close(fp);
     vstring_free(line);
+    if (delay > 0)
+	sleep(delay > 30 ? 30 : delay);		/* a slow server, for tests */
     return (found < 0 ? DNS_RETRY : found ? DNS_OK : DNS_NOTFOUND);
 }
 

@@ -1,5 +1,5 @@
 /*
- * dns.h - the DNS seam: A, AAAA, MX and TXT lookups.
+ * dns.h - the DNS seam: A, AAAA, MX, PTR and TXT lookups.
  *
  *   DNS_ANSWER answer;
  *   dns_answer_init(&answer);
@@ -12,6 +12,7 @@
  *
  * Values are text: an address for A/AAAA ("192.0.2.1", "2001:db8::1"),
  * the exchange host for MX (pref holds the preference; "" is a null MX),
+ * the host name for PTR,
  * the strings of a TXT record joined together.  Names compare without
  * case and without a trailing dot.
  *
@@ -25,9 +26,12 @@
  *   example.com        MX   0 .                  (null MX)
  *   mx.example.com     A    192.0.2.1
  *   mx.example.com     AAAA 2001:db8::1
+ *   1.2.0.192.in-addr.arpa PTR mx.example.com
  *   2.0.0.127.rbl.test A    127.0.0.2
  *   2.0.0.127.rbl.test TXT  listed for testing
  *   broken.test        SERVFAIL                  (every lookup: DNS_RETRY)
+ *   slow.test          DELAY 3                   (every lookup of the name
+ *                                                waits 3 s, at most 30)
  *
  * A name that is not in the file does not exist (DNS_NOTFOUND).
  *
@@ -41,6 +45,7 @@
 
 /* Record types (RFC 1035 / 3596 numbers) */
 #define DNS_TYPE_A	1
+#define DNS_TYPE_PTR	12
 #define DNS_TYPE_MX	15
 #define DNS_TYPE_TXT	16
 #define DNS_TYPE_AAAA	28
@@ -66,6 +71,8 @@ typedef struct DNS_ANSWER {
 
 void	dns_answer_init(DNS_ANSWER *answer);
 void	dns_answer_free(DNS_ANSWER *answer);
+/* dns_answer_copy - append copies of FROM's records to TO */
+void	dns_answer_copy(DNS_ANSWER *to, const DNS_ANSWER *from);
 
 /* dns_lookup - records of TYPE for NAME appended to ANSWER; DNS_OK etc. */
 int	dns_lookup(const char *name, int type, DNS_ANSWER *answer);

@@ -9,6 +9,11 @@ belongs to D.  The helpers cover what the tests look at: SMTP clients
 (smtplib and a raw line client), Maildir/mbox contents, queue
 directories, the log, and the master's children with their uids.
 
+The daemons never ask the network's DNS: POSTHORN_DNS_FILE (lib/dns/dns.h)
+is D/etc/dns, a file without records, unless the test's environment names
+its own file; so every client is "unknown[ADDR]" unless a test gives it a
+PTR record.
+
 Binaries come from the build directory named by the environment variable
 POSTHORN_BUILD (libexec/ has the daemons, bin/ the commands).  As root,
 the instance runs with mail_owner = posthorn (created with mk/mkuser.sh if
@@ -267,6 +272,9 @@ class PosthornInstance:
                     os.chown(home, uid, gid)
         if IS_ROOT:
             os.chown(os.path.join(self.mail, "virtual"), self.virtual_uid, self.virtual_gid)
+        # The whole DNS of the daemons, unless a test names its own file
+        with open(os.path.join(self.etc, "dns"), "w") as f:
+            f.write("# no records: every name is unknown\n")
         self.write_config()
 
     def _open_path(self, path):
@@ -287,6 +295,7 @@ class PosthornInstance:
         allocations by design)."""
         e = dict(os.environ)
         e["MAIL_CONFIG"] = self.etc
+        e.setdefault("POSTHORN_DNS_FILE", os.path.join(self.etc, "dns"))
         e.setdefault("ASAN_OPTIONS", "detect_leaks=0:log_path=%s/san/asan" % self.base)
         e.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:log_path=%s/san/ubsan" % self.base)
         return e

@@ -1,6 +1,7 @@
 /*
  * test_dns.c - unit tests for lib/dns/dns.c: the POSTHORN_DNS_FILE seam (A,
- * AAAA, MX, null MX, TXT, SERVFAIL, unknown names, bad lines) and the
+ * AAAA, MX, null MX, PTR, TXT, SERVFAIL, DELAY, unknown names, bad lines),
+ * dns_answer_copy, and the
  * response packet parser (hand-made packets: answers, CNAME skipping,
  * NXDOMAIN, SERVFAIL, truncated and malformed packets).
  */
@@ -10,8 +11,7 @@
 #include "mymalloc.h"
 #include "vstring.h"
 #include "dns.h"
-
-static char dns_file[] = "/tmp/test_dns.XXXXXX";
+#include "dns_fixture.h"
 
 static int setup(void **unused)
 {
@@ -25,24 +25,19 @@ static int setup(void **unused)
     "2.0.0.127.rbl.test A 127.0.0.2\n"
     "2.0.0.127.rbl.test TXT listed for testing\n"
     "broken.test SERVFAIL\n"
+    "1.2.0.192.in-addr.arpa PTR host.example.test.\n"
+    "slow.test DELAY 1\n"
+    "slow.test A 192.0.2.7\n"
     "bad.test A not-an-address\n"
     "bad.test MX x mx\n"
     "bad.test TXT\n"
     "lonely.test\n";
-    int     fd = mkstemp(dns_file);
-
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, text, sizeof(text) - 1), (ssize_t) sizeof(text) - 1);
-    close(fd);
-    setenv(DNS_FILE_ENV, dns_file, 1);
-    return (0);
+    return (dns_fixture_start(text));
 }
 
 static int teardown(void **unused)
 {
-    unlink(dns_file);
-    unsetenv(DNS_FILE_ENV);
-    return (0);
+    return (dns_fixture_stop());
 }
 
 static void test_file_mx(void **unused)
@@ -87,6 +82,31 @@ static void test_file_txt(void **unused)
     dns_answer_free(&a);
 }
 
+static void test_file_ptr_delay_copy(void **unused)
+{
+    DNS_ANSWER a;
+    DNS_ANSWER b;
+    time_t  before;
+
+    dns_answer_init(&a);
+    dns_answer_init(&b);
+    assert_int_equal(dns_lookup("1.2.0.192.in-addr.arpa", DNS_TYPE_PTR, &a), DNS_OK);
+    assert_string_equal(a.rr[0].value, "host.example.test.");
+    assert_int_equal(dns_type_code("ptr"), DNS_TYPE_PTR);
+    dns_answer_copy(&b, &a);
+    dns_answer_copy(&b, &a);
+    assert_int_equal(b.count, 2);
+    assert_string_equal(b.rr[1].value, "host.example.test.");
+    assert_true(b.rr[1].value != a.rr[0].value);
+    dns_answer_free(&a);
+    dns_answer_free(&b);
+    before = time((time_t *) 0);
+    assert_int_equal(dns_lookup("slow.test", DNS_TYPE_A, &a), DNS_OK);
+    assert_true(time((time_t *) 0) >= before + 1);	/* DELAY 1 */
+    assert_string_equal(a.rr[0].value, "192.0.2.7");
+    dns_answer_free(&a);
+}
+
 static void test_file_bad(void **unused)
 {
     DNS_ANSWER a;
@@ -102,7 +122,7 @@ static void test_file_bad(void **unused)
     /* a missing file is a temporary failure, not "no such domain" */
     setenv(DNS_FILE_ENV, "/nonexistent/dns", 1);
     assert_int_equal(dns_lookup("example.test", DNS_TYPE_MX, &a), DNS_RETRY);
-    setenv(DNS_FILE_ENV, dns_file, 1);
+    setenv(DNS_FILE_ENV, dns_fixture_path(), 1);
 }
 
 static void test_types(void **unused)
@@ -199,6 +219,15 @@ static void test_packet_answers(void **unused)
     assert_string_equal(a.rr[0].value, "192.0.2.1");
     dns_answer_free(&a);
 
+    start(&p, "1.2.0.192.in-addr.arpa", DNS_TYPE_PTR, 0, 1);
+    answer(&p, DNS_TYPE_PTR, tmp.buf, tmp.len);
+    assert_int_equal(dns_parse_answer(p.buf, p.len, DNS_TYPE_PTR, &a), DNS_OK);
+    assert_string_equal(a.rr[0].value, "mx.example.test");
+    dns_answer_free(&a);
+    start(&p, "1.2.0.192.in-addr.arpa", DNS_TYPE_PTR, 0, 1);
+    answer(&p, DNS_TYPE_PTR, "\x05" "ab", 3);	/* label runs past the data */
+    assert_int_equal(dns_parse_answer(p.buf, p.len, DNS_TYPE_PTR, &a), DNS_NOTFOUND);
+
     start(&p, "x.test", DNS_TYPE_TXT, 0, 1);
     answer(&p, DNS_TYPE_TXT, "\x03" "abc" "\x02" "de", 7);
     assert_int_equal(dns_parse_answer(p.buf, p.len, DNS_TYPE_TXT, &a), DNS_OK);
@@ -246,6 +275,7 @@ int	main(void)
 	cmocka_unit_test(test_file_mx),
 	cmocka_unit_test(test_file_addr),
 	cmocka_unit_test(test_file_txt),
+	cmocka_unit_test(test_file_ptr_delay_copy),
 	cmocka_unit_test(test_file_bad),
 	cmocka_unit_test(test_types),
 	cmocka_unit_test(test_packet_answers),
