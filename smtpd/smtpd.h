@@ -153,6 +153,8 @@ void	smtpd_command_run(SMTPD_STATE *state, int index, char *args);
 /* What command handlers and the smtpd_restrict_* hooks return besides
  * 0 (ok) and -1 (refused, replied): wait for DNS (smtpd_dns_wait) */
 #define SMTPD_WAIT		1
+/* ... or: the command answers later by itself and counts itself (AUTH) */
+#define SMTPD_ASYNC		2
 
 /* smtpd_dns.c */
 /* smtpd_dns_lookup - as dns_lookup() (ANSWER may be NULL), from the

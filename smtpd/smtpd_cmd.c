@@ -778,6 +778,8 @@ void	smtpd_command_run(SMTPD_STATE *state, int index, char *args)
 	state->parked_args = saved;
 	smtpd_dns_wait(state, smtpd_command_wakeup);
 	return;
+    case SMTPD_ASYNC:
+	break;
     default:
 	smtpd_error(state);
 	break;

@@ -25,6 +25,13 @@
  * "501 5.5.2 Cannot decode response" (Postfix answers 535).  A password
  * or a decoded response is never logged.
  *
+ * The checks themselves (sasl_server_start/step: saslauthd, PAM, an SQL
+ * or LDAP auxprop) may take seconds, so each step runs in a worker thread
+ * (lib/util/worker.h) while the process serves its other sessions; the
+ * session reads no input meanwhile, and its reply and counters are
+ * settled when the step is back.  A session that ends while its step
+ * runs leaves the SASL context to the step, which frees it.
+ *
  * After success state->sasl_method and state->sasl_username are set (the
  * client= log line, permit_sasl_authenticated and the Received header use
  * them; smtpd_queue.c writes "(Authenticated sender: ...)" for
@@ -47,13 +54,25 @@
 #include "mail_conf.h"
 #include "xsasl.h"
 #include "printable.h"
+#include "worker.h"
 #include "smtpd.h"
+
+/* One exchange step, run in a worker thread */
+typedef struct SASL_STEP {
+    SMTPD_STATE *state;			/* NULL: the session went away */
+    XSASL_SERVER *server;
+    char   *mech;			/* AUTH's mechanism, or NULL: a response */
+    char   *input;			/* initial response / response, or NULL */
+    VSTRING *reply;			/* challenge or failure reason */
+    int     status;			/* XSASL_AUTH_* */
+} SASL_STEP;
 
 struct SMTPD_SASL {
     XSASL_SERVER *server;		/* NULL until first use */
     int     tls;			/* server made for a TLS session */
     char   *mech;			/* exchange in progress, or NULL */
     VSTRING *reply;			/* challenge or failure reason */
+    SASL_STEP *step;			/* a step on the way, or NULL */
 };
 
 static int smtpd_sasl_enabled;		/* Cyrus SASL loaded */
@@ -260,6 +279,75 @@ static int auth_refused(SMTPD_STATE *state)
     return (1);
 }
 
+/* step_work - in a worker thread: one call into Cyrus SASL */
+static void step_work(void *arg)
+{
+    SASL_STEP *step = arg;
+
+    if (step->mech)
+	step->status = xsasl_server_first(step->server, step->mech, step->input,
+					  step->reply);
+    else
+	step->status = xsasl_server_next(step->server, step->input, step->reply);
+}
+
+/* step_free - forget a step */
+static void step_free(SASL_STEP *step)
+{
+    if (step->mech)
+	myfree(step->mech);
+    if (step->input)
+	myfree(step->input);
+    vstring_free(step->reply);
+    myfree(step);
+}
+
+/* step_done - in the event loop: answer the client, count the command */
+static void step_done(void *arg)
+{
+    SASL_STEP *step = arg;
+    SMTPD_STATE *state = step->state;
+    struct SMTPD_SASL *sp;
+    int     i;
+
+    if (state == 0) {				/* the session is gone */
+	xsasl_server_free(step->server);
+	step_free(step);
+	return;
+    }
+    sp = state->sasl;
+    sp->step = 0;
+    state->waiting = 0;
+    vstring_strcpy(sp->reply, STR(step->reply));
+    if (step->mech) {				/* the AUTH command itself */
+	if (auth_result(state, step->mech, step->status) < 0)
+	    smtpd_error(state);
+	else if ((i = auth_cmd_index()) >= 0)
+	    state->cmd_ok[i]++;
+    } else if (auth_result(state, sp->mech, step->status) < 0) {
+	exchange_failed(state);
+    }
+    step_free(step);
+    smtpd_resume(state);
+}
+
+/* step_start - run MECH's first step (MECH not NULL) or the next one */
+static void step_start(SMTPD_STATE *state, const char *mech, const char *input)
+{
+    struct SMTPD_SASL *sp = state->sasl;
+    SASL_STEP *step = (SASL_STEP *) mymalloc(sizeof(*step));
+
+    step->state = state;
+    step->server = sp->server;
+    step->mech = mech ? mystrdup(mech) : 0;
+    step->input = input ? mystrdup(input) : 0;
+    step->reply = vstring_alloc(100);
+    step->status = XSASL_AUTH_FAIL;
+    sp->step = step;
+    state->waiting = 1;
+    worker_submit(step_work, step_done, step);
+}
+
 int	smtpd_sasl_cmd(SMTPD_STATE *state, char *args)
 {
     char   *mech;
@@ -283,9 +371,8 @@ int	smtpd_sasl_cmd(SMTPD_STATE *state, char *args)
 	smtpd_reply(state, "454 4.7.0 Temporary authentication failure: SASL server unavailable");
 	return (-1);
     }
-    return (auth_result(state, mech,
-		   xsasl_server_first(server, mech, *init ? init : 0,
-				      state->sasl->reply)));
+    step_start(state, mech, *init ? init : 0);
+    return (SMTPD_ASYNC);
 }
 
 /*
@@ -309,7 +396,6 @@ void	smtpd_sasl_too_long(SMTPD_STATE *state)
 void	smtpd_sasl_input(SMTPD_STATE *state, char *line)
 {
     struct SMTPD_SASL *sp = state->sasl;
-    int     status;
 
     if (sp == 0 || sp->server == 0 || sp->mech == 0) {
 	msg_warn("%s: AUTH response without an exchange in progress", state->namaddr);
@@ -328,9 +414,7 @@ void	smtpd_sasl_input(SMTPD_STATE *state, char *line)
 	smtpd_sasl_too_long(state);
 	return;
     }
-    status = xsasl_server_next(sp->server, line, sp->reply);
-    if (auth_result(state, sp->mech, status) < 0)
-	exchange_failed(state);
+    step_start(state, (char *) 0, line);
 }
 
 void	smtpd_sasl_free(SMTPD_STATE *state)
@@ -338,6 +422,11 @@ void	smtpd_sasl_free(SMTPD_STATE *state)
     struct SMTPD_SASL *sp = state->sasl;
 
     if (sp) {
+	if (sp->step) {				/* the step frees the server */
+	    sp->step->state = 0;
+	    sp->server = 0;
+	    state->waiting = 0;
+	}
 	xsasl_server_free(sp->server);
 	vstring_free(sp->reply);
 	if (sp->mech)

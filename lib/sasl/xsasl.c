@@ -8,10 +8,17 @@
  * saslauthd_path).  Each session gets a sasl_conn_t with the security
  * properties from the options text and no security layer (max_ssf 0), as
  * Postfix does.  Base64 coding uses Cyrus's sasl_encode64/sasl_decode64.
+ *
+ * Threads: before sasl_server_init, Cyrus gets pthread mutexes
+ * (sasl_set_mutex), the condition under which its documentation calls
+ * the library thread-safe; smtpd then runs the password checks of
+ * several sessions at once in worker threads, each XSASL_SERVER used by
+ * one thread at a time.
  */
 #include "sys_defs.h"
 #include <ctype.h>
 #include <limits.h>
+#include <pthread.h>
 #include <strings.h>
 #include <sasl/sasl.h>
 #include <sasl/saslutil.h>
@@ -50,6 +57,32 @@ static int xsasl_log(void *context, int level, const char *message)
     return (SASL_OK);
 }
 
+/* Cyrus's mutexes: pthread mutexes */
+
+static void *xsasl_mutex_alloc(void)
+{
+    pthread_mutex_t *mutex = (pthread_mutex_t *) mymalloc(sizeof(*mutex));
+
+    pthread_mutex_init(mutex, (pthread_mutexattr_t *) 0);
+    return (mutex);
+}
+
+static int xsasl_mutex_lock(void *mutex)
+{
+    return (pthread_mutex_lock((pthread_mutex_t *) mutex) == 0 ? SASL_OK : SASL_FAIL);
+}
+
+static int xsasl_mutex_unlock(void *mutex)
+{
+    return (pthread_mutex_unlock((pthread_mutex_t *) mutex) == 0 ? SASL_OK : SASL_FAIL);
+}
+
+static void xsasl_mutex_free(void *mutex)
+{
+    pthread_mutex_destroy((pthread_mutex_t *) mutex);
+    myfree(mutex);
+}
+
 static sasl_callback_t xsasl_callbacks[] = {
     {SASL_CB_LOG, (int (*) (void)) (void (*) (void)) xsasl_log, 0},
     {SASL_CB_LIST_END, 0, 0},
@@ -61,6 +94,8 @@ int	xsasl_server_init(const char *app_name, const char *config_path)
 
     if (xsasl_init_status != 1)
 	return (xsasl_init_status);
+    sasl_set_mutex(xsasl_mutex_alloc, xsasl_mutex_lock, xsasl_mutex_unlock,
+		   xsasl_mutex_free);
     if (config_path && *config_path
 	&& sasl_set_path(SASL_PATH_TYPE_CONFIG, (char *) config_path) != SASL_OK)
 	msg_warn("failed to set Cyrus SASL configuration path: \"%s\"", config_path);

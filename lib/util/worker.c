@@ -36,6 +36,7 @@ static WORKER_LIST worker_todo;
 static WORKER_LIST worker_done;
 static int worker_threads;		/* started */
 static int worker_idle;			/* waiting for a job */
+static int worker_queued;		/* jobs in the todo list */
 static int worker_limit = 16;
 static int worker_count;		/* submitted, DONE not run yet */
 static int worker_event_fd = -1;
@@ -72,6 +73,7 @@ static void *worker_thread(void *unused)
 	while ((job = list_take(&worker_todo)) == 0)
 	    pthread_cond_wait(&worker_wake, &worker_lock);
 	worker_idle--;
+	worker_queued--;
 	pthread_mutex_unlock(&worker_lock);
 
 	job->work(job->arg);
@@ -150,7 +152,9 @@ void	worker_submit(WORKER_FN work, WORKER_FN done, void *arg)
     worker_count++;
     pthread_mutex_lock(&worker_lock);
     list_append(&worker_todo, job);
-    need_thread = (worker_idle == 0 && worker_threads < worker_limit);
+    /* An idle thread that was woken but has not taken its job yet still
+     * counts as idle: compare with the jobs in line, not with zero */
+    need_thread = (++worker_queued > worker_idle && worker_threads < worker_limit);
     pthread_cond_signal(&worker_wake);
     pthread_mutex_unlock(&worker_lock);
     if (need_thread && worker_start() < 0 && worker_threads == 0)

@@ -5,7 +5,11 @@ whose /etc/netns/NAME/resolv.conf names it; the whole instance, the
 receivers and the client run inside that namespace, so the SMTP client's
 res_query() asks dnsmasq and its connects reach the test receivers.
 Zone: example.test MX 10 mx1 (127.0.0.2, refuses with 554),
-      MX 20 mx2 (127.0.0.1, accepts); mx-only.test has no MX, only an A.
+      MX 20 mx2 (127.0.0.1, accepts); mx-only.test has no MX, only an A;
+      PTR records for 127.0.0.2 (mx1.example.test, which points back) and
+      127.0.0.3 (forged.test, which has no address).
+The instance runs without POSTHORN_DNS_FILE, so smtpd also finds client
+names through getnameinfo/getaddrinfo and dnsmasq.
 Needs root (network namespaces, port 25); skipped otherwise.
 """
 
@@ -65,7 +69,8 @@ class Netns:
 
 
 @pytest.fixture
-def mxnet(tmp_path):
+def mxnet(tmp_path, monkeypatch):
+    monkeypatch.setenv("POSTHORN_DNS_FILE", "")      # the real resolver
     ns = Netns("phmx%d" % os.getpid())
     try:
         ns.spawn(["dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts", "--local=/test/",
@@ -75,6 +80,7 @@ def mxnet(tmp_path):
                   "--host-record=mx1.example.test,127.0.0.2",
                   "--host-record=mx2.example.test,127.0.0.1",
                   "--host-record=mx-only.test,127.0.0.1",
+                  "--ptr-record=3.0.0.127.in-addr.arpa,forged.test",
                   "--pid-file=" + str(tmp_path / "dnsmasq.pid")])
         outs = {}
         for name, addr, mode in (("mx1", "127.0.0.2", "refuse"), ("mx2", "127.0.0.1", "accept")):
@@ -101,10 +107,12 @@ def stop_in(ns, inst):
     inst.kill_leftovers()
 
 
-def send(ns, inst, rcpt, subject):
+def send(ns, inst, rcpt, subject, source="127.0.0.1", ok=True):
     r = ns.run(["swaks", "--server", "127.0.0.1:%d" % inst.port, "--from", "alice@posthorn.test",
-                "--to", rcpt, "--header", "Subject: " + subject, "--body", "via MX"], timeout=60)
-    assert r.returncode == 0, r.stdout.decode(errors="replace")
+                "--to", rcpt, "--header", "Subject: " + subject, "--body", "via MX",
+                "--local-interface", source], timeout=60)
+    assert (r.returncode == 0) == ok, r.stdout.decode(errors="replace")
+    return r.stdout.decode(errors="replace")
 
 
 def test_mx_fallback_to_second(mxnet, tmp_path):
@@ -133,5 +141,28 @@ def test_a_record_without_mx(mxnet, tmp_path):
         assert wait_until(lambda: len(list(outs["mx2"].glob("msg-*.eml"))) >= 1, 30), inst.log_tail()
         assert inst.wait_for_log(r"to=<someone@mx-only\.test>, relay=mx-only\.test\[127\.0\.0\.1\]:25, "
                                  r".*status=sent", 10), inst.log_tail()
+    finally:
+        stop_in(ns, inst)
+
+
+def test_client_names_through_resolver(mxnet, tmp_path):
+    """smtpd's client names from /etc/hosts and dnsmasq: localhost, a
+    confirmed PTR name, and one that does not resolve back."""
+    ns, outs = mxnet
+    inst = PosthornInstance(str(tmp_path / "ph"), main={
+        "smtpd_client_restrictions": "reject_unknown_client_hostname"})
+    start_in(ns, inst)
+    try:
+        send(ns, inst, "alice@posthorn.test", "from localhost")
+        send(ns, inst, "alice@posthorn.test", "from mx1", source="127.0.0.2")
+        out = send(ns, inst, "alice@posthorn.test", "forged", source="127.0.0.3", ok=False)
+        assert "450 4.7.25 Client host rejected: cannot find your hostname, [127.0.0.3]" in out
+        assert inst.wait_for_log(r"connect from localhost\[127\.0\.0\.1\]$")
+        assert inst.wait_for_log(r"connect from mx1\.example\.test\[127\.0\.0\.2\]$")
+        assert inst.wait_for_log(r"warning: hostname forged\.test does not resolve to "
+                                 r"address 127\.0\.0\.3: ")
+        assert inst.wait_for_log(r"connect from unknown\[127\.0\.0\.3\]$")
+        msg = inst.wait_for_message(b"Subject: from mx1", user="alice")
+        assert b"(mx1.example.test [127.0.0.2])" in msg
     finally:
         stop_in(ns, inst)

@@ -32,6 +32,7 @@ import base64
 import os
 import pwd
 import re
+import select
 import shutil
 import smtplib
 import socket
@@ -441,16 +442,22 @@ def test_relay_after_auth_only(make_instance):
 
 class FakeImap(threading.Thread):
     """An IMAP server that knows one login (demo@posthorn.test / demo),
-    enough for saslauthd -a rimap."""
+    enough for saslauthd -a rimap.  Sessions run in threads of their own;
+    with DELAY set, each LOGIN is answered after DELAY seconds, and
+    max_busy tells how many LOGINs were waiting at once."""
 
     def __init__(self):
         super().__init__(daemon=True)
         self.sock = socket.socket()
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(5)
+        self.sock.listen(20)
         self.port = self.sock.getsockname()[1]
         self.logins = []
+        self.delay = 0
+        self.busy = 0
+        self.max_busy = 0
+        self.lock = threading.Lock()
 
     def run(self):
         while True:
@@ -458,8 +465,19 @@ class FakeImap(threading.Thread):
                 conn, _ = self.sock.accept()
             except OSError:
                 return
-            with conn:
-                self.session(conn)
+            threading.Thread(target=self.serve, args=(conn,), daemon=True).start()
+
+    def serve(self, conn):
+        with conn:
+            self.session(conn)
+
+    def slow_login(self):
+        with self.lock:
+            self.busy += 1
+            self.max_busy = max(self.max_busy, self.busy)
+        time.sleep(self.delay)
+        with self.lock:
+            self.busy -= 1
 
     def session(self, conn):
         f = conn.makefile("rwb")
@@ -474,6 +492,8 @@ class FakeImap(threading.Thread):
                 args = re.findall(r'"((?:[^"\\]|\\.)*)"|(\S+)', parts[2] if len(parts) > 2 else "")
                 args = [a or b for a, b in args]
                 self.logins.append(args[0] if args else "")
+                if self.delay:
+                    self.slow_login()
                 ok = args == ["%s@%s" % (USER, REALM), PASSWORD]
                 f.write(("%s %s\r\n" % (tag, "OK done" if ok else "NO bad login")).encode())
             elif cmd == "LOGOUT":
@@ -491,7 +511,8 @@ class FakeImap(threading.Thread):
 @pytest.fixture
 def saslauthd():
     """A real saslauthd (-a rimap -r) on a private socket directory that
-    mail_owner can reach."""
+    mail_owner can reach; four processes (-n 4), so that checks can run
+    side by side."""
     if not shutil.which("saslauthd"):
         pytest.skip("saslauthd (sasl2-bin) is not installed")
     imap = FakeImap()
@@ -499,7 +520,7 @@ def saslauthd():
     rundir = tempfile.mkdtemp(prefix="ph-saslauthd-", dir="/tmp")
     os.chmod(rundir, 0o755)
     proc = subprocess.Popen(["saslauthd", "-a", "rimap", "-O", "127.0.0.1/%d" % imap.port,
-                             "-r", "-m", rundir, "-n", "0", "-d"],
+                             "-r", "-m", rundir, "-n", "4", "-d"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             start_new_session=True)   # it signals its process group
     mux = os.path.join(rundir, "mux")
@@ -538,6 +559,45 @@ def test_saslauthd(make_instance, saslauthd):
     # the realm (smtpd_sasl_local_domain) reached saslauthd with the login
     assert "%s@%s" % (USER, REALM) in imap.logins
     no_secret_in_log(inst, WRONG)
+
+
+def test_slow_saslauthd_does_not_stall_the_process(make_instance, saslauthd):
+    """Each check takes 3 s at the IMAP server behind saslauthd.  In one
+    smtpd process, three clients AUTH at once: while they wait, a fourth
+    client's whole mail transaction is served, and the three checks run
+    side by side (not one after the other)."""
+    mux, imap = saslauthd
+    params = dict(SEED)
+    params["default_process_limit"] = "1"
+    inst = make_instance(main=params, start=False)
+    write_app_file(inst, ["pwcheck_method: saslauthd",
+                          "saslauthd_path: " + mux])
+    inst.main_overrides["cyrus_sasl_config_path"] = sasl_dir(inst)
+    inst.write_config()
+    inst.start()
+    imap.delay = 3
+    waiting = []
+    for _ in range(3):
+        c = Client(inst.port)
+        c.ehlo()
+        c.send(("AUTH PLAIN %s\r\n" % plain()).encode())
+        waiting.append(c)
+    started = time.monotonic()
+    with smtplib.SMTP("127.0.0.1", inst.port, local_hostname="other.example",
+                      timeout=20) as s:
+        s.sendmail("someone@example.com", ["alice@posthorn.test"],
+                   b"Subject: meanwhile\r\n\r\nserved while AUTH waits\r\n")
+    took = time.monotonic() - started
+    assert len(inst.child_pids("smtpd")) == 1
+    for c in waiting:
+        assert not select.select([c.sock], [], [], 0)[0] and not c.buf, \
+            "AUTH answered before its check was done"
+    for c in waiting:
+        assert c.reply() == (235, "2.7.0 Authentication successful")
+        c.close()
+    assert imap.max_busy >= 2, "the checks ran one after the other"
+    print("\nanother client's transaction while 3 AUTHs waited: %.3f s; "
+          "checks at once: %d" % (took, imap.max_busy))
 
 
 # ------------------------------------------------------------ with STARTTLS

@@ -17,7 +17,9 @@ the test's own receiver and against Debian's Postfix as the next hop
 
 import os
 import re
+import shutil
 import smtplib
+import subprocess
 
 import pytest
 
@@ -50,6 +52,30 @@ def test_utf8_addresses_delivered(inst):
     assert wait_until(lambda: any(b"utf8-1" in open(p, "rb").read()
                                   for p in inst.maildir_files(inst.virtual_new())), 15)
     assert ("from=<%s>" % SENDER) in inst.log()
+
+
+@pytest.mark.skipif(shutil.which("swaks") is None, reason="swaks not installed")
+def test_swaks_sessions(inst):
+    """Debian's swaks (20201014) cannot send the SMTPUTF8 or BDAT keywords
+    itself; it sees both offered, sends RFC 6532 UTF-8 headers that arrive
+    byte for byte, and gets Postfix's 553 for a UTF-8 address it does not
+    declare."""
+    base = ["swaks", "--server", "127.0.0.1", "--port", str(inst.port),
+            "--helo", "client.example"]
+    r = subprocess.run(base + ["--from", "plain@example.com", "--to", "alice@" + DOMAIN,
+                               "--header", "Subject: grüße swaks-utf8",
+                               "--body", "swaks-utf8 body"],
+                       capture_output=True, timeout=30)
+    out = r.stdout.decode("utf-8", "replace")
+    assert r.returncode == 0, out
+    assert re.search(r"<-  250-SMTPUTF8", out) and re.search(r"<-  250 CHUNKING", out), out
+    data = inst.wait_for_message(b"swaks-utf8 body", user="alice")
+    assert "Subject: grüße swaks-utf8".encode() in data, data
+    r = subprocess.run(base + ["--from", SENDER, "--to", "alice@" + DOMAIN],
+                       capture_output=True, timeout=30)
+    out = r.stdout.decode("utf-8", "replace")
+    assert r.returncode != 0
+    assert "<** 553 5.6.7 Must declare SMTPUTF8 to send unicode address" in out, out
 
 
 def test_undeclared_and_malformed(inst):
