@@ -540,15 +540,22 @@ def saslauthd():
     shutil.rmtree(rundir, ignore_errors=True)
 
 
-def test_saslauthd(make_instance, saslauthd):
-    mux, imap = saslauthd
+def saslauthd_instance(make_instance, mux, main=None):
+    """A started instance with the seed config whose smtpd checks
+    passwords through the saslauthd at MUX."""
     params = dict(SEED)
+    params.update(main or {})
     inst = make_instance(main=params, start=False)
     write_app_file(inst, ["pwcheck_method: saslauthd",
                           "saslauthd_path: " + mux])
     inst.main_overrides["cyrus_sasl_config_path"] = sasl_dir(inst)
     inst.write_config()
-    inst.start()
+    return inst.start()
+
+
+def test_saslauthd(make_instance, saslauthd):
+    mux, imap = saslauthd
+    inst = saslauthd_instance(make_instance, mux)
     c = Client(inst.port)
     assert auth_lines(c.ehlo()).get("AUTH") == {"PLAIN", "LOGIN"}
     assert c.cmd("AUTH PLAIN " + plain(USER, WRONG))[0] == 535
@@ -567,14 +574,7 @@ def test_slow_saslauthd_does_not_stall_the_process(make_instance, saslauthd):
     client's whole mail transaction is served, and the three checks run
     side by side (not one after the other)."""
     mux, imap = saslauthd
-    params = dict(SEED)
-    params["default_process_limit"] = "1"
-    inst = make_instance(main=params, start=False)
-    write_app_file(inst, ["pwcheck_method: saslauthd",
-                          "saslauthd_path: " + mux])
-    inst.main_overrides["cyrus_sasl_config_path"] = sasl_dir(inst)
-    inst.write_config()
-    inst.start()
+    inst = saslauthd_instance(make_instance, mux, {"default_process_limit": "1"})
     imap.delay = 3
     waiting = []
     for _ in range(3):
