@@ -69,6 +69,10 @@ UNIT_SRC	:= $(wildcard test/unit/test_*.c)
 UNIT_BIN	:= $(UNIT_SRC:test/unit/%.c=$(BUILD)/test/%)
 
 PYTEST	:= /usr/bin/python3 -m pytest
+# Integration tests mostly wait (timers, timeouts, other processes): three
+# pytest-xdist workers, one test file each at a time (module instances
+# stay in one worker); free_port() gives each worker its own port range.
+PYTEST_PAR = $(shell /usr/bin/python3 -c 'import xdist' 2>/dev/null && printf '%s' '-n 3 --dist loadfile')
 
 .PHONY: all deps check check-layers check-unit check-integration check-nonroot check-fuzz run stop install bench clean
 all: $(LIBEXEC_BUILT) $(BIN_BUILT) $(BUILD)/bin/mailq $(BUILD)/bin/newaliases $(UNIT_BIN)
@@ -124,12 +128,12 @@ check-unit: $(UNIT_BIN)
 	@sh mk/run-unit.sh $(UNIT_BIN)
 
 check-integration: all
-	POSTHORN_BUILD=$(CURDIR)/$(BUILD) $(PYTEST) -q -ra test/integration $(PYTEST_ARGS)
+	POSTHORN_BUILD=$(CURDIR)/$(BUILD) $(PYTEST) -q -ra $(PYTEST_PAR) test/integration $(PYTEST_ARGS)
 
 # As root, also run the integration tests as an unprivileged user: that is
 # how developers and `make run` without root use Posthorn.
 check-nonroot: all
-	sh mk/check-nonroot.sh $(BUILD) $(PYTEST_ARGS)
+	sh mk/check-nonroot.sh $(BUILD) $(PYTEST_PAR) $(PYTEST_ARGS)
 
 run: deps all
 	@sh mk/run.sh start $(CURDIR)/$(BUILD)

@@ -23,6 +23,7 @@ another user everything runs as that user.
 
 import os
 import pwd
+import random
 import grp
 import re
 import shutil
@@ -48,17 +49,34 @@ def build_dir():
 _PORTS_GIVEN = set()
 
 
+def _port_range():
+    """This test process's share of ports 20000-31999, below the kernel's
+    ephemeral range (32768 and up, where client sockets and bind(0) get
+    theirs): the whole of it, or a slice per pytest-xdist worker, so that
+    parallel workers never hand out the same port."""
+    count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1)
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    index = int(worker[2:]) if worker[2:].isdigit() else 0
+    size = 12000 // max(count, 1)
+    return 20000 + (index % max(count, 1)) * size, size
+
+
 def free_port():
-    """A TCP port on 127.0.0.1 that was free a moment ago, and that this
-    test run has not handed out before (the kernel may offer the same
-    port twice in a row: two listeners of one instance would clash)."""
+    """A TCP port on 127.0.0.1 that is free now, and that this test run
+    has not handed out before (two listeners of one instance, or of two
+    instances of parallel workers, would clash)."""
+    low, size = _port_range()
     while True:
+        port = random.randrange(low, low + size)
+        if port in _PORTS_GIVEN:
+            continue
+        _PORTS_GIVEN.add(port)
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        if port not in _PORTS_GIVEN:
-            _PORTS_GIVEN.add(port)
-            return port
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return port
 
 
 def wait_until(pred, timeout, interval=0.05):

@@ -12,6 +12,7 @@ cannot answer defers (451).
 """
 
 import os
+import re
 import smtplib
 
 import pytest
@@ -79,10 +80,10 @@ def test_sender_canonical_and_masquerade(inst):
 def test_recipient_canonical(inst):
     send(inst, "s@example.com", "info@" + DOMAIN, "rcpt-canon")
     assert inst.wait_for_message(b"rcpt-canon", user="alice")
-    assert "orig_to=<info@%s>" % DOMAIN in inst.log()
+    assert inst.wait_for_log(re.escape("orig_to=<info@%s>" % DOMAIN))
     send(inst, "s@example.com", "info+sales@" + DOMAIN, "rcpt-ext")
     assert inst.wait_for_message(b"rcpt-ext", user="alice")
-    assert "to=<alice+sales@%s>" % DOMAIN in inst.log()
+    assert inst.wait_for_log(re.escape("to=<alice+sales@%s>" % DOMAIN))
     send(inst, "s@example.com", "bob@old.example", "domain-canon")
     assert inst.wait_for_message(b"domain-canon", user="bob")
 
