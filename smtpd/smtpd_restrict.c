@@ -26,8 +26,9 @@
  * reject_unknown_client_hostname, reject_unknown_reverse_client_hostname,
  * reject_rbl_client domain[=d.d.d.d], reject_rhsbl_client,
  * reject_rhsbl_reverse_client, reject_rhsbl_helo, reject_rhsbl_sender,
- * reject_rhsbl_recipient domain[=d.d.d.d], check_client_access, check_helo_access, check_sender_access,
- * check_recipient_access type:table (smtpd_access.c),
+ * reject_rhsbl_recipient domain[=d.d.d.d], check_client_access,
+ * check_helo_access, check_sender_access, check_recipient_access
+ * type:table (smtpd_access.c),
  * reject_sender_login_mismatch and its authenticated_, unauthenticated_
  * and known_ forms (smtpd_login.c).  reject_non_fqdn_sender and
  * _recipient look at the address as the client sent it, before
