@@ -57,6 +57,7 @@ static int var_sasl_response_limit;
 static int var_bare_lf_policy;
 
 static MAIL_SERVER_OPS smtpd_ops;
+static unsigned smtpd_session_count;	/* sessions accepted so far */
 
 static void smtpd_read_event(int event, void *context);
 static void smtpd_write_event(int event, void *context);
@@ -122,6 +123,7 @@ static void smtpd_close(SMTPD_STATE *state, int lost)
     smtpd_sasl_free(state);
     smtpd_restrict_free(state);
     smtpd_dns_free(state);
+    smtpd_policy_free(state);
     if (state->parked_args)
 	myfree(state->parked_args);
     myfree(state);
@@ -501,6 +503,7 @@ static void smtpd_accept(int fd, const char *service, char **argv)
     state->deadline = event_time() + var_smtpd_timeout;
     event_request_timer(smtpd_timeout_event, state, var_smtpd_timeout * 1000);
     state->anvil_exempt = -1;
+    state->session_id = ++smtpd_session_count;
     smtpd_peer_lookup(state, smtpd_connected);
 }
 
@@ -547,7 +550,7 @@ static int smtpd_greet(SMTPD_STATE *state)
 
     if ((ret = smtpd_restrict_connect(state, buf)) == SMTPD_WAIT) {
 	vstring_free(buf);
-	smtpd_dns_wait(state, smtpd_greet_wakeup);
+	smtpd_lookup_wait(state, smtpd_greet_wakeup);
 	return (0);
     }
     if (ret < 0) {

@@ -70,7 +70,9 @@ typedef struct SMTPD_STATE {
     int     delay_due;			/* a reply waits for smtpd_error_sleep_time */
     int     delaying;			/* ... and the timer runs */
     int     waiting;			/* a command waits (anvil, DNS): no input */
-    int     parked_index;		/* the command that waits for DNS */
+    int     lookups;			/* answers (DNS, policy) waited for */
+    void    (*wakeup) (struct SMTPD_STATE *);	/* ... and then */
+    int     parked_index;		/* the command that waits for them */
     char   *parked_args;		/* ... and its arguments */
     int     anvil_exempt;		/* -1: not looked up yet */
     int     anvil_registered;		/* anvil counts this connection */
@@ -118,6 +120,11 @@ typedef struct SMTPD_STATE {
     char   *sasl_username;		/* after a successful AUTH: user name */
     struct SMTPD_POLICY *policy;	/* smtpd_restrict.c: per-session results */
     struct SMTPD_DNS *dns;		/* smtpd_dns.c: lookups and their answers */
+    struct SMTPD_PQUERY *pqueries;	/* smtpd_policy.c: policy answers */
+    unsigned session_id;		/* for the policy "instance" attribute */
+    int     transactions;		/* ... with this */
+    long    declared_size;		/* MAIL SIZE=, or 0 */
+    char  **prepend;			/* PREPEND headers, NULL-terminated */
     /* Actions on the message decided by restrictions or header checks */
     char   *hold_reason;		/* non-NULL: file the message in hold/ */
     char   *discard_reason;		/* non-NULL: accept and throw away */
@@ -143,6 +150,9 @@ int	smtpd_flush(SMTPD_STATE *state);
 
 /* smtpd_cmd.c */
 void	smtpd_command(SMTPD_STATE *state, char *line);
+/* smtpd_prepend - a header for the message of this transaction, above
+ * our Received: header (access and policy PREPEND actions) */
+void	smtpd_prepend(SMTPD_STATE *state, const char *header);
 void	smtpd_reset_transaction(SMTPD_STATE *state);
 const char *smtpd_cmd_name(int index);
 /* smtpd_cmd_verb - the upper-case verb of command INDEX */
@@ -151,7 +161,7 @@ const char *smtpd_cmd_verb(int index);
  * command that must wait for DNS is parked and runs again by itself */
 void	smtpd_command_run(SMTPD_STATE *state, int index, char *args);
 /* What command handlers and the smtpd_restrict_* hooks return besides
- * 0 (ok) and -1 (refused, replied): wait for DNS (smtpd_dns_wait) */
+ * 0 (ok) and -1 (refused, replied): wait for answers (smtpd_lookup_wait) */
 #define SMTPD_WAIT		1
 /* ... or: the command answers later by itself and counts itself (AUTH) */
 #define SMTPD_ASYNC		2
@@ -162,13 +172,22 @@ void	smtpd_command_run(SMTPD_STATE *state, int index, char *args);
 #define SMTPD_DNS_PENDING	2
 int	smtpd_dns_lookup(SMTPD_STATE *state, const char *name, int type,
 			         DNS_ANSWER *answer);
-/* smtpd_dns_wait - no input until every pending lookup is back; then
- * WAKEUP(state) */
-void	smtpd_dns_wait(SMTPD_STATE *state, void (*wakeup) (SMTPD_STATE *));
+/*
+ * What a session waits for (DNS answers, policy answers): each start is
+ * counted (smtpd_lookup_start) and given back when its answer is in
+ * (smtpd_lookup_done); smtpd_lookup_wait() parks the session (no input)
+ * until the count is zero, then runs WAKEUP(state).
+ */
+void	smtpd_lookup_start(SMTPD_STATE *state);
+void	smtpd_lookup_done(SMTPD_STATE *state);
+void	smtpd_lookup_wait(SMTPD_STATE *state, void (*wakeup) (SMTPD_STATE *));
 /* smtpd_peer_lookup - find the client name (state->name etc.), then
  * NEXT(state); the session reads nothing meanwhile */
 void	smtpd_peer_lookup(SMTPD_STATE *state, void (*next) (SMTPD_STATE *));
 void	smtpd_dns_free(SMTPD_STATE *state);
+
+/* smtpd_policy.c (the restriction check_policy_service is in smtpd_restrict.c) */
+void	smtpd_policy_free(SMTPD_STATE *state);
 
 /* smtpd_anvil.c */
 /* smtpd_anvil_connect - 1: START runs when anvil allows the client
@@ -220,6 +239,10 @@ int	smtpd_tls_cmd(SMTPD_STATE *state, char *args);	/* STARTTLS */
  * smtpd_command() asks before every command except HELO EHLO STARTTLS NOOP QUIT */
 int	smtpd_tls_required(SMTPD_STATE *state);
 void	smtpd_tls_free(SMTPD_STATE *state);
+/* smtpd_tls_params - 1 and the session's protocol, cipher and bits when
+ * TLS is on, else 0 */
+int	smtpd_tls_params(SMTPD_STATE *state, const char **protocol,
+			         const char **cipher, int *bits);
 /* smtpd_tls_info - "TLSv1.3 with cipher X (256/256 bits)" or NULL */
 const char *smtpd_tls_info(SMTPD_STATE *state, VSTRING *buf);
 /*

@@ -21,8 +21,8 @@
  * DEFER [text] (access_map_defer_code, 4.7.1, "Access denied");
  * DEFER_IF_PERMIT [text]; "4xx text", "5xx text" (an optional RFC 3463
  * code may start any text); HOLD [text] (state->hold_reason); DISCARD
- * [text] (state->discard_reason, and permit); WARN/INFO [text] (log
- * only); anything else is evaluated as a restriction list, e.g.
+ * [text] (state->discard_reason, and permit); PREPEND header: value
+ * (added above our Received: header); WARN/INFO [text] (log only); anything else is evaluated as a restriction list, e.g.
  * "permit_auth_destination" or "reject_unauth_destination, permit".
  * A table that cannot answer gives "451 4.3.5 Server configuration error".
  *
@@ -89,7 +89,23 @@ static const char *split_dsn(const char *text, char dsn[16], const char *def)
     return (text);
 }
 
-/* action_result - HOLD, DISCARD, WARN, INFO; -1 when VALUE is none of them */
+/* header_field_ok - "Name: value" with a printable name and no control bytes */
+static int header_field_ok(const char *text)
+{
+    const char *cp;
+
+    for (cp = text; *cp && *cp != ':'; cp++)
+	if (!isgraph((unsigned char) *cp))
+	    return (0);
+    if (cp == text || *cp != ':')
+	return (0);
+    for (; *cp; cp++)
+	if (iscntrl((unsigned char) *cp) && *cp != '\t')
+	    return (0);
+    return (1);
+}
+
+/* action_result - HOLD, DISCARD, PREPEND, WARN, INFO; -1 when VALUE is none */
 static int action_result(SMTPD_CHECK *chk, const char *word, const char *text,
 			         const char *reply_name, const char *reply_class)
 {
@@ -107,6 +123,11 @@ static int action_result(SMTPD_CHECK *chk, const char *word, const char *text,
 	smtpd_check_log(chk, "discard", STR(buf));
 	smtpd_check_keep(&chk->discard_reason, STR(buf));
 	status = SMTPD_CHECK_OK;
+    } else if (strcasecmp(word, "PREPEND") == 0) {
+	if (header_field_ok(text))
+	    smtpd_check_prepend(chk, text);
+	else
+	    msg_warn("access table: PREPEND action without valid header: \"%.100s\"", text);
     } else if (strcasecmp(word, "WARN") == 0 || strcasecmp(word, "INFO") == 0) {
 	vstring_sprintf(buf, "<%s>: %s %s", reply_name, reply_class, text);
 	smtpd_check_log(chk, strcasecmp(word, "WARN") == 0 ? "warn" : "info", STR(buf));
@@ -127,9 +148,9 @@ static int all_digits(const char *cp)
     return (*cp == 0);
 }
 
-/* table_result - what an access table answer VALUE means */
-static int table_result(SMTPD_CHECK *chk, const char *table, const char *value,
-			        const char *reply_name, const char *reply_class)
+/* smtpd_check_access_result - see smtpd_restrict.h */
+int	smtpd_check_access_result(SMTPD_CHECK *chk, const char *table, const char *value,
+			              const char *reply_name, const char *reply_class)
 {
     size_t  len = strcspn(value, " \t");
     char   *word = mystrndup(value, len);
@@ -197,7 +218,7 @@ static int lookup(SMTPD_CHECK *chk, const char *table, MAPS *maps, const char *k
 	return (SMTPD_CHECK_DUNNO);		/* Berkeley DB cannot store "" */
     if ((value = maps_find(maps, key)) != 0) {
 	*found = 1;
-	return (table_result(chk, table, value, reply_name, reply_class));
+	return (smtpd_check_access_result(chk, table, value, reply_name, reply_class));
     }
     if (maps->error) {
 	*found = 1;

@@ -19,6 +19,7 @@
  */
 #include "sys_defs.h"
 #include <ctype.h>
+#include <limits.h>
 #include <strings.h>
 #include "msg.h"
 #include "mymalloc.h"
@@ -87,6 +88,24 @@ void	smtpd_reset_transaction(SMTPD_STATE *state)
     if (state->discard_reason)
 	myfree(state->discard_reason);
     state->hold_reason = state->discard_reason = 0;
+    for (char **cpp = state->prepend; cpp && *cpp; cpp++)
+	myfree(*cpp);
+    if (state->prepend)
+	myfree(state->prepend);
+    state->prepend = 0;
+    state->declared_size = 0;
+    state->transactions++;			/* a new policy "instance" */
+}
+
+void	smtpd_prepend(SMTPD_STATE *state, const char *header)
+{
+    int     n = 0;
+
+    while (state->prepend && state->prepend[n])
+	n++;
+    state->prepend = myrealloc(state->prepend, (n + 2) * sizeof(char *));
+    state->prepend[n] = mystrdup(header);
+    state->prepend[n + 1] = 0;
 }
 
 /* restricted - a restriction hook said no: log, answer; returns -1 */
@@ -259,6 +278,7 @@ static int mail_esmtp_params(SMTPD_STATE *state, char *rest)
 		smtpd_reply(state, "552 5.3.4 Message size exceeds fixed limit");
 		return (-1);
 	    }
+	    state->declared_size = size > LONG_MAX ? LONG_MAX : (long) size;
 	} else if (strcasecmp(param, "SMTPUTF8") == 0 && conf_bool("smtputf8_enable")) {
 	    state->smtputf8 = 1;
 	} else if (strcasecmp(param, "BODY=8BITMIME") == 0) {
@@ -776,7 +796,7 @@ void	smtpd_command_run(SMTPD_STATE *state, int index, char *args)
     case SMTPD_WAIT:
 	state->parked_index = index;
 	state->parked_args = saved;
-	smtpd_dns_wait(state, smtpd_command_wakeup);
+	smtpd_lookup_wait(state, smtpd_command_wakeup);
 	return;
     case SMTPD_ASYNC:
 	break;

@@ -9,7 +9,7 @@
  * answers from the session's cache; a miss starts a lookup and returns
  * SMTPD_DNS_PENDING.  The restriction code then unwinds without side
  * effects (smtpd_restrict.c holds back its log lines and actions until
- * it has a result), the caller parks its command with smtpd_dns_wait(),
+ * it has a result), the caller parks its command with smtpd_lookup_wait(),
  * and when the last answer is in, the wake-up function runs the command
  * again from its start: this time the cache has the answer.  A command
  * that needs several lookups one after the other is parked once per
@@ -52,7 +52,6 @@ typedef struct SMTPD_DNS {
     SMTPD_DNS_ENTRY *cache;
     int     cache_count;
     SMTPD_DNS_WAIT *pending;
-    void    (*wakeup) (SMTPD_STATE *);	/* when nothing is pending */
     DNS_ASYNC *peer_req;		/* the client name lookup */
     void    (*peer_next) (SMTPD_STATE *);
 } SMTPD_DNS;
@@ -96,7 +95,6 @@ static void smtpd_dns_answered(int status, DNS_ANSWER *answer, void *context)
     SMTPD_DNS *dns = state->dns;
     SMTPD_DNS_WAIT **pp;
     SMTPD_DNS_ENTRY *entry;
-    void    (*wakeup) (SMTPD_STATE *);
 
     for (pp = &dns->pending; *pp != wait; pp = &(*pp)->next)
 	 /* void */ ;
@@ -113,11 +111,7 @@ static void smtpd_dns_answered(int status, DNS_ANSWER *answer, void *context)
     dns->cache = entry;
     dns->cache_count++;
     myfree(wait);
-    if (dns->pending == 0 && (wakeup = dns->wakeup) != 0) {
-	dns->wakeup = 0;
-	state->waiting = 0;
-	wakeup(state);
-    }
+    smtpd_lookup_done(state);
 }
 
 int	smtpd_dns_lookup(SMTPD_STATE *state, const char *name, int type,
@@ -142,16 +136,31 @@ int	smtpd_dns_lookup(SMTPD_STATE *state, const char *name, int type,
     wait->next = dns->pending;
     dns->pending = wait;
     wait->req = dns_lookup_async(name, type, smtpd_dns_answered, wait);
+    smtpd_lookup_start(state);
     return (SMTPD_DNS_PENDING);
 }
 
-void	smtpd_dns_wait(SMTPD_STATE *state, void (*wakeup) (SMTPD_STATE *))
+void	smtpd_lookup_start(SMTPD_STATE *state)
 {
-    SMTPD_DNS *dns = smtpd_dns_get(state);
+    state->lookups++;
+}
 
-    if (dns->pending == 0)
-	msg_panic("smtpd_dns_wait: nothing to wait for");
-    dns->wakeup = wakeup;
+void	smtpd_lookup_done(SMTPD_STATE *state)
+{
+    void    (*wakeup) (SMTPD_STATE *) = state->wakeup;
+
+    if (--state->lookups > 0 || wakeup == 0)
+	return;
+    state->wakeup = 0;
+    state->waiting = 0;
+    wakeup(state);
+}
+
+void	smtpd_lookup_wait(SMTPD_STATE *state, void (*wakeup) (SMTPD_STATE *))
+{
+    if (state->lookups <= 0)
+	msg_panic("smtpd_lookup_wait: nothing to wait for");
+    state->wakeup = wakeup;
     state->waiting = 1;
 }
 

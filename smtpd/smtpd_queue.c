@@ -163,6 +163,10 @@ static int data_open(SMTPD_STATE *state)
 	msg_info("%s: client=%s", STR(state->qf->id), state->namaddr);
     smtpd_hbc_begin(state);
     hdr = vstring_alloc(300);
+    for (char **cpp = state->prepend; cpp && *cpp; cpp++) {
+	vstring_sprintf(hdr, "%s\n", *cpp);
+	smtpd_hbc_header_text(state, STR(hdr), LEN(hdr));
+    }
     received_header(state, hdr);
     smtpd_hbc_header_text(state, STR(hdr), LEN(hdr));
     vstring_free(hdr);

@@ -26,7 +26,8 @@
  * reject_unknown_client_hostname, reject_unknown_reverse_client_hostname,
  * reject_rbl_client domain[=d.d.d.d], reject_rhsbl_client,
  * reject_rhsbl_reverse_client, reject_rhsbl_helo, reject_rhsbl_sender,
- * reject_rhsbl_recipient domain[=d.d.d.d], check_client_access,
+ * reject_rhsbl_recipient domain[=d.d.d.d], check_policy_service
+ * inet:host:port or unix:path (smtpd_policy.c), check_client_access,
  * check_helo_access, check_sender_access, check_recipient_access
  * type:table (smtpd_access.c),
  * reject_sender_login_mismatch and its authenticated_, unauthenticated_
@@ -93,7 +94,7 @@ enum {
     R_SENDER_ACCESS, R_RCPT_ACCESS, R_LOGIN_MISMATCH, R_AUTH_LOGIN_MISMATCH,
     R_UNAUTH_LOGIN_MISMATCH, R_KNOWN_LOGIN_MISMATCH, R_UNKNOWN_CLIENT,
     R_UNKNOWN_REV_CLIENT, R_UNKNOWN_HELO, R_RHSBL_CLIENT, R_RHSBL_REV_CLIENT,
-    R_RHSBL_HELO, R_RHSBL_SENDER, R_RHSBL_RCPT,
+    R_RHSBL_HELO, R_RHSBL_SENDER, R_RHSBL_RCPT, R_POLICY_SERVICE,
 };
 
 /* Argument kinds */
@@ -136,6 +137,7 @@ static const struct {
     {"reject_rhsbl_helo", R_RHSBL_HELO, ARG_DOMAIN},
     {"reject_rhsbl_sender", R_RHSBL_SENDER, ARG_DOMAIN},
     {"reject_rhsbl_recipient", R_RHSBL_RCPT, ARG_DOMAIN},
+    {"check_policy_service", R_POLICY_SERVICE, ARG_DOMAIN},
     {"check_client_access", R_CLIENT_ACCESS, ARG_TABLE},
     {"check_helo_access", R_HELO_ACCESS, ARG_TABLE},
     {"check_sender_access", R_SENDER_ACCESS, ARG_TABLE},
@@ -331,6 +333,14 @@ void	smtpd_check_log(SMTPD_CHECK *chk, const char *action, const char *text)
 	chk->log = vstring_alloc(200);
     vstring_sprintf_append(chk->log, "%s\n", STR(buf));
     vstring_free(buf);
+}
+
+/* smtpd_check_prepend - see smtpd_restrict.h */
+void	smtpd_check_prepend(SMTPD_CHECK *chk, const char *header)
+{
+    if (chk->prepend == 0)
+	chk->prepend = vstring_alloc(100);
+    vstring_sprintf_append(chk->prepend, "%s\n", header);
 }
 
 /* smtpd_check_keep - see smtpd_restrict.h */
@@ -860,6 +870,8 @@ static int eval_item(SMTPD_CHECK *chk, const RESTRICTION *r, const char *reply_n
 	return (unknown_client(chk, 1));
     case R_UNKNOWN_HELO:
 	return (unknown_helo(chk));
+    case R_POLICY_SERVICE:
+	return (smtpd_check_policy(chk, r->arg, reply_name, reply_class));
     case R_CLIENT_ACCESS:
 	return (smtpd_check_client_access(chk, r->arg, r->maps));
     case R_HELO_ACCESS:
@@ -959,6 +971,11 @@ static void check_effects(SMTPD_CHECK *chk)
 	*next++ = 0;
 	msg_info("%s", line);
     }
+    for (line = chk->prepend ? STR(chk->prepend) : 0; line && *line; line = next) {
+	next = strchr(line, '\n');
+	*next++ = 0;
+	smtpd_prepend(state, line);
+    }
     if (chk->hold_reason)
 	smtpd_check_keep(&state->hold_reason, chk->hold_reason);
     if (chk->discard_reason)
@@ -980,11 +997,14 @@ static int check_done(SMTPD_CHECK *chk, int status)
 	    status = SMTPD_CHECK_REJECT;
 	}
 	check_effects(chk);
+	smtpd_policy_forget(chk->state);
     }
     if (chk->defer_if_permit)
 	vstring_free(chk->defer_if_permit);
     if (chk->log)
 	vstring_free(chk->log);
+    if (chk->prepend)
+	vstring_free(chk->prepend);
     if (chk->hold_reason)
 	myfree(chk->hold_reason);
     if (chk->discard_reason)

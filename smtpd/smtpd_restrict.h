@@ -47,6 +47,7 @@ typedef struct SMTPD_CHECK {
     int     warn_if_reject;		/* the next restriction only warns */
     int     recursion;			/* access results that are restriction lists */
     VSTRING *log;			/* log lines, logged when done */
+    VSTRING *prepend;			/* PREPEND header lines, kept when done */
     char   *hold_reason;		/* HOLD and DISCARD, applied when done */
     char   *discard_reason;
 } SMTPD_CHECK;
@@ -56,6 +57,8 @@ int	smtpd_check_reject(SMTPD_CHECK *chk, int code, const char *dsn,
 			           const char *fmt,...) PRINTFLIKE(4, 5);
 /* smtpd_check_log - "NOQUEUE: ACTION: CMD from host[addr]: TEXT; from=<> to=<> ..." */
 void	smtpd_check_log(SMTPD_CHECK *chk, const char *action, const char *text);
+/* smtpd_check_prepend - a PREPEND header line, added when done */
+void	smtpd_check_prepend(SMTPD_CHECK *chk, const char *header);
 /* smtpd_check_keep - store TEXT into *WHERE unless it is already set */
 void	smtpd_check_keep(char **where, const char *text);
 /* smtpd_check_defer_if_permit - remember a defer reply for when the result is permit */
@@ -73,7 +76,18 @@ const char *smtpd_client_addr(SMTPD_STATE *state);
 #define SMTPD_LOGIN_KNOWN_ONLY		(1<<2)	/* addresses with an owner only */
 int	smtpd_check_sender_login(SMTPD_CHECK *chk, int what);
 
+/* smtpd_policy.c: check_policy_service ENDPOINT */
+int	smtpd_check_policy(SMTPD_CHECK *chk, const char *endpoint,
+			           const char *reply_name, const char *reply_class);
+/* smtpd_policy_forget - the command has its result: drop its answers */
+void	smtpd_policy_forget(SMTPD_STATE *state);
+
 /* smtpd_access.c */
+/* smtpd_check_access_result - what an access(5) result VALUE means (also
+ * a policy service's action); TABLE names it in warnings */
+int	smtpd_check_access_result(SMTPD_CHECK *chk, const char *table,
+			              const char *value, const char *reply_name,
+				          const char *reply_class);
 /* smtpd_access_open - the MAPS for "type:name" (opened once, kept) */
 MAPS   *smtpd_access_open(const char *spec);
 int	smtpd_check_client_access(SMTPD_CHECK *chk, const char *table, MAPS *maps);

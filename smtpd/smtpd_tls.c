@@ -314,6 +314,15 @@ void	smtpd_tls_free(SMTPD_STATE *state)
     state->tls = 0;
 }
 
+int	smtpd_tls_params(SMTPD_STATE *state, const char **protocol,
+			         const char **cipher, int *bits)
+{
+    if (state->tls == 0 || state->tls->phase != SMTPD_TLS_ON)
+	return (0);
+    tls_params(state->tls->sess, protocol, cipher, bits);
+    return (1);
+}
+
 const char *smtpd_tls_info(SMTPD_STATE *state, VSTRING *buf)
 {
     if (state->tls == 0 || state->tls->phase != SMTPD_TLS_ON || !smtpd_tls_rcvd_header)

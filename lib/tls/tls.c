@@ -501,6 +501,16 @@ const char *tls_summary(TLS_SESS *sess, VSTRING *buf)
     return (STR(buf));
 }
 
+void	tls_params(TLS_SESS *sess, const char **protocol, const char **cipher_name,
+		           int *bits)
+{
+    const SSL_CIPHER *cipher = SSL_get_current_cipher(sess->ssl);
+
+    *protocol = SSL_get_version(sess->ssl);
+    *cipher_name = cipher ? SSL_CIPHER_get_name(cipher) : "";
+    *bits = cipher ? SSL_CIPHER_get_bits(cipher, (int *) 0) : 0;
+}
+
 /* tls_pkey_name - Postfix's short name for a key type */
 static const char *tls_pkey_name(int id)
 {

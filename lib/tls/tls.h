@@ -85,6 +85,10 @@ size_t	tls_pending(TLS_SESS *sess);
 /* tls_error_text - why the last call failed ("lost connection", OpenSSL text) */
 const char *tls_error_text(TLS_SESS *sess, VSTRING *buf);
 
+/* tls_params - "TLSv1.3", "TLS_AES_256_GCM_SHA384" and 256, as Postfix's
+ * policy requests give them (encryption_protocol etc.) */
+void	tls_params(TLS_SESS *sess, const char **protocol, const char **cipher,
+		           int *bits);
 /* tls_summary - "TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)" */
 const char *tls_summary(TLS_SESS *sess, VSTRING *buf);
 
