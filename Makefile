@@ -43,6 +43,7 @@ LIBA	:= $(BUILD)/libposthorn.a
 SRC_master	:= $(wildcard master/master*.c)
 SRC_postlogd	:= master/postlogd.c
 SRC_anvil	:= master/anvil.c
+SRC_spawn	:= master/spawn.c
 SRC_smtpd	:= $(wildcard smtpd/*.c)
 SRC_qmgr	:= $(wildcard qmgr/*.c)
 SRC_local	:= $(wildcard local/*.c)
@@ -59,7 +60,7 @@ SRC_postcat	:= $(wildcard postqueue/postcat*.c)
 SRC_postmap	:= postmap/postmap.c postmap/maptool.c
 SRC_postalias	:= postmap/postalias.c postmap/maptool.c
 
-LIBEXEC_PROGS	:= master smtpd qmgr local smtp showq pop3d imapd postlogd anvil
+LIBEXEC_PROGS	:= master smtpd qmgr local smtp showq pop3d imapd postlogd anvil spawn
 BIN_PROGS	:= posthorn postconf sendmail postqueue postsuper postcat postmap postalias
 # programs whose sources exist (later issues add more)
 LIBEXEC_BUILT	:= $(foreach p,$(LIBEXEC_PROGS),$(if $(SRC_$(p)),$(BUILD)/libexec/$(p)))

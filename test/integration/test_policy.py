@@ -301,3 +301,48 @@ def test_postgrey_greylists_then_accepts(make_instance, postgrey):
     c.close()
     msg = inst.wait_for_message(b"Subject: greylisted", user="alice")
     assert b"X-Greylist: delayed " in msg and b"by postgrey-" in msg, msg
+
+
+SPAWNED_POLICY = '''import sys
+attrs = {}
+for line in sys.stdin:
+    line = line.rstrip("\\n")
+    if line:
+        name, _, value = line.partition("=")
+        attrs[name] = value
+        continue
+    local = attrs.get("recipient", "").split("@")[0]
+    action = "REJECT spawned says no" if local == "spawned" else "DUNNO"
+    sys.stdout.write("action=%s\\n\\n" % action)
+    sys.stdout.flush()
+    if local == "crash":
+        sys.exit(3)
+    attrs = {}
+'''
+
+
+def test_spawn_runs_a_policy_server(make_instance):
+    """master.cf spawn, as Postfix admins run policyd-spf: the command
+    serves each connection on its stdin/stdout, as the user= user."""
+    user = "nobody" if IS_ROOT else pwd.getpwuid(os.getuid()).pw_name
+    inst = make_instance(main={}, start=False)
+    script = os.path.join(inst.etc, "policy.py")
+    with open(script, "w") as f:
+        f.write(SPAWNED_POLICY)
+    os.chmod(script, 0o755)
+    inst.master_extra.append("policy unix - n n - 0 spawn user=%s argv=/usr/bin/python3 %s"
+                             % (user, script))
+    inst.main_overrides["smtpd_recipient_restrictions"] = \
+        "check_policy_service unix:private/policy"
+    inst.write_config()
+    inst.start()
+    assert rcpt(inst, "spawned@" + DOMAIN) == (
+        554, "5.7.1 <spawned@%s>: Recipient address rejected: spawned says no" % DOMAIN)
+    assert rcpt(inst, "alice@" + DOMAIN)[0] == 250
+    assert inst.wait_for_child("spawn")
+    if IS_ROOT:
+        out = subprocess.run(["ps", "-o", "user=", "-C", "python3"], capture_output=True,
+                             text=True).stdout.split()
+        assert "nobody" in out, out
+    assert rcpt(inst, "crash@" + DOMAIN)[0] == 550          # DUNNO, then no such user
+    assert inst.wait_for_log(r"warning: command /usr/bin/python3 exit status 3")
