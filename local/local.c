@@ -19,7 +19,8 @@
  * virtual_mailbox_maps, virtual_uid_maps, virtual_gid_maps,
  * virtual_minimum_uid, ipc_timeout, passwd_file (via lib/global/user.c),
  * alias_maps, default_privs, forward_path, allow_mail_to_commands,
- * allow_mail_to_files, local_command_shell, command_time_limit, myorigin.
+ * allow_mail_to_files, local_command_shell, command_time_limit, myorigin,
+ * mailbox_transport, fallback_transport.
  */
 #include "sys_defs.h"
 #include <fcntl.h>
@@ -143,6 +144,7 @@ static void local_rcpt(LOCAL_STATE *state, const DELIVER_RCPT *rcpt,
     LOCAL_DELIVERY d;
     int     check, mark_failed = 0;
 
+    state->action = "delivered";
     if ((check = local_check_rcpt(state, rcpt, result)) <= 0) {
 	if (check == 0)
 	    local_result(result, DELIVER_STAT_OK, "2.0.0", "already delivered");
@@ -161,8 +163,11 @@ static void local_rcpt(LOCAL_STATE *state, const DELIVER_RCPT *rcpt,
 	mark_failed = (local_mark_done(state, rcpt, result) < 0);
     /* "status=sent" only once the done mark is on disk (else: a duplicate) */
     for (int i = 0; i < d.log_count && !mark_failed; i++)
-	local_log(state, rcpt, d.logs[i].to, d.logs[i].status, d.logs[i].dsn,
-		  d.logs[i].reason);
+	if (!d.logs[i].logged)
+	    local_log(state, rcpt, d.logs[i].to, d.logs[i].status, d.logs[i].dsn,
+		      d.logs[i].reason);
+    if (d.passed)
+	state->action = d.passed_action;
     if (mark_failed)				/* after the destinations were done */
 	local_log(state, rcpt, rcpt->address, result->status, result->dsn,
 		  STR(result->reason));
@@ -215,7 +220,7 @@ static void local_service(VSTREAM *client, const char *service, char **argv)
 	    local_log(&state, req.rcpts + i, req.rcpts[i].address, result.status,
 		      result.dsn, STR(result.reason));
 	if (deliver_reply_put(client, result.status, result.dsn, STR(result.reason),
-			      result.status == DELIVER_STAT_OK ? "delivered" : 0) < 0) {
+			      result.status == DELIVER_STAT_OK ? state.action : 0) < 0) {
 	    msg_warn("%s: lost connection with queue manager", req.queue_id);
 	    break;
 	}

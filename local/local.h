@@ -6,7 +6,9 @@
  * .forward and :include: files (local_forward.c), down to leaves: a
  * mailbox (local_resolve.c finds it, local_deliver.c writes it as its
  * owner), a file (local_file.c), a command (local_command.c) or an
- * address elsewhere (local_resubmit.c writes a new queue file).  Each
+ * address elsewhere (local_resubmit.c writes a new queue file), or a
+ * mailbox that mailbox_transport / fallback_transport hand to another
+ * agent (local_transport.c, e.g. lmtp to Dovecot).  Each
  * leaf's outcome is kept in a LOCAL_DELIVERY; when every leaf is done the
  * recipient is marked done in the queue file, the leaves are logged, and
  * the worst outcome (defer > bounce > sent) is the reply to qmgr.
@@ -51,6 +53,7 @@ typedef struct LOCAL_STATE {
     QENV    env;			/* enough of an envelope to read content */
     ADDR_LIST delivered;		/* Delivered-To: values, lower case */
     int     delivered_read;		/* 1: read; -1: could not read */
+    const char *action;			/* the recipient's DSN success action */
 } LOCAL_STATE;
 
 /* The rights of commands and files of one expansion */
@@ -88,6 +91,7 @@ typedef struct LOCAL_LOG {
     int     status;
     char   *dsn;
     char   *reason;
+    int     logged;			/* the agent it was passed to logged it */
 } LOCAL_LOG;
 
 /* Everything about one recipient's delivery */
@@ -102,6 +106,8 @@ typedef struct LOCAL_DELIVERY {
     LOCAL_LOG *logs;
     int     log_count;
     int     log_size;
+    int     passed;			/* a destination went to another agent */
+    const char *passed_action;		/* ... whose DSN success action */
 } LOCAL_DELIVERY;
 
 /* local_expand.c */
@@ -112,6 +118,8 @@ void	local_expand_addr(LOCAL_DELIVERY *d, const LOCAL_EXP *parent, const char *a
 void	local_leaf(LOCAL_DELIVERY *d, const char *to, int status, const char *dsn,
 		           const char *fmt,...) PRINTFLIKE(5, 6);
 void	local_leaf_result(LOCAL_DELIVERY *d, const char *to, const LOCAL_RESULT *result);
+/* local_leaf_passed - the same for an outcome the other agent has logged */
+void	local_leaf_passed(LOCAL_DELIVERY *d, const char *to, const LOCAL_RESULT *result);
 /* local_seen - 1 if KIND:NAME was handled before, else remember it, 0 */
 int	local_seen(LOCAL_DELIVERY *d, const char *kind, const char *name);
 /* local_allowed - is EXP's type listed in parameter PARAM? */
@@ -139,6 +147,10 @@ void	local_include(LOCAL_DELIVERY *d, const LOCAL_EXP *parent, const char *path)
 /* local_command.c, local_file.c */
 void	local_command(LOCAL_DELIVERY *d, const LOCAL_EXP *exp, const char *command);
 void	local_file(LOCAL_DELIVERY *d, const LOCAL_EXP *exp, const char *path);
+
+/* local_transport.c */
+/* local_transport - hand destination ADDR to "transport[:nexthop]" VALUE */
+void	local_transport(LOCAL_DELIVERY *d, const char *addr, const char *value);
 
 /* local_resubmit.c */
 void	local_resubmit_add(LOCAL_DELIVERY *d, const LOCAL_EXP *exp, const char *addr);

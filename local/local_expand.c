@@ -9,7 +9,10 @@
  *   local name (local part, lower case; with, then without extension):
  *     alias_maps entry         -> its elements, recursively (local_alias.c)
  *     user                     -> ~/.forward if any (local_forward.c),
- *                                 else the user's mailbox
+ *                                 else the user's mailbox, or
+ *                                 mailbox_transport (local_transport.c)
+ *     no such user             -> mailbox_transport, else
+ *                                 fallback_transport, else bounced (5.1.1)
  *   element "|command", "/file", ":include:/file", "\user" (mailbox only)
  *
  * As Postfix: a name found in its own alias expansion (or a user in their
@@ -43,7 +46,10 @@ static int local_rank(int status)
 	    status == DELIVER_STAT_BOUNCE ? 1 : 0);
 }
 
-void    local_leaf_result(LOCAL_DELIVERY *d, const char *to, const LOCAL_RESULT *res)
+/* local_leaf_add - record one destination's outcome; LOGGED: not by us */
+
+static void local_leaf_add(LOCAL_DELIVERY *d, const char *to,
+			           const LOCAL_RESULT *res, int logged)
 {
     LOCAL_LOG *log;
 
@@ -56,9 +62,20 @@ void    local_leaf_result(LOCAL_DELIVERY *d, const char *to, const LOCAL_RESULT 
     log->status = res->status;
     log->dsn = mystrdup(res->dsn);
     log->reason = mystrdup(STR(res->reason));
+    log->logged = logged;
     if (d->result->status < 0
 	|| local_rank(res->status) > local_rank(d->result->status))
 	local_result(d->result, res->status, log->dsn, "%s", STR(res->reason));
+}
+
+void    local_leaf_result(LOCAL_DELIVERY *d, const char *to, const LOCAL_RESULT *res)
+{
+    local_leaf_add(d, to, res, 0);
+}
+
+void    local_leaf_passed(LOCAL_DELIVERY *d, const char *to, const LOCAL_RESULT *res)
+{
+    local_leaf_add(d, to, res, 1);
 }
 
 void    local_leaf(LOCAL_DELIVERY *d, const char *to, int status, const char *dsn,
@@ -199,16 +216,24 @@ static int local_try_alias(LOCAL_DELIVERY *d, const LOCAL_EXP *parent,
     return (found != 0);
 }
 
-/* local_mailbox - deliver to USER's mailbox */
-
+/*
+ * local_mailbox - deliver to USER's mailbox, or hand it to
+ * mailbox_transport (as Postfix, also for a NAME that is no local user:
+ * USER is null then).
+ */
 static void local_mailbox(LOCAL_DELIVERY *d, const char *addr, const char *name,
 			          const USER_INFO *user)
 {
+    const char *transport = conf_str("mailbox_transport");
     LOCAL_DEST dest;
     LOCAL_RESULT res;
 
     if (local_seen(d, "mailbox", name))
 	return;
+    if (*transport) {
+	local_transport(d, addr, transport);
+	return;
+    }
     memset(&dest, 0, sizeof(dest));
     dest.path = vstring_alloc(100);
     res.reason = vstring_alloc(100);
@@ -219,6 +244,14 @@ static void local_mailbox(LOCAL_DELIVERY *d, const char *addr, const char *name,
     local_leaf_result(d, addr, &res);
     vstring_free(res.reason);
     vstring_free(dest.path);
+}
+
+/* local_fallback - NAME is no local user: fallback_transport takes it */
+
+static void local_fallback(LOCAL_DELIVERY *d, const char *addr, const char *name)
+{
+    if (!local_seen(d, "fallback", name))
+	local_transport(d, addr, conf_str("fallback_transport"));
 }
 
 /* local_expand_user - a local name: alias, user, .forward, mailbox */
@@ -242,6 +275,10 @@ static void local_expand_user(LOCAL_DELIVERY *d, const LOCAL_EXP *parent,
     if (found < 0)
 	local_leaf(d, addr, DELIVER_STAT_DEFER, "4.3.0",
 		   "user lookup error for \"%s\": %s", STR(bare), strerror(errno));
+    else if (found == 0 && *conf_str("mailbox_transport"))
+	local_mailbox(d, addr, STR(bare), (USER_INFO *) 0);
+    else if (found == 0 && *conf_str("fallback_transport"))
+	local_fallback(d, addr, STR(bare));
     else if (found == 0)
 	local_leaf(d, addr, DELIVER_STAT_BOUNCE, "5.1.1",
 		   "unknown user: \"%s\"", STR(bare));

@@ -191,6 +191,13 @@ if ! grep -q "^anvil " "$etc/master.cf"; then
 anvil                unix  -       -      n      -      1       anvil
 EOF
 fi
+if ! grep -q "^lmtp " "$etc/master.cf"; then
+    cat >> "$etc/master.cf" <<EOF
+# LMTP delivery (the SMTP client in LMTP mode): mailbox_transport or
+# virtual_transport = lmtp:unix:PATH in main.cf hands mail to Dovecot
+lmtp                 unix  -       -      n      -      -       smtp
+EOF
+fi
 add_param smtpd_sasl_local_domain posthorn.test
 
 # the self-signed certificate (once; the key is readable by its owner only)

@@ -7,13 +7,14 @@
  * class, class default transport, transport_maps).  The "error"
  * transport bounces the recipient with the next-hop text (qmgr marks it
  * done in the queue file), "retry" defers it; any other transport gets
- * jobs of up to local_destination_recipient_limit recipients (for
- * "local"; others up to DELIVER_MAX_RCPT) for its agent at
+ * jobs of up to TRANSPORT_destination_recipient_limit recipients (at
+ * most DELIVER_MAX_RCPT) for its agent at
  * private/TRANSPORT (qmgr_deliver.c).  A table that cannot answer defers.
  * qmgr_message_result() records one answer; when the last one arrives the
  * file is removed (all done) or deferred with back-off (qmgr_defer.c).
  *
- * Parameters: local_destination_recipient_limit, and those of resolve.c.
+ * Parameters: TRANSPORT_destination_recipient_limit (local, smtp, lmtp),
+ * default_destination_recipient_limit, and those of resolve.c.
  */
 #include "sys_defs.h"
 #include <fcntl.h>
@@ -183,18 +184,21 @@ void    qmgr_message_result(QMGR_MESSAGE *message, int index, int status,
 	qmgr_message_finish(message);
 }
 
-/* qmgr_job_limit - recipients per delivery request for TRANSPORT */
-
+/*
+ * qmgr_job_limit - recipients per delivery request for TRANSPORT: as
+ * Postfix, TRANSPORT_destination_recipient_limit where that parameter
+ * exists (local, smtp, lmtp), else default_destination_recipient_limit.
+ */
 static int qmgr_job_limit(const char *transport)
 {
-    int     limit = DELIVER_MAX_RCPT;
+    VSTRING *name = vstring_alloc(60);
+    int     limit;
 
-    if (strcmp(transport, MAIL_SERVICE_LOCAL) == 0)
-	limit = conf_int("local_destination_recipient_limit");
-    else if (strcmp(transport, "smtp") == 0)
-	limit = conf_int("smtp_destination_recipient_limit");
-    else
-	limit = conf_int("default_destination_recipient_limit");
+    vstring_sprintf(name, "%s_destination_recipient_limit", transport);
+    if (mail_param_find(STR(name)) == 0)
+	vstring_strcpy(name, "default_destination_recipient_limit");
+    limit = conf_int(STR(name));
+    vstring_free(name);
     return (limit > DELIVER_MAX_RCPT ? DELIVER_MAX_RCPT : limit < 1 ? 1 : limit);
 }
 

@@ -1,5 +1,6 @@
 /*
- * smtp.c - the SMTP client delivery agent: main() and one delivery request.
+ * smtp.c - the SMTP/LMTP client delivery agent: main() and one delivery
+ * request.
  *
  * Runs under single_server_main on private/smtp (and private/relay) as
  * mail_owner.  qmgr sends one request per connection
@@ -12,6 +13,15 @@
  * its status is logged ("status=sent (250 2.0.0 Ok: queued as X)") and
  * replied to qmgr, which makes the bounce message from the reason.
  *
+ * LMTP mode, as Postfix's lmtp(8): the service name "lmtp" (master.cf
+ * "lmtp unix - - n - - smtp") or the program name lmtp.  Then the lmtp_*
+ * parameters below replace their smtp_* twins, the process logs as
+ * "lmtp", relayhost is not used, next hops are "unix:PATH" or
+ * "inet:host:port" (smtp_addr.c), and STARTTLS and AUTH are off (Posthorn
+ * has no lmtp_tls_* or lmtp_sasl_* parameters).  A recipient whose
+ * offset is -1 came from local's mailbox_transport: local marks it done,
+ * so it is neither checked nor marked here.
+ *
  * Parameters: relayhost, smtp_helo_name, smtp_*_timeout,
  * smtp_skip_5xx_greeting, smtp_tls_security_level, smtp_tls_CAfile,
  * smtp_tls_CApath, smtp_tls_cert_file, smtp_tls_key_file,
@@ -19,11 +29,17 @@
  * smtp_tls_mandatory_ciphers, smtp_tls_exclude_ciphers, smtp_tls_loglevel,
  * smtp_sasl_auth_enable, smtp_sasl_password_maps,
  * smtp_sasl_security_options, smtp_sasl_tls_security_options,
- * smtp_sasl_mechanism_filter, ipc_timeout.
+ * smtp_sasl_mechanism_filter, ipc_timeout; in LMTP mode lmtp_lhlo_name,
+ * lmtp_lhlo_timeout, lmtp_connect_timeout, lmtp_mail_timeout,
+ * lmtp_rcpt_timeout, lmtp_data_init_timeout, lmtp_data_xfer_timeout,
+ * lmtp_data_done_timeout, lmtp_quit_timeout, lmtp_skip_5xx_greeting,
+ * lmtp_tcp_port, lmtp_assume_final.
  */
 #include "sys_defs.h"
 #include <fcntl.h>
+#include <netdb.h>
 #include <strings.h>
+#include <arpa/inet.h>
 #include "msg.h"
 #include "mymalloc.h"
 #include "vstring.h"
@@ -67,9 +83,12 @@ static void smtp_settle_rcpt(SMTP_RCPT *r, int status, const char *dsn,
 static void smtp_check_rcpt(SMTP_STATE *state, int i)
 {
     const DELIVER_RCPT *rcpt = state->req->rcpts + i;
-    VSTRING *buf = vstring_alloc(100);
+    VSTRING *buf;
     int     type = REC_TYPE_ERROR;
 
+    if (rcpt->offset == DELIVER_OFFSET_NONE)	/* local marks it (mailbox_transport) */
+	return;
+    buf = vstring_alloc(100);
     if (vstream_seek(state->qfile, (off_t) rcpt->offset) == 0)
 	type = rec_get(state->qfile, buf, 100000);
     if (type == REC_TYPE_DONE && strcmp(STR(buf), rcpt->address) == 0) {
@@ -103,7 +122,7 @@ static const char *smtp_destination(DELIVER_REQUEST *req)
 
     if (*req->nexthop)
 	return (req->nexthop);
-    if (*conf_str("relayhost"))
+    if (!smtp_conf.lmtp && *conf_str("relayhost"))
 	return (conf_str("relayhost"));
     if (req->rcpt_count > 0 && (at = strrchr(req->rcpts[0].address, '@')) != 0)
 	return (at + 1);
@@ -217,6 +236,18 @@ static void smtp_deliver(SMTP_STATE *state)
     vstring_free(why);
 }
 
+/*
+ * smtp_dsn_action - the success a NOTIFY=SUCCESS notice reports: none when
+ * a next hop that speaks DSN took NOTIFY (its notices, not ours);
+ * "delivered" from an LMTP server with lmtp_assume_final; else "relayed".
+ */
+static const char *smtp_dsn_action(const SMTP_RCPT *r)
+{
+    if (r->status != DELIVER_STAT_OK || r->dsn_passed)
+	return (0);
+    return (smtp_conf.lmtp && smtp_conf.assume_final ? "delivered" : "relayed");
+}
+
 /* smtp_finish - mark done, log and reply for each recipient, in order */
 static void smtp_finish(SMTP_STATE *state, VSTREAM *client)
 {
@@ -227,6 +258,7 @@ static void smtp_finish(SMTP_STATE *state, VSTREAM *client)
 
 	/* bounced recipients are marked by qmgr once the bounce log has them */
 	if (r->status == DELIVER_STAT_OK && state->qfile
+	    && req->rcpts[i].offset != DELIVER_OFFSET_NONE
 	    && strcmp(STR(r->reason), "already delivered") != 0
 	    && qfile_mark_done(vstream_fd(state->qfile), (off_t) req->rcpts[i].offset) < 0) {
 	    r->status = DELIVER_STAT_DEFER;
@@ -239,10 +271,8 @@ static void smtp_finish(SMTP_STATE *state, VSTREAM *client)
 		    r->status == DELIVER_STAT_OK ? "sent" :
 		    r->status == DELIVER_STAT_BOUNCE ? "bounced" : "deferred",
 		    "%s", STR(r->reason));
-	/* A next hop that speaks DSN took NOTIFY: its notices, not ours */
 	if (deliver_reply_put(client, r->status, r->dsn, STR(r->reason),
-			      r->status == DELIVER_STAT_OK && !r->dsn_passed ?
-			      "relayed" : 0) < 0) {
+			      smtp_dsn_action(r)) < 0) {
 	    msg_warn("%s: lost connection with queue manager", req->queue_id);
 	    break;
 	}
@@ -327,22 +357,57 @@ static void smtp_tls_init(void)
     smtp_conf.tls_ctx = tls_client_ctx(&params);
 }
 
-/* smtp_pre_init - read settings and open tables, as root */
-static void smtp_pre_init(const char *service, char **argv)
+/* smtp_time - the timeout parameter NAME of this mode ("smtp_" or "lmtp_" NAME) */
+static int smtp_time(const char *name)
+{
+    VSTRING *buf = vstring_alloc(40);
+    int     value;
+
+    vstring_sprintf(buf, "%s_%s", smtp_conf.lmtp ? "lmtp" : "smtp", name);
+    value = conf_time(STR(buf));
+    vstring_free(buf);
+    return (value);
+}
+
+/* smtp_lmtp_port - lmtp_tcp_port as a number (a name from /etc/services too) */
+static int smtp_lmtp_port(void)
+{
+    const char *text = conf_str("lmtp_tcp_port");
+    struct servent *se;
+    char   *end;
+    long    n = strtol(text, &end, 10);
+
+    if (*text && *end == 0 && n > 0 && n < 65536)
+	return ((int) n);
+    if ((se = getservbyname(text, "tcp")) == 0)
+	msg_fatal("bad lmtp_tcp_port value: %s", text);
+    return (ntohs((unsigned short) se->s_port));
+}
+
+/* smtp_lmtp_init - LMTP mode: lmtp_* parameters, log as "lmtp", no TLS or AUTH */
+static void smtp_lmtp_init(void)
+{
+    msg_init("lmtp", MSG_TO_SYSLOG);
+    smtp_conf.tcp_port = smtp_lmtp_port();
+    smtp_conf.helo_name = mystrdup(*conf_str("lmtp_lhlo_name") ?
+				   conf_str("lmtp_lhlo_name") : conf_str("myhostname"));
+    smtp_conf.helo_timeout = conf_time("lmtp_lhlo_timeout");
+    smtp_conf.skip_5xx_greeting = conf_bool("lmtp_skip_5xx_greeting");
+    smtp_conf.assume_final = conf_bool("lmtp_assume_final");
+    smtp_conf.tls_level = "none";
+    smtp_conf.sasl_enable = 0;
+}
+
+/* smtp_smtp_init - SMTP mode: smtp_helo_name, TLS and AUTH settings */
+static void smtp_smtp_init(void)
 {
     const char *passwd = conf_str("smtp_sasl_password_maps");
 
+    smtp_conf.tcp_port = 25;
     smtp_conf.helo_name = mystrdup(*conf_str("smtp_helo_name") ?
 				   conf_str("smtp_helo_name") : conf_str("myhostname"));
-    smtp_conf.connect_timeout = conf_time("smtp_connect_timeout");
     smtp_conf.helo_timeout = conf_time("smtp_helo_timeout");
     smtp_conf.starttls_timeout = conf_time("smtp_starttls_timeout");
-    smtp_conf.mail_timeout = conf_time("smtp_mail_timeout");
-    smtp_conf.rcpt_timeout = conf_time("smtp_rcpt_timeout");
-    smtp_conf.data_init_timeout = conf_time("smtp_data_init_timeout");
-    smtp_conf.data_xfer_timeout = conf_time("smtp_data_xfer_timeout");
-    smtp_conf.data_done_timeout = conf_time("smtp_data_done_timeout");
-    smtp_conf.quit_timeout = conf_time("smtp_quit_timeout");
     smtp_conf.skip_5xx_greeting = conf_bool("smtp_skip_5xx_greeting");
     smtp_conf.tls_level = mystrdup(conf_str("smtp_tls_security_level"));
     smtp_conf.tls_loglevel = conf_int("smtp_tls_loglevel");
@@ -355,6 +420,24 @@ static void smtp_pre_init(const char *service, char **argv)
 	(void) xsasl_client_init();
     }
     smtp_tls_init();
+}
+
+/* smtp_pre_init - read settings and open tables, as root */
+static void smtp_pre_init(const char *service, char **argv)
+{
+    if (strcmp(service, "lmtp") == 0)
+	smtp_conf.lmtp = 1;
+    if (smtp_conf.lmtp)
+	smtp_lmtp_init();
+    else
+	smtp_smtp_init();
+    smtp_conf.connect_timeout = smtp_time("connect_timeout");
+    smtp_conf.mail_timeout = smtp_time("mail_timeout");
+    smtp_conf.rcpt_timeout = smtp_time("rcpt_timeout");
+    smtp_conf.data_init_timeout = smtp_time("data_init_timeout");
+    smtp_conf.data_xfer_timeout = smtp_time("data_xfer_timeout");
+    smtp_conf.data_done_timeout = smtp_time("data_done_timeout");
+    smtp_conf.quit_timeout = smtp_time("quit_timeout");
     srandom((unsigned) (getpid() ^ time((time_t *) 0)));
 }
 
@@ -364,6 +447,9 @@ int     main(int argc, char **argv)
 	.pre_init = smtp_pre_init,
 	.changed = dict_changed_name,
     };
+    const char *slash = strrchr(argv[0], '/');
 
+    /* Postfix's rule: the program name lmtp means LMTP (the service name too) */
+    smtp_conf.lmtp = (strcmp(slash ? slash + 1 : argv[0], "lmtp") == 0);
     single_server_main(argc, argv, smtp_service, &ops);
 }

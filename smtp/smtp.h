@@ -1,6 +1,13 @@
 /*
  * smtp.h - the SMTP client delivery agent (libexec/smtp), shared parts.
  *
+ * The same program is the LMTP client (RFC 2033), as Postfix's smtp(8) is
+ * its lmtp(8): run as the master.cf service "lmtp" (or under the program
+ * name lmtp) it sets smtp_conf.lmtp and reads the lmtp_* parameters;
+ * next hops are unix:PATH or [inet:]host[:port] (port 24, no MX
+ * lookups), LHLO replaces EHLO, and the end of data gets one reply per
+ * accepted recipient.  Everything else is the one code path.
+ *
  * The agent is split as Postfix's smtp(8) is:
  *   smtp.c          main(), one delivery request, per-recipient results
  *   smtp_addr.c     the next-hop destination -> an ordered list of MX
@@ -26,8 +33,8 @@
 /* One host address to try, in order */
 typedef struct SMTP_ADDR {
     char   *host;			/* host name ("127.0.0.1" for literals) */
-    char   *addr;			/* printable IP address */
-    int     port;
+    char   *addr;			/* printable IP address, or a UNIX path */
+    int     port;			/* 0: ADDR is a UNIX-domain socket (LMTP) */
     int     pref;			/* MX preference (0: no MX) */
 } SMTP_ADDR;
 
@@ -43,8 +50,9 @@ typedef struct SMTP_ADDR_LIST {
 #define SMTP_ADDR_BOUNCE 5
 
 /*
- * smtp_addr_find - resolve DEST ("[host]:port", "host:port", "domain")
- * into LIST.  SMTP_ADDR_OK, or DEFER/BOUNCE with DSN and WHY set.
+ * smtp_addr_find - resolve DEST ("[host]:port", "host:port", "domain";
+ * in LMTP mode also "unix:PATH" and "inet:host:port", never MX) into
+ * LIST.  SMTP_ADDR_OK, or DEFER/BOUNCE with DSN and WHY set.
  */
 int	smtp_addr_find(const char *dest, SMTP_ADDR_LIST *list, char *dsn,
 		               size_t dsn_len, VSTRING *why);
@@ -70,7 +78,7 @@ typedef struct SMTP_SESS {
     char   *addr;
     int     port;
     char   *namaddr;			/* "host[addr]" */
-    char   *relay;			/* "host[addr]:port" for relay= */
+    char   *relay;			/* "host[addr]:port" ("host[path]") for relay= */
     VSTRING *inbuf;			/* unread input */
     int     features;
     char   *auth_mechs;			/* from EHLO, or NULL */
@@ -139,8 +147,12 @@ typedef struct SMTP_TRANS {
 
 /* Per-process settings, read once */
 typedef struct SMTP_CONF {
-    const char *helo_name;
-    int     connect_timeout, helo_timeout, starttls_timeout, mail_timeout;
+    int     lmtp;			/* LMTP mode (RFC 2033) */
+    int     tcp_port;			/* default port: 25, or lmtp_tcp_port */
+    int     assume_final;		/* lmtp_assume_final: "delivered" DSN */
+    const char *helo_name;		/* EHLO or LHLO name */
+    int     connect_timeout;		/* 0: no limit (Postfix's lmtp default) */
+    int     helo_timeout, starttls_timeout, mail_timeout;
     int     rcpt_timeout, data_init_timeout, data_xfer_timeout;
     int     data_done_timeout, quit_timeout;
     const char *tls_level;		/* none, may, encrypt, verify, secure */

@@ -9,6 +9,12 @@
  * 5.4.4; a temporary DNS failure defers.  Literal IP addresses are used
  * as they are.  Without POSTHORN_DNS_FILE, a host name that DNS does not
  * know is also tried through getaddrinfo (/etc/hosts, e.g. "localhost").
+ *
+ * In LMTP mode (smtp_conf.lmtp), as Postfix's lmtp(8): "unix:PATH" is a
+ * UNIX-domain socket (a relative PATH is below the queue directory, where
+ * the daemon runs), host "myhostname[PATH]" in logs, port 0; "inet:" is
+ * dropped; host names are never MX-looked-up; the default port is
+ * smtp_conf.tcp_port (lmtp_tcp_port, 24).
  */
 #include "sys_defs.h"
 #include <ctype.h>
@@ -19,6 +25,7 @@
 #include "mymalloc.h"
 #include "vstring.h"
 #include "dns.h"
+#include "mail_conf.h"
 #include "smtp.h"
 
 #define SMTP_DEFAULT_PORT	25
@@ -204,8 +211,8 @@ static int smtp_addr_parse(const char *dest, VSTRING *host, int *port, int *use_
     const char *cp = dest;
     const char *colon;
 
-    *port = SMTP_DEFAULT_PORT;
-    *use_mx = 1;
+    *port = smtp_conf.tcp_port > 0 ? smtp_conf.tcp_port : SMTP_DEFAULT_PORT;
+    *use_mx = !smtp_conf.lmtp;
     if (*cp == '[') {
 	const char *end = strchr(cp, ']');
 
@@ -241,13 +248,31 @@ static int smtp_addr_parse(const char *dest, VSTRING *host, int *port, int *use_
     return (LEN(host) ? 0 : -1);
 }
 
+/* smtp_addr_unix - an LMTP "unix:PATH" next hop */
+static int smtp_addr_unix(const char *path, SMTP_ADDR_LIST *list, char *dsn,
+			          size_t dsn_len, VSTRING *why)
+{
+    if (*path == 0) {
+	snprintf(dsn, dsn_len, "4.3.5");
+	vstring_strcpy(why, "bad next-hop destination \"unix:\"");
+	return (SMTP_ADDR_DEFER);
+    }
+    smtp_addr_add(list, conf_str("myhostname"), path, 0, 0);
+    return (SMTP_ADDR_OK);
+}
+
 int	smtp_addr_find(const char *dest, SMTP_ADDR_LIST *list, char *dsn,
 		               size_t dsn_len, VSTRING *why)
 {
-    VSTRING *host = vstring_alloc(100);
+    VSTRING *host;
     int     port, use_mx, status, ret;
 
     memset(list, 0, sizeof(*list));
+    if (smtp_conf.lmtp && strncmp(dest, "unix:", 5) == 0)
+	return (smtp_addr_unix(dest + 5, list, dsn, dsn_len, why));
+    if (smtp_conf.lmtp && strncmp(dest, "inet:", 5) == 0)
+	dest += 5;
+    host = vstring_alloc(100);
     if (smtp_addr_parse(dest, host, &port, &use_mx) < 0) {
 	snprintf(dsn, dsn_len, "4.3.5");
 	vstring_sprintf(why, "bad next-hop destination \"%s\"", dest);

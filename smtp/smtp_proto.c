@@ -1,20 +1,25 @@
 /*
- * smtp_proto.c - the SMTP dialogue of one delivery attempt.
+ * smtp_proto.c - the SMTP (or LMTP) dialogue of one delivery attempt.
  *
  * greeting, EHLO (HELO when EHLO is refused), STARTTLS as
  * smtp_tls_security_level says, AUTH (smtp_sasl.c), MAIL FROM with SIZE
  * and DSN's RET/ENVID when offered, one RCPT TO per recipient (NOTIFY/
  * ORCPT when DSN is offered), DATA with CRLF line ends and dot-stuffing,
- * QUIT.  One command at a time.
+ * QUIT.  MAIL, RCPT and DATA go out in one write when the server offers
+ * PIPELINING (RFC 2920), else one command at a time.
+ *
+ * In LMTP mode (smtp_conf.lmtp, RFC 2033) LHLO replaces EHLO (no HELO
+ * fallback, no "loops back to myself" check), and after the final dot
+ * every recipient that RCPT accepted gets its own reply, in order.
  *
  * Outcomes (Postfix's rules, simplified): a failure before any recipient
  * is settled (lost connection, timeout, a greeting other than 220, a 4xx
  * at HELO/MAIL, missing required TLS, AUTH failure) returns SMTP_TRY_NEXT
  * so the caller tries the next address; a 5xx at HELO or MAIL bounces all
- * recipients; RCPT replies settle each recipient; the DATA and end-of-data
- * replies settle all recipients that RCPT accepted.  Reasons have
- * Postfix's shape: "host mx[1.2.3.4] said: 550 5.1.1 ... (in reply to RCPT
- * TO command)".
+ * recipients; RCPT replies settle each recipient; the DATA reply and the
+ * end-of-data reply (LMTP: replies) settle the recipients that RCPT
+ * accepted.  Reasons have Postfix's shape: "host mx[1.2.3.4] said: 550
+ * 5.1.1 ... (in reply to RCPT TO command)".
  */
 #include "sys_defs.h"
 #include <ctype.h>
@@ -145,36 +150,50 @@ static void smtp_parse_ehlo(SMTP_SESS *sess, const char *lines)
     }
 }
 
-/* smtp_helo - EHLO, or HELO when EHLO is refused; a result or -1 (go on) */
+/* smtp_loops - does the EHLO reply name us (mail would loop)?  SMTP only */
+static int smtp_loops(SMTP_DLG *d)
+{
+    const char *name = smtp_conf.helo_name;
+    const char *lines = STR(d->resp.lines);
+    size_t  len = strlen(name);
+    VSTRING *buf;
+
+    if (smtp_conf.lmtp || strncasecmp(lines, name, len) != 0
+	|| (lines[len] != ' ' && lines[len] != '\n'))
+	return (0);
+    buf = vstring_alloc(100);
+    vstring_sprintf(buf, "mail for %s loops back to myself", d->trans->nexthop);
+    smtp_settle(d, 0, DELIVER_STAT_BOUNCE, "5.4.6", STR(buf));
+    vstring_free(buf);
+    return (1);
+}
+
+/*
+ * smtp_helo - EHLO, or HELO when EHLO is refused; LMTP: LHLO, and no
+ * fallback (RFC 2033).  A result or -1 (go on).
+ */
 static int smtp_helo(SMTP_DLG *d)
 {
     SMTP_SESS *sess = d->sess;
-    const char *name = smtp_conf.helo_name;
-    size_t  len = strlen(name);
+    const char *verb = smtp_conf.lmtp ? "LHLO" : "EHLO";
 
     sess->features = 0;
     if (sess->auth_mechs) {
 	myfree(sess->auth_mechs);
 	sess->auth_mechs = 0;
     }
-    if (smtp_command(d, smtp_conf.helo_timeout, "EHLO %s", name) < 0)
-	return (smtp_lost_why(d, "performing the EHLO handshake"));
+    if (smtp_command(d, smtp_conf.helo_timeout, "%s %s", verb, smtp_conf.helo_name) < 0)
+	return (smtp_lost_why(d, smtp_conf.lmtp ? "performing the LHLO handshake" :
+			      "performing the EHLO handshake"));
     if (d->resp.code / 100 == 2) {
-	/* "250-ourname": the server is us - mail would loop */
-	if (strncasecmp(STR(d->resp.lines), name, len) == 0
-	    && (STR(d->resp.lines)[len] == ' ' || STR(d->resp.lines)[len] == '\n')) {
-	    VSTRING *buf = vstring_alloc(100);
-
-	    vstring_sprintf(buf, "mail for %s loops back to myself",
-			    d->trans->nexthop);
-	    smtp_settle(d, 0, DELIVER_STAT_BOUNCE, "5.4.6", STR(buf));
-	    vstring_free(buf);
+	if (smtp_loops(d))
 	    return (SMTP_TRY_DONE);
-	}
 	smtp_parse_ehlo(sess, STR(d->resp.lines));
 	return (-1);
     }
-    if (smtp_command(d, smtp_conf.helo_timeout, "HELO %s", name) < 0)
+    if (smtp_conf.lmtp)
+	return (smtp_fail_all(d, verb));
+    if (smtp_command(d, smtp_conf.helo_timeout, "HELO %s", smtp_conf.helo_name) < 0)
 	return (smtp_lost_why(d, "performing the HELO handshake"));
     if (d->resp.code / 100 == 2)
 	return (-1);
@@ -280,24 +299,51 @@ static void smtp_xtext(VSTRING *buf, const char *text)
     }
 }
 
-/* smtp_mail - MAIL FROM; a result or -1 (go on) */
-static int smtp_mail(SMTP_DLG *d)
+/* smtp_smtputf8 - refuse to send what needs SMTPUTF8 to a server without it */
+static int smtp_smtputf8(SMTP_DLG *d)
+{
+    VSTRING *why;
+
+    /* As Postfix: no downgrade of an address that needs SMTPUTF8 */
+    if (!d->trans->smtputf8 || (d->sess->features & SMTP_FEATURE_SMTPUTF8))
+	return (-1);
+    why = vstring_alloc(100);
+    vstring_sprintf(why, "SMTPUTF8 is required, but was not offered by host %s",
+		    d->sess->namaddr);
+    smtp_settle(d, 0, DELIVER_STAT_BOUNCE, "5.6.7", STR(why));
+    vstring_free(why);
+    return (SMTP_TRY_DONE);
+}
+
+/* The commands of the envelope, in the order they are sent */
+#define SMTP_STEP_MAIL	0
+#define SMTP_STEP_RCPT	1
+#define SMTP_STEP_DATA	2
+
+typedef struct SMTP_STEP {
+    int     kind;			/* SMTP_STEP_* */
+    SMTP_RCPT *rcpt;			/* SMTP_STEP_RCPT */
+} SMTP_STEP;
+
+/* "lost connection with HOST while STAGE", by SMTP_STEP_* */
+static const char *smtp_step_stage[] = {
+    "sending MAIL FROM", "sending RCPT TO", "sending DATA command",
+};
+
+/* smtp_step_timeout - how long the command of STEP and its reply may take */
+static int smtp_step_timeout(const SMTP_STEP *step)
+{
+    return (step->kind == SMTP_STEP_MAIL ? smtp_conf.mail_timeout :
+	    step->kind == SMTP_STEP_RCPT ? smtp_conf.rcpt_timeout :
+	    smtp_conf.data_init_timeout);
+}
+
+/* smtp_mail_args - SMTPUTF8, SIZE, RET and ENVID as the server allows */
+static void smtp_mail_args(SMTP_DLG *d, VSTRING *args)
 {
     SMTP_SESS *sess = d->sess;
     SMTP_TRANS *t = d->trans;
-    VSTRING *args;
-    int     failed;
 
-    /* As Postfix: no downgrade of an address that needs SMTPUTF8 */
-    if (t->smtputf8 && !(sess->features & SMTP_FEATURE_SMTPUTF8)) {
-	args = vstring_alloc(100);
-	vstring_sprintf(args, "SMTPUTF8 is required, but was not offered by host %s",
-			sess->namaddr);
-	smtp_settle(d, 0, DELIVER_STAT_BOUNCE, "5.6.7", STR(args));
-	vstring_free(args);
-	return (SMTP_TRY_DONE);
-    }
-    args = vstring_alloc(100);
     if (t->smtputf8)
 	vstring_strcat(args, " SMTPUTF8");
     if ((sess->features & SMTP_FEATURE_SIZE) && t->size > 0)
@@ -310,54 +356,186 @@ static int smtp_mail(SMTP_DLG *d)
 	    smtp_xtext(args, t->dsn_envid);
 	}
     }
-    failed = smtp_command(d, smtp_conf.mail_timeout, "MAIL FROM:<%s>%s",
-			  t->sender, STR(args));
-    vstring_free(args);
-    if (failed)
-	return (smtp_lost_why(d, "sending MAIL FROM"));
-    if (d->resp.code / 100 != 2)
-	return (smtp_fail_all(d, "MAIL FROM"));
-    return (-1);
 }
 
-/* smtp_rcpt - RCPT TO for each open recipient; a result or -1 (go on) */
-static int smtp_rcpt(SMTP_DLG *d)
+/* smtp_rcpt_args - NOTIFY and ORCPT when the server speaks DSN */
+static void smtp_rcpt_args(SMTP_DLG *d, const SMTP_RCPT *r, VSTRING *args)
+{
+    if (d->sess->features & SMTP_FEATURE_DSN) {
+	if (*r->dsn_notify)
+	    vstring_sprintf_append(args, " NOTIFY=%s", r->dsn_notify);
+	if (*r->dsn_orcpt) {
+	    vstring_strcat(args, " ORCPT=");
+	    smtp_xtext(args, r->dsn_orcpt);
+	}
+    }
+}
+
+/* smtp_step_cmd - append the command line of STEP (with CRLF) to BUF */
+static void smtp_step_cmd(SMTP_DLG *d, const SMTP_STEP *step, VSTRING *buf)
 {
     VSTRING *args = vstring_alloc(100);
-    VSTRING *buf = vstring_alloc(100);
-    int     ret = -1;
+    size_t  start = LEN(buf);
 
+    if (step->kind == SMTP_STEP_MAIL) {
+	smtp_mail_args(d, args);
+	vstring_sprintf_append(buf, "MAIL FROM:<%s>%s", d->trans->sender, STR(args));
+    } else if (step->kind == SMTP_STEP_RCPT) {
+	smtp_rcpt_args(d, step->rcpt, args);
+	vstring_sprintf_append(buf, "RCPT TO:<%s>%s", step->rcpt->address, STR(args));
+    } else {
+	vstring_strcat(buf, "DATA");
+    }
+    if (msg_verbose)
+	msg_info("> %s: %s", d->sess->namaddr, STR(buf) + start);
+    vstring_strcat(buf, "\r\n");
+    vstring_free(args);
+}
+
+/* smtp_accepted - how many open recipients RCPT accepted */
+static int smtp_accepted(SMTP_DLG *d)
+{
+    int     n = 0;
+
+    for (int i = 0; i < d->trans->rcpt_count; i++)
+	n += (d->trans->rcpts[i].status < 0 && d->trans->rcpts[i].accepted);
+    return (n);
+}
+
+/* smtp_fail_code - a 4xx or 5xx reply: its status and DSN (else 4.0.0) */
+static int smtp_fail_code(SMTP_DLG *d, const char **dsn)
+{
+    int     class = d->resp.code / 100;
+
+    *dsn = class == 4 || class == 5 ? d->resp.dsn : "4.0.0";
+    return (class == 5 ? DELIVER_STAT_BOUNCE : DELIVER_STAT_DEFER);
+}
+
+/* smtp_rcpt_reply - the RCPT reply settles a refused recipient */
+static void smtp_rcpt_reply(SMTP_DLG *d, SMTP_RCPT *r)
+{
+    const char *dsn;
+
+    if (d->resp.code / 100 == 2) {
+	r->accepted = 1;
+	return;
+    }
+    r->status = smtp_fail_code(d, &dsn);
+    snprintf(r->dsn, sizeof(r->dsn), "%s", dsn);
+    smtp_said(d, r->reason, "RCPT TO");
+}
+
+/*
+ * smtp_data_reply - 354 goes on to the content (-1), unless no recipient
+ * was accepted (possible with PIPELINING): the connection is dropped
+ * unused.  Any other reply settles the accepted recipients.
+ */
+static int smtp_data_reply(SMTP_DLG *d)
+{
+    VSTRING *buf;
+    const char *dsn;
+    int     status;
+
+    if (d->resp.code == 354) {
+	if (smtp_accepted(d) > 0)
+	    return (-1);
+	d->sess->lost = 1;			/* no QUIT inside DATA */
+	return (SMTP_TRY_DONE);
+    }
+    buf = vstring_alloc(100);
+    smtp_said(d, buf, "DATA");
+    status = smtp_fail_code(d, &dsn);
+    smtp_settle(d, 1, status, dsn, STR(buf));
+    vstring_free(buf);
+    return (SMTP_TRY_DONE);
+}
+
+/* smtp_step_reply - act on the reply to STEP; a result or -1 (go on) */
+static int smtp_step_reply(SMTP_DLG *d, const SMTP_STEP *step)
+{
+    if (msg_verbose)
+	msg_info("< %s: %s", d->sess->namaddr, STR(d->resp.text));
+    switch (step->kind) {
+    case SMTP_STEP_MAIL:
+	return (d->resp.code / 100 == 2 ? -1 : smtp_fail_all(d, "MAIL FROM"));
+    case SMTP_STEP_RCPT:
+	smtp_rcpt_reply(d, step->rcpt);
+	return (-1);
+    default:
+	return (smtp_data_reply(d));
+    }
+}
+
+/* smtp_steps_make - MAIL, RCPT for each open recipient, DATA; the count */
+static int smtp_steps_make(SMTP_DLG *d, SMTP_STEP **steps)
+{
+    int     n = 0;
+
+    *steps = mycalloc((size_t) d->trans->rcpt_count + 2, sizeof(**steps));
+    (*steps)[n++].kind = SMTP_STEP_MAIL;
     for (int i = 0; i < d->trans->rcpt_count; i++) {
-	SMTP_RCPT *r = d->trans->rcpts + i;
-
-	if (r->status >= 0)
+	if (d->trans->rcpts[i].status >= 0)
 	    continue;
-	vstring_reset(args);
-	if (d->sess->features & SMTP_FEATURE_DSN) {
-	    if (*r->dsn_notify)
-		vstring_sprintf_append(args, " NOTIFY=%s", r->dsn_notify);
-	    if (*r->dsn_orcpt) {
-		vstring_strcat(args, " ORCPT=");
-		smtp_xtext(args, r->dsn_orcpt);
+	(*steps)[n].kind = SMTP_STEP_RCPT;
+	(*steps)[n++].rcpt = d->trans->rcpts + i;
+    }
+    (*steps)[n++].kind = SMTP_STEP_DATA;
+    return (n);
+}
+
+/*
+ * smtp_steps_drain - read the replies to commands already sent after an
+ * early end, so that QUIT gets its own (a 354 means we are inside DATA:
+ * drop the connection instead).
+ */
+static void smtp_steps_drain(SMTP_DLG *d, const SMTP_STEP *steps, int from, int to)
+{
+    for (int i = from; i < to && !d->sess->lost; i++) {
+	if (smtp_sess_reply(d->sess, &d->resp, smtp_step_timeout(steps + i)) < 0)
+	    break;
+	if (steps[i].kind == SMTP_STEP_DATA && d->resp.code == 354)
+	    d->sess->lost = 1;
+    }
+}
+
+/*
+ * smtp_envelope - MAIL FROM, RCPT TO per open recipient, DATA.  With
+ * PIPELINING (RFC 2920) all are sent in one write and the replies read
+ * in order; else one command at a time, and DATA only when a recipient
+ * was accepted.  A result, or -1: send the content.
+ */
+static int smtp_envelope(SMTP_DLG *d)
+{
+    int     pipelining = (d->sess->features & SMTP_FEATURE_PIPELINING) != 0;
+    SMTP_STEP *steps;
+    int     count = smtp_steps_make(d, &steps);
+    int     sent = 0, done = 0, ret = -1;
+
+    while (ret < 0 && done < count) {
+	if (sent == done) {
+	    if (!pipelining && steps[sent].kind == SMTP_STEP_DATA && smtp_accepted(d) == 0) {
+		ret = SMTP_TRY_DONE;
+		break;
+	    }
+	    vstring_reset(d->cmd);
+	    do {
+		smtp_step_cmd(d, steps + sent++, d->cmd);
+	    } while (pipelining && sent < count);
+	    if (smtp_sess_write(d->sess, STR(d->cmd), LEN(d->cmd),
+				smtp_step_timeout(steps + sent - 1)) < 0) {
+		ret = smtp_lost_why(d, smtp_step_stage[steps[done].kind]);
+		break;
 	    }
 	}
-	if (smtp_command(d, smtp_conf.rcpt_timeout, "RCPT TO:<%s>%s",
-			 r->address, STR(args)) < 0) {
-	    ret = smtp_lost_why(d, "sending RCPT TO");
+	if (smtp_sess_reply(d->sess, &d->resp, smtp_step_timeout(steps + done)) < 0) {
+	    ret = smtp_lost_why(d, smtp_step_stage[steps[done].kind]);
 	    break;
 	}
-	if (d->resp.code / 100 == 2) {
-	    r->accepted = 1;
-	    continue;
-	}
-	smtp_said(d, buf, "RCPT TO");
-	r->status = d->resp.code / 100 == 5 ? DELIVER_STAT_BOUNCE : DELIVER_STAT_DEFER;
-	snprintf(r->dsn, sizeof(r->dsn), "%s", d->resp.code / 100 == 5
-		 || d->resp.code / 100 == 4 ? d->resp.dsn : "4.0.0");
-	vstring_strcpy(r->reason, STR(buf));
+	ret = smtp_step_reply(d, steps + done++);
     }
-    vstring_free(args);
-    vstring_free(buf);
+    if (ret >= 0)
+	smtp_steps_drain(d, steps, done, sent);
+    myfree(steps);
     return (ret);
 }
 
@@ -398,24 +576,12 @@ static int smtp_body_out(const char *data, size_t len, void *ctx)
     return (0);
 }
 
-/* smtp_data - DATA, the body, end of data; a result */
-static int smtp_data(SMTP_DLG *d)
+/* smtp_body - the content and the final dot; a result, or -1 (read the replies) */
+static int smtp_body(SMTP_DLG *d)
 {
     SMTP_BODY body;
-    VSTRING *buf;
     int     ret;
 
-    if (smtp_command(d, smtp_conf.data_init_timeout, "DATA") < 0)
-	return (smtp_lost_why(d, "sending DATA command"));
-    if (d->resp.code != 354) {
-	buf = vstring_alloc(100);
-	smtp_said(d, buf, "DATA");
-	smtp_settle(d, 1, d->resp.code / 100 == 5 ? DELIVER_STAT_BOUNCE :
-		    DELIVER_STAT_DEFER, d->resp.code / 100 == 5
-		    || d->resp.code / 100 == 4 ? d->resp.dsn : "4.0.0", STR(buf));
-	vstring_free(buf);
-	return (SMTP_TRY_DONE);
-    }
     body.sess = d->sess;
     body.out = vstring_alloc(SMTP_BODY_FLUSH + 10);
     body.bol = 1;
@@ -432,26 +598,55 @@ static int smtp_data(SMTP_DLG *d)
 	/* The queue file could not be read: defer, the reason is in WHY */
 	smtp_settle(d, 1, DELIVER_STAT_DEFER, "4.3.0", LEN(d->trans->content_why) ?
 		    STR(d->trans->content_why) : "error reading queue file");
+	d->sess->lost = 1;			/* no QUIT inside DATA */
 	return (SMTP_TRY_DONE);
     }
     if (ret != 0)
 	return (smtp_lost_why(d, "sending message body"));
-    if (smtp_sess_reply(d->sess, &d->resp, smtp_conf.data_done_timeout) < 0)
-	return (smtp_lost_why(d, "sending end of data -- message may be sent more than once"));
-    buf = vstring_alloc(100);
+    return (-1);
+}
+
+/* smtp_dot_result - the end-of-data reply is recipient R's outcome */
+static void smtp_dot_result(SMTP_DLG *d, SMTP_RCPT *r)
+{
+    const char *dsn;
+
     if (d->resp.code / 100 == 2) {
-	for (int i = 0; i < d->trans->rcpt_count; i++)
-	    if (d->trans->rcpts[i].status < 0 && d->trans->rcpts[i].accepted)
-		d->trans->rcpts[i].dsn_passed =
-		    (d->sess->features & SMTP_FEATURE_DSN) != 0;
-	smtp_settle(d, 1, DELIVER_STAT_OK, d->resp.dsn, STR(d->resp.text));
+	r->status = DELIVER_STAT_OK;
+	r->dsn_passed = (d->sess->features & SMTP_FEATURE_DSN) != 0;
+	snprintf(r->dsn, sizeof(r->dsn), "%s", d->resp.dsn);
+	vstring_strcpy(r->reason, STR(d->resp.text));
     } else {
-	smtp_said(d, buf, "end of DATA");
-	smtp_settle(d, 1, d->resp.code / 100 == 5 ? DELIVER_STAT_BOUNCE :
-		    DELIVER_STAT_DEFER, d->resp.code / 100 == 5
-		    || d->resp.code / 100 == 4 ? d->resp.dsn : "4.0.0", STR(buf));
+	r->status = smtp_fail_code(d, &dsn);
+	snprintf(r->dsn, sizeof(r->dsn), "%s", dsn);
+	smtp_said(d, r->reason, "end of DATA");
     }
-    vstring_free(buf);
+}
+
+/*
+ * smtp_dot_replies - SMTP: one reply for every accepted recipient; LMTP
+ * (RFC 2033 4.2): one reply per accepted recipient, in RCPT order.  A
+ * lost connection leaves the unanswered recipients open.
+ */
+static int smtp_dot_replies(SMTP_DLG *d)
+{
+    int     have_reply = 0;
+
+    for (int i = 0; i < d->trans->rcpt_count; i++) {
+	SMTP_RCPT *r = d->trans->rcpts + i;
+
+	if (r->status >= 0 || !r->accepted)
+	    continue;
+	if (smtp_conf.lmtp || !have_reply) {
+	    if (smtp_sess_reply(d->sess, &d->resp, smtp_conf.data_done_timeout) < 0)
+		return (smtp_lost_why(d, "sending end of data -- "
+				      "message may be sent more than once"));
+	    if (msg_verbose)
+		msg_info("< %s: %s", d->sess->namaddr, STR(d->resp.text));
+	    have_reply = 1;
+	}
+	smtp_dot_result(d, r);
+    }
     return (SMTP_TRY_DONE);
 }
 
@@ -465,17 +660,16 @@ static void smtp_quit(SMTP_DLG *d)
 /* smtp_transaction - everything after the greeting */
 static int smtp_transaction(SMTP_DLG *d, int use_tls)
 {
-    int     ret, accepted = 0;
+    int     ret;
 
     if ((ret = smtp_helo(d)) >= 0 || (ret = smtp_starttls(d, use_tls)) >= 0
 	|| (smtp_conf.sasl_enable
 	    && smtp_sasl_authenticate(d->sess, d->trans, d->dsn, d->why) < 0
 	    && (ret = SMTP_TRY_NEXT) >= 0)
-	|| (ret = smtp_mail(d)) >= 0 || (ret = smtp_rcpt(d)) >= 0)
+	|| (ret = smtp_smtputf8(d)) >= 0 || (ret = smtp_envelope(d)) >= 0
+	|| (ret = smtp_body(d)) >= 0)
 	return (ret);
-    for (int i = 0; i < d->trans->rcpt_count; i++)
-	accepted += d->trans->rcpts[i].accepted;
-    return (accepted ? smtp_data(d) : SMTP_TRY_DONE);
+    return (smtp_dot_replies(d));
 }
 
 int	smtp_proto_deliver(SMTP_SESS *sess, SMTP_TRANS *trans, int use_tls,

@@ -10,6 +10,10 @@
  * UTF-8 in them become '?' (lib/util/printable.h).  A failure sets sess->lost (and
  * sess->timed_out for a timeout): the caller words the reason for the
  * stage it was in.
+ *
+ * An address with port 0 is a UNIX-domain socket path (LMTP "unix:"): it
+ * is logged as "host[path]" without a port, as Postfix does.  A connect
+ * timeout of 0 means none (Postfix's lmtp_connect_timeout default).
  */
 #include "sys_defs.h"
 #include <ctype.h>
@@ -18,6 +22,7 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include "msg.h"
 #include "mymalloc.h"
 #include "vstring.h"
@@ -28,6 +33,8 @@
 #define SMTP_LINE_MAX		2048	/* longest reply line kept */
 #define SMTP_REPLY_LINES	100	/* most lines in one reply */
 #define SMTP_READ_CHUNK		4096
+#define SMTP_NO_TIMEOUT		(365 * 86400)	/* "0s": wait as long as it takes */
+#define SMTP_RETRY_MSEC		100	/* a full UNIX listen queue: try again */
 
 /* smtp_wait - wait up to the DEADLINE for FD; 1 ready, 0 timeout, -1 error */
 static int smtp_wait(int fd, int events, time_t deadline)
@@ -51,14 +58,25 @@ static int smtp_wait(int fd, int events, time_t deadline)
     }
 }
 
-/* smtp_sockaddr - ADDR:PORT as a socket address; 0 or -1 */
+/* smtp_sockaddr - ADDR:PORT (port 0: the path ADDR) as a socket address; 0 or -1 */
 static int smtp_sockaddr(const SMTP_ADDR *addr, struct sockaddr_storage *ss,
 			         socklen_t *len)
 {
     struct sockaddr_in *sin = (struct sockaddr_in *) ss;
     struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *) ss;
+    struct sockaddr_un *sun = (struct sockaddr_un *) ss;
 
     memset(ss, 0, sizeof(*ss));
+    if (addr->port == 0) {
+	if (strlen(addr->addr) >= sizeof(sun->sun_path)) {
+	    errno = ENAMETOOLONG;
+	    return (-1);
+	}
+	sun->sun_family = AF_UNIX;
+	memcpy(sun->sun_path, addr->addr, strlen(addr->addr) + 1);
+	*len = sizeof(*sun);
+	return (0);
+    }
     if (inet_pton(AF_INET, addr->addr, &sin->sin_addr) == 1) {
 	sin->sin_family = AF_INET;
 	sin->sin_port = htons((unsigned short) addr->port);
@@ -71,7 +89,37 @@ static int smtp_sockaddr(const SMTP_ADDR *addr, struct sockaddr_storage *ss,
 	*len = sizeof(*sin6);
 	return (0);
     }
+    errno = EINVAL;
     return (-1);
+}
+
+/*
+ * smtp_connect_wait - finish a non-blocking connect() that returned
+ * ERR by DEADLINE: EINPROGRESS waits for the result, EAGAIN (a UNIX
+ * socket whose listen queue is full) tries again.  0 or an errno value.
+ */
+static int smtp_connect_wait(int fd, const struct sockaddr_storage *ss,
+			             socklen_t len, int err, time_t deadline)
+{
+    socklen_t errlen = sizeof(err);
+    int     ready;
+
+    while (err == EAGAIN || err == EINTR) {
+	if (time((time_t *) 0) >= deadline)
+	    return (ETIMEDOUT);
+	if (err == EAGAIN)
+	    (void) poll((struct pollfd *) 0, 0, SMTP_RETRY_MSEC);
+	err = connect(fd, (const struct sockaddr *) ss, len) == 0 ? 0 : errno;
+    }
+    if (err == EALREADY)
+	err = EINPROGRESS;
+    if (err != EINPROGRESS)
+	return (err);
+    if ((ready = smtp_wait(fd, POLLOUT, deadline)) == 0)
+	return (ETIMEDOUT);
+    if (ready < 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &errlen) < 0)
+	return (errno);
+    return (err);
 }
 
 /* smtp_connect_fd - a connected non-blocking socket, or -1 with errno */
@@ -79,31 +127,19 @@ static int smtp_connect_fd(const SMTP_ADDR *addr, int timeout)
 {
     struct sockaddr_storage ss;
     socklen_t len;
-    int     fd, err = 0;
-    socklen_t errlen = sizeof(err);
+    time_t  deadline;
+    int     fd, err;
 
-    if (smtp_sockaddr(addr, &ss, &len) < 0) {
-	errno = EINVAL;
+    if (smtp_sockaddr(addr, &ss, &len) < 0)
 	return (-1);
-    }
     if ((fd = socket(ss.ss_family, SOCK_STREAM, 0)) < 0)
 	return (-1);
     non_blocking(fd, 1);
     close_on_exec(fd, 1);
-    if (connect(fd, (struct sockaddr *) &ss, len) == 0)
-	return (fd);
-    if (errno != EINPROGRESS) {
-	err = errno;
-    } else {
-	int     ready = smtp_wait(fd, POLLOUT, time((time_t *) 0) + timeout);
-
-	if (ready == 0)
-	    err = ETIMEDOUT;
-	else if (ready < 0)
-	    err = errno;
-	else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &errlen) < 0)
-	    err = errno;
-    }
+    deadline = time((time_t *) 0) + (timeout > 0 ? timeout : SMTP_NO_TIMEOUT);
+    err = connect(fd, (struct sockaddr *) &ss, len) == 0 ? 0 : errno;
+    if (err != 0)
+	err = smtp_connect_wait(fd, &ss, len, err, deadline);
     if (err == 0)
 	return (fd);
     close(fd);
@@ -117,10 +153,14 @@ SMTP_SESS *smtp_sess_connect(const SMTP_ADDR *addr, int timeout, VSTRING *why)
     VSTRING *buf;
     int     fd;
 
+    buf = vstring_alloc(100);
+    vstring_sprintf(buf, "%s[%s]", addr->host, addr->addr);
+    if (addr->port > 0)
+	vstring_sprintf_append(buf, ":%d", addr->port);
     if ((fd = smtp_connect_fd(addr, timeout)) < 0) {
-	vstring_sprintf(why, "connect to %s[%s]:%d: %s", addr->host, addr->addr,
-			addr->port, errno == ETIMEDOUT ? "Connection timed out" :
-			strerror(errno));
+	vstring_sprintf(why, "connect to %s: %s", STR(buf),
+		  errno == ETIMEDOUT ? "Connection timed out" : strerror(errno));
+	vstring_free(buf);
 	return (0);
     }
     sess = mycalloc(1, sizeof(*sess));
@@ -128,11 +168,9 @@ SMTP_SESS *smtp_sess_connect(const SMTP_ADDR *addr, int timeout, VSTRING *why)
     sess->host = mystrdup(addr->host);
     sess->addr = mystrdup(addr->addr);
     sess->port = addr->port;
-    buf = vstring_alloc(100);
+    sess->relay = mystrdup(STR(buf));
     vstring_sprintf(buf, "%s[%s]", addr->host, addr->addr);
     sess->namaddr = mystrdup(STR(buf));
-    vstring_sprintf(buf, "%s[%s]:%d", addr->host, addr->addr, addr->port);
-    sess->relay = mystrdup(STR(buf));
     vstring_free(buf);
     sess->inbuf = vstring_alloc(SMTP_READ_CHUNK);
     return (sess);

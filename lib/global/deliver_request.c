@@ -180,6 +180,19 @@ static int queue_name_ok(const char *name)
     return (1);
 }
 
+/* get_offset - a recipient offset: a number, or -1 (DELIVER_OFFSET_NONE) */
+
+static int get_offset(const ATTR_LIST *list, const char *name, long *value, VSTRING *why)
+{
+    const char *text = attr_find(list, name);
+
+    if (text && strcmp(text, "-1") == 0) {
+	*value = DELIVER_OFFSET_NONE;
+	return (1);
+    }
+    return (get_long(list, name, value, why));
+}
+
 /* get_rcpts - the recipient attributes */
 
 static int get_rcpts(const ATTR_LIST *list, DELIVER_REQUEST *req, VSTRING *why)
@@ -210,7 +223,7 @@ static int get_rcpts(const ATTR_LIST *list, DELIVER_REQUEST *req, VSTRING *why)
 	if (ret == 0 && (rcpt->orig = get_string(list, STR(name), why)) == 0)
 	    ret = -1;
 	vstring_sprintf(name, "rcpt_offset_%d", i);
-	if (ret == 0 && get_long(list, STR(name), &rcpt->offset, why) < 0)
+	if (ret == 0 && get_offset(list, STR(name), &rcpt->offset, why) < 0)
 	    ret = -1;
 	vstring_sprintf(name, "dsn_notify_%d", i);
 	rcpt->dsn_notify = get_optional(list, STR(name));

@@ -34,10 +34,18 @@ typedef struct DELIVER_STATS {
 typedef struct DELIVER_RCPT {
     char   *address;			/* recipient */
     char   *orig;			/* original recipient, "" if none */
-    long    offset;			/* offset of its R record in the queue file */
+    long    offset;			/* offset of its R record in the queue file,
+					 * or DELIVER_OFFSET_NONE */
     char   *dsn_notify;			/* RFC 3461 NOTIFY, "" if none */
     char   *dsn_orcpt;			/* RFC 3461 ORCPT, "" if none */
 } DELIVER_RCPT;
+
+/*
+ * A recipient handed on by another agent (local's mailbox_transport, as
+ * Postfix's deliver_pass with offset -1): the agent neither checks nor
+ * marks a queue file record; the sender of the request does that.
+ */
+#define DELIVER_OFFSET_NONE	(-1L)
 
 typedef struct DELIVER_REQUEST {
     char   *queue_name;			/* "active" */
