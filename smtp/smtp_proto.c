@@ -101,21 +101,41 @@ static void smtp_settle(SMTP_DLG *d, int accepted_only, int status,
     }
 }
 
-/* smtp_fail_all - a reply that settles all open recipients: 4xx defers, 5xx bounces */
-static int smtp_fail_all(SMTP_DLG *d, const char *cmd)
+/* smtp_fail_why - the reply fails all open recipients with WHY: 4xx defers, 5xx bounces */
+static int smtp_fail_why(SMTP_DLG *d, const char *why)
 {
-    VSTRING *buf = vstring_alloc(100);
-
-    smtp_said(d, buf, cmd);
     if (d->resp.code / 100 == 5) {
-	smtp_settle(d, 0, DELIVER_STAT_BOUNCE, d->resp.dsn, STR(buf));
-	vstring_free(buf);
+	smtp_settle(d, 0, DELIVER_STAT_BOUNCE, d->resp.dsn, why);
 	return (SMTP_TRY_DONE);
     }
     snprintf(d->dsn, 16, "%s", d->resp.code / 100 == 4 ? d->resp.dsn : "4.0.0");
-    vstring_strcpy(d->why, STR(buf));
-    vstring_free(buf);
+    vstring_strcpy(d->why, why);
     return (SMTP_TRY_NEXT);
+}
+
+/* smtp_fail_all - the reply to CMD fails all open recipients */
+static int smtp_fail_all(SMTP_DLG *d, const char *cmd)
+{
+    VSTRING *buf = vstring_alloc(100);
+    int     ret;
+
+    smtp_said(d, buf, cmd);
+    ret = smtp_fail_why(d, STR(buf));
+    vstring_free(buf);
+    return (ret);
+}
+
+/* smtp_refused - Postfix's words for a refused LHLO */
+static int smtp_refused(SMTP_DLG *d)
+{
+    VSTRING *buf = vstring_alloc(100);
+    int     ret;
+
+    vstring_sprintf(buf, "host %s refused to talk to me: %s", d->sess->namaddr,
+		    STR(d->resp.text));
+    ret = smtp_fail_why(d, STR(buf));
+    vstring_free(buf);
+    return (ret);
 }
 
 /* smtp_parse_ehlo - the features of an EHLO reply */
@@ -192,7 +212,7 @@ static int smtp_helo(SMTP_DLG *d)
 	return (-1);
     }
     if (smtp_conf.lmtp)
-	return (smtp_fail_all(d, verb));
+	return (smtp_refused(d));
     if (smtp_command(d, smtp_conf.helo_timeout, "HELO %s", smtp_conf.helo_name) < 0)
 	return (smtp_lost_why(d, "performing the HELO handshake"));
     if (d->resp.code / 100 == 2)

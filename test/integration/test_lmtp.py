@@ -17,7 +17,8 @@ the sender gets the bounce.  Through mailbox_transport the expanded
 destinations go to the server with orig_to=, each logged once (by lmtp,
 not by local), and again only the deferred one is retried;
 fallback_transport takes only names that are no local user; a missing
-socket defers with Postfix's "connect to HOST[PATH]: ..." reason.
+socket defers with Postfix's "connect to HOST[PATH]: ..." reason, a
+refused LHLO bounces with "host HOST[PATH] refused to talk to me: ...".
 
 Debian's Dovecot LMTP (dovecot-lmtpd; a private instance, root only)
 receives local mail through mailbox_transport = lmtp:unix:PATH and
@@ -82,9 +83,10 @@ class LmtpServer:
     sessions: one dict per connection (lhlo, commands, pipelined,
     messages: [(sender, rcpts, data)])."""
 
-    def __init__(self, path=None, pipelining=True):
+    def __init__(self, path=None, pipelining=True, lhlo=None):
         self.path = path
         self.pipelining = pipelining
+        self.lhlo = lhlo                        # a reply instead of 250
         self.sessions = []
         self.deferred = set()
         if path:
@@ -120,7 +122,9 @@ class LmtpServer:
             session["commands"].append(text)
             verb, _, arg = text.partition(" ")
             verb = verb.upper()
-            if verb == "LHLO":
+            if verb == "LHLO" and self.lhlo:
+                io.send(self.lhlo)
+            elif verb == "LHLO":
                 session["lhlo"] = text
                 ext = ["PIPELINING"] if self.pipelining else []
                 io.send("\r\n".join(["250-lmtp.test"] + ["250-" + e for e in ext]
@@ -317,6 +321,19 @@ def test_unreachable_socket_defers(make_instance, sockdir):
     wait_log(inst, r"posthorn/lmtp\[\d+\]: %s: to=<ok@lmtp\.test>, relay=none, .*"
              r"dsn=4\.4\.1, status=deferred \(connect to mail\.posthorn\.test\[%s\]: "
              r"No such file or directory\)" % (qid, re.escape(path)))
+
+
+def test_lhlo_refused_bounces(make_instance, servers, sockdir):
+    server = servers(os.path.join(sockdir, "lmtp.sock"), lhlo="550 5.7.1 Not you")
+    inst = make_instance(main={"transport_maps":
+                               "inline:{ lmtp.test=lmtp:unix:%s }" % server.path},
+                         master=LMTP_MASTER)
+    qid = send(inst, ["ok@lmtp.test"], uuid.uuid4().hex)
+    wait_log(inst, r"posthorn/lmtp\[\d+\]: %s: to=<ok@lmtp\.test>, relay=mail\.posthorn\.test"
+             r"\[%s\], .*dsn=5\.7\.1, status=bounced \(host mail\.posthorn\.test\[%s\] "
+             r"refused to talk to me: 550 5\.7\.1 Not you\)"
+             % (qid, re.escape(server.path), re.escape(server.path)))
+    assert server.rcpts() == []
 
 
 # ------------------------------------------------- local: mailbox_transport
