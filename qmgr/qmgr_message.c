@@ -298,9 +298,26 @@ static void qmgr_route_rcpt(QMGR_MESSAGE *message, int index, QMGR_JOB **jobs,
     }
 }
 
+/*
+ * qmgr_filter_route - content_filter (or an access FILTER action) set by
+ * smtpd: every recipient goes to that transport:nexthop (an empty next
+ * hop: the recipient's domain), as Postfix's qmgr routes filtered mail
+ */
+static void qmgr_filter_route(const char *filter, const char *addr,
+			              RESOLVE_REPLY *reply)
+{
+    const char *colon = strchr(filter, ':');
+    const char *at = strrchr(addr, '@');
+
+    vstring_strncpy(reply->transport, filter, colon - filter);
+    vstring_strcpy(reply->nexthop, colon[1] ? colon + 1 : at ? at + 1 : "");
+    reply->class = RESOLVE_CLASS_DEFAULT;
+}
+
 void    qmgr_message_route(QMGR_MESSAGE *message)
 {
     QENV   *env = &message->env;
+    const char *filter = qenv_attr(env, "content_filter");
     QMGR_JOB **jobs = mycalloc(env->rcpt_count + 1, sizeof(QMGR_JOB *));
     int     job_count = 0;
     RESOLVE_REPLY reply;
@@ -314,10 +331,13 @@ void    qmgr_message_route(QMGR_MESSAGE *message)
     for (int i = 0; i < env->rcpt_count; i++) {
 	if (message->rcpt_status[i] != QMGR_RCPT_PENDING)
 	    continue;
-	if (resolve_transport(env->rcpts[i].address, &reply, why) < 0)
+	if (filter && strchr(filter, ':') && *filter != ':')
+	    qmgr_filter_route(filter, env->rcpts[i].address, &reply);
+	else if (resolve_transport(env->rcpts[i].address, &reply, why) < 0) {
 	    qmgr_defer_rcpt(message, i, "none", "4.3.0", STR(why));
-	else
-	    qmgr_route_rcpt(message, i, jobs, &job_count, &reply);
+	    continue;
+	}
+	qmgr_route_rcpt(message, i, jobs, &job_count, &reply);
     }
     for (int i = 0; i < job_count; i++)
 	qmgr_deliver_add(jobs[i]);

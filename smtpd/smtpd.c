@@ -52,6 +52,7 @@ int	var_soft_error_limit;
 int	var_junk_command_limit;
 static int var_error_sleep_ms;
 int	var_recipient_limit;
+int	var_receive_override;
 static int var_smtpd_timeout;
 static int var_sasl_response_limit;
 static int var_bare_lf_policy;
@@ -597,6 +598,39 @@ static void smtpd_reject(int fd)
 	(void) !write(fd, text, sizeof(text) - 1);
 }
 
+/* smtpd_override_options - receive_override_options as SMTPD_NO_* bits */
+static int smtpd_override_options(const char *text)
+{
+    static const struct {
+	const char *name;
+	int     flag;
+    } names[] = {
+	{"no_unknown_recipient_checks", SMTPD_NO_UNKNOWN_RCPT},
+	{"no_address_mappings", SMTPD_NO_ADDR_MAPPINGS},
+	{"no_header_body_checks", SMTPD_NO_HBC},
+	{"no_milters", SMTPD_NO_MILTERS},
+	{0, 0},
+    };
+    char   *list = mystrdup(text);
+    char   *cp = list;
+    char   *word;
+    int     flags = 0;
+    int     i;
+
+    while ((word = strsep(&cp, ", \t\r\n")) != 0) {
+	if (*word == 0)
+	    continue;
+	for (i = 0; names[i].name && strcasecmp(names[i].name, word); i++)
+	     /* void */ ;
+	if (names[i].name)
+	    flags |= names[i].flag;
+	else
+	    msg_warn("receive_override_options: unknown option \"%s\" (ignored)", word);
+    }
+    myfree(list);
+    return (flags);
+}
+
 static void smtpd_pre_init(const char *service, char **argv)
 {
     const char *policy = conf_str("smtpd_forbid_bare_newline");
@@ -616,6 +650,7 @@ static void smtpd_pre_init(const char *service, char **argv)
     var_junk_command_limit = conf_int("smtpd_junk_command_limit");
     var_error_sleep_ms = conf_time("smtpd_error_sleep_time") * 1000;
     var_recipient_limit = conf_int("smtpd_recipient_limit");
+    var_receive_override = smtpd_override_options(conf_str("receive_override_options"));
     var_smtpd_timeout = conf_time("smtpd_timeout");
     smtpd_ops.soft_limit = conf_int("process_client_soft_limit");
     smtpd_ops.hard_limit = conf_int("process_client_limit");

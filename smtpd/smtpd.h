@@ -125,6 +125,7 @@ typedef struct SMTPD_STATE {
     int     transactions;		/* ... with this */
     long    declared_size;		/* MAIL SIZE=, or 0 */
     char  **prepend;			/* PREPEND headers, NULL-terminated */
+    char   *filter;			/* FILTER transport:nexthop, or NULL */
     /* Actions on the message decided by restrictions or header checks */
     char   *hold_reason;		/* non-NULL: file the message in hold/ */
     char   *discard_reason;		/* non-NULL: accept and throw away */
@@ -139,6 +140,15 @@ extern int var_hard_error_limit;
 extern int var_soft_error_limit;
 extern int var_junk_command_limit;
 extern int var_recipient_limit;
+/*
+ * receive_override_options, as Postfix: what an after-filter smtpd (one
+ * that takes mail back from a content filter) must not do twice
+ */
+#define SMTPD_NO_UNKNOWN_RCPT	(1<<0)	/* no_unknown_recipient_checks */
+#define SMTPD_NO_ADDR_MAPPINGS	(1<<1)	/* no_address_mappings */
+#define SMTPD_NO_HBC		(1<<2)	/* no_header_body_checks */
+#define SMTPD_NO_MILTERS	(1<<3)	/* no_milters */
+extern int var_receive_override;
 /* smtpd_delivered - a message was queued: the error and junk counts
  * start again (Postfix: "without delivering mail") */
 void	smtpd_delivered(SMTPD_STATE *state);

@@ -21,7 +21,9 @@
  * DEFER [text] (access_map_defer_code, 4.7.1, "Access denied");
  * DEFER_IF_PERMIT [text]; "4xx text", "5xx text" (an optional RFC 3463
  * code may start any text); HOLD [text] (state->hold_reason); DISCARD
- * [text] (state->discard_reason, and permit); PREPEND header: value
+ * [text] (state->discard_reason, and permit); FILTER transport:nexthop
+ * (state->filter: the message goes to that content filter, as with
+ * content_filter); PREPEND header: value
  * (added above our Received: header); WARN/INFO [text] (log only); anything else is evaluated as a restriction list, e.g.
  * "permit_auth_destination" or "reject_unauth_destination, permit".
  * A table that cannot answer gives "451 4.3.5 Server configuration error".
@@ -105,7 +107,7 @@ static int header_field_ok(const char *text)
     return (1);
 }
 
-/* action_result - HOLD, DISCARD, PREPEND, WARN, INFO; -1 when VALUE is none */
+/* action_result - HOLD, DISCARD, FILTER, PREPEND, WARN, INFO; -1 when VALUE is none */
 static int action_result(SMTPD_CHECK *chk, const char *word, const char *text,
 			         const char *reply_name, const char *reply_class)
 {
@@ -123,6 +125,12 @@ static int action_result(SMTPD_CHECK *chk, const char *word, const char *text,
 	smtpd_check_log(chk, "discard", STR(buf));
 	smtpd_check_keep(&chk->discard_reason, STR(buf));
 	status = SMTPD_CHECK_OK;
+    } else if (strcasecmp(word, "FILTER") == 0) {
+	if (strchr(text, ':') == 0 || *text == ':' || strpbrk(text, " \t"))
+	    msg_warn("access table: FILTER action without transport:destination: "
+		     "\"%.100s\"", text);
+	else
+	    smtpd_check_keep(&chk->filter, text);
     } else if (strcasecmp(word, "PREPEND") == 0) {
 	if (header_field_ok(text))
 	    smtpd_check_prepend(chk, text);

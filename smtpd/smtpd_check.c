@@ -199,7 +199,10 @@ static int check_alias(const char *rcpt, RESOLVE_ADDRS *expanded, VSTRING *reply
     }
 }
 
-/* check_domain - virtual aliases, then the class's check */
+/*
+ * check_domain - virtual aliases (not when EXPANDED is NULL), then the
+ * class's check (not with no_unknown_recipient_checks)
+ */
 static const char *check_domain(SMTPD_STATE *state, const char *rcpt,
 			              VSTRING *local, VSTRING *domain,
 			              RESOLVE_ADDRS *expanded, VSTRING *reply)
@@ -212,8 +215,10 @@ static const char *check_domain(SMTPD_STATE *state, const char *rcpt,
     vstring_lowercase(domain);
     if ((class = resolve_class(STR(domain))) == RESOLVE_CLASS_ERROR)
 	return (temp_failure(reply, rcpt));
-    if ((alias = check_alias(rcpt, expanded, reply)) != 0)
+    if (expanded && (alias = check_alias(rcpt, expanded, reply)) != 0)
 	return (alias > 0 ? 0 : STR(reply));
+    if (var_receive_override & SMTPD_NO_UNKNOWN_RCPT)
+	return (0);
     switch (class) {
     case RESOLVE_CLASS_LOCAL:
 	return (check_local(rcpt, local, reply));
@@ -269,6 +274,11 @@ const char *smtpd_check_rcpt(SMTPD_STATE *state, const char *rcpt,
 	|| !addr_valid_domain(STR(domain))) {
 	vstring_strcpy(reply, "501 5.1.3 Bad recipient address syntax");
 	why = STR(reply);
+    } else if (var_receive_override & SMTPD_NO_ADDR_MAPPINGS) {
+	/* after a content filter: mapped once already, only checked */
+	why = check_domain(state, rcpt, local, domain, (RESOLVE_ADDRS *) 0, reply);
+	if (why == 0)
+	    resolve_addrs_add(&result, rcpt);
     } else if ((why = check_rewrite(rcpt, canon, reply)) == 0) {
 	if (strcmp(STR(canon), rcpt) != 0)
 	    (void) addr_split(STR(canon), local, domain);

@@ -93,6 +93,9 @@ void	smtpd_reset_transaction(SMTPD_STATE *state)
     if (state->prepend)
 	myfree(state->prepend);
     state->prepend = 0;
+    if (state->filter)
+	myfree(state->filter);
+    state->filter = 0;
     state->declared_size = 0;
     state->transactions++;			/* a new policy "instance" */
 }

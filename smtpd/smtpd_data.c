@@ -199,8 +199,8 @@ void	bdat_reader_free(BDAT_READER *br)
 
 void	hdr_scan_init(HDR_SCAN *hs)
 {
+    memset(hs, 0, sizeof(*hs));
     hs->in_header = 1;
-    hs->seen_from = hs->seen_date = hs->seen_msgid = 0;
 }
 
 /* header_name_len - length of the header name if LINE is "Name:", else 0 */
@@ -239,5 +239,7 @@ int	hdr_scan_line(HDR_SCAN *hs, const char *line, size_t len)
 	hs->seen_date = 1;
     else if (name_len == 10 && strncasecmp(line, "message-id", 10) == 0)
 	hs->seen_msgid = 1;
+    else if (name_len == 8 && strncasecmp(line, "received", 8) == 0)
+	hs->received++;
     return (0);
 }

@@ -83,6 +83,7 @@ typedef struct HDR_SCAN {
     int     seen_from;
     int     seen_date;
     int     seen_msgid;
+    int     received;			/* Received: headers (hop count) */
 } HDR_SCAN;
 
 void	hdr_scan_init(HDR_SCAN *hs);

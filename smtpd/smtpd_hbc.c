@@ -168,8 +168,10 @@ void	smtpd_hbc_init(void)
     char   *name;
     int     count = 0;
 
-    header_checks = hbc_create("header_checks", conf_str("header_checks"));
-    body_checks = hbc_create("body_checks", conf_str("body_checks"));
+    if ((var_receive_override & SMTPD_NO_HBC) == 0) {
+	header_checks = hbc_create("header_checks", conf_str("header_checks"));
+	body_checks = hbc_create("body_checks", conf_str("body_checks"));
+    }
     header_limit = conf_int("header_size_limit");
     body_limit = conf_int("body_checks_size_limit");
     drop_names = mymalloc(sizeof(char *));
@@ -460,7 +462,8 @@ void	smtpd_hbc_begin(SMTPD_STATE *state)
     hs->text = vstring_alloc(100);
     hs->hdr_mode = HDR_NONE;
     hs->result = SMTPD_HBC_OK;
-    hs->rewrite = addr_rewrite_active() && rewrite_client(state);
+    hs->rewrite = addr_rewrite_active() && rewrite_client(state)
+	&& (var_receive_override & SMTPD_NO_ADDR_MAPPINGS) == 0;
     if (hs->rewrite && LEN(hs->header) == 0)
 	vstring_reserve(hs->header, 200);
     state->hbc = hs;

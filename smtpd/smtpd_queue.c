@@ -73,6 +73,9 @@ static void write_envelope(SMTPD_STATE *state, QFILE *qf, const char *sender)
 	qfile_attr(qf, "dsn_envid", state->dsn_envid);
     if (state->dsn_ret)
 	qfile_attr(qf, "dsn_ret", state->dsn_ret);
+    if (state->filter || *conf_str("content_filter"))
+	qfile_attr(qf, "content_filter", state->filter ? state->filter :
+		   conf_str("content_filter"));
     if (state->submit) {
 	snprintf(buf, sizeof(buf), "%ld", state->uid);
 	qfile_attr(qf, "uid", buf);
@@ -135,7 +138,9 @@ static int data_open(SMTPD_STATE *state)
     VSTRING *sender = vstring_alloc(100);
 
     /* cleanup's canonical mapping and masquerading of the sender */
-    if (addr_rewrite_sender(state->sender, sender) < 0) {
+    if (var_receive_override & SMTPD_NO_ADDR_MAPPINGS) {
+	vstring_strcpy(sender, state->sender);	/* mapped before the filter */
+    } else if (addr_rewrite_sender(state->sender, sender) < 0) {
 	smtpd_reply(state, "451 4.3.0 <%s>: Temporary lookup failure", state->sender);
 	vstring_free(sender);
 	return (-1);
@@ -361,6 +366,13 @@ static void data_end(SMTPD_STATE *state)
 	if (state->hdr.in_header)
 	    headers_done(state);
 	verdict = smtpd_hbc_end(state, reply);
+    }
+    /* As Postfix: a mail loop ends here (our Received: is not counted) */
+    if (!state->too_big && verdict == SMTPD_HBC_OK
+	&& state->hdr.received > conf_int("hopcount_limit")) {
+	vstring_strcpy(reply, "554 5.4.0 Error: too many hops");
+	smtpd_reject_log(state, "END-OF-MESSAGE", STR(reply), 0);
+	verdict = SMTPD_HBC_REJECT;
     }
     if (state->too_big)
 	data_too_big(state);

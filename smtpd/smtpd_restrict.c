@@ -980,6 +980,11 @@ static void check_effects(SMTPD_CHECK *chk)
 	smtpd_check_keep(&state->hold_reason, chk->hold_reason);
     if (chk->discard_reason)
 	smtpd_check_keep(&state->discard_reason, chk->discard_reason);
+    if (chk->filter) {				/* as Postfix: the last one wins */
+	if (state->filter)
+	    myfree(state->filter);
+	state->filter = mystrdup(chk->filter);
+    }
 }
 
 /*
@@ -1009,6 +1014,8 @@ static int check_done(SMTPD_CHECK *chk, int status)
 	myfree(chk->hold_reason);
     if (chk->discard_reason)
 	myfree(chk->discard_reason);
+    if (chk->filter)
+	myfree(chk->filter);
     return (status == SMTPD_CHECK_PENDING ? SMTPD_WAIT :
 	    status == SMTPD_CHECK_REJECT ? -1 : 0);
 }

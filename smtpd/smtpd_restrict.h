@@ -50,6 +50,7 @@ typedef struct SMTPD_CHECK {
     VSTRING *prepend;			/* PREPEND header lines, kept when done */
     char   *hold_reason;		/* HOLD and DISCARD, applied when done */
     char   *discard_reason;
+    char   *filter;			/* FILTER, applied when done */
 } SMTPD_CHECK;
 
 /* smtpd_restrict.c */

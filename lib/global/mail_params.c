@@ -105,6 +105,9 @@ const MAIL_PARAM mail_params[] = {
     I("smtpd_policy_service_request_limit", "0", 0, 0),
     S("smtpd_policy_service_default_action", "451 4.3.5 Server configuration problem"),
     S("smtpd_policy_service_policy_context", ""),
+    /* content filters (smtpd writes the filter into the queue file, qmgr routes) */
+    S("content_filter", ""), S("receive_override_options", ""),
+    I("hopcount_limit", "50", 1, 0),
     I("smtpd_soft_error_limit", "10", 1, 0),
     B("smtpd_helo_required", "no"),
     I("smtpd_history_flush_threshold", "100", 1, 0),

@@ -38,7 +38,8 @@ class Receiver:
     argument that returns a reply line or None (default reply); "CLOSE" at
     DOT drops the connection.  TLS_FILES "broken" answers STARTTLS with
     garbage.  DSN=False leaves DSN out of the EHLO reply; SMTPUTF8=True
-    offers SMTPUTF8."""
+    offers SMTPUTF8.  ON_MESSAGE(transaction), when set, runs for each
+    message before its reply (a content filter re-injects there)."""
 
     def __init__(self, addr="127.0.0.1", port=0, greeting="220 rx.test ESMTP test",
                  replies=None, tls_files=None, auth=None, dsn=True, smtputf8=False):
@@ -49,6 +50,7 @@ class Receiver:
         self.tls_files = tls_files
         self.auth = auth                    # (user, password) or None
         self.transactions = []              # dicts: mail, rcpts, data, tls, auth
+        self.on_message = None
         self.connections = 0
         self.auth_lines = []                # AUTH arguments as received
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -170,6 +172,8 @@ class Receiver:
                             line = line[1:]
                         data += line
                     trans["data"] = data
+                    if self.on_message:
+                        self.on_message(trans)
                     r = self._reply("DOT", arg, "250 2.0.0 Ok: queued as RX%d"
                                     % len(self.transactions))
                     if r == "CLOSE":

@@ -160,6 +160,10 @@ static void test_header_scan(void **unused)
     assert_int_equal(hdr_scan_line(&hs, "FROM: a@b\n", 10), 0);
     assert_int_equal(hdr_scan_line(&hs, "\tcontinued", 10), 0);
     assert_int_equal(hdr_scan_line(&hs, "Message-ID : <x@y>", 18), 0);
+    assert_int_equal(hdr_scan_line(&hs, "Received: from a", 16), 0);
+    assert_int_equal(hdr_scan_line(&hs, "received:from b\n", 16), 0);
+    assert_int_equal(hdr_scan_line(&hs, "Received-SPF: pass", 18), 0);
+    assert_int_equal(hs.received, 2);
     assert_int_equal(hs.seen_from, 1);
     assert_int_equal(hs.seen_msgid, 1);
     assert_int_equal(hs.seen_date, 0);
