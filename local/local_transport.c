@@ -8,10 +8,11 @@
  * reply.  The request is local's own (queue file, sender, DSN envelope
  * fields, time stamps), with the next hop of the value (after the colon;
  * none: local's own next hop) and one recipient: ADDR (after alias
- * expansion), its original recipient, its NOTIFY/ORCPT, and the offset
- * DELIVER_OFFSET_NONE - the other agent neither checks nor marks the
- * queue file record, since local marks the recipient once all of its
- * destinations are done (Postfix's deliver_pass() with offset -1).
+ * expansion), its original recipient, its NOTIFY/ORCPT and its record's
+ * offset.  The request is marked "passed": the other agent neither
+ * checks nor marks the queue file record, since local marks the
+ * recipient once all of its destinations are done (what Postfix's
+ * deliver_pass() says with a recipient offset of -1).
  *
  * The other agent logs the destination itself (lmtp: "relay=host[path]"),
  * so its outcome is recorded with local_leaf_passed() and not logged
@@ -48,12 +49,13 @@ static void local_transport_request(LOCAL_DELIVERY *d, const char *addr,
 
     *req = *d->state->req;
     req->nexthop = (char *) (*nexthop ? nexthop : d->state->req->nexthop);
+    req->passed = 1;
     req->rcpt_count = 1;
     req->rcpts = rcpt;
     memset(rcpt, 0, sizeof(*rcpt));
     rcpt->address = (char *) addr;
     rcpt->orig = *orig->orig ? orig->orig : orig->address;
-    rcpt->offset = DELIVER_OFFSET_NONE;
+    rcpt->offset = orig->offset;
     rcpt->dsn_notify = orig->dsn_notify;
     rcpt->dsn_orcpt = orig->dsn_orcpt;
 }

@@ -18,9 +18,9 @@
  * parameters below replace their smtp_* twins, the process logs as
  * "lmtp", relayhost is not used, next hops are "unix:PATH" or
  * "inet:host:port" (smtp_addr.c), and STARTTLS and AUTH are off (Posthorn
- * has no lmtp_tls_* or lmtp_sasl_* parameters).  A recipient whose
- * offset is -1 came from local's mailbox_transport: local marks it done,
- * so it is neither checked nor marked here.
+ * has no lmtp_tls_* or lmtp_sasl_* parameters).  A request that local
+ * passed on (mailbox_transport: req->passed) has recipients that local
+ * marks done, so their records are neither checked nor marked here.
  *
  * Parameters: relayhost, smtp_helo_name, smtp_*_timeout,
  * smtp_skip_5xx_greeting, smtp_tls_security_level, smtp_tls_CAfile,
@@ -86,7 +86,7 @@ static void smtp_check_rcpt(SMTP_STATE *state, int i)
     VSTRING *buf;
     int     type = REC_TYPE_ERROR;
 
-    if (rcpt->offset == DELIVER_OFFSET_NONE)	/* local marks it (mailbox_transport) */
+    if (state->req->passed)			/* local's (mailbox_transport) */
 	return;
     buf = vstring_alloc(100);
     if (vstream_seek(state->qfile, (off_t) rcpt->offset) == 0)
@@ -258,7 +258,7 @@ static void smtp_finish(SMTP_STATE *state, VSTREAM *client)
 
 	/* bounced recipients are marked by qmgr once the bounce log has them */
 	if (r->status == DELIVER_STAT_OK && state->qfile
-	    && req->rcpts[i].offset != DELIVER_OFFSET_NONE
+	    && !req->passed
 	    && strcmp(STR(r->reason), "already delivered") != 0
 	    && qfile_mark_done(vstream_fd(state->qfile), (off_t) req->rcpts[i].offset) < 0) {
 	    r->status = DELIVER_STAT_DEFER;

@@ -4,7 +4,8 @@
  * Request attributes (mail_proto.h): queue_name, queue_id, offset, size,
  * sender, arrival, nrcpt, rcpt_<i>, orcpt_<i>, rcpt_offset_<i>; plus
  * arrival_usec, active_time and handoff_time ("sec.usec") for the delays=
- * log field.  Reply attributes: status, dsn, reason.
+ * log field, and passed=1 for a request one agent hands to another
+ * (deliver_request.h).  Reply attributes: status, dsn, reason.
  * The server side checks every field, since a delivery agent may run as
  * root and must not trust a malformed request.
  */
@@ -43,6 +44,8 @@ int     deliver_request_put(VSTREAM *stream, const DELIVER_REQUEST *req)
     attr_put(stream, "dsn_envid", req->dsn_envid ? req->dsn_envid : "");
     attr_put(stream, "dsn_ret", req->dsn_ret ? req->dsn_ret : "");
     attr_put_long(stream, "smtputf8", req->smtputf8 != 0);
+    if (req->passed)
+	attr_put_long(stream, "passed", 1);
     attr_put_long(stream, "arrival", (long) req->stats.arrival.tv_sec);
     attr_put_long(stream, "arrival_usec", (long) req->stats.arrival.tv_usec);
     put_time(stream, "active_time", &req->stats.active);
@@ -180,19 +183,6 @@ static int queue_name_ok(const char *name)
     return (1);
 }
 
-/* get_offset - a recipient offset: a number, or -1 (DELIVER_OFFSET_NONE) */
-
-static int get_offset(const ATTR_LIST *list, const char *name, long *value, VSTRING *why)
-{
-    const char *text = attr_find(list, name);
-
-    if (text && strcmp(text, "-1") == 0) {
-	*value = DELIVER_OFFSET_NONE;
-	return (1);
-    }
-    return (get_long(list, name, value, why));
-}
-
 /* get_rcpts - the recipient attributes */
 
 static int get_rcpts(const ATTR_LIST *list, DELIVER_REQUEST *req, VSTRING *why)
@@ -223,7 +213,7 @@ static int get_rcpts(const ATTR_LIST *list, DELIVER_REQUEST *req, VSTRING *why)
 	if (ret == 0 && (rcpt->orig = get_string(list, STR(name), why)) == 0)
 	    ret = -1;
 	vstring_sprintf(name, "rcpt_offset_%d", i);
-	if (ret == 0 && get_offset(list, STR(name), &rcpt->offset, why) < 0)
+	if (ret == 0 && get_long(list, STR(name), &rcpt->offset, why) < 0)
 	    ret = -1;
 	vstring_sprintf(name, "dsn_notify_%d", i);
 	rcpt->dsn_notify = get_optional(list, STR(name));
@@ -271,6 +261,7 @@ int     deliver_request_get(VSTREAM *stream, DELIVER_REQUEST *req, VSTRING *why)
 	req->dsn_envid = get_optional(&list, "dsn_envid");
 	req->dsn_ret = get_optional(&list, "dsn_ret");
 	req->smtputf8 = (attr_find_long(&list, "smtputf8", 0) == 1);
+	req->passed = (attr_find_long(&list, "passed", 0) == 1);
 	ret = 0;
     }
     attr_list_free(&list);

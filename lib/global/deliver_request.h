@@ -34,18 +34,10 @@ typedef struct DELIVER_STATS {
 typedef struct DELIVER_RCPT {
     char   *address;			/* recipient */
     char   *orig;			/* original recipient, "" if none */
-    long    offset;			/* offset of its R record in the queue file,
-					 * or DELIVER_OFFSET_NONE */
+    long    offset;			/* offset of its R record in the queue file */
     char   *dsn_notify;			/* RFC 3461 NOTIFY, "" if none */
     char   *dsn_orcpt;			/* RFC 3461 ORCPT, "" if none */
 } DELIVER_RCPT;
-
-/*
- * A recipient handed on by another agent (local's mailbox_transport, as
- * Postfix's deliver_pass with offset -1): the agent neither checks nor
- * marks a queue file record; the sender of the request does that.
- */
-#define DELIVER_OFFSET_NONE	(-1L)
 
 typedef struct DELIVER_REQUEST {
     char   *queue_name;			/* "active" */
@@ -57,6 +49,11 @@ typedef struct DELIVER_REQUEST {
     char   *dsn_envid;			/* RFC 3461 ENVID, "" if none */
     char   *dsn_ret;			/* RFC 3461 RET (FULL/HDRS), "" if none */
     int     smtputf8;			/* the client said SMTPUTF8 (RFC 6531) */
+    int     passed;			/* handed on by another agent (local's
+					 * mailbox_transport, Postfix's
+					 * deliver_pass): that agent checks and
+					 * marks the recipient records, this one
+					 * touches none */
     DELIVER_STATS stats;
     int     rcpt_count;
     DELIVER_RCPT *rcpts;

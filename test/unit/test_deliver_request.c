@@ -228,6 +228,30 @@ static void test_two_requests(void **state)
     vstring_free(why);
 }
 
+/* "passed" (a request one agent hands to another) arrives; absent: 0 */
+
+static void test_passed_flag(void **state)
+{
+    PAIR    p;
+    DELIVER_REQUEST req = make_request(1);
+    DELIVER_REQUEST got;
+    VSTRING *why = vstring_alloc(10);
+
+    pair_open(&p);
+    assert_int_equal(deliver_request_put(p.client, &req), 0);
+    req.passed = 1;
+    assert_int_equal(deliver_request_put(p.client, &req), 0);
+    assert_int_equal(deliver_request_get(p.server, &got, why), 0);
+    assert_int_equal(got.passed, 0);
+    deliver_request_free(&got);
+    assert_int_equal(deliver_request_get(p.server, &got, why), 0);
+    assert_int_equal(got.passed, 1);
+    assert_int_equal(got.rcpts[0].offset, 1000);
+    deliver_request_free(&got);
+    pair_close(&p);
+    vstring_free(why);
+}
+
 /* DELIVER_MAX_RCPT recipients pass; one more is refused */
 
 static void test_recipient_limit(void **state)
@@ -574,6 +598,7 @@ int     main(void)
 	cmocka_unit_test(test_round_trip_forked),
 	cmocka_unit_test(test_round_trip_fields),
 	cmocka_unit_test(test_two_requests),
+	cmocka_unit_test(test_passed_flag),
 	cmocka_unit_test(test_recipient_limit),
 	cmocka_unit_test(test_base_request_ok),
 	cmocka_unit_test(test_bad_fields),
