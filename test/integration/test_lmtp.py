@@ -18,7 +18,8 @@ destinations go to the server with orig_to=, each logged once (by lmtp,
 not by local), and again only the deferred one is retried;
 fallback_transport takes only names that are no local user; a missing
 socket defers with Postfix's "connect to HOST[PATH]: ..." reason, a
-refused LHLO bounces with "host HOST[PATH] refused to talk to me: ...".
+refused LHLO bounces with "host HOST[PATH] refused to talk to me: ...";
+lmtp_destination_recipient_limit = 1 gives one recipient per session.
 
 Debian's Dovecot LMTP (dovecot-lmtpd; a private instance, root only)
 receives local mail through mailbox_transport = lmtp:unix:PATH and
@@ -311,6 +312,19 @@ def test_no_pipelining_one_command_at_a_time(make_instance, servers, sockdir):
     assert session["pipelined"] is False
     assert server.rcpts() == ["ok1@lmtp.test", "ok2@lmtp.test"]
     assert len(re.findall(r"%s: to=<ok\d@lmtp\.test>, .*status=sent" % qid, inst.log())) == 2
+
+
+def test_destination_recipient_limit(make_instance, servers, sockdir):
+    server = servers(os.path.join(sockdir, "lmtp.sock"))
+    inst = make_instance(main={"transport_maps":
+                               "inline:{ lmtp.test=lmtp:unix:%s }" % server.path,
+                               "lmtp_destination_recipient_limit": "1"},
+                         master=LMTP_MASTER)
+    qid = send(inst, ["ok1@lmtp.test", "ok2@lmtp.test"], uuid.uuid4().hex)
+    wait_log(inst, r"%s: removed" % qid)
+    assert sorted(m[1][0] for s in server.sessions for m in s["messages"]) == \
+        ["ok1@lmtp.test", "ok2@lmtp.test"]
+    assert [len(m[1]) for s in server.sessions for m in s["messages"]] == [1, 1]
 
 
 def test_unreachable_socket_defers(make_instance, sockdir):
