@@ -127,7 +127,7 @@ static void policy_request(SMTPD_CHECK *chk, VSTRING *buf)
     put(buf, "queue_id", "");
     put(buf, "sender", chk->sender);
     put(buf, "recipient", chk->rcpt);
-    vstring_sprintf_append(buf, "recipient_count=%d\n", state->rcpt_count);
+    vstring_sprintf_append(buf, "recipient_count=%d\n", state->rcpt_cmds);
     put(buf, "client_address", smtpd_client_addr(state));
     put(buf, "client_name", state->name);
     put(buf, "reverse_client_name", state->reverse_name);

@@ -9,9 +9,7 @@
  * non-blocking; the request's timer covers connect, write and answer.
  */
 #include "sys_defs.h"
-#include <netdb.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include "msg.h"
 #include "mymalloc.h"
 #include "vstring.h"
@@ -59,55 +57,11 @@ static void policy_conn_timeout(int event, void *context);
 static void policy_conn_idle(int event, void *context);
 static void policy_clnt_dispatch(POLICY_CLNT *clnt);
 
-/* policy_endpoint - the address of ENDPOINT into CLNT; 0, or -1 */
-
-static int policy_endpoint(POLICY_CLNT *clnt, const char *endpoint)
-{
-    struct addrinfo hints;
-    struct addrinfo *res;
-    struct sockaddr_un *sun = (struct sockaddr_un *) &clnt->addr;
-    char   *host;
-    char   *port;
-    int     err;
-
-    if (strncmp(endpoint, "unix:", 5) == 0) {
-	if (strlen(endpoint + 5) >= sizeof(sun->sun_path) || endpoint[5] == 0)
-	    return (-1);
-	sun->sun_family = AF_UNIX;
-	strcpy(sun->sun_path, endpoint + 5);
-	clnt->addrlen = sizeof(*sun);
-	return (0);
-    }
-    if (strncmp(endpoint, "inet:", 5) != 0)
-	return (-1);
-    host = mystrdup(endpoint + 5);
-    if ((port = strrchr(host, ':')) == 0 || port[1] == 0) {
-	myfree(host);
-	return (-1);
-    }
-    *port++ = 0;
-    if (*host == '[' && host[strlen(host) - 1] == ']') {
-	memmove(host, host + 1, strlen(host));
-	host[strlen(host) - 1] = 0;
-    }
-    memset(&hints, 0, sizeof(hints));
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    err = getaddrinfo(*host ? host : "127.0.0.1", port, &hints, &res);
-    myfree(host);
-    if (err != 0)
-	return (-1);
-    memcpy(&clnt->addr, res->ai_addr, res->ai_addrlen);
-    clnt->addrlen = res->ai_addrlen;
-    freeaddrinfo(res);
-    return (0);
-}
-
 POLICY_CLNT *policy_clnt_create(const char *endpoint, const POLICY_LIMITS *limits)
 {
     POLICY_CLNT *clnt = (POLICY_CLNT *) mycalloc(1, sizeof(*clnt));
 
-    if (policy_endpoint(clnt, endpoint) < 0) {
+    if (endpoint_address(endpoint, &clnt->addr, &clnt->addrlen) < 0) {
 	msg_warn("malformed or unknown policy service address: \"%s\"", endpoint);
 	myfree(clnt);
 	return (0);
@@ -279,6 +233,27 @@ void	policy_clnt_request(POLICY_CLNT *clnt, const char *request,
 	clnt->wait_head = req;
     clnt->wait_tail = req;
     policy_clnt_dispatch(clnt);
+}
+
+void	policy_clnt_free(POLICY_CLNT *clnt)
+{
+    POLICY_REQ *req;
+
+    while (clnt->conns) {
+	if ((req = clnt->conns->req) != 0) {
+	    req->done = 0;
+	    policy_req_finish(req, POLICY_CLNT_FAIL, (char *) 0);
+	    clnt->conns->req = 0;
+	}
+	policy_conn_close(clnt->conns);
+    }
+    while ((req = clnt->wait_head) != 0) {
+	clnt->wait_head = req->next;
+	req->done = 0;
+	policy_req_finish(req, POLICY_CLNT_FAIL, (char *) 0);
+    }
+    myfree(clnt->name);
+    myfree(clnt);
 }
 
 void	policy_clnt_cancel(POLICY_CLNT *clnt, void *context)

@@ -7,6 +7,7 @@
  *       done(POLICY_CLNT_OK, "DEFER_IF_PERMIT Greylisted", ctx), or
  *       done(POLICY_CLNT_FAIL, NULL, ctx) after LIMITS.try_limit attempts
  *   policy_clnt_cancel(clnt, ctx);       DONE will not run for CTX
+ *   policy_clnt_free(clnt);
  *
  * The endpoint is "inet:host:port" (the host is resolved once, here) or
  * "unix:path" (a relative path is under queue_directory, as Postfix's
@@ -49,6 +50,8 @@ POLICY_CLNT *policy_clnt_create(const char *endpoint, const POLICY_LIMITS *limit
 void	policy_clnt_request(POLICY_CLNT *clnt, const char *request,
 			            POLICY_CLNT_FN done, void *context);
 void	policy_clnt_cancel(POLICY_CLNT *clnt, void *context);
+/* policy_clnt_free - close every connection; waiting callbacks do not run */
+void	policy_clnt_free(POLICY_CLNT *clnt);
 const char *policy_clnt_name(POLICY_CLNT *clnt);
 
 #endif

@@ -147,6 +147,7 @@ static void test_answers_and_reuse(void **unused)
     run_until(&a.done, 1, 5000);
     policy_clnt_request(clnt, "request=smtpd_access_policy\nrecipient=c@d\n", done_cb, &b);
     run_until(&b.done, 1, 5000);
+    policy_clnt_free(clnt);
     stop_server();
     assert_int_equal(a.status, POLICY_CLNT_OK);
     assert_string_equal(a.action, "DUNNO");
@@ -164,6 +165,7 @@ static void test_close_is_tried_again(void **unused)
     clnt = client(5, 2);
     policy_clnt_request(clnt, "request=smtpd_access_policy\n", done_cb, &r);
     run_until(&r.done, 1, 5000);
+    policy_clnt_free(clnt);
     stop_server();
     assert_int_equal(r.status, POLICY_CLNT_OK);
     assert_string_equal(r.action, "OK");
@@ -180,6 +182,7 @@ static void test_failures(void **unused)
     policy_clnt_request(clnt, "request=smtpd_access_policy\n", done_cb, &closed);
     run_until(&closed.done, 1, 5000);
     assert_int_equal(closed.status, POLICY_CLNT_FAIL);	/* two tries, both closed */
+    policy_clnt_free(clnt);
     clnt = client(1, 1);
     policy_clnt_request(clnt, "request=smtpd_access_policy\n", done_cb, &hung);
     run_until(&hung.done, 1, 5000);
@@ -187,6 +190,7 @@ static void test_failures(void **unused)
     policy_clnt_request(clnt, "request=smtpd_access_policy\n", done_cb, &junk);
     run_until(&junk.done, 1, 5000);
     assert_int_equal(junk.status, POLICY_CLNT_FAIL);	/* no action */
+    policy_clnt_free(clnt);
     stop_server();
     assert_int_equal(closed.done + hung.done + junk.done, 3);
 }
@@ -203,10 +207,12 @@ static void test_no_server_and_bad_endpoints(void **unused)
     run_until(&r.done, 1, 5000);
     assert_int_equal(r.done, 1);
     assert_int_equal(r.status, POLICY_CLNT_FAIL);
+    policy_clnt_free(clnt);
     assert_null(policy_clnt_create("tcp:127.0.0.1:1", &limits));
     assert_null(policy_clnt_create("inet:127.0.0.1", &limits));
     assert_null(policy_clnt_create("unix:", &limits));
-    assert_non_null(policy_clnt_create("inet:[::1]:10023", &limits));
+    assert_non_null(clnt = policy_clnt_create("inet:[::1]:10023", &limits));
+    policy_clnt_free(clnt);
 }
 
 static void test_cancel_and_queue(void **unused)
@@ -230,6 +236,7 @@ static void test_cancel_and_queue(void **unused)
 	for (int i = 0; i < 12; i++)
 	    total += r[i].done;
     }
+    policy_clnt_free(clnt);
     stop_server();
     assert_int_equal(total, 11);
     assert_int_equal(r[11].done, 0);
