@@ -198,6 +198,41 @@ static struct addrinfo *inet_resolve(const char *addr, int passive)
     return (res);
 }
 
+int     endpoint_address(const char *endpoint, struct sockaddr_storage *addr,
+			         socklen_t *addrlen)
+{
+    struct addrinfo hints, *res = 0;
+    char   *host, *port;
+    int     err;
+
+    memset(addr, 0, sizeof(*addr));
+    if (strncmp(endpoint, "unix:", 5) == 0) {
+	if (endpoint[5] == 0 || unix_addr((struct sockaddr_un *) addr, endpoint + 5) < 0)
+	    return (-1);
+	*addrlen = sizeof(struct sockaddr_un);
+	return (0);
+    }
+    if (strncmp(endpoint, "inet:", 5) != 0
+	|| split_host_port(endpoint + 5, &host, &port) < 0) {
+	errno = EINVAL;
+	return (-1);
+    }
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    err = getaddrinfo(*host ? host : "127.0.0.1", port, &hints, &res);
+    myfree(host);
+    myfree(port);
+    if (err != 0) {
+	errno = EINVAL;
+	return (-1);
+    }
+    memcpy(addr, res->ai_addr, res->ai_addrlen);
+    *addrlen = res->ai_addrlen;
+    freeaddrinfo(res);
+    return (0);
+}
+
 int     inet_listen(const char *addr, int backlog)
 {
     struct addrinfo *res = inet_resolve(addr, 1);

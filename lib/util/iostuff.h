@@ -5,6 +5,7 @@
 #define IOSTUFF_H
 
 #include "sys_defs.h"
+#include <sys/socket.h>
 
 #define BLOCKING	0
 #define NON_BLOCKING	1
@@ -25,6 +26,13 @@ int	unix_connect(const char *path, int timeout);
 int	inet_listen(const char *addr, int backlog);
 /* inet_connect - connect TCP to host:port within TIMEOUT s; -1 */
 int	inet_connect(const char *addr, int timeout);
+
+/*
+ * endpoint_address - "unix:path" or "inet:host:port" ("[v6]:port"; no host:
+ * 127.0.0.1) as a socket address, the host resolved now; 0, or -1
+ */
+int	endpoint_address(const char *endpoint, struct sockaddr_storage *addr,
+			         socklen_t *addrlen);
 
 /* write_full - write all of BUF or fail (-1); retries EINTR, waits on EAGAIN */
 ssize_t write_full(int fd, const void *buf, size_t len);
