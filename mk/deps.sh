@@ -9,7 +9,7 @@ pkgs=""
 for set in "$@"; do
   case $set in
   build) pkgs="$pkgs gcc make libc6-dev libssl-dev libdb-dev libsasl2-dev libpcre2-dev openssl" ;;
-  test)  pkgs="$pkgs libcmocka-dev python3 python3-pytest python3-pytest-xdist swaks libnet-ssleay-perl libsasl2-modules sasl2-bin procps passwd postfix postfix-pcre clang libclang-rt-14-dev dnsmasq-base iproute2 strace fetchmail isync dovecot-core dovecot-imapd dovecot-lmtpd fail2ban pflogsumm postgrey" ;;
+  test)  pkgs="$pkgs libcmocka-dev python3 python3-pytest python3-pytest-xdist swaks libnet-ssleay-perl libsasl2-modules sasl2-bin procps passwd postfix postfix-pcre clang libclang-rt-14-dev dnsmasq-base iproute2 strace fetchmail isync dovecot-core dovecot-imapd dovecot-lmtpd fail2ban pflogsumm postgrey postfix-policyd-spf-python libmilter-dev" ;;
   bench) pkgs="$pkgs postfix time dovecot-core dovecot-pop3d dovecot-imapd" ;;
   *) echo "deps.sh: unknown set $set" >&2; exit 2 ;;
   esac

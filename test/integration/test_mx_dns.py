@@ -7,9 +7,12 @@ res_query() asks dnsmasq and its connects reach the test receivers.
 Zone: example.test MX 10 mx1 (127.0.0.2, refuses with 554),
       MX 20 mx2 (127.0.0.1, accepts); mx-only.test has no MX, only an A;
       PTR records for 127.0.0.2 (mx1.example.test, which points back) and
-      127.0.0.3 (forged.test, which has no address).
+      127.0.0.3 (forged.test, which has no address); spf.test's SPF record
+      allows 127.0.0.2 only.
 The instance runs without POSTHORN_DNS_FILE, so smtpd also finds client
-names through getnameinfo/getaddrinfo and dnsmasq.
+names through getnameinfo/getaddrinfo and dnsmasq, and Debian's
+policyd-spf, run by master.cf spawn as Postfix admins run it, checks SPF
+against dnsmasq.
 Needs root (network namespaces, port 25); skipped otherwise.
 """
 
@@ -17,6 +20,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 
 import pytest
 
@@ -81,6 +85,7 @@ def mxnet(tmp_path, monkeypatch):
                   "--host-record=mx2.example.test,127.0.0.1",
                   "--host-record=mx-only.test,127.0.0.1",
                   "--ptr-record=3.0.0.127.in-addr.arpa,forged.test",
+                  "--txt-record=spf.test,v=spf1 ip4:127.0.0.2 -all",
                   "--pid-file=" + str(tmp_path / "dnsmasq.pid")])
         outs = {}
         for name, addr, mode in (("mx1", "127.0.0.2", "refuse"), ("mx2", "127.0.0.1", "accept")):
@@ -107,8 +112,8 @@ def stop_in(ns, inst):
     inst.kill_leftovers()
 
 
-def send(ns, inst, rcpt, subject, source="127.0.0.1", ok=True):
-    r = ns.run(["swaks", "--server", "127.0.0.1:%d" % inst.port, "--from", "alice@posthorn.test",
+def send(ns, inst, rcpt, subject, source="127.0.0.1", ok=True, sender="alice@posthorn.test"):
+    r = ns.run(["swaks", "--server", "127.0.0.1:%d" % inst.port, "--from", sender,
                 "--to", rcpt, "--header", "Subject: " + subject, "--body", "via MX",
                 "--local-interface", source], timeout=60)
     assert (r.returncode == 0) == ok, r.stdout.decode(errors="replace")
@@ -166,3 +171,37 @@ def test_client_names_through_resolver(mxnet, tmp_path):
         assert b"(mx1.example.test [127.0.0.2])" in msg
     finally:
         stop_in(ns, inst)
+
+
+@pytest.mark.skipif(not os.path.exists("/usr/bin/policyd-spf"),
+                    reason="postfix-policyd-spf-python is not installed")
+def test_policyd_spf_through_spawn(mxnet, tmp_path):
+    """policyd-spf as a spawn service: a client the SPF record does not
+    allow is refused with policyd-spf's 550, an allowed one gets its
+    Received-SPF: header."""
+    ns, outs = mxnet
+    where = tempfile.mkdtemp(prefix="ph-spf-", dir="/tmp")     # nobody reads it
+    os.chmod(where, 0o755)
+    conf = os.path.join(where, "policyd-spf.conf")
+    with open(conf, "w") as f:
+        f.write("debugLevel = 1\nTestOnly = 1\nHELO_reject = Fail\n"
+                "Mail_From_reject = Fail\nskip_addresses = 192.0.2.0/24\n")
+    os.chmod(conf, 0o644)
+    inst = PosthornInstance(str(tmp_path / "ph"), main={
+        "smtpd_recipient_restrictions": "permit_mynetworks, reject_unauth_destination, "
+                                        "check_policy_service unix:private/policyd-spf",
+        "mynetworks": "127.0.0.1/32"},
+        master=["policyd-spf unix - n n - 0 spawn user=nobody "
+                "argv=/usr/bin/policyd-spf %s" % conf])
+    start_in(ns, inst)
+    try:
+        out = send(ns, inst, "alice@posthorn.test", "spf fail", source="127.0.0.3",
+                   ok=False, sender="someone@spf.test")
+        assert "550 5.7.23" in out and "SPF fail" in out, out
+        send(ns, inst, "alice@posthorn.test", "spf pass", source="127.0.0.2",
+             sender="someone@spf.test")
+        msg = inst.wait_for_message(b"Subject: spf pass", user="alice")
+        assert b"Received-SPF: Pass (mailfrom)" in msg, msg
+    finally:
+        stop_in(ns, inst)
+        shutil.rmtree(where, ignore_errors=True)
