@@ -101,6 +101,13 @@ $(BUILD)/test/%: test/unit/%.c $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBA) $(LIBS) -lcmocka
 
+# test_milter_libmilter drives a filter built on Sendmail's libmilter
+# (libmilter-dev), a program of its own: test/unit/milter_libmilter.c
+$(BUILD)/test/milter_libmilter: test/unit/milter_libmilter.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -lmilter -pthread
+$(BUILD)/test/test_milter_libmilter: $(BUILD)/test/milter_libmilter
+
 -include $(shell find $(BUILD)/obj $(BUILD)/test -name '*.d' 2>/dev/null)
 
 deps:
