@@ -633,7 +633,7 @@ static int milter_mod_header(MILTER_SESS *sess, const MILTER_REPLY *reply,
 			             MILTER_MOD *mod)
 {
     if (!milter_hdr_name_ok(reply->str1)) {
-	milter_sess_fail(sess, FAIL_CONF, "milter %s: malformed header name: %s",
+	milter_sess_fail(sess, FAIL_CONF, "milter %s: malformed header name: %.100s",
 			 sess->milter->name, reply->str1);
 	return (-1);
     }
@@ -658,7 +658,7 @@ static int milter_mod_envelope(MILTER_SESS *sess, const MILTER_REPLY *reply,
 			               MILTER_MOD *mod)
 {
     if (!milter_addr_ok(reply->str1) || (reply->str2 && !milter_addr_ok(reply->str2))) {
-	milter_sess_fail(sess, FAIL_CONF, "milter %s: malformed address in %s: %s",
+	milter_sess_fail(sess, FAIL_CONF, "milter %s: malformed address in %s: %.100s",
 			 sess->milter->name, milter_reply_name(reply->cmd), reply->str1);
 	return (-1);
     }
@@ -762,7 +762,7 @@ static void milter_final(MILTER_SESS *sess, const MILTER_REPLY *reply)
 	return;
     case SMFIR_REPLYCODE:
 	if (milter_reply_text(sess->text, reply->str1) < 0) {
-	    milter_sess_fail(sess, FAIL_CONF, "milter %s: malformed reply: %s",
+	    milter_sess_fail(sess, FAIL_CONF, "milter %s: malformed reply: %.100s",
 			     sess->milter->name, reply->str1);
 	    return;
 	}

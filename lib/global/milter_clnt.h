@@ -38,9 +38,12 @@
  *	void done(const MILTER_RESULT *result, void *context);
  *
  * One command at a time per session: starting one before the previous
- * one's callback is an interface violation (panic).  milter_abort() and
- * milter_session_free() may come at any time; a command they overtake is
- * never called back.  milter_mail() aborts a message still going on.
+ * one's callback is an interface violation (panic).  milter_abort() may
+ * come at any time: a message command it overtakes (MAIL .. end of
+ * message) is never called back, its reply is read and dropped.
+ * milter_session_free() may come at any time, from a callback too; no
+ * callback of the session runs after it.  milter_mail() aborts a message
+ * still going on.
  *
  * Results: MILTER_CONTINUE (also for steps the filter asked not to see,
  * and after it accepted the connection or message), MILTER_ACCEPT,
@@ -71,6 +74,10 @@
  * tempfail, reject, or quarantine.
  *
  * MILTERS (below) runs each command through several filters in order.
+ *
+ * The code: milter_conf.c (limits, specs, lists), milter_clnt.c (a
+ * session), milters.c (a chain), milter_cmds.c (milter_helo() etc.),
+ * milter_proto.c (packets).
  */
 #ifndef MILTER_CLNT_H
 #define MILTER_CLNT_H
@@ -198,7 +205,7 @@ typedef struct MILTER_CMD {
     unsigned port;
     const char *data;			/* SMFIC_BODY */
     size_t  len;
-    int     rejected;			/* milters_command() of a refused RCPT */
+    int     rejected;			/* a refused RCPT (milters_command() only) */
 } MILTER_CMD;
 
 void	milter_command(MILTER_SESS *sess, const MILTER_CMD *cmd,

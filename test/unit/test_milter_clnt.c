@@ -566,6 +566,59 @@ static void test_conf_errors(void **unused)
     assert_null(strstr(log, "M <"));
 }
 
+static void test_malformed_requests(void **unused)
+{
+    FAKE   *code = fake_new("badcode", 0);
+    FAKE   *name = fake_new("badname", 0);
+    FAKE_STEP *st;
+    MILTER *m;
+    MILTER_SESS *s;
+    RESULT  r;
+
+    opened(code, 0, 0);
+    st = step(code, SMFIC_MAIL, FAKE_REPLY);
+    add_pkt(st, SMFIR_REPLYCODE, -1, "550 4.7.1 classes differ", (char *) 0);
+    m = milter_for(code, 5, "tempfail");
+    s = connected(code, m, MILTER_CONTINUE);
+    (void) warnings();
+    RUN(r, milter_mail(s, mail_argv, done_cb, &r));
+    assert_int_equal(r.action, MILTER_TEMPFAIL);
+    assert_string_equal(r.text, "451 4.3.5 Server configuration problem - try again later");
+    assert_non_null(strstr(warnings(), "malformed reply: 550 4.7.1 classes differ\n"));
+    (void) closed(code, m, s);
+
+    opened(name, SMFIF_ADDHDRS, 0);
+    st = step(name, SMFIC_BODYEOB, FAKE_REPLY);
+    add_pkt(st, SMFIR_ADDHEADER, -1, "X-Bad\r\nName", "v", (char *) 0);
+    m = milter_for(name, 5, "quarantine");
+    s = connected(name, m, MILTER_CONTINUE);
+    RUN(r, milter_eom(s, done_cb, &r));
+    assert_int_equal(r.action, MILTER_QUARANTINE);
+    assert_non_null(strstr(warnings(), "malformed header name: X-Bad??Name\n"));
+    (void) closed(name, m, s);
+}
+
+static void test_free_in_flight(void **unused)
+{
+    FAKE   *fake = fake_new("inflight", 0);
+    MILTER *m;
+    MILTER_SESS *s;
+    RESULT  r;
+
+    opened(fake, 0, 0);
+    step(fake, SMFIC_MAIL, FAKE_HANG);
+    m = milter_for(fake, 1, "tempfail");
+    s = connected(fake, m, MILTER_CONTINUE);
+    memset(&r, 0, sizeof(r));
+    milter_mail(s, mail_argv, done_cb, &r);
+    milter_session_free(s);			/* no callback, ever */
+    for (int i = 0; i < 30; i++)
+	event_loop(50);
+    assert_int_equal(r.done, 0);
+    (void) fake_end(fake);
+    milter_free(m);
+}
+
 static void test_connection_level(void **unused)
 {
     FAKE   *fake = fake_new("connlevel", 0);
@@ -1011,6 +1064,8 @@ int     main(void)
 	cmocka_unit_test(test_whole_session),
 	cmocka_unit_test(test_reply_codes),
 	cmocka_unit_test(test_conf_errors),
+	cmocka_unit_test(test_malformed_requests),
+	cmocka_unit_test(test_free_in_flight),
 	cmocka_unit_test(test_connection_level),
 	cmocka_unit_test(test_accept_connection),
 	cmocka_unit_test(test_protocol_flags),
