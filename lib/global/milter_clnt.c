@@ -78,6 +78,7 @@ struct MILTER_SESS {
     int     msg_done;			/* the filter accepted or discarded it */
     int     skip_body;			/* SMFIR_SKIP */
     int     discard;			/* replies due to cancelled commands */
+    long    edit_bytes;			/* of this message's edits */
     int     in_call;			/* inside milter_command() */
     /* The command in progress */
     int     wait;
@@ -175,6 +176,7 @@ MILTER_MOD *milter_mods_take(MILTER_SESS *sess)
 {
     MILTER_MOD *mods = sess->mods;
 
+    sess->edit_bytes = 0;
     sess->mods = 0;
     sess->mods_tail = &sess->mods;
     return (mods);
@@ -355,7 +357,7 @@ static void milter_open(MILTER_SESS *sess, const MILTER_CMD *cmd)
     }
     non_blocking(sess->fd, NON_BLOCKING);
     if (connect(sess->fd, (struct sockaddr *) &m->addr, m->addrlen) < 0
-	&& errno != EINPROGRESS && errno != EAGAIN) {
+	&& errno != EINPROGRESS) {		/* a full UNIX backlog: EAGAIN */
 	milter_sess_fail(sess, FAIL_COMM, "connect to Milter service %s: %m", m->name);
 	return;
     }
@@ -679,6 +681,13 @@ static int milter_mod(MILTER_SESS *sess, const MILTER_REPLY *reply)
     if ((sess->actions & milter_reply_action(reply->cmd)) == 0) {
 	milter_sess_fail(sess, FAIL_CONF, "milter %s: %s was not negotiated",
 			 sess->milter->name, milter_reply_name(reply->cmd));
+	return (-1);
+    }
+    sess->edit_bytes += (long) (reply->len + (reply->str1 ? strlen(reply->str1) : 0)
+			+ (reply->str2 ? strlen(reply->str2) : 0));
+    if (sess->milter->edit_limit > 0 && sess->edit_bytes > sess->milter->edit_limit) {
+	milter_sess_fail(sess, FAIL_COMM, "milter %s: edits exceed %ld bytes",
+			 sess->milter->name, sess->milter->edit_limit);
 	return (-1);
     }
     mod = (MILTER_MOD *) mycalloc(1, sizeof(*mod));

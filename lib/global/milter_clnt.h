@@ -62,7 +62,9 @@
  * ACCEPT; they live until the session's next command.  Header values are
  * as they follow the colon ("Name:" + value), whatever SMFIP_HDR_LEADSPC
  * said; SMFIR_REPLBODY chunks, one mod each, together are the new body
- * (CRLF line ends, as the filter sent it).
+ * (CRLF line ends, as the filter sent it).  Edits of more than
+ * LIMITS.edit_limit bytes (milter_limits_init(): 10240000, Postfix's
+ * message_size_limit) are a failure like any other.
  *
  * When the filter cannot be reached, does not answer in time (the
  * connect, command and content timeouts), closes the connection, or
@@ -116,6 +118,7 @@ typedef struct MILTER_LIMITS {
     int     connect_timeout;		/* milter_connect_timeout, seconds */
     int     command_timeout;		/* milter_command_timeout */
     int     content_timeout;		/* milter_content_timeout */
+    long    edit_limit;			/* bytes of edits per message, 0: any */
     const char *default_action;		/* tempfail|accept|reject|quarantine */
     const char *protocol;		/* milter_protocol: 2, 3, 4 or 6,
 					 * optionally "no_header_reply" */

@@ -30,6 +30,7 @@ void    milter_limits_init(MILTER_LIMITS *limits)
     limits->connect_timeout = 30;
     limits->command_timeout = 30;
     limits->content_timeout = 300;
+    limits->edit_limit = 10240000;
     limits->default_action = "tempfail";
     limits->protocol = "6";
     memcpy(limits->macros, macros, sizeof(macros));
@@ -186,6 +187,7 @@ MILTER *milter_create(const char *spec, const MILTER_LIMITS *limits)
     m->conn_timeout = limits->connect_timeout;
     m->cmd_timeout = limits->command_timeout;
     m->content_timeout = limits->content_timeout;
+    m->edit_limit = limits->edit_limit;
     for (int i = 0; i < MILTER_MACRO_STAGES; i++)
 	m->macros[i] = mystrdup(limits->macros[i] ? limits->macros[i] : "");
     status = milter_spec(m, copy, &protocol, &def_action);

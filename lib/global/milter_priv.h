@@ -18,6 +18,7 @@ struct MILTER {
     int     conn_timeout;
     int     cmd_timeout;
     int     content_timeout;
+    long    edit_limit;
     int     def_action;			/* MILTER_DEF_* */
     uint32_t version;			/* what we offer */
     uint32_t actions;

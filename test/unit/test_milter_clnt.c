@@ -598,6 +598,33 @@ static void test_malformed_requests(void **unused)
     (void) closed(name, m, s);
 }
 
+static void test_edit_limit(void **unused)
+{
+    FAKE   *fake = fake_new("editlimit", 0);
+    FAKE_STEP *st;
+    MILTER_LIMITS limits;
+    MILTER *m;
+    MILTER_SESS *s;
+    RESULT  r;
+
+    opened(fake, SMFIF_CHGBODY, 0);
+    st = step(fake, SMFIC_BODYEOB, FAKE_REPLY);
+    add_raw(st, "\0\0\0\x0b" "b0123456789", 15);	/* 10 bytes: fine */
+    add_raw(st, "\0\0\0\x0b" "b0123456789", 15);	/* 20 */
+    add_raw(st, "\0\0\0\x02" "bX", 6);		/* 21: too much */
+    add_pkt(st, SMFIR_CONTINUE, -1, (char *) 0);
+    milter_limits_init(&limits);
+    limits.edit_limit = 20;
+    m = milter_create(fake->endpoint, &limits);
+    s = connected(fake, m, MILTER_CONTINUE);
+    (void) warnings();
+    RUN(r, milter_eom(s, done_cb, &r));
+    assert_int_equal(r.action, MILTER_TEMPFAIL);
+    assert_string_equal(r.mods, "");
+    assert_non_null(strstr(warnings(), "edits exceed 20 bytes\n"));
+    (void) closed(fake, m, s);
+}
+
 static void test_free_in_flight(void **unused)
 {
     FAKE   *fake = fake_new("inflight", 0);
@@ -1065,6 +1092,7 @@ int     main(void)
 	cmocka_unit_test(test_reply_codes),
 	cmocka_unit_test(test_conf_errors),
 	cmocka_unit_test(test_malformed_requests),
+	cmocka_unit_test(test_edit_limit),
 	cmocka_unit_test(test_free_in_flight),
 	cmocka_unit_test(test_connection_level),
 	cmocka_unit_test(test_accept_connection),
