@@ -102,8 +102,7 @@ static NORETURN spawn_child(int fd)
 
     if (dup2(fd, 0) < 0 || dup2(fd, 1) < 0 || devnull < 0 || dup2(devnull, 2) < 0)
 	msg_fatal("spawn: dup2: %m");
-    for (int i = 3; i < 64; i++)
-	(void) close(i);
+    closefrom(3);				/* nothing of ours leaks into it */
     if (geteuid() == 0
 	&& (setgid(spawn_attr.gid) < 0
 	    || initgroups(spawn_attr.user, spawn_attr.gid) < 0
