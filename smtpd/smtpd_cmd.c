@@ -262,6 +262,7 @@ static int mail_esmtp_params(SMTPD_STATE *state, char *rest)
     char   *value;
     int     ret;
 
+    state->declared_size = 0;
     while ((param = next_param(&rest)) != 0) {
 	if ((ret = mail_dsn_param(state, param)) < 0)
 	    return (-1);
