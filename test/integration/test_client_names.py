@@ -22,7 +22,7 @@ import time
 import pytest
 
 from posthorn_instance import DOMAIN, wait_until
-from test_restrictions import Client, session, table_file
+from test_restrictions import Client, rcpt, session, table_file
 
 DNS_LINES = [
     # 127.0.0.2: confirmed
@@ -63,14 +63,9 @@ def dns_instance(make_instance, monkeypatch):
     return start
 
 
-def rcpt_from(inst, source, addr="alice@%s" % DOMAIN, helo="EHLO client.example",
-              sender="sender@example.com"):
-    c = session(inst, source=source, helo=helo, sender=sender)
-    try:
-        return c.cmd("RCPT TO:<%s>" % addr)
-    finally:
-        c.cmd("QUIT")
-        c.close()
+def rcpt_from(inst, source, addr="alice@%s" % DOMAIN, **kw):
+    """(code, text) for one RCPT TO from SOURCE in a fresh session."""
+    return rcpt(inst, addr, source=source, **kw)
 
 
 def test_confirmed_name_in_log_and_received(dns_instance):

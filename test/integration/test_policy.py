@@ -23,7 +23,7 @@ import time
 import pytest
 
 from posthorn_instance import DOMAIN, IS_ROOT, free_port, wait_until
-from test_restrictions import session
+from test_restrictions import rcpt, session
 
 # Postfix 3.7's attributes, in its order
 ATTRIBUTES = ["request", "protocol_state", "protocol_name", "helo_name", "queue_id",
@@ -115,15 +115,6 @@ def policy_instance(make_instance, endpoint, **main):
     params = {"smtpd_recipient_restrictions": "check_policy_service " + endpoint}
     params.update(main)
     return make_instance(main=params)
-
-
-def rcpt(inst, addr, source="127.0.0.2", helo="EHLO client.example"):
-    c = session(inst, source=source, helo=helo)
-    try:
-        return c.cmd("RCPT TO:<%s>" % addr)
-    finally:
-        c.cmd("QUIT")
-        c.close()
 
 
 def test_attributes(make_instance, policy):

@@ -29,6 +29,7 @@
 #include "vstring.h"
 #include "iostuff.h"
 #include "milter_clnt.h"
+#include "milter_fixture.h"
 
 /* What the fake milter does after reading a step's command */
 #define FAKE_REPLY	0		/* send the step's packets */
@@ -294,39 +295,12 @@ static char *fake_end(FAKE *fake)
 
 /* The client side */
 
-typedef struct RESULT {
-    int     done;
-    int     action;
-    char    text[300];
-    char    mods[3000];
-} RESULT;
-
-/* mods_text - the edits as lines, for comparing */
-
-static void mods_text(const MILTER_MOD *mod, char *buf, size_t size)
-{
-    VSTRING *out = vstring_alloc(100);
-
-    for (; mod; mod = mod->next) {
-	vstring_sprintf_append(out, "%d %ld %s|%s|", mod->type, mod->index,
-			       mod->name ? mod->name : "-", mod->value ? mod->value : "-");
-	if (mod->data)
-	    vstring_memcat(out, mod->data, mod->len);
-	vstring_strcat(out, "\n");
-    }
-    snprintf(buf, size, "%s", STR(out));
-    vstring_free(out);
-}
-
 static void done_cb(const MILTER_RESULT *result, void *context)
 {
     RESULT *r = context;
 
     assert_false(in_caller);			/* never inside the call */
-    r->done++;
-    r->action = result->action;
-    snprintf(r->text, sizeof(r->text), "%s", result->text ? result->text : "");
-    mods_text(result->mods, r->mods, sizeof(r->mods));
+    milter_fixture_keep(result, r);
 }
 
 static void wait_for(RESULT *r, int max_ms)

@@ -23,6 +23,7 @@
 #include "mymalloc.h"
 #include "vstring.h"
 #include "milter_clnt.h"
+#include "milter_fixture.h"
 
 static char tmp_dir[] = "/tmp/test_milter_libmilter.XXXXXX";
 static char filter_path[PATH_MAX];
@@ -60,36 +61,11 @@ static void filter_stop(FILTER *f)
     myfree(f);
 }
 
-typedef struct RESULT {
-    int     done;
-    int     action;
-    char    text[300];
-    char    mods[4000];
-} RESULT;
-
-static void mods_text(const MILTER_MOD *mod, char *buf, size_t size)
-{
-    VSTRING *out = vstring_alloc(100);
-
-    for (; mod; mod = mod->next) {
-	vstring_sprintf_append(out, "%d %ld %s|%s|", mod->type, mod->index,
-			       mod->name ? mod->name : "-", mod->value ? mod->value : "-");
-	if (mod->data)
-	    vstring_memcat(out, mod->data, mod->len);
-	vstring_strcat(out, "\n");
-    }
-    snprintf(buf, size, "%s", STR(out));
-    vstring_free(out);
-}
-
 static void done_cb(const MILTER_RESULT *result, void *context)
 {
     RESULT *r = context;
 
-    r->done++;
-    r->action = result->action;
-    snprintf(r->text, sizeof(r->text), "%s", result->text ? result->text : "");
-    mods_text(result->mods, r->mods, sizeof(r->mods));
+    milter_fixture_keep(result, r);
 }
 
 #define RUN(r, call) do { \
