@@ -104,9 +104,10 @@ static void smtpd_close(SMTPD_STATE *state, int lost)
 		 state->msg_size, state->namaddr);
     else if (lost)
 	msg_info("lost connection after %s from %s", state->where, state->namaddr);
-    if (state->mode == SMTPD_MODE_DATA)
+    if (state->mode == SMTPD_MODE_DATA || state->qf)	/* DATA, or filtering */
 	smtpd_data_abort(state);
     smtpd_reset_transaction(state);
+    smtpd_milter_free(state);
     if (state->bdat_reply)
 	myfree(state->bdat_reply);
     smtpd_log_disconnect(state);
@@ -543,7 +544,27 @@ static void smtpd_greet_wakeup(SMTPD_STATE *state)
     (void) smtpd_greet(state);
 }
 
-/* smtpd_greet - the connect restrictions, then the 220 greeting */
+/*
+ * smtpd_greet_filtered - the filters have seen the connection: as
+ * Postfix, a 5xx refusal answers every later command and greets with
+ * 554, a 421 ends the session
+ */
+static int smtpd_greet_filtered(SMTPD_STATE *state, const char *reply)
+{
+    if (reply && *reply == '5') {
+	smtpd_reply(state, "554 %s ESMTP not accepting connections", var_myhostname);
+	smtpd_error(state);
+    } else if (reply && strncmp(reply, "421", 3) == 0) {
+	smtpd_reply(state, "421 %s Service unavailable - try again later",
+		    var_myhostname);
+	state->mode = SMTPD_MODE_CLOSE;
+    } else {
+	smtpd_reply(state, "220 %s", conf_str("smtpd_banner"));
+    }
+    return (0);
+}
+
+/* smtpd_greet - the connect restrictions, the filters, the 220 greeting */
 static int smtpd_greet(SMTPD_STATE *state)
 {
     VSTRING *buf = vstring_alloc(100);
@@ -560,6 +581,12 @@ static int smtpd_greet(SMTPD_STATE *state)
 	smtpd_reply_raw(state, STR(buf));
 	smtpd_error(state);
     } else {
+	smtpd_milter_session(state);
+	if (state->milter) {			/* the filters greet (or not) */
+	    vstring_free(buf);
+	    smtpd_milter_connect(state, smtpd_greet_filtered);
+	    return (0);
+	}
 	smtpd_reply(state, "220 %s", conf_str("smtpd_banner"));
     }
     vstring_free(buf);
@@ -659,6 +686,7 @@ static void smtpd_pre_init(const char *service, char **argv)
     smtpd_hbc_init();
     smtpd_tls_pre_init();
     smtpd_sasl_pre_init();
+    smtpd_milter_init();
 }
 
 static void smtpd_post_init(const char *service, char **argv)

@@ -16,6 +16,7 @@
  *   smtpd_bdat.c   the BDAT command (RFC 3030 CHUNKING)
  *   smtpd_dns.c    the client name and the restrictions' DNS lookups,
  *                  off the event loop
+ *   smtpd_milter.c smtpd_milters and non_smtpd_milters (mail filters)
  *
  * One SMTPD_STATE exists per client connection.  Replies are appended to
  * state->out and flushed by smtpd.c when the input has no complete line
@@ -74,6 +75,7 @@ typedef struct SMTPD_STATE {
     void    (*wakeup) (struct SMTPD_STATE *);	/* ... and then */
     int     parked_index;		/* the command that waits for them */
     char   *parked_args;		/* ... and its arguments */
+    int     cmd_index;			/* the command running (table index) */
     int     anvil_exempt;		/* -1: not looked up yet */
     int     anvil_registered;		/* anvil counts this connection */
     void    (*anvil_start) (struct SMTPD_STATE *);	/* after "connect" */
@@ -96,6 +98,8 @@ typedef struct SMTPD_STATE {
     int     rcpt_count;			/* distinct recipients */
     int     rcpt_alloc;
     int     rcpt_cmds;			/* accepted RCPT commands */
+    int     rcpt_undo_count;		/* before the RCPT the filters judge */
+    int     rcpt_undo_cmds;
     char   *first_rcpt;			/* first accepted RCPT, qualified */
     /* DATA */
     QFILE  *qf;
@@ -121,6 +125,7 @@ typedef struct SMTPD_STATE {
     struct SMTPD_POLICY *policy;	/* smtpd_restrict.c: per-session results */
     struct SMTPD_DNS *dns;		/* smtpd_dns.c: lookups and their answers */
     struct SMTPD_PQUERY *pqueries;	/* smtpd_policy.c: policy answers */
+    struct SMTPD_MILTER *milter;	/* smtpd_milter.c: the filters, or NULL */
     unsigned session_id;		/* for the policy "instance" attribute */
     int     transactions;		/* ... with this */
     long    declared_size;		/* MAIL SIZE=, or 0 */
@@ -164,6 +169,12 @@ void	smtpd_command(SMTPD_STATE *state, char *line);
  * our Received: header (access and policy PREPEND actions) */
 void	smtpd_prepend(SMTPD_STATE *state, const char *header);
 void	smtpd_reset_transaction(SMTPD_STATE *state);
+/* smtpd_add_rcpt_mapped - a recipient a filter added, virtual aliases
+ * expanded (unless no_address_mappings); 0, or -1 (lookup failure) */
+int	smtpd_add_rcpt_mapped(SMTPD_STATE *state, const char *rcpt);
+/* smtpd_del_rcpt - drop the recipients that were ADDR (as sent or after
+ * expansion), as a filter asked */
+void	smtpd_del_rcpt(SMTPD_STATE *state, const char *addr);
 const char *smtpd_cmd_name(int index);
 /* smtpd_cmd_verb - the upper-case verb of command INDEX */
 const char *smtpd_cmd_verb(int index);
@@ -198,6 +209,50 @@ void	smtpd_dns_free(SMTPD_STATE *state);
 
 /* smtpd_policy.c (the restriction check_policy_service is in smtpd_restrict.c) */
 void	smtpd_policy_free(SMTPD_STATE *state);
+/* smtpd_server_address - our end of the client's connection ("" if none) */
+void	smtpd_server_address(SMTPD_STATE *state, char *addr, size_t alen,
+			             char *port, size_t plen);
+
+/*
+ * smtpd_milter.c.  A command that asks the filters hands over what it
+ * does next: NEXT(state, reply) with the filters' refusal (logged
+ * already) or NULL, returning 0 (it answered 2xx/3xx) or -1.  The
+ * smtpd_milter_xxx() steps return NEXT's result when there is nothing to
+ * ask (no filters, the message discarded), else SMTPD_ASYNC: the session
+ * reads nothing until NEXT has run and the command is counted.
+ */
+typedef int (*SMTPD_MILTER_NEXT) (SMTPD_STATE *state, const char *reply);
+void	smtpd_milter_init(void);		/* pre_init */
+void	smtpd_milter_session(SMTPD_STATE *state);	/* at connect */
+void	smtpd_milter_free(SMTPD_STATE *state);
+/* smtpd_milter_abort - the transaction is over (RSET, HELO, its end) */
+void	smtpd_milter_abort(SMTPD_STATE *state);
+/* smtpd_milter_connect - NEXT greets (no command is counted) */
+void	smtpd_milter_connect(SMTPD_STATE *state, SMTPD_MILTER_NEXT next);
+int	smtpd_milter_helo(SMTPD_STATE *state, const char *helo, int index,
+			          SMTPD_MILTER_NEXT next);
+/* PATH: the address as sent, "<a@b>"; PARAMS: the ESMTP parameters */
+int	smtpd_milter_mail(SMTPD_STATE *state, const char *path, const char *params,
+			          SMTPD_MILTER_NEXT next);
+/* RCPT: the recipient, qualified, for the {rcpt_*} macros */
+int	smtpd_milter_rcpt(SMTPD_STATE *state, const char *path, const char *params,
+			          const char *rcpt, SMTPD_MILTER_NEXT next);
+/* smtpd_milter_rcpt_refused - a refused RCPT (REPLY sent) to filters that
+ * want it: SMTPD_ASYNC (the session waits, nothing counted), or -1 */
+int	smtpd_milter_rcpt_refused(SMTPD_STATE *state, const char *path,
+				          const char *params, const char *rcpt,
+				          const char *reply);
+int	smtpd_milter_data(SMTPD_STATE *state, SMTPD_MILTER_NEXT next);
+int	smtpd_milter_unknown(SMTPD_STATE *state, const char *verb,
+			             SMTPD_MILTER_NEXT next);
+/*
+ * smtpd_milter_message - after the end of data, the content in state->qf
+ * to each filter; 0: nothing to do; 1: DONE(state, reply) runs (later, or
+ * at once on a local error) with NULL (edits applied: commit) or the
+ * refusal.  DONE does not resume the session; smtpd_milter.c does.
+ */
+int	smtpd_milter_message(SMTPD_STATE *state,
+			             void (*done) (SMTPD_STATE *, const char *));
 
 /* smtpd_anvil.c */
 /* smtpd_anvil_connect - 1: START runs when anvil allows the client
@@ -217,6 +272,9 @@ int	smtpd_data_begin(SMTPD_STATE *state);
 /* smtpd_data_input - consume message content; returns bytes used */
 size_t	smtpd_data_input(SMTPD_STATE *state, const char *buf, size_t len);
 void	smtpd_data_abort(SMTPD_STATE *state);
+/* smtpd_queue_rewrite - write the queue file again with the
+ * transaction's envelope and CONTENT (after filter edits); 0 or -1 */
+int	smtpd_queue_rewrite(SMTPD_STATE *state, const char *content, size_t len);
 /* smtpd_bdat_begin - the first chunk: queue file; 0, or -1 (replied) */
 int	smtpd_bdat_begin(SMTPD_STATE *state);
 /* smtpd_bdat_content - LEN bytes of a chunk */
@@ -308,6 +366,10 @@ void	smtpd_reply_raw(SMTPD_STATE *state, const char *text);
 /* smtpd_reject_log - the "NOQUEUE: reject:" line */
 void	smtpd_reject_log(SMTPD_STATE *state, const char *cmd, const char *reply,
 			         const char *rcpt);
+/* smtpd_action_log - "ID: ACTION: CMD from host[addr]: TEXT; from=<>
+ * to=<> proto=ESMTP helo=<>" (ID: the queue id, or NOQUEUE) */
+void	smtpd_action_log(SMTPD_STATE *state, const char *action, const char *cmd,
+			         const char *text, const char *rcpt);
 /* smtpd_error - count a protocol error; 1 when the session must end */
 int	smtpd_error(SMTPD_STATE *state);
 

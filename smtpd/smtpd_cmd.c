@@ -98,6 +98,7 @@ void	smtpd_reset_transaction(SMTPD_STATE *state)
     state->filter = 0;
     state->declared_size = 0;
     state->transactions++;			/* a new policy "instance" */
+    smtpd_milter_abort(state);
 }
 
 void	smtpd_prepend(SMTPD_STATE *state, const char *header)
@@ -146,6 +147,26 @@ static int helo_common(SMTPD_STATE *state, char *args, const char *verb)
     return (0);
 }
 
+/* helo_shutdown - a filter said 421 to HELO/EHLO: say so, end it */
+static int helo_shutdown(SMTPD_STATE *state, const char *reply)
+{
+    smtpd_reply_raw(state, reply);
+    state->mode = SMTPD_MODE_CLOSE;
+    return (-1);
+}
+
+/*
+ * helo_reply - after the filters, as Postfix: a refusal of HELO is
+ * answered at MAIL FROM (the filters say it again), only 421 now
+ */
+static int helo_reply(SMTPD_STATE *state, const char *reply)
+{
+    if (reply && strncmp(reply, "421", 3) == 0)
+	return (helo_shutdown(state, reply));
+    smtpd_reply(state, "250 %s", var_myhostname);
+    return (0);
+}
+
 static int helo_cmd(SMTPD_STATE *state, char *args)
 {
     int     ret;
@@ -153,18 +174,20 @@ static int helo_cmd(SMTPD_STATE *state, char *args)
     if ((ret = helo_common(state, args, "HELO")) != 0)
 	return (ret);
     state->protocol = "SMTP";
-    smtpd_reply(state, "250 %s", var_myhostname);
-    return (0);
+    return (smtpd_milter_helo(state, state->helo, state->cmd_index, helo_reply));
 }
 
-static int ehlo_cmd(SMTPD_STATE *state, char *args)
+/* ehlo_reply - the features; after a filter's 5xx (as Postfix) only
+ * ENHANCEDSTATUSCODES, so the refusal at MAIL FROM reads well */
+static int ehlo_reply(SMTPD_STATE *state, const char *reply)
 {
-    int     ret;
-
-    if ((ret = helo_common(state, args, "EHLO")) != 0)
-	return (ret);
-    state->protocol = "ESMTP";
+    if (reply && strncmp(reply, "421", 3) == 0)
+	return (helo_shutdown(state, reply));
     smtpd_reply(state, "250-%s", var_myhostname);
+    if (reply && *reply == '5') {
+	smtpd_reply(state, "250 ENHANCEDSTATUSCODES");
+	return (0);
+    }
     smtpd_reply(state, "250-PIPELINING");
     if (var_message_size_limit > 0)
 	smtpd_reply(state, "250-SIZE %ld", var_message_size_limit);
@@ -181,6 +204,26 @@ static int ehlo_cmd(SMTPD_STATE *state, char *args)
 	smtpd_reply(state, "250-SMTPUTF8");
     smtpd_reply(state, "250 CHUNKING");
     return (0);
+}
+
+static int ehlo_cmd(SMTPD_STATE *state, char *args)
+{
+    int     ret;
+
+    if ((ret = helo_common(state, args, "EHLO")) != 0)
+	return (ret);
+    state->protocol = "ESMTP";
+    return (smtpd_milter_helo(state, state->helo, state->cmd_index, ehlo_reply));
+}
+
+/* path_token - the address of MAIL FROM:/RCPT TO: as sent ("<a@b>") */
+static char *path_token(const char *path, const char *rest)
+{
+    while (*path == ' ' || *path == '\t')
+	path++;
+    while (rest > path && (rest[-1] == ' ' || rest[-1] == '\t'))
+	rest--;
+    return (mystrndup(path, rest - path));
 }
 
 /* skip_prefix - if ARGS starts with PREFIX (any case), the text after it */
@@ -297,12 +340,32 @@ static int mail_esmtp_params(SMTPD_STATE *state, char *rest)
     return (0);
 }
 
+/* mail_reply - after the filters: 250, or their refusal (MAIL undone) */
+static int mail_reply(SMTPD_STATE *state, const char *reply)
+{
+    if (reply == 0) {
+	smtpd_reply(state, "250 2.1.0 Ok");
+	return (0);
+    }
+    myfree(state->sender);
+    state->sender = 0;
+    myfree(state->sender_raw);
+    state->sender_raw = 0;
+    state->in_mail = 0;
+    state->encoding = 0;
+    state->smtputf8 = 0;
+    mail_dsn_reset(state);
+    smtpd_reply_raw(state, reply);
+    return (-1);
+}
+
 static int mail_cmd(SMTPD_STATE *state, char *args)
 {
     VSTRING *addr;
     const char *rest;
     const char *why;
     char   *path;
+    char   *params;
 
     if (state->bdat_active) {
 	smtpd_reply(state, "503 5.5.1 Error: MAIL after BDAT");
@@ -331,14 +394,17 @@ static int mail_cmd(SMTPD_STATE *state, char *args)
     state->encoding = 0;
     state->smtputf8 = 0;
     mail_dsn_reset(state);
+    params = mystrdup(rest);			/* for the filters, as sent */
     if (mail_esmtp_params(state, (char *) rest) < 0) {
 	vstring_free(addr);
+	myfree(params);
 	mail_dsn_reset(state);
 	state->smtputf8 = 0;
 	return (-1);
     }
     if (addr_is_8bit(STR(addr)) && !state->smtputf8) {
 	vstring_free(addr);
+	myfree(params);
 	mail_dsn_reset(state);
 	smtpd_reply(state, "553 5.6.7 Must declare SMTPUTF8 to send unicode address");
 	return (-1);
@@ -354,6 +420,7 @@ static int mail_cmd(SMTPD_STATE *state, char *args)
 	vstring_free(reply);
 	if (ret != 0) {				/* refused, or again after DNS */
 	    vstring_free(addr);
+	    myfree(params);
 	    mail_dsn_reset(state);
 	    state->smtputf8 = 0;
 	    myfree(state->sender_raw);
@@ -363,8 +430,14 @@ static int mail_cmd(SMTPD_STATE *state, char *args)
     }
     state->sender = vstring_export(addr);
     state->in_mail = 1;
-    smtpd_reply(state, "250 2.1.0 Ok");
-    return (0);
+    {
+	char   *token = path_token(path, rest);
+	int     ret = smtpd_milter_mail(state, token, params, mail_reply);
+
+	myfree(token);
+	myfree(params);
+	return (ret);
+    }
 }
 
 /* RCPT TO DSN parameters of one command */
@@ -504,19 +577,84 @@ static void add_rcpt(SMTPD_STATE *state, const char *orig, const char *rcpt,
     state->rcpt[state->rcpt_count++] = mystrdup(rcpt);
 }
 
-/* rcpt_checked - run the recipient checks; 0 ok, -1 replied, SMTPD_WAIT */
+/* rcpt_checked - run the recipient checks; 0 ok, -1 replied (the reply
+ * in REPLY), SMTPD_WAIT */
 static int rcpt_checked(SMTPD_STATE *state, const char *cmd, VSTRING *addr,
-			        RESOLVE_ADDRS *expanded)
+			        RESOLVE_ADDRS *expanded, VSTRING *reply)
 {
-    VSTRING *reply = vstring_alloc(100);
     int     ret;
 
     if ((ret = smtpd_restrict_rcpt(state, STR(addr), reply)) == SMTPD_WAIT)
 	 /* again after DNS */ ;
     else if (ret < 0 || smtpd_check_rcpt(state, STR(addr), expanded, reply) != 0)
 	ret = restricted(state, cmd, reply, STR(addr));
-    vstring_free(reply);
     return (ret);
+}
+
+/* rcpt_remove - drop recipient I of the transaction */
+static void rcpt_remove(SMTPD_STATE *state, int i)
+{
+    myfree(state->rcpt[i]);
+    myfree(state->orcpt[i]);
+    if (state->dsn_notify[i])
+	myfree(state->dsn_notify[i]);
+    myfree(state->dsn_orcpt[i]);
+    state->rcpt_count--;
+    for (int j = i; j < state->rcpt_count; j++) {
+	state->rcpt[j] = state->rcpt[j + 1];
+	state->orcpt[j] = state->orcpt[j + 1];
+	state->dsn_notify[j] = state->dsn_notify[j + 1];
+	state->dsn_orcpt[j] = state->dsn_orcpt[j + 1];
+    }
+}
+
+void	smtpd_del_rcpt(SMTPD_STATE *state, const char *addr)
+{
+    for (int i = state->rcpt_count - 1; i >= 0; i--)
+	if (strcasecmp(state->orcpt[i], addr) == 0 || strcasecmp(state->rcpt[i], addr) == 0)
+	    rcpt_remove(state, i);
+}
+
+int	smtpd_add_rcpt_mapped(SMTPD_STATE *state, const char *rcpt)
+{
+    VSTRING *addr = vstring_alloc(100);
+    RESOLVE_ADDRS expanded;
+    RCPT_DSN dsn = {0, 0};
+    int     ret = 0;
+
+    vstring_strcpy(addr, rcpt);
+    smtpd_qualify(addr);
+    resolve_addrs_init(&expanded);
+    if (var_receive_override & SMTPD_NO_ADDR_MAPPINGS)
+	resolve_addrs_add(&expanded, STR(addr));
+    else if (resolve_virtual_alias(STR(addr), &expanded) < 0)
+	ret = -1;
+    if (ret == 0) {
+	vstring_sprintf(addr, "rfc822;%s", rcpt);
+	dsn.orcpt = STR(addr);
+	for (int i = 0; i < expanded.count; i++)
+	    add_rcpt(state, rcpt, expanded.addrs[i], &dsn);
+    }
+    resolve_addrs_free(&expanded);
+    vstring_free(addr);
+    return (ret);
+}
+
+/* rcpt_reply - after the filters: 250, or their refusal (RCPT undone) */
+static int rcpt_reply(SMTPD_STATE *state, const char *reply)
+{
+    if (reply == 0) {
+	smtpd_reply(state, "250 2.1.5 Ok");
+	return (0);
+    }
+    while (state->rcpt_count > state->rcpt_undo_count)
+	rcpt_remove(state, state->rcpt_count - 1);
+    if ((state->rcpt_cmds = state->rcpt_undo_cmds) == 0 && state->first_rcpt) {
+	myfree(state->first_rcpt);
+	state->first_rcpt = 0;
+    }
+    smtpd_reply_raw(state, reply);
+    return (-1);
 }
 
 /*
@@ -538,14 +676,48 @@ static void rcpt_accept(SMTPD_STATE *state, const char *orig, VSTRING *addr,
 	state->first_rcpt = mystrdup(STR(addr));
 }
 
+/*
+ * rcpt_try - the checks and the filters for the recipient ADDR (as sent:
+ * PATH up to REST, then the ESMTP PARAMS); the RCPT command's result
+ */
+static int rcpt_try(SMTPD_STATE *state, const char *path, const char *rest,
+		            const char *params, VSTRING *addr, RCPT_DSN *dsn)
+{
+    char   *orig = mystrdup(STR(addr));
+    char   *token = path_token(path, rest);
+    VSTRING *reply = vstring_alloc(100);
+    RESOLVE_ADDRS expanded;
+    int     ret;
+
+    smtpd_qualify(addr);
+    resolve_addrs_init(&expanded);
+    state->rcpt_raw = orig;
+    ret = rcpt_checked(state, "RCPT", addr, &expanded, reply);
+    state->rcpt_raw = 0;
+    if (ret == 0) {
+	state->rcpt_undo_count = state->rcpt_count;
+	state->rcpt_undo_cmds = state->rcpt_cmds;
+	rcpt_accept(state, orig, addr, &expanded, dsn);
+	ret = smtpd_milter_rcpt(state, token, params, STR(addr), rcpt_reply);
+    } else if (ret < 0 && smtpd_milter_rcpt_refused(state, token, params, STR(addr),
+						     STR(reply)) == SMTPD_ASYNC) {
+	smtpd_error(state);			/* counted here, told later */
+	ret = SMTPD_ASYNC;
+    }
+    vstring_free(reply);
+    resolve_addrs_free(&expanded);
+    myfree(token);
+    myfree(orig);
+    return (ret);
+}
+
 static int rcpt_cmd(SMTPD_STATE *state, char *args)
 {
     VSTRING *addr;
     const char *rest;
     const char *why;
     char   *path;
-    char   *orig;
-    RESOLVE_ADDRS expanded;
+    char   *params;				/* for the filters, as sent */
     RCPT_DSN dsn = {0, 0};
     int     ret = -1;
 
@@ -564,26 +736,20 @@ static int rcpt_cmd(SMTPD_STATE *state, char *args)
     addr = vstring_alloc(100);
     if (addr_parse_path(path, addr, &rest, &why) < 0 || LEN(addr) == 0) {
 	smtpd_reply(state, "501 5.1.3 Bad recipient address syntax");
-    } else if (rcpt_esmtp_params(state, (char *) rest, &dsn) < 0) {
+	vstring_free(addr);
+	return (-1);
+    }
+    params = mystrdup(rest);
+    if (rcpt_esmtp_params(state, (char *) rest, &dsn) < 0) {
 	 /* replied */ ;
     } else if (addr_is_8bit(STR(addr)) && !state->smtputf8) {
 	smtpd_reply(state, "553 5.6.7 Must declare SMTPUTF8 to send unicode address");
     } else if (state->rcpt_cmds >= var_recipient_limit) {
 	smtpd_reply(state, "452 4.5.3 Error: too many recipients");
     } else {
-	orig = mystrdup(STR(addr));
-	smtpd_qualify(addr);
-	resolve_addrs_init(&expanded);
-	state->rcpt_raw = orig;
-	ret = rcpt_checked(state, "RCPT", addr, &expanded);
-	state->rcpt_raw = 0;
-	if (ret == 0) {
-	    rcpt_accept(state, orig, addr, &expanded, &dsn);
-	    smtpd_reply(state, "250 2.1.5 Ok");
-	}
-	resolve_addrs_free(&expanded);
-	myfree(orig);
+	ret = rcpt_try(state, path, rest, params, addr, &dsn);
     }
+    myfree(params);
     rcpt_dsn_free(&dsn);
     vstring_free(addr);
     return (ret);
@@ -656,9 +822,12 @@ static int vrfy_cmd(SMTPD_STATE *state, char *args)
     if (addr_parse_path(args, addr, &rest, &why) < 0 || LEN(addr) == 0 || *rest) {
 	smtpd_reply(state, "501 5.1.3 Bad recipient address syntax");
     } else {
+	VSTRING *reply = vstring_alloc(100);
+
 	smtpd_qualify(addr);
-	if ((ret = rcpt_checked(state, "VRFY", addr, 0)) == 0)
+	if ((ret = rcpt_checked(state, "VRFY", addr, 0, reply)) == 0)
 	    smtpd_reply(state, "252 2.0.0 %s", args);
+	vstring_free(reply);
     }
     vstring_free(addr);
     return (ret);
@@ -709,6 +878,13 @@ const char *smtpd_cmd_name(int index)
     return ("?");
 }
 
+/* unknown_reply - a filter's reply to an unknown command, or ours */
+static int unknown_reply(SMTPD_STATE *state, const char *reply)
+{
+    smtpd_reply_raw(state, reply ? reply : "502 5.5.2 Error: command not recognized");
+    return (-1);
+}
+
 /* trim_args - skip white space before the arguments, cut it after them */
 static char *trim_args(char *args)
 {
@@ -756,8 +932,9 @@ void	smtpd_command(SMTPD_STATE *state, char *line)
     if (smtpd_cmd_table[i].verb == 0) {
 	state->where = "UNKNOWN";
 	state->cmd_total[SMTPD_CMD_UNKNOWN]++;
-	smtpd_reply(state, "502 5.5.2 Error: command not recognized");
-	smtpd_error(state);
+	state->cmd_index = SMTPD_CMD_UNKNOWN;
+	if (smtpd_milter_unknown(state, verb, unknown_reply) != SMTPD_ASYNC)
+	    smtpd_error(state);
 	return;
     }
     state->where = smtpd_cmd_table[i].verb;
@@ -793,6 +970,7 @@ void	smtpd_command_run(SMTPD_STATE *state, int index, char *args)
     /* Handlers may cut ARGS up: a parked command runs again from a copy */
     char   *saved = mystrdup(args);
 
+    state->cmd_index = index;
     switch (smtpd_cmd_table[index].action(state, args)) {
     case 0:
 	state->cmd_ok[index]++;

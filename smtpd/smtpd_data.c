@@ -203,8 +203,7 @@ void	hdr_scan_init(HDR_SCAN *hs)
     hs->in_header = 1;
 }
 
-/* header_name_len - length of the header name if LINE is "Name:", else 0 */
-static size_t header_name_len(const char *line, size_t len)
+size_t	hdr_name_len(const char *line, size_t len)
 {
     size_t  i = 0;
     size_t  name_len;
@@ -229,7 +228,7 @@ int	hdr_scan_line(HDR_SCAN *hs, const char *line, size_t len)
 	len--;
     if (len > 0 && (line[0] == ' ' || line[0] == '\t'))
 	return (0);				/* continuation line */
-    if (len == 0 || (name_len = header_name_len(line, len)) == 0) {
+    if (len == 0 || (name_len = hdr_name_len(line, len)) == 0) {
 	hs->in_header = 0;
 	return (1);
     }

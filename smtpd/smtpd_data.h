@@ -88,6 +88,10 @@ typedef struct HDR_SCAN {
 
 void	hdr_scan_init(HDR_SCAN *hs);
 
+/* hdr_name_len - the length of the name when LINE starts a header
+ * ("Name:", white space allowed before the colon), else 0 */
+size_t	hdr_name_len(const char *line, size_t len);
+
 /*
  * hdr_scan_line - LINE (LEN bytes) starts a content line.  Returns 1 if
  * that line is the first one after the header block (an empty line or a

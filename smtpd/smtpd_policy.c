@@ -91,10 +91,10 @@ static void put(VSTRING *buf, const char *name, const char *value)
     vstring_strcat(buf, "\n");
 }
 
-/* server_address - our end of the client's connection */
+/* smtpd_server_address - our end of the client's connection ("" if none) */
 
-static void server_address(SMTPD_STATE *state, char *addr, size_t alen,
-			           char *port, size_t plen)
+void	smtpd_server_address(SMTPD_STATE *state, char *addr, size_t alen,
+			             char *port, size_t plen)
 {
     struct sockaddr_storage ss;
     socklen_t len = sizeof(ss);
@@ -154,7 +154,7 @@ static void policy_request(SMTPD_CHECK *chk, VSTRING *buf)
     put(buf, "ccert_pubkey_fingerprint", "");
     put(buf, "client_port", state->port);
     put(buf, "policy_context", conf_str("smtpd_policy_service_policy_context"));
-    server_address(state, saddr, sizeof(saddr), sport, sizeof(sport));
+    smtpd_server_address(state, saddr, sizeof(saddr), sport, sizeof(sport));
     put(buf, "server_address", saddr);
     put(buf, "server_port", sport);
 }

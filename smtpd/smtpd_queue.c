@@ -131,16 +131,24 @@ static void received_header(SMTPD_STATE *state, VSTRING *hdr)
     vstring_free(tls);
 }
 
+/* queue_sender - the sender as queued: cleanup's canonical mapping and
+ * masquerading (not twice after a content filter); 0, or -1 */
+static int queue_sender(SMTPD_STATE *state, VSTRING *sender)
+{
+    if (var_receive_override & SMTPD_NO_ADDR_MAPPINGS) {
+	vstring_strcpy(sender, state->sender);	/* mapped before the filter */
+	return (0);
+    }
+    return (addr_rewrite_sender(state->sender, sender));
+}
+
 /* data_open - the queue file and its first lines; 0, or -1 (replied) */
 static int data_open(SMTPD_STATE *state)
 {
     VSTRING *hdr;
     VSTRING *sender = vstring_alloc(100);
 
-    /* cleanup's canonical mapping and masquerading of the sender */
-    if (var_receive_override & SMTPD_NO_ADDR_MAPPINGS) {
-	vstring_strcpy(sender, state->sender);	/* mapped before the filter */
-    } else if (addr_rewrite_sender(state->sender, sender) < 0) {
+    if (queue_sender(state, sender) < 0) {
 	smtpd_reply(state, "451 4.3.0 <%s>: Temporary lookup failure", state->sender);
 	vstring_free(sender);
 	return (-1);
@@ -181,16 +189,48 @@ static int data_open(SMTPD_STATE *state)
     return (0);
 }
 
-int	smtpd_data_begin(SMTPD_STATE *state)
+int	smtpd_queue_rewrite(SMTPD_STATE *state, const char *content, size_t len)
 {
-    state->data_cmd = SMTPD_CMD_DATA;
-    if (data_open(state) < 0)
+    VSTRING *sender = vstring_alloc(100);
+    int     ret = -1;
+
+    if (queue_sender(state, sender) < 0) {
+	msg_warn("%s: sender <%s>: address mapping lookup failed",
+		 STR(state->qf->id), state->sender);
+    } else {
+	qfile_restart(state->qf);
+	write_envelope(state, state->qf, STR(sender));
+	qfile_begin_content(state->qf);
+	qfile_content(state->qf, content, len);
+	ret = state->qf->error ? -1 : 0;
+    }
+    vstring_free(sender);
+    return (ret);
+}
+
+/* data_go - after the filters' look at DATA: 354, or their refusal */
+static int data_go(SMTPD_STATE *state, const char *reply)
+{
+    if (reply) {
+	qfile_abort(state->qf);
+	state->qf = 0;
+	smtpd_hbc_free(state);
+	smtpd_reply_raw(state, reply);
 	return (-1);
+    }
     data_reader_init(&state->reader, state->bare_lf, var_line_length_limit,
 		     state->line_crlf);
     state->mode = SMTPD_MODE_DATA;
     smtpd_reply(state, "354 End data with <CR><LF>.<CR><LF>");
     return (0);
+}
+
+int	smtpd_data_begin(SMTPD_STATE *state)
+{
+    state->data_cmd = SMTPD_CMD_DATA;
+    if (data_open(state) < 0)
+	return (-1);
+    return (smtpd_milter_data(state, data_go));
 }
 
 int	smtpd_bdat_begin(SMTPD_STATE *state)
@@ -355,7 +395,37 @@ static void data_rejected(SMTPD_STATE *state, VSTRING *reply)
     data_failed(state);
 }
 
-/* data_end - end-of-data seen: commit or refuse */
+/* data_close - the message is done with, whatever became of it */
+static void data_close(SMTPD_STATE *state)
+{
+    smtpd_hbc_free(state);
+    state->qf = 0;
+    state->mode = SMTPD_MODE_CMD;
+    smtpd_reset_transaction(state);
+}
+
+/* data_filtered - the filters' verdict on the content: commit or refuse */
+static void data_filtered(SMTPD_STATE *state, const char *reply)
+{
+    if (reply && strncmp(reply, "421", 3) == 0) {
+	qfile_abort(state->qf);
+	smtpd_reply_raw(state, reply);
+	state->cmd_ok[state->data_cmd]--;	/* the session ends here */
+    } else if (reply) {
+	VSTRING *buf = vstring_alloc(100);
+
+	vstring_strcpy(buf, reply);
+	data_rejected(state, buf);
+	vstring_free(buf);
+    } else if (state->discard_reason) {
+	data_discard(state);
+    } else {
+	data_commit(state);
+    }
+    data_close(state);
+}
+
+/* data_end - end-of-data seen: checks, the filters, commit or refuse */
 static void data_end(SMTPD_STATE *state)
 {
     VSTRING *reply = vstring_alloc(100);
@@ -374,19 +444,21 @@ static void data_end(SMTPD_STATE *state)
 	smtpd_reject_log(state, "END-OF-MESSAGE", STR(reply), 0);
 	verdict = SMTPD_HBC_REJECT;
     }
-    if (state->too_big)
+    if (state->too_big) {
 	data_too_big(state);
-    else if (verdict != SMTPD_HBC_OK)
+    } else if (verdict != SMTPD_HBC_OK) {
 	data_rejected(state, reply);
-    else if (state->discard_reason)
+    } else if (state->discard_reason) {
 	data_discard(state);
-    else
+    } else if (smtpd_milter_message(state, data_filtered)) {
+	vstring_free(reply);
+	state->mode = SMTPD_MODE_CMD;		/* data_filtered() finishes */
+	return;
+    } else {
 	data_commit(state);
+    }
     vstring_free(reply);
-    smtpd_hbc_free(state);
-    state->qf = 0;
-    state->mode = SMTPD_MODE_CMD;
-    smtpd_reset_transaction(state);
+    data_close(state);
 }
 
 void	smtpd_bdat_content(SMTPD_STATE *state, const char *buf, size_t len)

@@ -44,13 +44,14 @@ void	smtpd_delivered(SMTPD_STATE *state)
     state->junk_cmds = 0;
 }
 
-void	smtpd_reject_log(SMTPD_STATE *state, const char *cmd, const char *reply,
-			         const char *rcpt)
+/* action_log - "ID: ACTION: CMD from host[addr]: TEXT; from=<> ..." */
+static void action_log(SMTPD_STATE *state, const char *id, const char *action,
+		               const char *cmd, const char *text, const char *rcpt)
 {
     VSTRING *buf = vstring_alloc(200);
 
-    vstring_sprintf(buf, "NOQUEUE: reject: %s from %s: %s;", cmd,
-		    state->namaddr, reply);
+    vstring_sprintf(buf, "%s: %s: %s from %s: %s;", id, action, cmd,
+		    state->namaddr, text);
     if (state->sender)
 	vstring_sprintf_append(buf, " from=<%s>", state->sender);
     if (rcpt)
@@ -60,6 +61,19 @@ void	smtpd_reject_log(SMTPD_STATE *state, const char *cmd, const char *reply,
 	vstring_sprintf_append(buf, " helo=<%s>", state->helo);
     msg_info("%s", STR(buf));
     vstring_free(buf);
+}
+
+void	smtpd_action_log(SMTPD_STATE *state, const char *action, const char *cmd,
+			         const char *text, const char *rcpt)
+{
+    action_log(state, state->qf ? STR(state->qf->id) : "NOQUEUE", action, cmd,
+	       text, rcpt);
+}
+
+void	smtpd_reject_log(SMTPD_STATE *state, const char *cmd, const char *reply,
+			         const char *rcpt)
+{
+    action_log(state, "NOQUEUE", "reject", cmd, reply, rcpt);
 }
 
 int	smtpd_error(SMTPD_STATE *state)

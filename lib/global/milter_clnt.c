@@ -731,6 +731,7 @@ static void milter_decided(MILTER_SESS *sess, int action, const char *text)
 	sess->wait = WAIT_NONE;			/* for the whole session */
 	milter_sess_settle(sess, action == MILTER_ACCEPT ? MILTER_CONTINUE : action, text);
     } else if (event == SMFIC_BODYEOB) {
+	sess->in_message = 0;			/* over: nothing to abort */
 	milter_message_reset(sess);
     } else if ((action == MILTER_ACCEPT || action == MILTER_DISCARD)
 	       && milter_step(event)->message) {

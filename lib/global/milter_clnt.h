@@ -240,6 +240,15 @@ int	milters_count(const MILTERS *milters);
 MILTERS_SESS *milters_session(MILTERS *milters, MILTER_MACRO_FN lookup, void *context);
 void	milters_session_free(MILTERS_SESS *chain);
 
+/*
+ * milters_member - the chain's INDEX-th filter session (0 ..
+ * milters_count() - 1), for a caller that gives the message content to
+ * one filter after the other, applying each one's edits before the next
+ * one sees it (as Postfix's cleanup does).  Between the chain's own
+ * commands only.
+ */
+MILTER_SESS *milters_member(MILTERS_SESS *chain, int index);
+
 void	milters_connect(MILTERS_SESS *chain, const char *hostname, int family,
 	               const char *addr, unsigned port, MILTER_FN done, void *context);
 void	milters_helo(MILTERS_SESS *chain, const char *helo, MILTER_FN done, void *context);

@@ -41,6 +41,13 @@ MILTERS_SESS *milters_session(MILTERS *milters, MILTER_MACRO_FN lookup, void *co
     return (chain);
 }
 
+MILTER_SESS *milters_member(MILTERS_SESS *chain, int index)
+{
+    if (index < 0 || index >= chain->milters->count)
+	msg_panic("milters_member: no filter %d", index);
+    return (chain->sess[index]);
+}
+
 /* milters_forget - drop the copy of the last command and its edits */
 
 static void milters_forget(MILTERS_SESS *chain)

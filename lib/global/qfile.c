@@ -4,6 +4,9 @@
  * Writer (smtpd): qfile_create(), qfile_time(), [qfile_warn_time()],
  * qfile_sender(), qfile_attr(), qfile_rcpt() or qfile_rcpt_dsn(),
  * qfile_begin_content(), qfile_content()..., qfile_commit().
+ * Before the commit a writer may read its content back (qfile_read_back)
+ * and write the whole file again under the same id (qfile_restart, then
+ * from qfile_time() on): smtpd does so after mail filters edited it.
  * The first failure is remembered in qf->error and reported by
  * qfile_commit(), which then removes the file.  The T record is written
  * by qfile_time(), or with the current time by qfile_sender() when the
@@ -287,6 +290,63 @@ void    qfile_content(QFILE *qf, const void *data, size_t len)
 	if (LEN(qf->chunk) >= REC_BODY_CHUNK)
 	    qfile_flush_chunk(qf);
     }
+}
+
+/*
+ * qfile_read_back - the content written so far (B records from the M
+ * record on) into CONTENT, for a writer that must look at it again
+ * before the commit (smtpd's milters).  The file position is the end
+ * again afterwards.  0, or -1 with errno (the file's error is set).
+ */
+
+int     qfile_read_back(QFILE *qf, VSTRING *content)
+{
+    VSTRING *buf = vstring_alloc(REC_BODY_CHUNK);
+    off_t   end;
+    int     type;
+
+    vstring_reset(content);
+    qfile_flush_chunk(qf);
+    if (qf->error == 0 && qf->content_offset == 0) {
+	errno = EINVAL;
+	qfile_fail(qf, "read back before content");
+    }
+    end = vstream_tell(qf->stream);
+    if (qf->error == 0 && vstream_seek(qf->stream, qf->content_offset + 2) < 0)
+	qfile_fail(qf, "seek");
+    while (qf->error == 0
+	   && (type = rec_get(qf->stream, buf, REC_BODY_CHUNK)) == REC_TYPE_BODY)
+	vstring_memcat(content, STR(buf), LEN(buf));
+    if (qf->error == 0 && (type != REC_TYPE_EOF || (long) LEN(content) != qf->content_size)) {
+	errno = EIO;
+	qfile_fail(qf, "read back content");
+    }
+    if (qf->error == 0 && vstream_seek(qf->stream, end) < 0)
+	qfile_fail(qf, "seek");
+    vstring_free(buf);
+    if (qf->error)
+	errno = qf->error;
+    return (qf->error ? -1 : 0);
+}
+
+/*
+ * qfile_restart - empty the file (same id, still locked) so the writer
+ * can write it again from qfile_time() on: smtpd after milter edits.
+ */
+
+void    qfile_restart(QFILE *qf)
+{
+    if (qf->error)
+	return;
+    vstring_reset(qf->chunk);
+    if (vstream_seek(qf->stream, 0) < 0 || ftruncate(vstream_fd(qf->stream), 0) < 0) {
+	qfile_fail(qf, "truncate");
+	return;
+    }
+    qf->rcpt_count = 0;
+    qf->content_offset = 0;
+    qf->content_size = 0;
+    qfile_put_size(qf, 0L, 0L, 0L);
 }
 
 /* qfile_free - release memory, close the stream if still open */

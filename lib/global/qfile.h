@@ -42,6 +42,10 @@ void	qfile_rcpt_dsn(QFILE *qf, const char *orig_rcpt, const char *rcpt,
 void	qfile_warn_time(QFILE *qf, time_t when);
 void	qfile_begin_content(QFILE *qf);
 void	qfile_content(QFILE *qf, const void *data, size_t len);
+/* qfile_read_back - the content so far into CONTENT; 0 or -1 (errno) */
+int	qfile_read_back(QFILE *qf, VSTRING *content);
+/* qfile_restart - empty the file to write it again from qfile_time() */
+void	qfile_restart(QFILE *qf);
 /* qfile_commit - 0 on success (file complete and on disk), -1 with errno (file removed) */
 int	qfile_commit(QFILE *qf);
 void	qfile_abort(QFILE *qf);			/* remove and free */

@@ -6,7 +6,8 @@
  * read back, mark_done, a file truncated at every length detected as
  * corrupt, byte flips that must not crash, a write failure (file
  * size limit) that must remove the file and report the errno, and the
- * DSN (N) and delay warning (W) records, incl. files without them.
+ * DSN (N) and delay warning (W) records, incl. files without them,
+ * and a writer that reads its content back and writes the file again.
  */
 #include "sys_defs.h"
 
@@ -265,6 +266,73 @@ static int read_whole(const char *queue, const char *id)
     vstring_free(why);
     vstring_free(c.buf);
     return (ret);
+}
+
+/*
+ * test_read_back_restart - a writer reads its content back (across
+ * record boundaries), writes the file again under the same id after
+ * qfile_restart(), and the result reads as the second version only
+ */
+
+static void test_read_back_restart(void **state)
+{
+    size_t  len = 2 * REC_BODY_CHUNK + 99;
+    char   *content = malloc(len);
+    VSTRING *back = vstring_alloc(100);
+    VSTRING *why = vstring_alloc(20);
+    COLLECT c = {vstring_alloc(100), 0};
+    char   *id;
+    QFILE  *qf;
+    VSTREAM *fp;
+    QENV    env;
+
+    for (size_t i = 0; i < len; i++)
+	content[i] = (i % 60 == 59) ? '\n' : 'A' + i % 26;
+    assert_non_null(qf = qfile_create("incoming"));
+    id = strdup(STR(qf->id));
+    qfile_sender(qf, "old@example.com");
+    qfile_rcpt(qf, "a@example.com", "a@example.com");
+    qfile_rcpt(qf, "b@example.com", "b@example.com");
+    qfile_begin_content(qf);
+    qfile_content(qf, content, len);
+    assert_int_equal(qfile_read_back(qf, back), 0);
+    assert_int_equal(LEN(back), len);
+    assert_memory_equal(STR(back), content, len);
+    qfile_content(qf, "more\n", 5);		/* still appends at the end */
+    assert_int_equal(qfile_read_back(qf, back), 0);
+    assert_int_equal(LEN(back), len + 5);
+
+    qfile_restart(qf);
+    qfile_sender(qf, "new@example.com");
+    qfile_rcpt(qf, "c@example.com", "c@example.com");
+    qfile_begin_content(qf);
+    qfile_content(qf, "edited\n", 7);
+    assert_int_equal(qfile_commit(qf), 0);
+
+    assert_non_null(fp = mail_queue_open("incoming", id, O_RDONLY));
+    if (qfile_read_envelope(fp, &env, why) != 0)
+	fail_msg("read_envelope: %s", STR(why));
+    assert_string_equal(env.sender, "new@example.com");
+    assert_int_equal(env.rcpt_count, 1);
+    assert_string_equal(env.rcpts[0].address, "c@example.com");
+    assert_int_equal(qfile_read_content(fp, &env, collect_content, &c, why), 0);
+    assert_int_equal(LEN(c.buf), 7);
+    assert_memory_equal(STR(c.buf), "edited\n", 7);
+    qenv_free(&env);
+    vstream_close(fp);
+    assert_int_equal(mail_queue_remove("incoming", id), 0);
+
+    /* Read back before any content is an error, and the commit fails */
+    assert_non_null(qf = qfile_create("incoming"));
+    qfile_sender(qf, "x@example.com");
+    assert_int_equal(qfile_read_back(qf, back), -1);
+    assert_int_equal(qfile_commit(qf), -1);
+
+    free(id);
+    free(content);
+    vstring_free(back);
+    vstring_free(why);
+    vstring_free(c.buf);
 }
 
 static void test_truncated(void **state)
@@ -634,6 +702,7 @@ int     main(void)
     const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_queue_ids),
 	cmocka_unit_test(test_round_trip),
+	cmocka_unit_test(test_read_back_restart),
 	cmocka_unit_test(test_truncated),
 	cmocka_unit_test(test_bad_envelopes),
 	cmocka_unit_test(test_dsn_and_warn),
