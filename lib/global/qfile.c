@@ -303,7 +303,7 @@ int     qfile_read_back(QFILE *qf, VSTRING *content)
 {
     VSTRING *buf = vstring_alloc(REC_BODY_CHUNK);
     off_t   end;
-    int     type;
+    int     type = REC_TYPE_ERROR;
 
     vstring_reset(content);
     qfile_flush_chunk(qf);
