@@ -3,8 +3,8 @@
 A policy server written for the test (inet and unix sockets) records
 every request and answers by the recipient's local part; it shows the
 attributes Postfix 3.7 sends, the actions (REJECT, DEFER_IF_PERMIT,
-PREPEND, DUNNO, a 4xx text), connection reuse, a service that hangs or
-closes (tried smtpd_policy_service_try_limit times, then
+PREPEND, DUNNO, a 4xx text), connection reuse, a service's own settings
+in Postfix 3.0's "{ ... }" form, a service that hangs or closes (tried smtpd_policy_service_try_limit times, then
 smtpd_policy_service_default_action), and that a slow service holds up
 only its own session.  Debian's postgrey greylists a first attempt (450)
 and lets the retry through with its X-Greylist header.
@@ -208,6 +208,37 @@ def test_service_down_and_default_action(make_instance):
     inst2 = policy_instance(make_instance, endpoint,
                             smtpd_policy_service_default_action="DUNNO")
     assert rcpt(inst2, "alice@" + DOMAIN)[0] == 250
+
+
+def test_per_service_settings(make_instance, policy):
+    """Postfix 3.0's "{ endpoint, name = value, ... }": one service's own
+    timeout, try_limit, default_action and policy_context."""
+    down = "inet:127.0.0.1:%d" % free_port()              # nobody listens
+    spec = ("{ %s, timeout = 1s, try_limit = 1, default_action = DUNNO, "
+            "policy_context = greylisting }" % policy.endpoint)
+    inst = make_instance(main={"smtpd_recipient_restrictions":
+                               "check_policy_service { %s, default_action = "
+                               "450 4.7.1 Try again later }, "
+                               "check_policy_service %s" % (down, spec)})
+    assert rcpt(inst, "alice@" + DOMAIN) == (
+        450, "4.7.1 <alice@%s>: Recipient address rejected: Try again later" % DOMAIN)
+    inst2 = make_instance(main={"smtpd_recipient_restrictions":
+                                "check_policy_service " + spec,
+                                "virtual_alias_maps": "inline:{ hang@%s=alice@%s }"
+                                % (DOMAIN, DOMAIN)})
+    assert rcpt(inst2, "reject@" + DOMAIN)[0] == 554
+    assert policy.requests[-1][1]["policy_context"] == "greylisting"
+    before = len(policy.requests)
+    started = time.monotonic()
+    assert rcpt(inst2, "hang@" + DOMAIN)[0] == 250         # DUNNO after 1 try
+    assert time.monotonic() - started < 5
+    assert len(policy.requests) - before == 1
+    inst3 = make_instance(main={"smtpd_recipient_restrictions":
+                                "check_policy_service { %s, colour = blue }"
+                                % policy.endpoint})
+    assert rcpt(inst3, "alice@" + DOMAIN)[0] == 451
+    assert inst3.wait_for_log(r"warning: check_policy_service \{ inet:127\.0\.0\.1:\d+, "
+                              r"colour = blue \}: bad setting \"colour = blue\"")
 
 
 def test_hang_and_close_are_tried_then_default(make_instance, policy):
