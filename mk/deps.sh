@@ -9,7 +9,7 @@ pkgs=""
 for set in "$@"; do
   case $set in
   build) pkgs="$pkgs gcc make libc6-dev libssl-dev libdb-dev libsasl2-dev libpcre2-dev openssl" ;;
-  test)  pkgs="$pkgs libcmocka-dev python3 python3-pytest python3-pytest-xdist swaks libnet-ssleay-perl libsasl2-modules sasl2-bin procps passwd postfix postfix-pcre clang libclang-rt-14-dev dnsmasq-base iproute2 strace fetchmail isync dovecot-core dovecot-imapd dovecot-lmtpd fail2ban pflogsumm postgrey postfix-policyd-spf-python libmilter-dev opendkim opendkim-tools" ;;
+  test)  pkgs="$pkgs libcmocka-dev python3 python3-pytest python3-pytest-xdist swaks libnet-ssleay-perl libsasl2-modules sasl2-bin procps passwd postfix postfix-pcre clang libclang-rt-14-dev dnsmasq-base iproute2 strace fetchmail isync dovecot-core dovecot-imapd dovecot-lmtpd fail2ban pflogsumm postgrey postfix-policyd-spf-python libmilter-dev opendkim opendkim-tools rspamd spamass-milter spamd spamc" ;;
   bench) pkgs="$pkgs postfix time dovecot-core dovecot-pop3d dovecot-imapd" ;;
   *) echo "deps.sh: unknown set $set" >&2; exit 2 ;;
   esac
@@ -47,5 +47,12 @@ esac
 # The mail filters: the milter tests start private ones
 case " $missing " in
 *" opendkim "*) (service opendkim stop || pkill -x opendkim) >/dev/null 2>&1 || true ;;
+esac
+case " $missing " in
+*" rspamd "*) (service rspamd stop || pkill -x rspamd) >/dev/null 2>&1 || true ;;
+esac
+case " $missing " in
+*" spamd "*|*" spamass-milter "*)
+  (service spamass-milter stop; service spamd stop) >/dev/null 2>&1 || true ;;
 esac
 exit 0

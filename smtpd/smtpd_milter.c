@@ -365,10 +365,16 @@ static const char *smtpd_milter_verdict(SMTPD_STATE *state, const MILTER_RESULT 
     const char *rcpt = sm->rcpt_reply ? 0 : sm->rcpt;
     const char *text;
 
+    /* As Postfix's cleanup: content refusals log the status, no code */
+    if (rcpt == 0 && state->rcpt_count > 0 && strcmp(state->where, "END-OF-MESSAGE") == 0)
+	rcpt = state->rcpt[0];
     switch (result->action) {
     case MILTER_REJECT:
     case MILTER_TEMPFAIL:
-	smtpd_action_log(state, "milter-reject", state->where, result->text, rcpt);
+	text = result->text;
+	if (strcmp(state->where, "END-OF-MESSAGE") == 0 && strlen(text) > 4)
+	    text += 4;
+	smtpd_action_log(state, "milter-reject", state->where, text, rcpt);
 	return (result->text);
     case MILTER_SHUTDOWN:			/* SMFIR_SHUTDOWN, or a 421 reply */
 	text = result->text ? result->text : "421 4.7.0 Server closing connection";

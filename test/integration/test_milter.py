@@ -227,8 +227,8 @@ def test_refusals_at_each_step(make_instance, milter):
                              r"550 5\.7\.1 Command rejected; from=<sender@example\.com> "
                              r"to=<bob@posthorn\.test> proto=ESMTP")
     assert inst.wait_for_log(r"[0-9A-F]+: milter-reject: END-OF-MESSAGE from "
-                             r"unknown\[127\.0\.0\.1\]: 550 5\.7\.1 Message content rejected; "
-                             r"from=<bounce@example\.com>")
+                             r"unknown\[127\.0\.0\.1\]: 5\.7\.1 Message content rejected; "
+                             r"from=<bounce@example\.com> to=<alice@posthorn\.test> proto=ESMTP")
     # Only the one good message was delivered; nothing refused is queued
     assert delivered(inst, "alice")
     time.sleep(0.5)
