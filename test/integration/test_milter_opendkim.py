@@ -2,7 +2,8 @@
 the mail of our own clients, and the signature verifies.
 
 Two private opendkim processes run in the foreground (opendkim -f -x
-CONF), each its own configuration in a temporary directory: a signer
+CONF), each its own configuration in a temporary directory below /run
+(opendkim refuses files below a directory others may write, like /tmp): a signer
 (Mode s, Domain posthorn.test, Selector test, a key made with
 opendkim-genkey; 127.0.0.1 is an internal host, so its mail is signed)
 and a verifier (Mode v; no internal hosts; the public key comes from
@@ -22,7 +23,7 @@ import tempfile
 
 import pytest
 
-from posthorn_instance import DOMAIN, IS_ROOT, build_dir, free_port, wait_until
+from posthorn_instance import DOMAIN, IS_ROOT, free_port, wait_until
 from test_milter import transaction
 
 OPENDKIM = "/usr/sbin/opendkim"
@@ -90,10 +91,10 @@ class OpenDKIM:
 def dkim():
     if not IS_ROOT:
         pytest.skip("opendkim runs as root in this test (key file ownership)")
-    # opendkim refuses files below a directory others may write (/tmp)
-    top = os.path.join(build_dir(), "tmp")
-    os.makedirs(top, mode=0o755, exist_ok=True)
-    base = tempfile.mkdtemp(prefix="dkim-", dir=top)
+    # opendkim refuses files below a directory others may write (/tmp,
+    # and a checkout under /tmp): /run is root's alone
+    base = tempfile.mkdtemp(prefix="posthorn-dkim-", dir="/run")
+    os.chmod(base, 0o755)
     subprocess.run([GENKEY, "-b", "1024", "-d", DOMAIN, "-s", "test", "-D", base],
                    check=True)
     dns = os.path.join(base, "dns")
