@@ -49,6 +49,7 @@ SRC_qmgr	:= $(wildcard qmgr/*.c)
 SRC_local	:= $(wildcard local/*.c)
 SRC_smtp	:= $(wildcard smtp/*.c)
 SRC_showq	:= $(wildcard postqueue/showq*.c)
+SRC_pickup	:= $(wildcard pickup/*.c)
 SRC_pop3d	:= $(wildcard pop3d/*.c)
 SRC_imapd	:= $(wildcard imapd/*.c)
 SRC_posthorn	:= master/posthorn.c
@@ -60,7 +61,7 @@ SRC_postcat	:= $(wildcard postqueue/postcat*.c)
 SRC_postmap	:= postmap/postmap.c postmap/maptool.c
 SRC_postalias	:= postmap/postalias.c postmap/maptool.c
 
-LIBEXEC_PROGS	:= master smtpd qmgr local smtp showq pop3d imapd postlogd anvil spawn
+LIBEXEC_PROGS	:= master smtpd qmgr local smtp showq pickup pop3d imapd postlogd anvil spawn
 BIN_PROGS	:= posthorn postconf sendmail postqueue postsuper postcat postmap postalias
 # programs whose sources exist (later issues add more)
 LIBEXEC_BUILT	:= $(foreach p,$(LIBEXEC_PROGS),$(if $(SRC_$(p)),$(BUILD)/libexec/$(p)))

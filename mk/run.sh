@@ -198,6 +198,12 @@ if ! grep -q "^lmtp " "$etc/master.cf"; then
 lmtp                 unix  -       -      n      -      -       smtp
 EOF
 fi
+if ! grep -q "^pickup " "$etc/master.cf"; then
+    cat >> "$etc/master.cf" <<EOF
+# mail that sendmail left in maildrop/ while the system was down
+pickup               unix  n       -      n      60     1       pickup
+EOF
+fi
 add_param smtpd_sasl_local_domain posthorn.test
 
 # the self-signed certificate (once; the key is readable by its owner only)

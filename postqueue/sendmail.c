@@ -2,7 +2,8 @@
  * sendmail.c - the Sendmail-compatible mail submission command.
  *
  *   sendmail [-t] [-i|-oi] [-f sender] [-r sender] [-F name] [-C dir] [-v]
- *	      [-bm|-bp|-bi] [-oAalias_database] [--] [recipient ...]
+ *	      [-N dsn] [-R ret] [-V envid] [-bm|-bp|-bi|-bs|-bd]
+ *	      [-oAalias_database] [--] [recipient ...]
  *   sendmail -q | -qRsite | -qIqueue_id	(postqueue -f | -s site | -i id)
  *   mailq	(same as sendmail -bp)
  *   newaliases	(same as sendmail -bi or -I)
@@ -12,7 +13,10 @@
  * file (CRLF line ends, dot-stuffing, a leading mbox "From " line dropped),
  * then submits it over ESMTP to smtpd on the UNIX socket
  * $queue_directory/public/submit, where smtpd identifies the local user by
- * SO_PEERCRED.  With -t, recipients also come from the To:, Cc: and Bcc:
+ * SO_PEERCRED (lib/global/submit_clnt.c).  When the mail system cannot
+ * take it now (not running, a 4xx reply), the message goes into
+ * maildrop/ instead (lib/global/maildrop.c), where pickup finds it once
+ * the system runs: sendmail does not lose mail.  With -t, recipients also come from the To:, Cc: and Bcc:
  * headers (Resent-To/Cc/Bcc: instead when present, as Sendmail and Postfix
  * do) and Bcc: headers are removed; recipients on the command line are
  * added, as Postfix 2.1 and later does.  -bp (or the name mailq) runs
@@ -20,10 +24,18 @@
  * and "-i id" (-qINTERVAL is ignored).  -bi, -I (or the name newaliases)
  * rebuild every table in alias_database (or the -oA one) by running
  * "postalias -c DIR type:name" for each, as Postfix does; the exit status is 1 when any of them fails.
+ * A message without From: gets "From: Full Name <sender>" when a full name
+ * is known (-F, else the passwd entry's GECOS field).  -N, -R and -V are
+ * the RFC 3461 NOTIFY, RET and ENVID.  -bs speaks SMTP on standard input
+ * and output (to smtpd on public/submit), -bd starts the mail system,
+ * -qINTERVAL is accepted and does nothing; an unknown option or -b mode
+ * gets Postfix's "usage: sendmail [options]" / "unsupported: -bX" and
+ * status 75.
  *
- * Exit status (sysexits.h): 0 queued; EX_USAGE bad usage or no recipients;
+ * Exit status (sysexits.h): 0 queued; EX_USAGE bad usage; EX_TEMPFAIL no
+ * recipients (Postfix's status and words);
  * EX_NOUSER a recipient rejected with 5xx; EX_DATAERR sender or content
- * rejected with 5xx; EX_TEMPFAIL a 4xx reply or smtpd unreachable;
+ * rejected with 5xx; EX_TEMPFAIL neither smtpd nor maildrop/ took it;
  * EX_PROTOCOL a malformed reply; EX_IOERR local I/O errors.
  *
  * Parameters: queue_directory, command_directory, maillog_file,
@@ -38,6 +50,8 @@
 #include <sysexits.h>
 #include <sys/wait.h>
 #include <libgen.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include "msg.h"
 #include "mymalloc.h"
 #include "vstring.h"
@@ -49,13 +63,12 @@
 #include "address.h"
 #include "addr_list.h"
 #include "user.h"
+#include "xtext.h"
+#include "maildrop.h"
+#include "submit_clnt.h"
 
 #define SM_LINE_LIMIT	(64 * 1024)	/* input read in pieces this big */
 #define SM_HEADER_LIMIT	(1024 * 1024)	/* -t: parse at most this much header */
-#define SM_REPLY_LIMIT	4096		/* one SMTP reply line */
-#define SM_REPLY_LINES	100		/* lines in one SMTP reply */
-#define SM_TIMEOUT	300		/* seconds per SMTP read/write */
-#define SM_CONN_TIMEOUT	30		/* seconds to connect */
 
 /* Command-line state */
 typedef struct SM_ARGS {
@@ -70,6 +83,13 @@ typedef struct SM_ARGS {
     char   *alias_db;			/* -oA: instead of alias_database */
     char  **rcpts;			/* command-line recipients */
     int     rcpt_count;
+    char   *full_name;			/* -F */
+    char   *notify;			/* -N: RCPT NOTIFY= */
+    char   *envid;			/* -V: MAIL ENVID= */
+    char   *ret;			/* -R: MAIL RET= */
+    int     smtp_stdio;			/* -bs */
+    int     start_system;		/* -bd */
+    int     queue_interval;		/* -qINTERVAL */
 } SM_ARGS;
 
  /*
@@ -88,6 +108,8 @@ typedef struct SM_INPUT {
     ADDR_LIST plain;			/* To/Cc/Bcc addresses */
     ADDR_LIST resent;			/* Resent-To/Cc/Bcc addresses */
     int     saw_resent;
+    int     saw_from;			/* the message has a From: */
+    char   *from_header;		/* else this one (a full name is known) */
 } SM_INPUT;
 
 /* header_name_len - length of "Name" in "Name: value", 0 if not a header */
@@ -144,6 +166,7 @@ static int header_line(SM_INPUT *in, const char *line)
     if ((len = header_name_len(line)) == 0)
 	return (0);
     in->dropping = header_is(line, len, "Bcc") || header_is(line, len, "Resent-Bcc");
+    in->saw_from |= header_is(line, len, "From");
     if (in->header_bytes < SM_HEADER_LIMIT)
 	vstring_strcpy(in->header, line);
     in->header_bytes += strlen(line);
@@ -159,6 +182,19 @@ static void spool_write(SM_INPUT *in, const char *data, size_t len, int start)
     vstream_write(in->spool, data, len);
 }
 
+/* header_end - the header section is over: a From: with the full name */
+
+static void header_end(SM_INPUT *in)
+{
+    header_done(in);
+    in->in_header = 0;
+    in->dropping = 0;
+    if (!in->saw_from && in->from_header) {
+	vstream_fputs(in->from_header, in->spool);
+	vstream_write(in->spool, "\r\n", 2);
+    }
+}
+
 /* input_line - a complete input line (without its line end); 0 = end of input */
 
 static int input_line(SM_INPUT *in, VSTRING *line)
@@ -172,9 +208,7 @@ static int input_line(SM_INPUT *in, VSTRING *line)
 	return (1);
     if (in->in_header) {
 	if (LEN(line) == 0 || !header_line(in, STR(line))) {
-	    header_done(in);
-	    in->in_header = 0;
-	    in->dropping = 0;
+	    header_end(in);
 	} else if (in->extract && in->dropping) {
 	    return (1);				/* remove Bcc: with -t */
 	}
@@ -195,10 +229,8 @@ static void read_message(SM_INPUT *in)
 
     while ((ch = vstream_get_line(fp, line, SM_LINE_LIMIT)) != VSTREAM_EOF) {
 	if (ch != '\n') {			/* a piece of a long line */
-	    if (at_start && in->in_header) {
-		header_done(in);
-		in->in_header = in->dropping = 0;
-	    }
+	    if (at_start && in->in_header)
+		header_end(in);
 	    in->first_line = 0;
 	    spool_write(in, STR(line), LEN(line), at_start);
 	    at_start = 0;
@@ -220,7 +252,7 @@ static void read_message(SM_INPUT *in)
     if (!at_start)
 	vstream_write(in->spool, "\r\n", 2);
     if (in->in_header)
-	header_done(in);
+	header_end(in);
     if (vstream_flush(in->spool) != 0)
 	msg_fatal_status(EX_IOERR, "write temporary file: %m");
     vstring_free(line);
@@ -242,184 +274,151 @@ static VSTREAM *spool_open(void)
     return (vstream_fdopen(fd, O_RDWR));
 }
 
- /*
-  * The SMTP conversation with smtpd on public/submit.
-  */
-typedef struct SM_SMTP {
-    VSTREAM *stream;
-    VSTRING *reply;			/* last reply, lines joined by "\n" */
-    int     code;			/* its status code */
-    int     utf8;			/* server offers SMTPUTF8 */
-} SM_SMTP;
+/* exit_status - the exit status for a failed submission (submit_clnt.h) */
 
-static void smtp_quit_fatal(SM_SMTP *smtp, int status, const char *fmt,...) PRINTFLIKE(3, 4);
-
-/* smtp_send - one command line */
-
-static void smtp_send(SM_SMTP *smtp, const char *cmd)
+static int exit_status(int status)
 {
-    if (msg_verbose)
-	msg_info("> %s", cmd);
-    vstream_fprintf(smtp->stream, "%s\r\n", cmd);
-    if (vstream_flush(smtp->stream) != 0)
-	msg_fatal_status(EX_TEMPFAIL, "lost connection to public/submit while sending \"%s\": %m", cmd);
+    switch (status) {
+    case SUBMIT_TEMP:
+	return (EX_TEMPFAIL);
+    case SUBMIT_RCPT:
+	return (EX_NOUSER);
+    case SUBMIT_SENDER:
+    case SUBMIT_DATA:
+	return (EX_DATAERR);
+    case SUBMIT_IO:
+	return (EX_IOERR);
+    default:
+	return (EX_PROTOCOL);
+    }
 }
 
-/* smtp_get_reply - read one (multi-line) reply; returns its code */
+/* spool_to_maildrop - the wire-form SPOOL as LF content, dots undone */
 
-static int smtp_get_reply(SM_SMTP *smtp)
+static int spool_to_maildrop(VSTREAM *spool, MAILDROP *md)
 {
-    VSTRING *line = vstring_alloc(100);
+    VSTRING *line = vstring_alloc(1024);
+    int     at_start = 1;
     int     ch;
-    int     lines = 0;
-
-    vstring_reset(smtp->reply);
-    for (;;) {
-	ch = vstream_get_line(smtp->stream, line, SM_REPLY_LIMIT);
-	if (ch == VSTREAM_EOF)
-	    msg_fatal_status(EX_TEMPFAIL, "%s from public/submit",
-			     vstream_timedout(smtp->stream) ? "timeout reading reply"
-			     : "lost connection reading reply");
-	while (LEN(line) > 0 && (STR(line)[LEN(line) - 1] == '\n'
-				 || STR(line)[LEN(line) - 1] == '\r'))
-	    vstring_truncate(line, LEN(line) - 1);
-	if (msg_verbose)
-	    msg_info("< %s", STR(line));
-	if (LEN(line) < 3 || !isdigit((unsigned char) STR(line)[0])
-	    || !isdigit((unsigned char) STR(line)[1])
-	    || !isdigit((unsigned char) STR(line)[2])
-	    || (LEN(line) > 3 && STR(line)[3] != ' ' && STR(line)[3] != '-')
-	    || ++lines > SM_REPLY_LINES)
-	    msg_fatal_status(EX_PROTOCOL, "malformed reply from public/submit: %.100s",
-			     STR(line));
-	if (LEN(smtp->reply) > 0)
-	    vstring_addch(smtp->reply, '\n');
-	vstring_strcat(smtp->reply, STR(line));
-	if (LEN(line) == 3 || STR(line)[3] == ' ')
-	    break;
-    }
-    smtp->code = atoi(STR(line));
-    vstring_free(line);
-    return (smtp->code);
-}
-
-/* smtp_quit_fatal - say QUIT (waiting briefly for the reply), then exit with STATUS */
-
-static void smtp_quit_fatal(SM_SMTP *smtp, int status, const char *fmt,...)
-{
-    VSTRING *buf = vstring_alloc(100);
-    va_list ap;
-
-    va_start(ap, fmt);
-    vstring_vsprintf_append(buf, fmt, ap);
-    va_end(ap);
-    vstream_fprintf(smtp->stream, "QUIT\r\n");
-    if (vstream_flush(smtp->stream) == 0) {
-	VSTRING *line = vstring_alloc(100);
-
-	vstream_set_timeout(smtp->stream, 5);	/* be polite, not patient */
-	(void) vstream_get_line(smtp->stream, line, SM_REPLY_LIMIT);
-	vstring_free(line);
-    }
-    msg_fatal_status(status, "%s", STR(buf));
-}
-
-/* smtp_status - exit status for a failed reply: 4xx tempfail, else FIVE */
-
-static int smtp_status(SM_SMTP *smtp, int five)
-{
-    return (smtp->code >= 400 && smtp->code < 500 ? EX_TEMPFAIL : five);
-}
-
-/* smtp_command - send CMD, expect a 2xx (or 3xx for DATA) reply */
-
-static void smtp_command(SM_SMTP *smtp, const char *cmd, int want, int five,
-			         const char *what)
-{
-    smtp_send(smtp, cmd);
-    if (smtp_get_reply(smtp) / 100 != want)
-	smtp_quit_fatal(smtp, smtp_status(smtp, five), "%s: %s",
-			what, STR(smtp->reply));
-}
-
-/* smtp_open - connect, read the greeting, say EHLO */
-
-static void smtp_open(SM_SMTP *smtp)
-{
-    VSTRING *path = vstring_alloc(100);
-    int     fd;
-
-    vstring_sprintf(path, "%s/%s/%s", conf_str("queue_directory"),
-		    MAIL_CLASS_PUBLIC, MAIL_SERVICE_SUBMIT);
-    if (msg_verbose)
-	msg_info("connecting to %s", STR(path));
-    if ((fd = unix_connect(STR(path), SM_CONN_TIMEOUT)) < 0)
-	msg_fatal_status(EX_TEMPFAIL, "connect to %s/%s: %m",
-			 MAIL_CLASS_PUBLIC, MAIL_SERVICE_SUBMIT);
-    vstring_free(path);
-    smtp->stream = vstream_fdopen(fd, O_RDWR);
-    vstream_set_timeout(smtp->stream, SM_TIMEOUT);
-    smtp->reply = vstring_alloc(100);
-    if (smtp_get_reply(smtp) / 100 != 2)
-	smtp_quit_fatal(smtp, smtp_status(smtp, EX_UNAVAILABLE),
-			"mail system refused submission: %s", STR(smtp->reply));
-    smtp_command(smtp, "EHLO localhost", 2, EX_UNAVAILABLE, "EHLO rejected");
-    smtp->utf8 = strstr(STR(smtp->reply), "SMTPUTF8") != 0;
-}
-
-/* smtp_send_spool - copy the wire-form message and the final "." */
-
-static void smtp_send_spool(SM_SMTP *smtp, VSTREAM *spool)
-{
-    char    buf[8192];
-    ssize_t n;
 
     if (vstream_seek(spool, 0) < 0)
-	msg_fatal_status(EX_IOERR, "rewind temporary file: %m");
-    while ((n = vstream_read(spool, buf, sizeof(buf))) > 0)
-	if (vstream_write(smtp->stream, buf, n) < 0)
-	    break;
-    if (n < 0)
-	msg_fatal_status(EX_IOERR, "read temporary file: %m");
-    vstream_fputs(".\r\n", smtp->stream);
-    if (vstream_flush(smtp->stream) != 0)
-	msg_fatal_status(EX_TEMPFAIL, "lost connection to public/submit while sending message: %m");
+	return (-1);
+    while ((ch = vstream_get_line(spool, line, SM_LINE_LIMIT)) != VSTREAM_EOF) {
+	const char *cp = STR(line);
+	size_t  len = LEN(line);
+
+	if (at_start && len > 0 && *cp == '.') {	/* stuffed in wire form */
+	    cp++;
+	    len--;
+	}
+	if (ch == '\n') {
+	    len -= (len >= 2 && cp[len - 2] == '\r') ? 2 : 1;
+	    maildrop_content(md, cp, len);
+	    maildrop_content(md, "\n", 1);
+	} else {
+	    maildrop_content(md, cp, len);
+	}
+	at_start = (ch == '\n');
+    }
+    vstring_free(line);
+    return (vstream_error(spool) ? -1 : 0);
 }
 
-/* submit - the whole SMTP transaction; returns only on success */
+/*
+ * drop_message - the mail system cannot take the message now: leave it
+ * in maildrop/ for pickup, and wake pickup up (it also looks by itself).
+ * 0, or -1 with the reason in WHY.
+ */
 
-static void submit(const char *sender, ADDR_LIST *rcpts, VSTREAM *spool)
+static int drop_message(const SUBMIT_REQ *req, const SM_ARGS *args, VSTRING *why)
 {
-    SM_SMTP smtp;
-    VSTRING *cmd = vstring_alloc(100);
-    int     eight = addr_is_8bit(sender);
+    VSTRING *id = vstring_alloc(20);
+    MAILDROP *md;
+    int     ret = -1;
 
-    for (int i = 0; i < rcpts->count; i++)
-	eight |= addr_is_8bit(rcpts->addrs[i]);
-    smtp_open(&smtp);
-    vstring_sprintf(cmd, "MAIL FROM:<%s>%s", sender,
-		    eight && smtp.utf8 ? " SMTPUTF8" : "");
-    smtp_command(&smtp, STR(cmd), 2, EX_DATAERR, "sender rejected");
-    for (int i = 0; i < rcpts->count; i++) {
-	vstring_sprintf(cmd, "RCPT TO:<%s>", rcpts->addrs[i]);
-	smtp_send(&smtp, STR(cmd));
-	if (smtp_get_reply(&smtp) / 100 != 2)
-	    smtp_quit_fatal(&smtp, smtp_status(&smtp, EX_NOUSER),
-			    "recipient <%s> rejected: %s",
-			    rcpts->addrs[i], STR(smtp.reply));
+    mail_queue_chdir();
+    if ((md = maildrop_create(id)) == 0) {
+	vstring_sprintf(why, "create file in %s: %m", MAIL_QUEUE_MAILDROP);
+    } else {
+	maildrop_sender(md, req->sender, args->sender != 0);
+	if (args->envid)
+	    maildrop_attr(md, "dsn_envid", args->envid);
+	if (args->ret)
+	    maildrop_attr(md, "dsn_ret", args->ret);
+	for (int i = 0; i < req->rcpt_count; i++)
+	    maildrop_rcpt(md, req->rcpts[i], args->notify);
+	if (spool_to_maildrop(req->spool, md) < 0) {
+	    vstring_sprintf(why, "read temporary file: %m");
+	    maildrop_abort(md);
+	} else if (maildrop_commit(md) < 0) {
+	    vstring_sprintf(why, "write file in %s: %m", MAIL_QUEUE_MAILDROP);
+	} else {
+	    if (msg_verbose)
+		msg_info("queued in %s as %s", MAIL_QUEUE_MAILDROP, STR(id));
+	    (void) mail_trigger_quiet(MAIL_CLASS_PUBLIC, MAIL_SERVICE_PICKUP, PICKUP_REQ_SCAN);
+	    ret = 0;
+	}
     }
-    smtp_command(&smtp, "DATA", 3, EX_DATAERR, "DATA rejected");
-    smtp_send_spool(&smtp, spool);
-    if (smtp_get_reply(&smtp) / 100 != 2)
-	smtp_quit_fatal(&smtp, smtp_status(&smtp, EX_DATAERR),
-			"message rejected: %s", STR(smtp.reply));
+    vstring_free(id);
+    return (ret);
+}
+
+/*
+ * submit - to smtpd on public/submit; when the mail system cannot take
+ * it now, into maildrop/ (sendmail never loses mail).  Returns only when
+ * the message was queued one way or the other.
+ */
+
+static void submit(const SM_ARGS *args, const char *sender, ADDR_LIST *rcpts,
+		           VSTREAM *spool)
+{
+    SUBMIT_REQ req;
+    VSTRING *why = vstring_alloc(100);
+    VSTRING *mail_args = vstring_alloc(100);
+    VSTRING *rcpt_param = vstring_alloc(100);
+    const char **rcpt_params;
+    VSTRING *drop_why;
+    int     status;
+
+    memset(&req, 0, sizeof(req));
+    req.sender = sender;
+    req.rcpts = (const char **) rcpts->addrs;
+    req.rcpt_count = rcpts->count;
+    req.uid = -1;
+    req.spool = spool;
+    if (args->ret)
+	vstring_sprintf_append(mail_args, " RET=%s", args->ret);
+    if (args->envid) {
+	vstring_strcat(mail_args, " ENVID=");
+	xtext_quote(why, args->envid);
+	vstring_strcat(mail_args, STR(why));
+    }
+    req.mail_params = STR(mail_args);
+    rcpt_params = (const char **) mycalloc(rcpts->count + 1, sizeof(char *));
+    if (args->notify) {
+	vstring_sprintf(rcpt_param, " NOTIFY=%s", args->notify);
+	for (int i = 0; i < rcpts->count; i++)
+	    rcpt_params[i] = STR(rcpt_param);
+    }
+    req.rcpt_params = rcpt_params;
+    status = submit_message(&req, why);
+    myfree(rcpt_params);
+    vstring_free(rcpt_param);
+    vstring_free(mail_args);
+    if (status == SUBMIT_OK) {
+	vstring_free(why);
+	return;
+    }
+    if (status != SUBMIT_TEMP)
+	msg_fatal_status(exit_status(status), "%s", STR(why));
     if (msg_verbose)
-	msg_info("%s", STR(smtp.reply));
-    smtp_send(&smtp, "QUIT");
-    (void) smtp_get_reply(&smtp);
-    vstream_close(smtp.stream);
-    vstring_free(smtp.reply);
-    vstring_free(cmd);
+	msg_info("%s; queueing in %s", STR(why), MAIL_QUEUE_MAILDROP);
+    drop_why = vstring_alloc(100);
+    if (drop_message(&req, args, drop_why) < 0)
+	msg_fatal_status(EX_TEMPFAIL, "%s; and cannot queue the message: %s",
+			 STR(why), STR(drop_why));
+    vstring_free(drop_why);
+    vstring_free(why);
 }
 
 /* default_sender - the login name of the real user */
@@ -439,6 +438,124 @@ static char *default_sender(void)
     }
     msg_fatal_status(EX_USAGE, "no login name found for user ID %lu",
 		     (unsigned long) getuid());
+}
+
+/* gecos_name - the passwd full name: its first field, "&" the login capitalized */
+
+static char *gecos_name(void)
+{
+    struct passwd *pw = getpwuid(getuid());
+    VSTRING *name = vstring_alloc(40);
+    const char *cp;
+
+    for (cp = pw && pw->pw_gecos ? pw->pw_gecos : ""; *cp && *cp != ','; cp++) {
+	if (*cp == '&' && pw->pw_name[0]) {
+	    vstring_addch(name, toupper((unsigned char) pw->pw_name[0]));
+	    vstring_strcat(name, pw->pw_name + 1);
+	} else {
+	    vstring_addch(name, *cp);
+	}
+    }
+    if (LEN(name) == 0) {
+	vstring_free(name);
+	return (0);
+    }
+    return (vstring_export(name));
+}
+
+/*
+ * from_header - "From: Full Name <sender>" for a message without From:,
+ * when a full name is known (-F, else the passwd entry's); NULL if not.
+ * The name is quoted when it is not a plain phrase (RFC 5322).
+ */
+
+static char *from_header(const char *full_name, const char *sender)
+{
+    char   *gecos = full_name ? 0 : gecos_name();
+    const char *name = full_name ? full_name : gecos;
+    VSTRING *hdr;
+    int     plain;
+
+    if (name == 0 || *name == 0 || *sender == 0) {
+	if (gecos)
+	    myfree(gecos);
+	return (0);
+    }
+    hdr = vstring_alloc(100);
+    plain = strpbrk(name, "()<>@,;:\\\".[]") == 0;
+    vstring_strcpy(hdr, plain ? "From: " : "From: \"");
+    for (const char *cp = name; *cp; cp++) {
+	if ((unsigned char) *cp < ' ' || *cp == 127)
+	    continue;				/* no control characters */
+	if (!plain && (*cp == '"' || *cp == '\\'))
+	    vstring_addch(hdr, '\\');
+	vstring_addch(hdr, *cp);
+    }
+    vstring_sprintf_append(hdr, "%s <%s", plain ? "" : "\"", sender);
+    if (strchr(sender, '@') == 0)
+	vstring_sprintf_append(hdr, "@%s", conf_str("myorigin"));
+    vstring_strcat(hdr, ">");
+    if (gecos)
+	myfree(gecos);
+    return (vstring_export(hdr));
+}
+
+/* relay - copy what FROM has to TO; 0 at EOF or on error */
+
+static int relay(int from, int to)
+{
+    char    buf[8192];
+    ssize_t n = read(from, buf, sizeof(buf));
+
+    return (n > 0 && write_full(to, buf, n) == n);
+}
+
+/*
+ * smtp_stdio - -bs: SMTP on standard input and output, to smtpd on
+ * public/submit (the user is known there as for any submission)
+ */
+
+static NORETURN smtp_stdio(void)
+{
+    VSTRING *path = vstring_alloc(100);
+    struct pollfd fds[2];
+    int     fd;
+
+    vstring_sprintf(path, "%s/%s/%s", conf_str("queue_directory"),
+		    MAIL_CLASS_PUBLIC, MAIL_SERVICE_SUBMIT);
+    if ((fd = unix_connect(STR(path), 30)) < 0)
+	msg_fatal_status(EX_TEMPFAIL, "connect to %s/%s: %m",
+			 MAIL_CLASS_PUBLIC, MAIL_SERVICE_SUBMIT);
+    fds[0].fd = 0;
+    fds[1].fd = fd;
+    fds[0].events = fds[1].events = POLLIN;
+    for (;;) {
+	if (poll(fds, 2, -1) < 0) {
+	    if (errno == EINTR)
+		continue;
+	    msg_fatal_status(EX_OSERR, "poll: %m");
+	}
+	if ((fds[1].revents & (POLLIN | POLLHUP)) && !relay(fd, 1))
+	    break;				/* smtpd said goodbye */
+	if ((fds[0].revents & (POLLIN | POLLHUP)) && !relay(0, fd)) {
+	    (void) shutdown(fd, SHUT_WR);	/* the client is done */
+	    fds[0].fd = -1;
+	}
+    }
+    exit(0);
+}
+
+static void command_path(VSTRING *path, const char *name);
+
+/* start_system - -bd: "posthorn start" */
+
+static NORETURN start_system(void)
+{
+    VSTRING *path = vstring_alloc(100);
+
+    command_path(path, "posthorn");
+    execl(STR(path), "posthorn", "-c", mail_conf_dir(), "start", (char *) 0);
+    msg_fatal_status(EX_OSERR, "execute %s: %m", STR(path));
 }
 
 /* parse_sender - -f/-r argument to one address (external form) */
@@ -551,10 +668,68 @@ static int run_newaliases(const SM_ARGS *args)
     return (failed);
 }
 
+/* usage - Postfix's words and status (EX_TEMPFAIL, as Postfix) */
+
 static NORETURN usage(const char *progname)
 {
-    msg_fatal_status(EX_USAGE, "usage: %s [-t] [-i] [-f sender] [-F name]"
-		     " [-C config_dir] [-v] [-bm|-bp|-bi] [recipient ...]", progname);
+    msg_fatal_status(EX_TEMPFAIL, "usage: %s [options]", progname);
+}
+
+/* mode_arg - -bX: what sendmail is to do */
+
+static void mode_arg(const char *mode, SM_ARGS *args)
+{
+    if (strcmp(mode, "p") == 0)
+	args->list_queue = 1;
+    else if (strcmp(mode, "i") == 0)
+	args->newaliases = 1;
+    else if (strcmp(mode, "s") == 0)
+	args->smtp_stdio = 1;
+    else if (strcmp(mode, "d") == 0)
+	args->start_system = 1;
+    else if (strcmp(mode, "m") != 0)
+	msg_fatal_status(EX_TEMPFAIL, "unsupported: -b%s", mode);
+}
+
+/* notify_arg - -N never | success,delay,failure as NOTIFY= (RFC 3461) */
+
+static char *notify_arg(const char *arg)
+{
+    static const char *names[] = {"NEVER", "SUCCESS", "DELAY", "FAILURE", 0};
+    VSTRING *out = vstring_alloc(40);
+    char   *copy = mystrdup(arg);
+    char   *cp = copy;
+    char   *word;
+    int     i;
+    int     never = 0;
+
+    while ((word = strsep(&cp, ", \t")) != 0) {
+	if (*word == 0)
+	    continue;
+	for (i = 0; names[i] && strcasecmp(word, names[i]) != 0; i++)
+	     /* void */ ;
+	if (names[i] == 0)
+	    msg_fatal_status(EX_USAGE, "bad -N option value: %s", arg);
+	never |= (i == 0);
+	if (LEN(out))
+	    vstring_addch(out, ',');
+	vstring_strcat(out, names[i]);
+    }
+    myfree(copy);
+    if (LEN(out) == 0 || (never && strchr(STR(out), ',')))
+	msg_fatal_status(EX_USAGE, "bad -N option value: %s", arg);
+    return (vstring_export(out));
+}
+
+/* ret_arg - -R full | hdrs as RET= */
+
+static char *ret_arg(const char *arg)
+{
+    if (strcasecmp(arg, "full") == 0)
+	return ("FULL");
+    if (strcasecmp(arg, "hdrs") == 0)
+	return ("HDRS");
+    msg_fatal_status(EX_USAGE, "bad -R option value: %s", arg);
 }
 
 /* config_dir_arg - -C takes main.cf or its directory */
@@ -582,7 +757,7 @@ static void parse_args(int argc, char **argv, SM_ARGS *args)
     int     ch;
 
     args->dot_ends = 1;
-    opterr = 0;
+    argv[0] = (char *) progname;		/* getopt's complaints, as Postfix */
     while ((ch = getopt(argc, argv, "+B:C:F:GIL:N:O:R:UV:X:b:ce:f:h:imno:p:q::r:tvx")) != -1) {
 	switch (ch) {
 	case 'C':
@@ -608,12 +783,19 @@ static void parse_args(int argc, char **argv, SM_ARGS *args)
 	    msg_verbose++;
 	    break;
 	case 'b':
-	    if (strcmp(optarg, "p") == 0)
-		args->list_queue = 1;
-	    else if (strcmp(optarg, "i") == 0)
-		args->newaliases = 1;
-	    else if (strcmp(optarg, "m") != 0)
-		msg_fatal_status(EX_USAGE, "-b%s: unsupported mode", optarg);
+	    mode_arg(optarg, args);
+	    break;
+	case 'F':
+	    args->full_name = optarg;
+	    break;
+	case 'N':
+	    args->notify = notify_arg(optarg);
+	    break;
+	case 'V':
+	    args->envid = optarg;
+	    break;
+	case 'R':
+	    args->ret = ret_arg(optarg);
 	    break;
 	case 'I':
 	    args->newaliases = 1;
@@ -628,19 +810,17 @@ static void parse_args(int argc, char **argv, SM_ARGS *args)
 		args->flush_opt = "-i";
 		args->flush_arg = optarg + 1;
 	    } else if (isdigit((unsigned char) optarg[0])) {
-		msg_warn("-q%s: queue run interval ignored", optarg);
+		args->queue_interval = 1;	/* a daemon's: nothing to do */
 	    } else {
 		msg_fatal_status(EX_USAGE, "-q%s: unsupported option", optarg);
 	    }
 	    break;
-	case 'N':
-	case 'V':
 	case 'X':
 	    msg_warn("-%c option is not supported -- ignored", ch);
 	    break;
 	case '?':
 	    usage(progname);
-	default:				/* -B -F -G -L -O -R -U -c -e -h -m -n -p -x */
+	default:				/* -B -G -L -O -U -c -e -h -m -n -p -x */
 	    break;
 	}
     }
@@ -665,6 +845,7 @@ int     main(int argc, char **argv)
     ADDR_LIST rcpts = {0, 0, 0};
     ADDR_LIST *hdr_rcpts;
     char   *sender;
+    char   *login;
 
     msg_init(argv[0], MSG_TO_STDERR | MSG_TO_SYSLOG);
     signal(SIGPIPE, SIG_IGN);
@@ -686,8 +867,15 @@ int     main(int argc, char **argv)
 	run_postqueue(args.flush_opt, args.flush_arg);
     if (args.newaliases)
 	exit(run_newaliases(&args));
+    if (args.smtp_stdio)
+	smtp_stdio();
+    if (args.start_system)
+	start_system();
+    if (args.queue_interval)			/* as Postfix: accepted, nothing done */
+	exit(0);
 
-    sender = args.sender ? parse_sender(args.sender) : default_sender();
+    login = default_sender();
+    sender = args.sender ? parse_sender(args.sender) : mystrdup(login);
     for (int i = 0; i < args.rcpt_count; i++)
 	addr_parse_list(args.rcpts[i], &rcpts);
 
@@ -697,6 +885,7 @@ int     main(int argc, char **argv)
     in.dot_ends = args.dot_ends;
     in.first_line = in.in_header = 1;
     in.header = vstring_alloc(1000);
+    in.from_header = from_header(args.full_name, sender);
     read_message(&in);
 
     if (args.extract) {
@@ -704,18 +893,23 @@ int     main(int argc, char **argv)
 	for (int i = 0; i < hdr_rcpts->count; i++)
 	    addr_list_add(&rcpts, hdr_rcpts->addrs[i]);
 	if (rcpts.count == 0)
-	    msg_fatal_status(EX_USAGE, "No recipient addresses found in message header");
+	    msg_fatal_status(EX_TEMPFAIL, "%s(%ld): No recipient addresses found in"
+			     " message header", login, (long) getuid());
     }
-    if (rcpts.count == 0)
-	msg_fatal_status(EX_USAGE, "no recipients specified");
-    submit(sender, &rcpts, in.spool);
+    if (rcpts.count == 0)				/* Postfix's words and status */
+	msg_fatal_status(EX_TEMPFAIL, "%s(%ld): Recipient addresses must be specified"
+		     " on the command line or via the -t option", login, (long) getuid());
+    submit(&args, sender, &rcpts, in.spool);
 
     vstream_close(in.spool);
     vstring_free(in.header);
+    if (in.from_header)
+	myfree(in.from_header);
     free_list(&in.plain);
     free_list(&in.resent);
     free_list(&rcpts);
     myfree(sender);
+    myfree(login);
     if (args.config_dir)
 	myfree(args.config_dir);
     return (0);

@@ -41,7 +41,7 @@
 #define SMTPD_MODE_BDAT		4	/* reading a BDAT chunk (smtpd_bdat.c) */
 
 /* Per-command counters for the "disconnect from" log line */
-#define SMTPD_CMD_COUNT		14
+#define SMTPD_CMD_COUNT		15
 
 typedef struct SMTPD_STATE {
     int     fd;

@@ -16,6 +16,8 @@
  *   virtual_mailbox_domains  the address (or "@domain") must be in
  *                            virtual_mailbox_maps
  *   relay_domains, others    accepted
+ * Local submission (sendmail, pickup) is not checked: like Postfix, the
+ * message is taken and an unknown recipient bounced by the delivery.
  * A table that cannot answer gives "451 4.3.0 Temporary lookup failure";
  * an alias loop or an oversized expansion "451 4.6.0 Alias expansion error".
  *
@@ -217,7 +219,8 @@ static const char *check_domain(SMTPD_STATE *state, const char *rcpt,
 	return (temp_failure(reply, rcpt));
     if (expanded && (alias = check_alias(rcpt, expanded, reply)) != 0)
 	return (alias > 0 ? 0 : STR(reply));
-    if (var_receive_override & SMTPD_NO_UNKNOWN_RCPT)
+    /* As Postfix's sendmail: a local user's mail is taken, bounced later */
+    if ((var_receive_override & SMTPD_NO_UNKNOWN_RCPT) || state->submit)
 	return (0);
     switch (class) {
     case RESOLVE_CLASS_LOCAL:

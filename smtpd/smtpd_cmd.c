@@ -14,6 +14,9 @@
  * sent none), as Postfix records it, and its virtual-alias expansions
  * inherit NOTIFY and ORCPT.  A repeated parameter is a syntax error.
  *
+ * XUID uid (not announced): pickup names the owner of a maildrop file;
+ * only on the local submission socket and only from mail_owner or root.
+ *
  * Parameters: smtpd_helo_required, disable_vrfy_command, and those in
  * smtpd.c.  Reply texts are Postfix's.
  */
@@ -28,6 +31,7 @@
 #include "address.h"
 #include "xtext.h"
 #include "printable.h"
+#include "mail_owner.h"
 #include "smtpd.h"
 
 /* Replaced in a stored HELO name, as Postfix (they could fake Received: structure) */
@@ -839,6 +843,35 @@ static int help_cmd(SMTPD_STATE *state, char *args)
     return (0);
 }
 
+/*
+ * xuid_cmd - "XUID uid": pickup hands over a maildrop file's message for
+ * the user who owns the file.  Only on the local submission socket, and
+ * only from mail_owner (or root): anyone else keeps their own uid.
+ */
+static int xuid_cmd(SMTPD_STATE *state, char *args)
+{
+    uid_t   owner;
+    gid_t   group;
+    char   *end;
+    long    uid;
+
+    mail_owner_ids(&owner, &group);
+    if (!state->submit || (state->uid != 0 && state->uid != (long) owner)) {
+	smtpd_reply(state, "554 5.7.0 Error: XUID is not allowed for %s", state->namaddr);
+	return (-1);
+    }
+    errno = 0;
+    uid = strtol(args, &end, 10);
+    if (*args == 0 || *end || uid < 0 || errno == ERANGE || state->in_mail) {
+	smtpd_reply(state, state->in_mail ? "503 5.5.1 Error: XUID inside a transaction"
+		    : "501 5.5.4 Syntax: XUID uid");
+	return (-1);
+    }
+    state->uid = uid;
+    smtpd_reply(state, "250 2.0.0 Ok");
+    return (0);
+}
+
 static int quit_cmd(SMTPD_STATE *state, char *args)
 {
     smtpd_reply(state, "221 2.0.0 Bye");
@@ -861,6 +894,7 @@ static const SMTPD_CMD smtpd_cmd_table[] = {
     {"VRFY", "vrfy", vrfy_cmd, 1},
     {"HELP", "help", help_cmd, 0},
     {"QUIT", "quit", quit_cmd, 0},
+    {"XUID", "xuid", xuid_cmd, 0},
     {0, 0, 0, 0},
 };
 

@@ -29,6 +29,8 @@
 #define MAIL_SERVICE_QMGR	"qmgr"
 #define MAIL_SERVICE_LOCAL	"local"
 #define MAIL_SERVICE_SUBMIT	"submit"	/* sendmail -> smtpd (SO_PEERCRED) */
+#define MAIL_SERVICE_PICKUP	"pickup"	/* maildrop/ -> smtpd (pickup/) */
+#define PICKUP_REQ_SCAN		'W'	/* look into maildrop/ (also master's wakeup) */
 
 #define QMGR_REQ_SCAN_INCOMING	'I'	/* new mail in incoming/ */
 #define QMGR_REQ_FLUSH_DEFERRED	'F'	/* retry all of deferred/ now */
@@ -55,6 +57,8 @@
 
 /* mail_trigger - send one request byte to CLASS/SERVICE; 0 or -1 (logged) */
 int	mail_trigger(const char *class, const char *service, int request);
+/* mail_trigger_quiet - the same, silent when the service is not running */
+int	mail_trigger_quiet(const char *class, const char *service, int request);
 
 /* mail_socket_path - "public/qmgr" etc. into BUF (relative to queue dir) */
 const char *mail_socket_path(char *buf, size_t len, const char *class, const char *service);

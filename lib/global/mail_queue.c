@@ -353,6 +353,8 @@ void    mail_queue_mkdirs(uid_t owner, gid_t group)
 	{MAIL_QUEUE_DEFERRED, 0700, 0},
 	{MAIL_QUEUE_HOLD, 0700, 0},
 	{MAIL_QUEUE_CORRUPT, 0700, 0},
+	/* Users drop files in, cannot list or remove others' (maildrop.h) */
+	{MAIL_QUEUE_MAILDROP, 03733, 0},
 	{MAIL_QUEUE_DEFER, 0700, 0},
 	{MAIL_QUEUE_BOUNCE, 0700, 0},
 	{MAIL_QUEUE_TRACE, 0700, 0},

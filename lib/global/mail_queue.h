@@ -21,6 +21,7 @@
 #define MAIL_QUEUE_DEFERRED	"deferred"
 #define MAIL_QUEUE_HOLD		"hold"
 #define MAIL_QUEUE_CORRUPT	"corrupt"
+#define MAIL_QUEUE_MAILDROP	"maildrop"	/* sendmail while down (maildrop.h) */
 #define MAIL_QUEUE_DEFER	"defer"		/* per-message deferral logs */
 #define MAIL_QUEUE_BOUNCE	"bounce"	/* per-message bounce logs */
 #define MAIL_QUEUE_TRACE	"trace"		/* per-message success logs */

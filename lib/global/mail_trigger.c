@@ -6,6 +6,8 @@
  * request byte and closes.  It never waits for the service: a UNIX-domain
  * connect fails at once when the listen backlog is full, and a failed
  * trigger is only logged (the service also wakes up on its own timer).
+ * mail_trigger_quiet() says nothing when the service is not running (a
+ * command that works while the mail system is down: sendmail).
  */
 #include "sys_defs.h"
 #include "iostuff.h"
@@ -21,7 +23,9 @@ const char *mail_socket_path(char *buf, size_t len, const char *class,
     return (buf);
 }
 
-int     mail_trigger(const char *class, const char *service, int request)
+/* trigger - send REQUEST to CLASS/SERVICE; QUIET: no warning when down */
+
+static int trigger(const char *class, const char *service, int request, int quiet)
 {
     char    path[256];
     char    ch = (char) request;
@@ -29,7 +33,8 @@ int     mail_trigger(const char *class, const char *service, int request)
 
     mail_socket_path(path, sizeof(path), class, service);
     if ((fd = unix_connect(path, TRIGGER_TIMEOUT)) < 0) {
-	msg_warn("connect to %s service %s: %m", class, service);
+	if (!quiet || (errno != ENOENT && errno != ECONNREFUSED))
+	    msg_warn("connect to %s service %s: %m", class, service);
 	return (-1);
     }
     if (write_full(fd, &ch, 1) != 1) {
@@ -41,4 +46,14 @@ int     mail_trigger(const char *class, const char *service, int request)
 	msg_info("trigger '%c' sent to %s", request, path);
     close(fd);
     return (0);
+}
+
+int     mail_trigger(const char *class, const char *service, int request)
+{
+    return (trigger(class, service, request, 0));
+}
+
+int     mail_trigger_quiet(const char *class, const char *service, int request)
+{
+    return (trigger(class, service, request, 1));
 }

@@ -501,23 +501,6 @@ static int qfile_parse_warn(const char *text, time_t *when)
     return (1);
 }
 
-/* qfile_get - read one record; types that may not hold a NUL are checked */
-
-static int qfile_get(VSTREAM *stream, VSTRING *buf, size_t limit, VSTRING *why)
-{
-    int     type = rec_get(stream, buf, limit);
-
-    if (type == REC_TYPE_EOF)
-	vstring_sprintf(why, "premature end of file");
-    else if (type == REC_TYPE_ERROR)
-	vstring_sprintf(why, "truncated or malformed record");
-    else if (type != REC_TYPE_BODY && strlen(STR(buf)) != LEN(buf)) {
-	vstring_sprintf(why, "record type %c contains a null byte", type);
-	return (REC_TYPE_ERROR);
-    }
-    return (type);
-}
-
 /* qfile_parse_size - the C record */
 
 static int qfile_parse_size(const char *text, long *offset, long *size,
@@ -557,7 +540,7 @@ static int qfile_read_recipients(VSTREAM *stream, QENV *env, VSTRING *buf,
 
     for (;;) {
 	offset = vstream_tell(stream);
-	if ((type = qfile_get(stream, buf, QFILE_REC_LIMIT, why)) < 0)
+	if ((type = rec_get_checked(stream, buf, QFILE_REC_LIMIT, why)) < 0)
 	    break;
 	if (type == REC_TYPE_ATTR) {
 	    if (orig != 0 || dsn[0] != 0 || dsn[1] != 0) {
@@ -615,26 +598,26 @@ int     qfile_read_envelope(VSTREAM *stream, QENV *env, VSTRING *why)
 	vstring_sprintf(why, "seek: %m");
 	goto out;
     }
-    if (qfile_get(stream, buf, QFILE_REC_LIMIT, why) != REC_TYPE_SIZE
+    if (rec_get_checked(stream, buf, QFILE_REC_LIMIT, why) != REC_TYPE_SIZE
 	|| !qfile_parse_size(STR(buf), &offset, &size, &count)) {
 	if (LEN(why) == 0)
 	    vstring_sprintf(why, "missing or bad size record");
 	goto out;
     }
-    if (qfile_get(stream, buf, QFILE_REC_LIMIT, why) != REC_TYPE_TIME
+    if (rec_get_checked(stream, buf, QFILE_REC_LIMIT, why) != REC_TYPE_TIME
 	|| !qfile_parse_time(STR(buf), &env->arrival)) {
 	if (LEN(why) == 0)
 	    vstring_sprintf(why, "missing or bad arrival time record");
 	goto out;
     }
     off = vstream_tell(stream);
-    if ((type = qfile_get(stream, buf, QFILE_REC_LIMIT, why)) == REC_TYPE_WARN) {
+    if ((type = rec_get_checked(stream, buf, QFILE_REC_LIMIT, why)) == REC_TYPE_WARN) {
 	if (!qfile_parse_warn(STR(buf), &env->warn_time)) {
 	    vstring_sprintf(why, "bad delay warning time record");
 	    goto out;
 	}
 	env->warn_offset = off;
-	type = qfile_get(stream, buf, QFILE_REC_LIMIT, why);
+	type = rec_get_checked(stream, buf, QFILE_REC_LIMIT, why);
     }
     if (type != REC_TYPE_FROM) {
 	if (LEN(why) == 0)
@@ -730,7 +713,7 @@ int     qfile_read_content(VSTREAM *stream, const QENV *env,
 	vstring_sprintf(why, "seek: %m");
 	goto out;
     }
-    while ((type = qfile_get(stream, buf, REC_BODY_CHUNK, why)) == REC_TYPE_BODY) {
+    while ((type = rec_get_checked(stream, buf, REC_BODY_CHUNK, why)) == REC_TYPE_BODY) {
 	total += (long) LEN(buf);
 	if (total > env->content_size) {
 	    vstring_sprintf(why, "content is longer than its size record says");
@@ -750,7 +733,7 @@ int     qfile_read_content(VSTREAM *stream, const QENV *env,
 			total, env->content_size);
 	goto out;
     }
-    if ((type = qfile_get(stream, buf, QFILE_REC_LIMIT, why)) != REC_TYPE_END) {
+    if ((type = rec_get_checked(stream, buf, QFILE_REC_LIMIT, why)) != REC_TYPE_END) {
 	if (LEN(why) == 0)
 	    vstring_sprintf(why, "missing end record");
 	goto out;

@@ -128,3 +128,20 @@ int     rec_get(VSTREAM *stream, VSTRING *buf, size_t limit)
     STR(buf)[len] = 0;
     return (type);
 }
+
+/* rec_get_checked - rec_get(), with WHY for a reader that refuses surprises */
+
+int     rec_get_checked(VSTREAM *stream, VSTRING *buf, size_t limit, VSTRING *why)
+{
+    int     type = rec_get(stream, buf, limit);
+
+    if (type == REC_TYPE_EOF)
+	vstring_sprintf(why, "premature end of file");
+    else if (type == REC_TYPE_ERROR)
+	vstring_sprintf(why, "truncated or malformed record");
+    else if (type != REC_TYPE_BODY && strlen(STR(buf)) != LEN(buf)) {
+	vstring_sprintf(why, "record type %c contains a null byte", type);
+	return (REC_TYPE_ERROR);
+    }
+    return (type);
+}

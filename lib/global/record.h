@@ -51,6 +51,13 @@ int	rec_fprintf(VSTREAM *stream, int type, const char *fmt,...) PRINTFLIKE(3, 4)
  * REC_TYPE_EOF at a clean end, REC_TYPE_ERROR otherwise (incl. len > LIMIT) */
 int	rec_get(VSTREAM *stream, VSTRING *buf, size_t limit);
 
+/*
+ * rec_get_checked - rec_get(), and WHY says what went wrong: "premature
+ * end of file", "truncated or malformed record", or a record other than
+ * B (content) with a NUL byte in it (then REC_TYPE_ERROR)
+ */
+int	rec_get_checked(VSTREAM *stream, VSTRING *buf, size_t limit, VSTRING *why);
+
 /* rec_size_header - bytes before the data of a record of length LEN */
 size_t	rec_header_len(size_t len);
 

@@ -255,6 +255,7 @@ class PosthornInstance:
             lines.append("qmgr    unix  n - n 300 1 qmgr")
         lines.append("local   unix  - n n - - local")
         lines.append("showq   unix  n - n - - showq")
+        lines.append("pickup  unix  n - n 60 1 pickup")
         lines.append("postlog unix  n - n - 1 postlogd")
         lines.append("anvil   unix  - - n - 1 anvil")
         return lines + self.master_extra

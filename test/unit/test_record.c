@@ -2,7 +2,8 @@
  * test_record.c - unit tests for lib/global/record.c (typed length-prefixed records).
  *
  * Round trips with varint lengths at the 7-bit boundaries, truncated
- * files at every length, over-limit records and bad length fields.
+ * files at every length, over-limit records and bad length fields, and
+ * the reasons rec_get_checked() gives.
  */
 #include "sys_defs.h"
 
@@ -139,6 +140,32 @@ static void test_truncated(void **state)
     vstream_close(fp);
 }
 
+/* test_checked - rec_get_checked(): the reason for each kind of trouble */
+
+static void test_checked(void **state)
+{
+    VSTREAM *fp = tmp_stream();
+    VSTRING *buf = vstring_alloc(10);
+    VSTRING *why = vstring_alloc(10);
+
+    assert_int_equal(rec_put(fp, REC_TYPE_BODY, "a\0b", 3), 0);	/* B may */
+    assert_int_equal(rec_put(fp, REC_TYPE_RCPT, "a\0b", 3), 0);	/* R may not */
+    assert_int_equal(rec_put(fp, REC_TYPE_FROM, "ok", 2), 0);
+    assert_int_equal(vstream_fputs("R\005ab", fp), 0);		/* truncated */
+    assert_int_equal(vstream_seek(fp, 0), 0);
+    assert_int_equal(rec_get_checked(fp, buf, 100, why), REC_TYPE_BODY);
+    assert_int_equal(rec_get_checked(fp, buf, 100, why), REC_TYPE_ERROR);
+    assert_string_equal(STR(why), "record type R contains a null byte");
+    assert_int_equal(rec_get_checked(fp, buf, 100, why), REC_TYPE_FROM);
+    assert_int_equal(rec_get_checked(fp, buf, 100, why), REC_TYPE_ERROR);
+    assert_string_equal(STR(why), "truncated or malformed record");
+    assert_int_equal(rec_get_checked(fp, buf, 100, why), REC_TYPE_EOF);
+    assert_string_equal(STR(why), "premature end of file");
+    vstream_close(fp);
+    vstring_free(buf);
+    vstring_free(why);
+}
+
 static void test_bad_length(void **state)
 {
     VSTREAM *fp = tmp_stream();
@@ -160,6 +187,7 @@ int     main(void)
 	cmocka_unit_test(test_over_limit),
 	cmocka_unit_test(test_truncated),
 	cmocka_unit_test(test_bad_length),
+	cmocka_unit_test(test_checked),
     };
 
     msg_init("test_record", MSG_TO_STDERR);
