@@ -859,6 +859,7 @@ int     main(int argc, char **argv)
 	mail_conf_set_dir(args.config_dir);
     mail_conf_read(0);
     msg_syslog_name(conf_str("syslog_name"));
+    msg_hostname(conf_str("myhostname"));
     if (*conf_str("maillog_file"))
 	msg_logfile(conf_str("maillog_file"));
     if (args.list_queue)

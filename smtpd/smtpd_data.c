@@ -218,6 +218,20 @@ size_t	hdr_name_len(const char *line, size_t len)
     return (name_len);
 }
 
+/* hdr_scan_msgid - the Message-ID: header LINE: note it and its value */
+static void hdr_scan_msgid(HDR_SCAN *hs, const char *line, size_t len)
+{
+    const char *cp = memchr(line, ':', len) + 1;
+    const char *end = line + len;
+
+    hs->seen_msgid = 1;
+    while (cp < end && (*cp == ' ' || *cp == '\t'))
+	cp++;
+    while (end > cp && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+	end--;
+    snprintf(hs->msgid, sizeof(hs->msgid), "%.*s", (int) (end - cp), cp);
+}
+
 int	hdr_scan_line(HDR_SCAN *hs, const char *line, size_t len)
 {
     size_t  name_len;
@@ -237,7 +251,7 @@ int	hdr_scan_line(HDR_SCAN *hs, const char *line, size_t len)
     else if (name_len == 4 && strncasecmp(line, "date", 4) == 0)
 	hs->seen_date = 1;
     else if (name_len == 10 && strncasecmp(line, "message-id", 10) == 0)
-	hs->seen_msgid = 1;
+	hdr_scan_msgid(hs, line, len);
     else if (name_len == 8 && strncasecmp(line, "received", 8) == 0)
 	hs->received++;
     return (0);

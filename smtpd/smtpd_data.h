@@ -84,6 +84,7 @@ typedef struct HDR_SCAN {
     int     seen_date;
     int     seen_msgid;
     int     received;			/* Received: headers (hop count) */
+    char    msgid[256];			/* the Message-ID: value (first line) */
 } HDR_SCAN;
 
 void	hdr_scan_init(HDR_SCAN *hs);

@@ -245,8 +245,8 @@ static int hbc_act(SMTPD_STATE *state, HBC *hbc, const char *where,
 
     switch (action) {
     case HBC_ACT_ERROR:
-	msg_warn("%s: %s map lookup problem -- message not accepted, try again later",
-		 STR(state->qf->id), hbc->param);
+	msg_warn("%s: %s map lookup problem (%s) -- message not accepted, try again later",
+		 STR(state->qf->id), hbc->param, conf_str(hbc->param));
 	hs->result = SMTPD_HBC_ERROR;
 	hs->checks_off = 1;
 	return (LINE_KEEP);
@@ -477,8 +477,8 @@ int	smtpd_hbc_end(SMTPD_STATE *state, VSTRING *reply)
 	header_decide(state);
     if (LEN(hs->line) > 0)
 	body_decide(state);
-    if (hs->result == SMTPD_HBC_ERROR)
-	vstring_strcpy(reply, "451 4.3.0 Error: queue file write error");
+    if (hs->result == SMTPD_HBC_ERROR)		/* the log says which table */
+	vstring_strcpy(reply, "451 4.3.5 Server configuration problem");
     else if (hs->result == SMTPD_HBC_REJECT) {
 	vstring_sprintf(reply, "%d ", hs->reject[0] == '4' ? 451 : 550);
 	printable_cat(reply, hs->reject, 512, '?');	/* never a CR or LF */

@@ -33,6 +33,7 @@
 #include "mail_proto.h"
 #include "clock.h"
 #include "iostuff.h"
+#include "printable.h"
 #include "qfile.h"
 #include "smtpd.h"
 #include "smtpd_hbc.h"
@@ -261,8 +262,9 @@ static void add_missing_headers(SMTPD_STATE *state)
 			       clock_rfc2822(date, sizeof(date), now));
     if (!state->hdr.seen_msgid) {
 	strftime(stamp, sizeof(stamp), "%Y%m%d%H%M%S", tm);
-	vstring_sprintf_append(buf, "Message-Id: <%s.%s@%s>\n", stamp,
-			       STR(state->qf->id), var_myhostname);
+	snprintf(state->hdr.msgid, sizeof(state->hdr.msgid), "<%s.%s@%s>", stamp,
+		 STR(state->qf->id), var_myhostname);
+	vstring_sprintf_append(buf, "Message-Id: %s\n", state->hdr.msgid);
     }
     qfile_content(state->qf, STR(buf), LEN(buf));
     vstring_free(buf);
@@ -371,6 +373,9 @@ static void data_commit(SMTPD_STATE *state)
 	storage_reply(state, err);
 	data_failed(state);
     } else {
+	if (*state->hdr.msgid)			/* as Postfix's cleanup logs it */
+	    msg_info_as("cleanup", "%s: message-id=%s", id,
+			printable(state->hdr.msgid, '?'));
 	smtpd_reply(state, "250 2.0.0 Ok: queued as %s", id);
 	smtpd_delivered(state);
 	if (!hold)

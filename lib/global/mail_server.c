@@ -306,6 +306,7 @@ static void server_init(int argc, char **argv, const MAIL_SERVER_OPS *ops)
 	msg_stderr(1);
     mail_conf_read(0);
     msg_syslog_name(conf_str("syslog_name"));
+    msg_hostname(conf_str("myhostname"));
     if (*(logfile = conf_str("maillog_file")) != 0)
 	msg_logfile(logfile);
 

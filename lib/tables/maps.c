@@ -10,6 +10,7 @@
  */
 #include "sys_defs.h"
 #include "msg.h"
+#include "printable.h"
 #include "mymalloc.h"
 #include "dict_private.h"
 
@@ -47,9 +48,11 @@ const char *maps_find(MAPS *maps, const char *key)
 
 	if ((value = dict_lookup(dict, key)) != 0)
 	    return (value);
-	if (dict->error) {
-	    msg_warn("%s:%s lookup error for \"%s\"",
-		     dict->type, dict->name, key);
+	if (dict->error) {			/* a header key: one line, short */
+	    char   *shown = printable(mystrndup(key, 100), '?');
+
+	    msg_warn("%s:%s lookup error for \"%s\"", dict->type, dict->name, shown);
+	    myfree(shown);
 	    maps->error = dict->error;
 	    return (0);
 	}

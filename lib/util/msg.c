@@ -58,6 +58,16 @@ void    msg_init(const char *progname, int flags)
     msg_update_ident();
 }
 
+void    msg_hostname(const char *name)
+{
+    size_t  len;
+
+    if (name && *name) {
+	len = strcspn(name, ".");
+	snprintf(msg_host, sizeof(msg_host), "%.*s", (int) len, name);
+    }
+}
+
 void    msg_syslog_name(const char *name)
 {
     if (name && *name) {
@@ -150,7 +160,7 @@ static void msg_vlog(int level, const char *label, const char *fmt, va_list ap)
 	char    stamp[32];
 
 	localtime_r(&now, &tm);
-	strftime(stamp, sizeof(stamp), "%b %e %H:%M:%S", &tm);
+	strftime(stamp, sizeof(stamp), "%b %d %H:%M:%S", &tm);	/* as Postfix's */
 	n = snprintf(line, sizeof(line), "%s %s %s[%ld]: %s%s\n",
 		     stamp, msg_host, msg_ident, (long) getpid(), label, text);
 	if (n > 0)

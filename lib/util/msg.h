@@ -20,6 +20,10 @@ extern int msg_verbose;
 /* msg_init - name the program ("smtpd"), choose outputs; may be called again */
 void	msg_init(const char *progname, int flags);
 
+/* msg_hostname - the host in maillog_file lines: NAME's first label, as
+ * Postfix writes $myhostname there (default: gethostname()) */
+void	msg_hostname(const char *name);
+
 /* msg_syslog_name - set the "posthorn" part of "posthorn/smtpd" */
 void	msg_syslog_name(const char *name);
 

@@ -313,3 +313,22 @@ def test_byte_exact_without_checks(plain):
     assert send(plain, msg)[0] == 250
     data = plain.wait_for_message(b"Subject: hbc-plain-exact", "alice")
     assert data and strip_added_headers(data) == lf(msg)
+
+
+def test_table_that_fails_defers_with_a_clear_reason(make_instance):
+    """A header_checks table that cannot answer: 451 4.3.5 and a warning
+    naming the parameter and the table, the header key on one short line
+    (never a raw multi-line header in the log)."""
+    import smtplib
+    inst = make_instance(main={"header_checks": "pcre:/nonexistent/header_checks"})
+    with pytest.raises(smtplib.SMTPDataError) as err:
+        with smtplib.SMTP("127.0.0.1", inst.port) as s:
+            s.sendmail("a@example.com", ["bob@posthorn.test"],
+                       "Subject: x\r\nX-Folded: one\r\n\ttwo\r\n\r\nbody\r\n")
+    assert err.value.smtp_code == 451
+    assert err.value.smtp_error == b"4.3.5 Server configuration problem"
+    assert inst.wait_for_log(r"warning: [0-9A-F]+: header_checks map lookup problem "
+                             r"\(pcre:/nonexistent/header_checks\) -- message not "
+                             r"accepted, try again later")
+    for line in inst.log().splitlines():
+        assert line[:1].isalpha(), "a continuation line in the log: %r" % line

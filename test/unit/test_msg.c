@@ -78,7 +78,7 @@ static void line_regex(regex_t *re, const char *syslog_name, const char *prog,
 	snprintf(pid_text, sizeof(pid_text), "%ld", pid);
     snprintf(pattern, sizeof(pattern),
 	     "^(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) "
-	     "[ 1-3][0-9] [0-2][0-9]:[0-5][0-9]:[0-6][0-9] %s %s/%s\\[%s\\]: %s$",
+	     "[0-3][0-9] [0-2][0-9]:[0-5][0-9]:[0-6][0-9] %s %s/%s\\[%s\\]: %s$",
 	     host, syslog_name, prog, pid_text, rest);
     assert_int_equal(regcomp(re, pattern, REG_EXTENDED | REG_NEWLINE | REG_NOSUB), 0);
 }
@@ -94,6 +94,28 @@ static void assert_matches(const char *pattern_rest, const char *syslog_name,
 	fail_msg("no line matches \"%s\" in:\n%s", pattern_rest, text);
     }
     regfree(&re);
+}
+
+/* test_hostname - msg_hostname(): $myhostname's first label, as Postfix */
+
+static void test_hostname(void **state)
+{
+    char    saved[256];
+    char   *text;
+
+    snprintf(saved, sizeof(saved), "%s", host);
+    fresh_log();
+    msg_hostname("mail.example.org");
+    snprintf(host, sizeof(host), "mail");
+    msg_info("named host");
+    msg_hostname("");				/* no name: no change */
+    msg_info("still named");
+    text = read_log();
+    assert_matches("named host", "posthorn", (long) getpid(), text);
+    assert_matches("still named", "posthorn", (long) getpid(), text);
+    free(text);
+    msg_hostname(saved);
+    snprintf(host, sizeof(host), "%s", saved);
 }
 
 static void test_logfile_shape(void **state)
@@ -476,6 +498,7 @@ int     main(void)
 	cmocka_unit_test(test_syslog_name),
 	cmocka_unit_test(test_info_as),
 	cmocka_unit_test(test_progname),
+	cmocka_unit_test(test_hostname),
 	cmocka_unit_test(test_errno_kept),
 	cmocka_unit_test(test_logfile_stop_and_bad_path),
 	cmocka_unit_test(test_long_message),
