@@ -5,7 +5,7 @@
  * (smtpd, postqueue, master's wakeup) connect, write one request byte and
  * close (mail_proto.h):
  *   'I' scan incoming/ for new mail,
- *   'F' retry all of deferred/ now,
+ *   'F' retry all of deferred/ now (and revive dead destinations),
  *   'W' periodic wakeup: scan incoming/ and the due part of deferred/,
  *   'C' queue control: an attribute list follows (qmgr_control.c).
  * On start, files left in active/ by a previous qmgr go back to incoming/
@@ -16,8 +16,11 @@
  * exits (mail_server.h); the next one takes over active/ as above.
  *
  * Parameters: qmgr_message_active_limit, queue_run_delay,
- * minimal_backoff_time, maximal_backoff_time,
- * default_destination_concurrency_limit, local_destination_recipient_limit,
+ * minimal_backoff_time, maximal_backoff_time, default_process_limit,
+ * default_destination_concurrency_limit, initial_destination_concurrency,
+ * default_destination_concurrency_failed_cohort_limit (and the
+ * TRANSPORT_ variants of both: qmgr_queue.c),
+ * TRANSPORT_destination_recipient_limit, default_destination_recipient_limit,
  * ipc_timeout, and the routing parameters of lib/tables/resolve.c.
  */
 #include "sys_defs.h"
@@ -42,6 +45,7 @@ static void qmgr_trigger(int request)
 	qmgr_scan_incoming();
 	break;
     case QMGR_REQ_FLUSH_DEFERRED:
+	qmgr_queue_enable_all();		/* Postfix's "flush dead" too */
 	qmgr_scan_deferred(1);
 	qmgr_scan_incoming();
 	break;

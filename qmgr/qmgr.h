@@ -7,6 +7,8 @@
  * transport (qmgr_deliver.c), and each gets one answer.  When every recipient has
  * an answer the message is removed or moved to deferred/ with a retry
  * time (qmgr_defer.c).  qmgr_scan.c feeds incoming/ and deferred/ mail in.
+ * qmgr_queue.c keeps each destination's concurrency window and whether it
+ * is dead (its mail is then deferred without a delivery attempt).
  */
 #ifndef QMGR_H
 #define QMGR_H
@@ -110,7 +112,38 @@ void	qmgr_defer_message(QMGR_MESSAGE *message);
 void	qmgr_scan_deferred(int all);
 void	qmgr_deferred_timer_start(void);
 
+/* qmgr_queue.c: a destination, one (transport, nexthop) pair */
+typedef struct QMGR_QUEUE {
+    char   *transport;
+    char   *nexthop;
+    int     busy;			/* deliveries in progress */
+    int     window;			/* deliveries allowed at once; 0: dead */
+    int     init_window;		/* initial_destination_concurrency */
+    int     cohort_limit;		/* ..._failed_cohort_limit (0: none) */
+    double  success;			/* positive feedback so far */
+    double  failure;			/* negative feedback so far */
+    double  fail_cohorts;		/* site failures / window, since a success */
+    char   *dsn;			/* dead: the status for its recipients */
+    char   *reason;			/* dead: "delivery temporarily
+					 * suspended: ..." */
+    struct QMGR_QUEUE *next;
+} QMGR_QUEUE;
+
+#define QMGR_QUEUE_DEAD(q)	((q)->window == 0)
+
+QMGR_QUEUE *qmgr_queue_find(const char *transport, const char *nexthop);
+QMGR_QUEUE *qmgr_queue_create(const char *transport, const char *nexthop);
+/* qmgr_queue_throttle - a delivery ended with a site failure (DSN, REASON) */
+void	qmgr_queue_throttle(QMGR_QUEUE *queue, const char *dsn, const char *reason);
+/* qmgr_queue_unthrottle - a delivery ended without one (revives a dead one) */
+void	qmgr_queue_unthrottle(QMGR_QUEUE *queue);
+/* qmgr_queue_release - one delivery ended (after the feedback); may free QUEUE */
+void	qmgr_queue_release(QMGR_QUEUE *queue);
+/* qmgr_queue_enable_all - revive every dead destination (a flush) */
+void	qmgr_queue_enable_all(void);
+
 /* qmgr_deliver.c */
+/* qmgr_deliver_add - queue JOB; a dead destination defers it at once */
 void	qmgr_deliver_add(QMGR_JOB *job);
 void	qmgr_job_free(QMGR_JOB *job);
 void	qmgr_deliver_pump(void);

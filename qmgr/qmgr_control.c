@@ -11,7 +11,9 @@
  * blocking read, and must be complete within QMGR_CONTROL_TIMEOUT seconds
  * and QMGR_CONTROL_MAX bytes, else the client is dropped with a warning.
  * delete/hold/release/requeue need root or mail_owner (the peer's
- * uid from SO_PEERCRED); anyone may flush.  A message that is being
+ * uid from SO_PEERCRED); anyone may flush, and a flush also gives every
+ * dead destination another chance (qmgr_queue.c), as Postfix's "flush
+ * dead" trigger does.  A message that is being
  * delivered is removed, held or requeued when its deliveries end.
  */
 #include "sys_defs.h"
@@ -230,6 +232,8 @@ static int qmgr_control_run(int fd, const ATTR_LIST *list, QMGR_CONTROL *ctl,
 	    return (vstring_sprintf(why, "bad queue id \"%s\"", id), -1);
 	ids++;
     }
+    if (strncmp(ctl->request, "flush", 5) == 0)
+	qmgr_queue_enable_all();		/* as Postfix's flush: retry dead sites */
     if (strcmp(ctl->request, "flush") == 0 || strcmp(ctl->request, "flush_site") == 0) {
 	qmgr_control_all(ctl, MAIL_QUEUE_DEFERRED);
 	qmgr_scan_incoming();

@@ -2,14 +2,22 @@
  * qmgr_deliver.c - talking to the delivery agents.
  *
  * Jobs (a message, a transport and some of the message's recipients) wait
- * in one FIFO.  qmgr_deliver_pump() starts jobs while fewer than
- * default_destination_concurrency_limit deliveries are running: it
+ * in one FIFO.  qmgr_deliver_pump() starts jobs while their destination
+ * (qmgr_queue.c) runs fewer deliveries than its window allows: it
  * connects to the transport's agent at private/TRANSPORT (master.cf
  * service name, as Postfix), sends one request (deliver_request.h), and
  * waits in the event loop for the replies, one per recipient, in order.
  * If the agent cannot be reached, drops the connection, or stays silent
  * for ipc_timeout seconds, every recipient still without an answer is
  * deferred (and logged here, since the agent could not log it).
+ *
+ * When all replies are in, the destination learns how it went: a
+ * deferral the agent marked as a failure of the whole next hop
+ * (site_fail) counts against it (qmgr_queue_throttle), anything else for
+ * it.  When that kills the destination, its waiting jobs are deferred at
+ * once, logged here with relay=none and Postfix's reason "delivery
+ * temporarily suspended: REASON", and so is every job added for it until
+ * it comes back (qmgr_deliver_add), as Postfix's qmgr_defer_todo().
  */
 #include "sys_defs.h"
 #include <fcntl.h>
@@ -30,61 +38,27 @@
 #define QMGR_WRITE_TIMEOUT	60	/* seconds to send a request */
 #define QMGR_REPLY_TIMEOUT	60	/* seconds to finish a reply once it starts */
 
-/* A destination: one (transport, nexthop) pair with deliveries running */
-typedef struct QMGR_DEST {
-    char   *transport;
-    char   *nexthop;
-    int     busy;			/* deliveries in progress */
-    struct QMGR_DEST *next;
-} QMGR_DEST;
+#define QMGR_SUSPENDED	"delivery temporarily suspended: "
 
 typedef struct QMGR_CONN {
     int     fd;
-    QMGR_DEST *dest;
+    QMGR_QUEUE *queue;			/* the job's destination */
     VSTREAM *stream;
     QMGR_JOB *job;
     int     next;			/* next reply expected, index into job */
+    char   *site_dsn;			/* a site failure: its status, */
+    char   *site_reason;		/* and its reason (else NULL) */
 } QMGR_CONN;
 
 static QMGR_JOB *qmgr_job_head;
 static QMGR_JOB *qmgr_job_tail;
 static int qmgr_conn_count;		/* deliveries in progress */
-static QMGR_DEST *qmgr_dests;		/* destinations with deliveries running */
 
-/* qmgr_dest_find - the destination of JOB (CREATE: add it if missing) */
+/* qmgr_job_queue - the destination of JOB, or NULL if not in memory */
 
-static QMGR_DEST *qmgr_dest_find(const QMGR_JOB *job, int create)
+static QMGR_QUEUE *qmgr_job_queue(const QMGR_JOB *job)
 {
-    QMGR_DEST *dest;
-
-    for (dest = qmgr_dests; dest; dest = dest->next)
-	if (strcmp(dest->transport, job->transport) == 0
-	    && strcasecmp(dest->nexthop, job->nexthop) == 0)
-	    return (dest);
-    if (!create)
-	return (0);
-    dest = mycalloc(1, sizeof(*dest));
-    dest->transport = mystrdup(job->transport);
-    dest->nexthop = mystrdup(job->nexthop);
-    dest->next = qmgr_dests;
-    qmgr_dests = dest;
-    return (dest);
-}
-
-/* qmgr_dest_release - one delivery to DEST ended; forget idle ones */
-
-static void qmgr_dest_release(QMGR_DEST *dest)
-{
-    QMGR_DEST **pp;
-
-    if (--dest->busy > 0)
-	return;
-    for (pp = &qmgr_dests; *pp != dest; pp = &(*pp)->next)
-	 /* void */ ;
-    *pp = dest->next;
-    myfree(dest->transport);
-    myfree(dest->nexthop);
-    myfree(dest);
+    return (qmgr_queue_find(job->transport, job->nexthop));
 }
 
 static void qmgr_pump_event(int event, void *context)
@@ -99,8 +73,17 @@ void    qmgr_job_free(QMGR_JOB *job)
     myfree(job);
 }
 
+static void qmgr_job_fail(QMGR_JOB *job, int from, const char *dsn,
+			          const char *reason);
+
 void    qmgr_deliver_add(QMGR_JOB *job)
 {
+    QMGR_QUEUE *queue = qmgr_job_queue(job);
+
+    if (queue && QMGR_QUEUE_DEAD(queue)) {
+	qmgr_job_fail(job, 0, queue->dsn, queue->reason);
+	return;
+    }
     job->next = 0;
     if (qmgr_job_tail)
 	qmgr_job_tail->next = job;
@@ -110,9 +93,10 @@ void    qmgr_deliver_add(QMGR_JOB *job)
     event_request_timer(qmgr_pump_event, 0, 0);
 }
 
-/* qmgr_job_fail - defer recipients FROM.. of JOB, then free it */
+/* qmgr_job_fail - defer recipients FROM.. of JOB (DSN, REASON), free it */
 
-static void qmgr_job_fail(QMGR_JOB *job, int from, const char *reason)
+static void qmgr_job_fail(QMGR_JOB *job, int from, const char *dsn,
+			          const char *reason)
 {
     QMGR_MESSAGE *message = job->message;
     int     count = job->rcpt_count;
@@ -122,7 +106,81 @@ static void qmgr_job_fail(QMGR_JOB *job, int from, const char *reason)
     memcpy(index, job->rcpt_index, sizeof(index));
     qmgr_job_free(job);
     for (int i = from; i < count; i++)
-	qmgr_defer_rcpt(message, index[i], "none", "4.3.0", reason);
+	qmgr_defer_rcpt(message, index[i], "none", dsn, reason);
+}
+
+/*
+ * qmgr_deliver_suspend - QUEUE died: defer its waiting jobs now (unlinked
+ * first: a deferral may finish a message, and that may add jobs)
+ */
+static void qmgr_deliver_suspend(QMGR_QUEUE *queue)
+{
+    QMGR_JOB *dead = 0;
+    QMGR_JOB **tail = &dead;
+    QMGR_JOB *prev = 0;
+    QMGR_JOB *job, *next;
+
+    for (job = qmgr_job_head; job; job = next) {
+	next = job->next;
+	if (qmgr_job_queue(job) != queue) {
+	    prev = job;
+	    continue;
+	}
+	if (prev)
+	    prev->next = next;
+	else
+	    qmgr_job_head = next;
+	if (qmgr_job_tail == job)
+	    qmgr_job_tail = prev;
+	job->next = 0;
+	*tail = job;
+	tail = &job->next;
+    }
+    for (job = dead; job; job = next) {
+	next = job->next;
+	qmgr_job_fail(job, 0, queue->dsn, queue->reason);
+    }
+}
+
+/*
+ * qmgr_conn_feedback - the agent answered every recipient: a site failure
+ * counts against the destination (which may die: then its waiting jobs
+ * are deferred), anything else for it
+ */
+static void qmgr_conn_feedback(QMGR_CONN *conn)
+{
+    QMGR_QUEUE *queue = conn->queue;
+    VSTRING *reason;
+
+    if (conn->site_reason == 0) {
+	qmgr_queue_unthrottle(queue);
+	return;
+    }
+    if (QMGR_QUEUE_DEAD(queue))
+	return;
+    reason = vstring_alloc(100);
+    vstring_sprintf(reason, "%s%s", QMGR_SUSPENDED,
+		    *conn->site_reason ? conn->site_reason : "unknown error");
+    qmgr_queue_throttle(queue, conn->site_dsn, STR(reason));
+    if (QMGR_QUEUE_DEAD(queue))
+	qmgr_deliver_suspend(queue);
+    vstring_free(reason);
+}
+
+/*
+ * qmgr_conn_site - REPLY is the first deferral for a failure of the whole
+ * next hop: remember it (a status that is no 4.x.y becomes 4.0.0)
+ */
+static void qmgr_conn_site(QMGR_CONN *conn, const DELIVER_REPLY *reply)
+{
+    const char *dsn = reply->dsn;
+
+    if (!reply->site_fail || conn->site_reason)
+	return;
+    if (dsn[0] != '4' || dsn[1] != '.' || strlen(dsn) > 15)
+	dsn = "4.0.0";
+    conn->site_dsn = mystrdup(dsn);
+    conn->site_reason = mystrdup(reply->reason);
 }
 
 /* qmgr_conn_close - end one delivery; REASON defers unanswered recipients */
@@ -135,12 +193,18 @@ static void qmgr_conn_close(QMGR_CONN *conn, const char *reason)
     event_cancel_timer(qmgr_conn_event, conn);
     vstream_close(conn->stream);
     qmgr_conn_count--;
-    qmgr_dest_release(conn->dest);
+    if (reason == 0)
+	qmgr_conn_feedback(conn);
+    qmgr_queue_release(conn->queue);
     if (conn->next < conn->job->rcpt_count)
-	qmgr_job_fail(conn->job, conn->next, reason ? reason :
+	qmgr_job_fail(conn->job, conn->next, "4.3.0", reason ? reason :
 		      "unknown mail transport error");
     else
 	qmgr_job_free(conn->job);
+    if (conn->site_reason) {
+	myfree(conn->site_dsn);
+	myfree(conn->site_reason);
+    }
     myfree(conn);
     event_request_timer(qmgr_pump_event, 0, 0);
 }
@@ -163,6 +227,7 @@ static int qmgr_conn_reply(QMGR_CONN *conn)
     }
     message = job->message;
     index = job->rcpt_index[conn->next++];
+    qmgr_conn_site(conn, &reply);
     if (reply.status == DELIVER_STAT_OK && reply.action)
 	qmgr_bounce_trace(message, index, reply.action, job->transport,
 			  reply.dsn, reply.reason);
@@ -253,7 +318,7 @@ static void qmgr_deliver_start(QMGR_JOB *job)
 	vstring_sprintf(why, "delivery temporarily suspended: "
 			"connect to transport %s: %s", path, strerror(errno));
 	msg_warn("connect to transport %s: %s", path, strerror(errno));
-	qmgr_job_fail(job, 0, STR(why));
+	qmgr_job_fail(job, 0, "4.3.0", STR(why));
 	vstring_free(why);
 	return;
     }
@@ -262,8 +327,9 @@ static void qmgr_deliver_start(QMGR_JOB *job)
     conn->fd = fd;
     conn->stream = vstream_fdopen(fd, O_RDWR);
     conn->job = job;
-    conn->dest = qmgr_dest_find(job, 1);
-    conn->dest->busy++;
+    if ((conn->queue = qmgr_job_queue(job)) == 0)
+	conn->queue = qmgr_queue_create(job->transport, job->nexthop);
+    conn->queue->busy++;
     qmgr_conn_count++;
     vstream_set_timeout(conn->stream, QMGR_WRITE_TIMEOUT);
     qmgr_job_request(job, &req, rcpts);
@@ -280,13 +346,13 @@ static void qmgr_deliver_start(QMGR_JOB *job)
 
 /* qmgr_job_next - unlink and return the first job whose destination has room */
 
-static QMGR_JOB *qmgr_job_next(int limit)
+static QMGR_JOB *qmgr_job_next(void)
 {
     QMGR_JOB *prev = 0;
-    QMGR_DEST *dest;
+    QMGR_QUEUE *queue;
 
     for (QMGR_JOB *job = qmgr_job_head; job; prev = job, job = job->next) {
-	if ((dest = qmgr_dest_find(job, 0)) != 0 && dest->busy >= limit)
+	if ((queue = qmgr_job_queue(job)) != 0 && queue->busy >= queue->window)
 	    continue;
 	if (prev)
 	    prev->next = job->next;
@@ -300,19 +366,18 @@ static QMGR_JOB *qmgr_job_next(int limit)
 }
 
 /*
- * qmgr_deliver_pump - start waiting jobs: at most
- * default_destination_concurrency_limit per (transport, nexthop), and at
- * most default_process_limit in all.
+ * qmgr_deliver_pump - start waiting jobs: at most the window of their
+ * (transport, nexthop) destination (qmgr_queue.c), and at most
+ * default_process_limit in all.
  */
 void    qmgr_deliver_pump(void)
 {
-    int     limit = conf_int("default_destination_concurrency_limit");
     int     total = conf_int("default_process_limit");
     QMGR_JOB *job;
 
     if (event_server_draining())
 	return;					/* the next qmgr does them */
-    while (qmgr_conn_count < total && (job = qmgr_job_next(limit)) != 0)
+    while (qmgr_conn_count < total && (job = qmgr_job_next()) != 0)
 	qmgr_deliver_start(job);
 }
 

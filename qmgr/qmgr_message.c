@@ -9,7 +9,8 @@
  * done in the queue file), "retry" defers it; any other transport gets
  * jobs of up to TRANSPORT_destination_recipient_limit recipients (at
  * most DELIVER_MAX_RCPT) for its agent at
- * private/TRANSPORT (qmgr_deliver.c).  A table that cannot answer defers.
+ * private/TRANSPORT (qmgr_deliver.c; a job for a dead destination is
+ * deferred there at once).  A table that cannot answer defers.
  * qmgr_message_result() records one answer; when the last one arrives the
  * file is removed (all done) or deferred with back-off (qmgr_defer.c).
  *

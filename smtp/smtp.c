@@ -12,6 +12,11 @@
  * or bounced one is marked done in the queue file (R -> D, fsync) before
  * its status is logged ("status=sent (250 2.0.0 Ok: queued as X)") and
  * replied to qmgr, which makes the bounce message from the reason.
+ * Recipients deferred because the next hop failed as a whole (no address
+ * answered, lost connection, timeout, a refusing greeting or HELO, TLS or
+ * AUTH failure, a failed lookup; not a 4xx to MAIL FROM or RCPT TO) are
+ * replied with DELIVER_REPLY_SITE_FAIL, so qmgr can suspend deliveries to
+ * that destination (qmgr/qmgr_queue.c), as Postfix's smtp_sess_fail().
  *
  * LMTP mode, as Postfix's lmtp(8): the service name "lmtp" (master.cf
  * "lmtp unix - - n - - smtp") or the program name lmtp.  Then the lmtp_*
@@ -138,6 +143,25 @@ static void smtp_record_relays(SMTP_STATE *state, const int *snapshot,
 	    vstring_strcpy(state->relays[i], relay);
 }
 
+/*
+ * smtp_settle_rest - defer the recipients no server settled, from RELAY;
+ * SITE: the last failure was the next hop's (connection level), which
+ * qmgr counts against the destination (Postfix's smtp_sess_fail()).
+ */
+static void smtp_settle_rest(SMTP_STATE *state, const char *relay,
+			             const char *dsn, const char *why, int site)
+{
+    for (int i = 0; i < state->req->rcpt_count; i++) {
+	SMTP_RCPT *r = state->rcpts + i;
+
+	if (r->status >= 0)
+	    continue;
+	vstring_strcpy(state->relays[i], relay);
+	smtp_settle_rcpt(r, DELIVER_STAT_DEFER, dsn, why);
+	r->site_fail = site;
+    }
+}
+
 /* smtp_try_addrs - try each address until every recipient is settled */
 static void smtp_try_addrs(SMTP_STATE *state, SMTP_TRANS *trans,
 			           SMTP_ADDR_LIST *list, const char *dest)
@@ -146,6 +170,7 @@ static void smtp_try_addrs(SMTP_STATE *state, SMTP_TRANS *trans,
     VSTRING *last_relay = vstring_alloc(100);
     int    *snapshot = mymalloc(sizeof(int) * (state->req->rcpt_count + 1));
     char    dsn[16] = "4.4.1";
+    int     site = 1;			/* the last failure was the server's */
 
     vstring_strcpy(last_relay, "none");
     for (int i = 0; i < list->count; i++) {
@@ -159,11 +184,13 @@ static void smtp_try_addrs(SMTP_STATE *state, SMTP_TRANS *trans,
 		vstring_strcpy(last_relay, "none");
 		msg_info("%s: %s", state->req->queue_id, STR(why));
 		ret = SMTP_TRY_NEXT;
+		site = 1;
 		break;
 	    }
 	    for (int j = 0; j < state->req->rcpt_count; j++)
 		snapshot[j] = state->rcpts[j].status;
 	    ret = smtp_proto_deliver(sess, trans, use_tls, dsn, why);
+	    site = (ret != SMTP_TRY_DONE && !trans->mesg_fail);
 	    smtp_record_relays(state, snapshot, sess->relay);
 	    vstring_strcpy(last_relay, sess->relay);
 	    smtp_sess_free(sess);
@@ -177,11 +204,7 @@ static void smtp_try_addrs(SMTP_STATE *state, SMTP_TRANS *trans,
     }
     if (LEN(why) == 0)
 	vstring_sprintf(why, "no route to %s", dest);
-    for (int i = 0; i < state->req->rcpt_count; i++) {
-	if (state->rcpts[i].status < 0)
-	    vstring_strcpy(state->relays[i], STR(last_relay));
-	smtp_settle_rcpt(state->rcpts + i, DELIVER_STAT_DEFER, dsn, STR(why));
-    }
+    smtp_settle_rest(state, STR(last_relay), dsn, STR(why), site);
     myfree(snapshot);
     vstring_free(last_relay);
     vstring_free(why);
@@ -213,10 +236,12 @@ static void smtp_deliver(SMTP_STATE *state)
     int     status;
 
     status = smtp_addr_find(dest, &list, dsn, sizeof(dsn), why);
-    if (status != SMTP_ADDR_OK) {
+    if (status == SMTP_ADDR_DEFER) {
+	/* A lookup failure of the next hop: as Postfix, a site failure */
+	smtp_settle_rest(state, "none", dsn, STR(why), 1);
+    } else if (status != SMTP_ADDR_OK) {
 	for (int i = 0; i < req->rcpt_count; i++)
-	    smtp_settle_rcpt(state->rcpts + i, status == SMTP_ADDR_BOUNCE ?
-			     DELIVER_STAT_BOUNCE : DELIVER_STAT_DEFER, dsn, STR(why));
+	    smtp_settle_rcpt(state->rcpts + i, DELIVER_STAT_BOUNCE, dsn, STR(why));
     } else {
 	memset(&trans, 0, sizeof(trans));
 	trans.sender = req->sender;
@@ -271,8 +296,9 @@ static void smtp_finish(SMTP_STATE *state, VSTREAM *client)
 		    r->status == DELIVER_STAT_OK ? "sent" :
 		    r->status == DELIVER_STAT_BOUNCE ? "bounced" : "deferred",
 		    "%s", STR(r->reason));
-	if (deliver_reply_put(client, r->status, r->dsn, STR(r->reason),
-			      smtp_dsn_action(r)) < 0) {
+	if (deliver_reply_put_flags(client, r->status, r->dsn, STR(r->reason),
+				    smtp_dsn_action(r), r->site_fail ?
+				    DELIVER_REPLY_SITE_FAIL : 0) < 0) {
 	    msg_warn("%s: lost connection with queue manager", req->queue_id);
 	    break;
 	}

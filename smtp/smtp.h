@@ -124,6 +124,7 @@ typedef struct SMTP_RCPT {
     VSTRING *reason;
     int     accepted;			/* RCPT got 2xx in this session */
     int     dsn_passed;			/* sent to a next hop that speaks DSN */
+    int     site_fail;			/* deferred because the next hop failed */
 } SMTP_RCPT;
 
 /* Content source: call OUT for each chunk of raw (LF) message text */
@@ -143,6 +144,9 @@ typedef struct SMTP_TRANS {
     void   *content_ctx;
     VSTRING *content_why;		/* why the content could not be read */
     const char *nexthop;		/* for password lookups and cert match */
+    int     mesg_fail;			/* set by smtp_proto_deliver(): its
+					 * SMTP_TRY_NEXT refused this message
+					 * (4xx to MAIL FROM), not the server */
 } SMTP_TRANS;
 
 /* Per-process settings, read once */
@@ -175,7 +179,9 @@ extern SMTP_CONF smtp_conf;
 /*
  * smtp_proto_deliver - one transaction over SESS.  Recipients get a final
  * status (sent/defer/bounce) or stay open with the reason in WHY when the
- * result is SMTP_TRY_NEXT.  USE_TLS 0 suppresses STARTTLS (retry).
+ * result is SMTP_TRY_NEXT: a failure of the server (lost connection,
+ * timeout, greeting, HELO, TLS, AUTH), or of this message when
+ * trans->mesg_fail is set.  USE_TLS 0 suppresses STARTTLS (retry).
  */
 int	smtp_proto_deliver(SMTP_SESS *sess, SMTP_TRANS *trans, int use_tls,
 			           char *dsn, VSTRING *why);

@@ -15,7 +15,9 @@
  * Outcomes (Postfix's rules, simplified): a failure before any recipient
  * is settled (lost connection, timeout, a greeting other than 220, a 4xx
  * at HELO/MAIL, missing required TLS, AUTH failure) returns SMTP_TRY_NEXT
- * so the caller tries the next address; a 5xx at HELO or MAIL bounces all
+ * so the caller tries the next address (a 4xx to MAIL FROM sets
+ * trans->mesg_fail: the message was refused, not the server, so it does
+ * not count against the next hop); a 5xx at HELO or MAIL bounces all
  * recipients; RCPT replies settle each recipient; the DATA reply and the
  * end-of-data reply (LMTP: replies) settle the recipients that RCPT
  * accepted.  Reasons have Postfix's shape: "host mx[1.2.3.4] said: 550
@@ -477,7 +479,10 @@ static int smtp_step_reply(SMTP_DLG *d, const SMTP_STEP *step)
 	msg_info("< %s: %s", d->sess->namaddr, STR(d->resp.text));
     switch (step->kind) {
     case SMTP_STEP_MAIL:
-	return (d->resp.code / 100 == 2 ? -1 : smtp_fail_all(d, "MAIL FROM"));
+	if (d->resp.code / 100 == 2)
+	    return (-1);
+	d->trans->mesg_fail = 1;		/* Postfix's smtp_mesg_fail() */
+	return (smtp_fail_all(d, "MAIL FROM"));
     case SMTP_STEP_RCPT:
 	smtp_rcpt_reply(d, step->rcpt);
 	return (-1);
@@ -704,6 +709,7 @@ int	smtp_proto_deliver(SMTP_SESS *sess, SMTP_TRANS *trans, int use_tls,
     d.why = why;
     d.cmd = vstring_alloc(100);
     smtp_resp_init(&d.resp);
+    trans->mesg_fail = 0;
     for (int i = 0; i < trans->rcpt_count; i++)
 	trans->rcpts[i].accepted = 0;
     if (smtp_sess_reply(sess, &d.resp, smtp_conf.helo_timeout) < 0) {

@@ -5,7 +5,9 @@
  * sender, arrival, nrcpt, rcpt_<i>, orcpt_<i>, rcpt_offset_<i>; plus
  * arrival_usec, active_time and handoff_time ("sec.usec") for the delays=
  * log field, and passed=1 for a request one agent hands to another
- * (deliver_request.h).  Reply attributes: status, dsn, reason.
+ * (deliver_request.h).  Reply attributes: status, dsn, reason; optional
+ * action (delivered/relayed) and site_fail=1 (a deferral because the
+ * next hop as a whole failed; qmgr ignores it on other statuses).
  * The server side checks every field, since a delivery agent may run as
  * root and must not trust a malformed request.
  */
@@ -82,6 +84,7 @@ int     deliver_reply_get(VSTREAM *stream, DELIVER_REPLY *reply)
     long    status;
 
     reply->dsn = reply->reason = reply->action = 0;
+    reply->site_fail = 0;
     if (attr_get_list(stream, &list) < 0)
 	return (-1);
     status = attr_find_long(&list, "status", -1);
@@ -99,6 +102,8 @@ int     deliver_reply_get(VSTREAM *stream, DELIVER_REPLY *reply)
     if ((action = attr_find(&list, "action")) != 0
 	&& (strcmp(action, "delivered") == 0 || strcmp(action, "relayed") == 0))
 	reply->action = mystrdup(action);
+    reply->site_fail = (status == DELIVER_STAT_DEFER
+			&& attr_find_long(&list, "site_fail", 0) == 1);
     attr_list_free(&list);
     return (0);
 }
@@ -304,11 +309,21 @@ void    deliver_request_free(DELIVER_REQUEST *req)
 int     deliver_reply_put(VSTREAM *stream, int status, const char *dsn,
 			          const char *reason, const char *action)
 {
+    return (deliver_reply_put_flags(stream, status, dsn, reason, action, 0));
+}
+
+/* deliver_reply_put_flags - the same, with DELIVER_REPLY_* flags */
+
+int     deliver_reply_put_flags(VSTREAM *stream, int status, const char *dsn,
+			          const char *reason, const char *action, int flags)
+{
     attr_put_long(stream, "status", status);
     attr_put(stream, "dsn", dsn);
     attr_put(stream, "reason", reason);
     if (action)
 	attr_put(stream, "action", action);
+    if ((flags & DELIVER_REPLY_SITE_FAIL) && status == DELIVER_STAT_DEFER)
+	attr_put_long(stream, "site_fail", 1);
     return (attr_end(stream));
 }
 

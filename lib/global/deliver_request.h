@@ -8,6 +8,13 @@
  * The wire format is the attribute list of mail_proto.h (attr.h), plus the
  * time stamps an agent needs for Postfix's "delays=a/b/c/d" log field.
  *
+ * A deferral may say that the next hop failed as a whole (connection
+ * refused, timeout, lost connection, a refusing greeting), not just this
+ * recipient or message: deliver_reply_put_flags() with
+ * DELIVER_REPLY_SITE_FAIL, DELIVER_REPLY.site_fail on qmgr's side, which
+ * then suspends deliveries to that destination for a while (Postfix's
+ * "hop status" in the agent's final reply, qmgr_queue_throttle()).
+ *
  * Also here, because qmgr and every agent need them the same way:
  * deliver_log() writes Postfix's "ID: to=<...>, relay=..., delay=...,
  * delays=..., dsn=..., status=... (reason)" line.  The agents' domain
@@ -67,6 +74,8 @@ typedef struct DELIVER_REPLY {
 					 * or "relayed" (to a next hop that
 					 * does not speak DSN), for NOTIFY=
 					 * SUCCESS notices; NULL: none due */
+    int     site_fail;			/* DEFER: the next hop as a whole
+					 * failed (the reason is the site's) */
 } DELIVER_REPLY;
 
 /* Client side (qmgr) */
@@ -86,6 +95,12 @@ void	deliver_request_free(DELIVER_REQUEST *req);
  * see DELIVER_REPLY, NULL for none) */
 int	deliver_reply_put(VSTREAM *stream, int status, const char *dsn,
 			          const char *reason, const char *action);
+
+/* deliver_reply_put_flags - the same with FLAGS (DELIVER_REPLY_*) */
+#define DELIVER_REPLY_SITE_FAIL	(1<<0)	/* DEFER: the whole next hop failed */
+int	deliver_reply_put_flags(VSTREAM *stream, int status, const char *dsn,
+			                const char *reason, const char *action,
+			                int flags);
 
 /*
  * deliver_log - log one recipient's status in Postfix's shape.  ORIG is

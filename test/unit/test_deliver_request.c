@@ -7,7 +7,8 @@
  * every field, awkward characters, the recipient limit, and that the
  * server refuses bad requests (path tricks in the queue id or name, bad
  * recipient counts, missing or bad fields, truncated streams, junk) with
- * a reason and a cleared request.  Replies with bad syntax are refused too.
+ * a reason and a cleared request.  Replies with bad syntax are refused too;
+ * the site failure flag of a reply travels with deferrals only.
  */
 #include "sys_defs.h"
 
@@ -549,6 +550,49 @@ static void test_bad_replies(void **state)
     pair_close(&p);
 }
 
+/*
+ * The site failure flag: sent with a deferral only, read back as
+ * site_fail; an old-style reply (deliver_reply_put) has none, and a
+ * peer that claims it for a delivered or bounced recipient is ignored
+ */
+static void test_site_fail_flag(void **state)
+{
+    static const char forged[] = "status=0\ndsn=2.0.0\nreason=x\nsite_fail=1\n\n";
+    PAIR    p;
+    DELIVER_REPLY reply;
+
+    pair_open(&p);
+    assert_int_equal(deliver_reply_put_flags(p.server, DELIVER_STAT_DEFER, "4.4.1",
+				   "connect to 127.0.0.1[127.0.0.1]:25: Connection refused",
+					     0, DELIVER_REPLY_SITE_FAIL), 0);
+    assert_int_equal(deliver_reply_put_flags(p.server, DELIVER_STAT_BOUNCE, "5.1.1",
+				     "no such user", 0, DELIVER_REPLY_SITE_FAIL), 0);
+    assert_int_equal(deliver_reply_put(p.server, DELIVER_STAT_DEFER, "4.2.2",
+				       "mailbox full", 0), 0);
+    assert_int_equal(write_full(p.sv[1], forged, strlen(forged)), (ssize_t) strlen(forged));
+
+    assert_int_equal(deliver_reply_get(p.client, &reply), 0);
+    assert_int_equal(reply.status, DELIVER_STAT_DEFER);
+    assert_string_equal(reply.dsn, "4.4.1");
+    assert_string_equal(reply.reason,
+			"connect to 127.0.0.1[127.0.0.1]:25: Connection refused");
+    assert_int_equal(reply.site_fail, 1);
+    deliver_reply_free(&reply);
+    assert_int_equal(deliver_reply_get(p.client, &reply), 0);
+    assert_int_equal(reply.status, DELIVER_STAT_BOUNCE);
+    assert_int_equal(reply.site_fail, 0);
+    deliver_reply_free(&reply);
+    assert_int_equal(deliver_reply_get(p.client, &reply), 0);
+    assert_int_equal(reply.status, DELIVER_STAT_DEFER);
+    assert_int_equal(reply.site_fail, 0);
+    deliver_reply_free(&reply);
+    assert_int_equal(deliver_reply_get(p.client, &reply), 0);
+    assert_int_equal(reply.status, DELIVER_STAT_OK);
+    assert_int_equal(reply.site_fail, 0);
+    deliver_reply_free(&reply);
+    pair_close(&p);
+}
+
 /* Writing to an agent that went away fails instead of killing qmgr */
 
 static void test_put_to_closed_peer(void **state)
@@ -602,6 +646,7 @@ int     main(void)
 	cmocka_unit_test(test_truncated),
 	cmocka_unit_test(test_junk),
 	cmocka_unit_test(test_bad_replies),
+	cmocka_unit_test(test_site_fail_flag),
 	cmocka_unit_test(test_put_to_closed_peer),
 	cmocka_unit_test(test_format_delay),
     };
