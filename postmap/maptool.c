@@ -11,10 +11,12 @@
  * from main() with their MAPTOOL description.
  *
  * Behaviour follows Postfix 3.7:
- *  - without -q/-s/-d each file is compiled into FILE.db (hash, btree),
- *    built in a temporary file that dict_close() renames into place;
+ *  - without -q/-s/-d each file is compiled into FILE.db (hash, btree)
+ *    or FILE.lmdb (lmdb), built in a temporary file that dict_close()
+ *    renames into place;
  *    -i adds entries read from standard input to the existing table;
- *  - keys are folded to lower case (not with -f, never for pcre/regexp);
+ *  - keys are folded to lower case (not with -f, never for the pattern
+ *    tables pcre, regexp and cidr);
  *  - keys and values are stored with their trailing NUL byte, as Postfix
  *    does on Linux (-n: without; -N: with, explicitly);
  *  - a duplicate key keeps the first value and is warned about with the
@@ -101,7 +103,16 @@ static void maptool_map_free(MAPTOOL_MAP *map)
 
 static int maptool_fixed_case(const char *type)
 {
-    return (strcmp(type, "pcre") != 0 && strcmp(type, "regexp") != 0);
+    return (strcmp(type, "pcre") != 0 && strcmp(type, "regexp") != 0
+	    && strcmp(type, "cidr") != 0);
+}
+
+/* maptool_bulk_type - tables that postmap/postalias can build */
+
+static int maptool_bulk_type(const char *type)
+{
+    return (strcmp(type, "hash") == 0 || strcmp(type, "btree") == 0
+	    || strcmp(type, "lmdb") == 0);
 }
 
 /* maptool_read_flags - dict flags for queries, deletes and dumps */
@@ -211,7 +222,7 @@ static DICT *maptool_create(const MAPTOOL_OPTS *opts, const MAPTOOL_MAP *map,
     mode_t  saved_mask = 0;
     DICT   *dict;
 
-    if (strcmp(STR(map->type), "hash") != 0 && strcmp(STR(map->type), "btree") != 0)
+    if (!maptool_bulk_type(STR(map->type)))
 	msg_fatal("unsupported dictionary type: %s does not support"
 		  " bulk-mode creation.", STR(map->type));
     if (opts->fold)

@@ -1,18 +1,21 @@
 /*
  * dict.c - open "type:name" tables and look keys up in them.
  *
- * dict_open() splits "type:name", picks the backend (hash, btree, pcre,
- * texthash, static, inline, unix) and always returns a DICT: when the
- * table cannot be opened or the type is unknown, the DICT has ->error set
- * and every lookup returns NULL with ->error set, so callers defer mail.
+ * dict_open() splits "type:name", picks the backend (hash, btree, lmdb,
+ * pcre, regexp, cidr, sqlite, texthash, static, inline, unix) and always
+ * returns a DICT: when the table cannot be opened or the type is unknown,
+ * the DICT has ->error set and every lookup returns NULL with ->error
+ * set, so callers defer mail.
  * dict_lookup() folds the key to lower case first when the table was
  * opened with DICT_FLAG_FOLD_KEY (the backends store folded keys);
  * dict_update() and dict_delete() fold the same way.  dict_open3() opens
- * hash: and btree: for writing (dict_db.c); other types are read-only.
+ * hash:, btree: (dict_db.c) and lmdb: (dict_lmdb.c) for writing; other
+ * types are read-only.
  *
- * Every table read from a file (hash, btree: NAME.db; pcre, texthash:
- * NAME) is watched: dict_changed_name() compares each file with what it
- * was when the table was opened (device, inode, size, mtime, ctime; a
+ * Every table read from a file (hash, btree: NAME.db; lmdb: NAME.lmdb;
+ * pcre, regexp, cidr, texthash: NAME; sqlite: its configuration file) is
+ * watched: dict_changed_name() compares each file with what it was when
+ * the table was opened (device, inode, size, mtime, ctime; a
  * file that was missing then and exists now, or the other way round),
  * as Postfix does, so that a daemon can finish its work and restart with
  * the tables postmap, postalias or an editor just made (mail_server.c).
@@ -35,6 +38,10 @@ static const DICT_TYPE dict_types[] = {
     {"hash", dict_db_open, ".db"},
     {"btree", dict_db_open, ".db"},
     {"pcre", dict_pcre_open, ""},
+    {"regexp", dict_regexp_open, ""},
+    {"cidr", dict_cidr_open, ""},
+    {"lmdb", dict_lmdb_open, ".lmdb"},
+    {"sqlite", dict_sqlite_open, ""},
     {"texthash", dict_thash_open, ""},
     {"static", dict_static_open, 0},
     {"inline", dict_inline_open, 0},
@@ -129,6 +136,8 @@ void    dict_free(DICT *dict)
 {
     if (dict->watch_path)
 	dict_unwatch(dict);
+    if (dict->fold_buf)
+	vstring_free(dict->fold_buf);
     myfree(dict->type);
     myfree(dict->name);
     myfree(dict);
@@ -262,19 +271,20 @@ DICT   *dict_open(const char *type_name, int flags)
     return (dict);
 }
 
-/* dict_fold - KEY, or a lower-case copy when the table folds keys */
-
+/*
+ * dict_fold - KEY, or a lower-case copy when the table folds keys.  Each
+ * table has its own copy, so a backend that looks a part of its key up
+ * in another table (sqlite: domain lists) keeps its key intact.
+ */
 static const char *dict_fold(DICT *dict, const char *key)
 {
-    static VSTRING *fold_buf;
-
     if ((dict->flags & DICT_FLAG_FOLD_KEY) == 0)
 	return (key);
-    if (fold_buf == 0)
-	fold_buf = vstring_alloc(100);
-    vstring_strcpy(fold_buf, key);
-    vstring_lowercase(fold_buf);
-    return (STR(fold_buf));
+    if (dict->fold_buf == 0)
+	dict->fold_buf = vstring_alloc(100);
+    vstring_strcpy(dict->fold_buf, key);
+    vstring_lowercase(dict->fold_buf);
+    return (STR(dict->fold_buf));
 }
 
 /* dict_lookup - look KEY up, folding it first if the table says so */
@@ -314,7 +324,7 @@ int     dict_sequence(DICT *dict, int func, const char **key, const char **value
     return (dict->sequence(dict, func, key, value));
 }
 
-/* dict_open3 - open with open(2) flags; only hash: and btree: can be written */
+/* dict_open3 - open with open(2) flags; hash:, btree:, lmdb: can be written */
 
 DICT   *dict_open3(const char *type_name, int open_flags, int flags)
 {
@@ -333,6 +343,8 @@ DICT   *dict_open3(const char *type_name, int open_flags, int flags)
     type = mystrndup(type_name, type_len);
     if (strcmp(type, "hash") == 0 || strcmp(type, "btree") == 0) {
 	dict = dict_db_open_write(type, colon + 1, open_flags, flags);
+    } else if (strcmp(type, "lmdb") == 0) {
+	dict = dict_lmdb_open_write(type, colon + 1, open_flags, flags);
     } else {
 	msg_warn("%s map requires O_RDONLY access mode", type_name);
 	dict = dict_fail_write(type, colon + 1, flags);

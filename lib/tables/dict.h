@@ -8,20 +8,23 @@
  * maps_create() opens a list of tables ("hash:a, texthash:b") searched in
  * order, as Postfix's *_maps parameters are.
  *
- * Types: hash:, btree: (Berkeley DB NAME.db), pcre: (PCRE2 pattern
- * file), texthash:, static:, inline:{key=value, ...}, unix:passwd.byname.
+ * Types: hash:, btree: (Berkeley DB NAME.db), lmdb: (NAME.lmdb), pcre:
+ * (PCRE2 pattern file), regexp: (POSIX pattern file), cidr: (networks),
+ * sqlite: (a configuration file naming the database and the query),
+ * texthash:, static:, inline:{key=value, ...}, unix:passwd.byname.
  *
  * Tools (postmap, postalias) open tables for writing with dict_open3():
  * O_RDWR|O_CREAT|O_TRUNC builds a new database in a temporary file that
  * dict_close() renames into place, so a reader never sees a half table;
  * O_RDWR alone updates the existing database in place (postmap -i, -d).
  * dict_update/dict_delete/dict_sequence work on tables that support them
- * (hash, btree); others answer -1 with dict->error set.
+ * (hash, btree, lmdb); others answer -1 with dict->error set.
  */
 #ifndef DICT_H
 #define DICT_H
 
 #include "sys_defs.h"
+#include "vstring.h"
 
 #define DICT_FLAG_FOLD_KEY	(1<<0)	/* fold the key to lower case */
 #define DICT_FLAG_TRY0NULL	(1<<1)	/* keys stored without trailing NUL */
@@ -46,6 +49,7 @@ struct DICT {
     int     (*update) (DICT *dict, const char *key, const char *value);
     int     (*delete) (DICT *dict, const char *key);
     int     (*sequence) (DICT *dict, int func, const char **key, const char **value);
+    VSTRING *fold_buf;			/* dict.c: this table's folded key */
     /* dict.c: the file the table was read from, as it was then */
     char   *watch_path;			/* NULL: not a file */
     struct stat watch_st;		/* st_ino 0: it was missing */

@@ -30,7 +30,13 @@ DICT   *dict_unix_open(const char *type, const char *name, int flags);	/* unix *
 
 /* dict_db_open_write - hash/btree opened O_RDWR[|O_CREAT|O_TRUNC] (see dict.h) */
 DICT   *dict_db_open_write(const char *type, const char *name, int open_flags, int flags);
+/* dict_lmdb_open_write - the same for lmdb (NAME.lmdb) */
+DICT   *dict_lmdb_open_write(const char *type, const char *name, int open_flags, int flags);
 DICT   *dict_pcre_open(const char *type, const char *name, int flags);	/* pcre */
+DICT   *dict_regexp_open(const char *type, const char *name, int flags);	/* regexp */
+DICT   *dict_cidr_open(const char *type, const char *name, int flags);	/* cidr */
+DICT   *dict_lmdb_open(const char *type, const char *name, int flags);	/* lmdb */
+DICT   *dict_sqlite_open(const char *type, const char *name, int flags);	/* sqlite */
 
 /* dict_fail_write - as dict_fail_open, for a table opened for writing: close gives -1 */
 DICT   *dict_fail_write(const char *type, const char *name, int flags);
@@ -41,7 +47,8 @@ DICT   *dict_fail_write(const char *type, const char *name, int flags);
  * starts with white space continues the previous one (its text is
  * appended as is), text after a NUL byte is dropped, and a physical or
  * logical line longer than DICT_LINE_MAX is warned about and skipped.
- * Implemented in table_source.c; used there and by dict_pcre.c.
+ * Implemented in table_source.c; used there, by dict_rules.c (pcre:,
+ * regexp:, cidr:) and by dict_sqlite.c (its configuration file).
  */
 #define DICT_LINE_MAX	(1024 * 1024)
 typedef struct DICT_LINES DICT_LINES;
