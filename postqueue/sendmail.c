@@ -523,7 +523,9 @@ static NORETURN smtp_stdio(void)
 
     vstring_sprintf(path, "%s/%s/%s", conf_str("queue_directory"),
 		    MAIL_CLASS_PUBLIC, MAIL_SERVICE_SUBMIT);
-    if ((fd = unix_connect(STR(path), 30)) < 0)
+    fd = unix_connect(STR(path), 30);
+    vstring_free(path);
+    if (fd < 0)
 	msg_fatal_status(EX_TEMPFAIL, "connect to %s/%s: %m",
 			 MAIL_CLASS_PUBLIC, MAIL_SERVICE_SUBMIT);
     fds[0].fd = 0;
@@ -911,6 +913,8 @@ int     main(int argc, char **argv)
     free_list(&rcpts);
     myfree(sender);
     myfree(login);
+    if (args.notify)
+	myfree(args.notify);
     if (args.config_dir)
 	myfree(args.config_dir);
     return (0);
