@@ -1,506 +1,297 @@
 /*
- * postconf.c - show or edit main.cf parameters, like Postfix's postconf.
+ * postconf.c - show or edit main.cf and master.cf, as Postfix's postconf.
  *
- *   postconf [-c dir] [-o name=value] [-dhHnx] [name...]
- *   postconf [-c dir] -e name=value...	(also implied by a name=value arg)
+ *   postconf [-c dir] [-C class] [-dfhHnopvx] [-o name=value] [name...]
+ *   postconf [-c dir] [-e] name=value...          (edit main.cf)
+ *   postconf [-c dir] -X|-# name...               (remove, comment out)
+ *   postconf [-c dir] -M[fx] [name[/type]...]     (master.cf entries)
+ *   postconf [-c dir] -M[e|X|#] name/type[=entry]...
+ *   postconf [-c dir] -F[fhHx] [name[/type[/field]]...]
+ *   postconf [-c dir] -Fe name/type/field=value...
+ *   postconf [-c dir] -P[fhHx] [name[/type[/parameter]]...]
+ *   postconf [-c dir] -P[e|X] name/type/parameter[=value]...
+ *   postconf [-c dir] -m | -l | -a | -A | -T mode
  *
- * With no name, every parameter is printed as "name = value", sorted by
- * name: the main.cf value where set, else the default.  -n prints only the
- * names set in main.cf, -d the defaults, -h values only, -H names only,
- * -x expanded values.  An unknown name is a warning (exit status 0), as in
- * Postfix.  -e replaces each setting (with its continuation lines) in
- * main.cf or appends it; the new file is written next to main.cf, synced
- * and renamed over it.  Names set in main.cf that are neither known nor
- * referenced as $name anywhere (main.cf, defaults, master.cf) are warned
- * about as "unused parameter", as Postfix does.
+ * This file parses the options, checks that they go together with
+ * Postfix's rules and messages ("specify one of -d -n", "with option -M,
+ * do not specify -h"), and hands over: postconf_main.c (main.cf
+ * parameters), postconf_master.c (master.cf), postconf_edit.c (edits),
+ * postconf_other.c (-m -l -a -A -T).  Options end at the first name, as
+ * with Postfix.  Errors exit with status 1, as Postfix's.
  */
 #include "sys_defs.h"
 #include <ctype.h>
-#include <fcntl.h>
 #include "mail_conf.h"
 #include "msg.h"
 #include "mymalloc.h"
-#include "vstream.h"
-#include "vstring.h"
+#include "postconf.h"
 
-#define PC_SHOW_DEFS	(1<<0)		/* -d */
-#define PC_SHOW_NONDEF	(1<<1)		/* -n */
-#define PC_HIDE_NAME	(1<<2)		/* -h */
-#define PC_HIDE_VALUE	(1<<3)		/* -H */
-#define PC_EXPAND	(1<<4)		/* -x */
-#define PC_DO_EDIT	(1<<5)		/* -e */
+/* The option letters, in the order Postfix names them in messages */
+static const struct {
+    const char *name;
+    int     flag;
+} pc_option_names[] = {
+    {"-a", PC_SHOW_SASL_SERV}, {"-A", PC_SHOW_SASL_CLNT},
+    {"-b", PC_EXP_DSN_TEMPL}, {"-d", PC_SHOW_DEFS}, {"-e", PC_EDIT_CONF},
+    {"-f", PC_FOLD_LINE}, {"-F", PC_MASTER_FLD}, {"-h", PC_HIDE_NAME},
+    {"-H", PC_HIDE_VALUE}, {"-l", PC_SHOW_LOCKS}, {"-m", PC_SHOW_MAPS},
+    {"-M", PC_MASTER_ENTRY}, {"-n", PC_SHOW_NONDEF}, {"-o", PC_MAIN_OVER},
+    {"-p", PC_MAIN_PARAM}, {"-P", PC_MASTER_PARAM}, {"-t", PC_DUMP_DSN_TEMPL},
+    {"-T", PC_SHOW_TLS}, {"-x", PC_SHOW_EVAL}, {"-X", PC_EDIT_EXCL},
+    {"-#", PC_COMMENT_OUT}, {0, 0},
+};
 
-#define PC_CHUNK	65536		/* bytes per physical-line read */
+/* Options of which at most one may be given: the modes, then modifiers */
+#define PC_MODES	(PC_SHOW_SASL_SERV | PC_SHOW_SASL_CLNT | PC_EXP_DSN_TEMPL \
+	| PC_SHOW_LOCKS | PC_SHOW_MAPS | PC_DUMP_DSN_TEMPL | PC_MAIN_PARAM \
+	| PC_MASTER_ENTRY | PC_MASTER_FLD | PC_MASTER_PARAM | PC_SHOW_TLS)
+#define PC_EDITS	(PC_EDIT_CONF | PC_COMMENT_OUT | PC_EDIT_EXCL)
 
-/* A growable list of strings */
+static const int pc_exclusive[] = {
+    PC_MODES,
+    PC_SHOW_DEFS | PC_SHOW_NONDEF | PC_EDITS,
+    PC_FOLD_LINE | PC_EDITS,
+    PC_SHOW_EVAL | PC_EDITS,
+    PC_MAIN_OVER | PC_SHOW_DEFS | PC_EDITS,
+    PC_HIDE_NAME | PC_HIDE_VALUE | PC_EDITS,
+    0,
+};
 
-typedef struct PC_LIST {
-    char  **item;
-    size_t  len;
-    size_t  cap;
-} PC_LIST;
-
-static void pc_list_add(PC_LIST *list, const char *str)
-{
-    if (list->len == list->cap) {
-	list->cap = list->cap ? 2 * list->cap : 64;
-	list->item = myrealloc(list->item, list->cap * sizeof(*list->item));
-    }
-    list->item[list->len++] = mystrdup(str);
-}
-
-static int pc_list_has(const PC_LIST *list, const char *str)
-{
-    size_t  i;
-
-    for (i = 0; i < list->len; i++)
-	if (strcmp(list->item[i], str) == 0)
-	    return (1);
-    return (0);
-}
-
-static void pc_list_free(PC_LIST *list)
-{
-    size_t  i;
-
-    for (i = 0; i < list->len; i++)
-	myfree(list->item[i]);
-    myfree(list->item);
-    list->item = 0;
-    list->len = list->cap = 0;
-}
-
-static int pc_compare(const void *a, const void *b)
-{
-    return (strcmp(*(char *const *) a, *(char *const *) b));
-}
-
-static void pc_list_sort(PC_LIST *list)
-{
-    if (list->len > 1)
-	qsort(list->item, list->len, sizeof(*list->item), pc_compare);
-}
+/* Each mode, and the modifiers that go with it */
+static const int pc_compatible[][2] = {
+    {PC_SHOW_SASL_SERV, 0},
+    {PC_SHOW_SASL_CLNT, 0},
+    {PC_EXP_DSN_TEMPL, 0},
+    {PC_SHOW_LOCKS, 0},
+    {PC_SHOW_MAPS, 0},
+    {PC_SHOW_TLS, 0},
+    {PC_DUMP_DSN_TEMPL, 0},
+    {PC_MAIN_PARAM, PC_EDITS | PC_FOLD_LINE | PC_HIDE_NAME | PC_SHOW_EVAL
+    | PC_SHOW_DEFS | PC_SHOW_NONDEF | PC_MAIN_OVER | PC_HIDE_VALUE},
+    {PC_MASTER_ENTRY, PC_EDITS | PC_FOLD_LINE | PC_MAIN_OVER | PC_SHOW_EVAL},
+    {PC_MASTER_FLD, PC_EDIT_CONF | PC_FOLD_LINE | PC_HIDE_NAME | PC_MAIN_OVER
+    | PC_SHOW_EVAL | PC_HIDE_VALUE},
+    {PC_MASTER_PARAM, PC_EDIT_CONF | PC_EDIT_EXCL | PC_FOLD_LINE | PC_HIDE_NAME
+    | PC_MAIN_OVER | PC_SHOW_EVAL | PC_HIDE_VALUE},
+    {0, 0},
+};
 
 static NORETURN pc_usage(void)
 {
-    msg_fatal("usage: postconf [-c config_dir] [-d (defaults)] "
-	      "[-e (edit)] [-h (no names)] [-H (no values)] "
-	      "[-n (non-default)] [-o name=value] [-v] "
-	      "[-x (expand values)] [name...]");
+    msg_fatal("usage: postconf"
+	      " [-a (server SASL types)]"
+	      " [-A (client SASL types)]"
+	      " [-b (bounce templates)]"
+	      " [-c config_dir]"
+	      " [-C param_class]"
+	      " [-d (parameter defaults)]"
+	      " [-e (edit configuration)]"
+	      " [-f (fold lines)]"
+	      " [-F (master.cf fields)]"
+	      " [-h (no names)]"
+	      " [-H (no values)]"
+	      " [-l (lock types)]"
+	      " [-m (map types)]"
+	      " [-M (master.cf)]"
+	      " [-n (non-default parameters)]"
+	      " [-o name=value (override parameter value)]"
+	      " [-p (main.cf, default)]"
+	      " [-P (master.cf parameters)]"
+	      " [-t (bounce templates)]"
+	      " [-T compile-version|run-version|public-key-algorithms]"
+	      " [-v (verbose)]"
+	      " [-x (expand parameter values)]"
+	      " [-X (exclude)]"
+	      " [-# (comment-out)]"
+	      " [name...]");
 }
 
-/* Printing */
+/* pc_option_list - the names of the options in FLAGS, space separated */
 
-/* pc_print - one parameter; words joined by one space, as Postfix prints */
-
-static void pc_print(VSTREAM *out, const char *name, const char *value,
-		             int flags)
+static char *pc_option_list(int flags)
 {
-    const char *p = value;
-    size_t  n;
-    int     first = 1;
+    VSTRING *buf = vstring_alloc(32);
+    int     i;
 
-    if (flags & PC_HIDE_VALUE) {
-	vstream_fprintf(out, "%s\n", name);
-	return;
+    for (i = 0; pc_option_names[i].name; i++) {
+	if (flags & pc_option_names[i].flag) {
+	    if (LEN(buf))
+		vstring_addch(buf, ' ');
+	    vstring_strcat(buf, pc_option_names[i].name);
+	}
     }
-    if (!(flags & PC_HIDE_NAME))
-	vstream_fprintf(out, "%s =", name);
-    for (;;) {
-	while (isspace((unsigned char) *p))
-	    p++;
-	if (*p == 0)
-	    break;
-	for (n = 0; p[n] && !isspace((unsigned char) p[n]); n++)
-	     /* void */ ;
-	if (!first || !(flags & PC_HIDE_NAME))
-	    vstream_putc(' ', out);
-	vstream_write(out, p, n);
-	first = 0;
-	p += n;
+    return (vstring_export(buf));
+}
+
+/* pc_check_options - at most one of each group; no modifier a mode refuses */
+
+static void pc_check_options(int mode)
+{
+    int     i;
+    int     both;
+    int     excess;
+
+    for (i = 0; pc_exclusive[i]; i++) {
+	both = mode & pc_exclusive[i];
+	if (both & (both - 1))
+	    msg_fatal("specify one of %s", pc_option_list(both));
     }
-    vstream_putc('\n', out);
-}
-
-/* pc_value - the raw or expanded value to show, NULL if unknown */
-
-static const char *pc_value(const char *name, int flags, VSTRING *buf)
-{
-    const char *raw;
-
-    if (flags & PC_SHOW_DEFS)
-	raw = conf_default(name);
-    else if (flags & PC_SHOW_NONDEF)
-	raw = conf_is_set(name) ? conf_raw(name) : 0;
-    else
-	raw = conf_raw(name);
-    if (raw == 0)
-	return (0);
-    if (flags & PC_EXPAND)
-	return (STR(conf_expand(buf, raw)));
-    return (raw);
-}
-
-static void pc_show_list(VSTREAM *out, PC_LIST *names, int flags)
-{
-    VSTRING *buf = vstring_alloc(100);
-    const char *value;
-    size_t  i;
-
-    pc_list_sort(names);
-    for (i = 0; i < names->len; i++)
-	if ((value = pc_value(names->item[i], flags, buf)) != 0)
-	    pc_print(out, names->item[i], value, flags);
-    vstring_free(buf);
-}
-
-static void pc_collect_set(const char *name, const char *raw, void *ctx)
-{
-    if (!pc_list_has(ctx, name))
-	pc_list_add(ctx, name);
-}
-
-/* pc_show_names - the names given on the command line, in that order */
-
-static void pc_show_names(VSTREAM *out, char **names, int flags)
-{
-    VSTRING *buf = vstring_alloc(100);
-    const char *value;
-
-    for (; *names; names++) {
-	if ((value = pc_value(*names, flags, buf)) != 0)
-	    pc_print(out, *names, value, flags);
-	else if (mail_param_find(*names) == 0 && !conf_is_set(*names))
-	    msg_warn("%s: unknown parameter", *names);
-    }
-    vstring_free(buf);
-}
-
-/* Unused-parameter check */
-
-/* pc_scan_refs - add every $name, ${name, $(name in TEXT to REFS */
-
-static void pc_scan_refs(PC_LIST *refs, const char *text)
-{
-    const char *p = text;
-    const char *start;
-    char   *name;
-
-    while ((p = strchr(p, '$')) != 0) {
-	p++;
-	if (*p == '$') {
-	    p++;
+    for (i = 0; pc_compatible[i][0]; i++) {
+	if ((mode & pc_compatible[i][0]) == 0)
 	    continue;
-	}
-	if (*p == '{' || *p == '(')
-	    p++;
-	for (start = p; isalnum((unsigned char) *p) || *p == '_'; p++)
-	     /* void */ ;
-	if (p > start) {
-	    name = mystrndup(start, p - start);
-	    if (!pc_list_has(refs, name))
-		pc_list_add(refs, name);
-	    myfree(name);
-	}
+	excess = mode & ~(pc_compatible[i][0] | pc_compatible[i][1]);
+	if (excess)
+	    msg_fatal("with option %s, do not specify %s",
+		      pc_option_list(pc_compatible[i][0]), pc_option_list(excess));
     }
 }
 
-static void pc_scan_set(const char *name, const char *raw, void *ctx)
+/* pc_show_master - -M, -F or -P without editing */
+
+static void pc_show_master(VSTREAM *out, int mode, int argc, char **argv)
 {
-    pc_scan_refs(ctx, raw);
-}
-
-static void pc_scan_file(PC_LIST *refs, const char *path)
-{
-    VSTREAM *fp;
-    VSTRING *line;
-
-    if ((fp = vstream_open(path, O_RDONLY, 0)) == 0)
-	return;
-    line = vstring_alloc(256);
-    while (vstream_get_line(fp, line, PC_CHUNK) != VSTREAM_EOF)
-	pc_scan_refs(refs, STR(line));
-    vstring_free(line);
-    (void) vstream_close(fp);
-}
-
-static void pc_warn_unused_one(const char *name, const char *raw, void *ctx)
-{
-    if (mail_param_find(name) == 0 && !pc_list_has(ctx, name))
-	msg_warn("%s/main.cf: unused parameter: %s=%s",
-		 mail_conf_dir(), name, raw);
-}
-
-static void pc_warn_unused(void)
-{
-    PC_LIST refs = {0, 0, 0};
-    VSTRING *path = vstring_alloc(100);
-    const MAIL_PARAM *p;
-
-    for (p = mail_params; p->name; p++)
-	if (p->defval)
-	    pc_scan_refs(&refs, p->defval);
-    conf_walk(pc_scan_set, &refs);
-    vstring_sprintf(path, "%s/master.cf", mail_conf_dir());
-    pc_scan_file(&refs, STR(path));
-    conf_walk(pc_warn_unused_one, &refs);
-    pc_list_free(&refs);
-    vstring_free(path);
-}
-
-/* Editing main.cf */
-
-typedef struct PC_EDIT {
-    char   *name;
-    char   *value;
-    int     done;
-} PC_EDIT;
-
-static char *pc_temp_path;		/* removed if we die while editing */
-
-static void pc_remove_temp(void)
-{
-    if (pc_temp_path)
-	(void) unlink(pc_temp_path);
-}
-
-/* pc_parse_edit - "name=value" or "name = value" into EDIT */
-
-static void pc_parse_edit(const char *arg, PC_EDIT *edit)
-{
-    const char *p = arg;
-    const char *name_end;
-    const char *value;
-    size_t  len;
-
-    while (*p && !isspace((unsigned char) *p) && *p != '=')
-	p++;
-    name_end = p;
-    while (isspace((unsigned char) *p))
-	p++;
-    if (name_end == arg)
-	msg_fatal("missing attribute name: \"%s\"", arg);
-    if (*p != '=')
-	msg_fatal("missing '=' after attribute name: \"%s\"", arg);
-    for (value = p + 1; isspace((unsigned char) *value); value++)
-	 /* void */ ;
-    if (strchr(value, '\n') != 0)
-	msg_fatal("value of %.*s must not contain a newline",
-		  (int) (name_end - arg), arg);
-    for (len = strlen(value); len > 0 && isspace((unsigned char) value[len - 1]); len--)
-	 /* void */ ;
-    edit->name = mystrndup(arg, name_end - arg);
-    edit->value = mystrndup(value, len);
-    edit->done = 0;
-}
-
-static PC_EDIT *pc_find_edit(PC_EDIT *edits, int count, const char *line)
-{
-    size_t  len = 0;
-    int     i;
-
-    while (line[len] && !isspace((unsigned char) line[len]) && line[len] != '=')
-	len++;
-    for (i = 0; i < count; i++)
-	if (strlen(edits[i].name) == len && strncmp(edits[i].name, line, len) == 0)
-	    return (edits + i);
-    return (0);
-}
-
-static void pc_write_setting(VSTREAM *dst, PC_EDIT *edit)
-{
-    if (*edit->value)
-	vstream_fprintf(dst, "%s = %s\n", edit->name, edit->value);
+    pc_read_master(PC_FAIL_ON_OPEN);
+    mail_conf_read(0);
+    if (mode & PC_MASTER_FLD)
+	pc_show_master_fields(out, mode, argc, argv);
+    else if (mode & PC_MASTER_PARAM)
+	pc_show_master_params(out, mode, argc, argv);
     else
-	vstream_fprintf(dst, "%s =\n", edit->name);
-    edit->done = 1;
+	pc_show_master_entries(out, mode, argc, argv);
+    pc_flag_unused_master();
 }
 
-/*
- * pc_copy_edited - copy SRC to DST, replacing each edited setting and its
- * continuation lines.  Comment and blank lines are copied and do not end
- * a setting, as in the main.cf parser.
- */
-static void pc_copy_edited(VSTREAM *src, VSTREAM *dst, PC_EDIT *edits, int count)
-{
-    VSTRING *chunk = vstring_alloc(256);
-    int     at_start = 1;		/* chunk begins a physical line */
-    int     dropping = 0;		/* inside an edited setting */
-    int     drop_line = 0;		/* this physical line is dropped */
-    int     last = '\n';
-    const char *p;
-    PC_EDIT *edit;
+/* pc_run - do what MODE says */
 
-    while ((last = vstream_get_line(src, chunk, PC_CHUNK)) != VSTREAM_EOF) {
-	if (at_start) {
-	    for (p = STR(chunk); *p == ' ' || *p == '\t'; p++)
-		 /* void */ ;
-	    drop_line = 0;
-	    if (*p == 0 || *p == '\n' || *p == '\r' || *p == '#') {
-		 /* comment or blank line: copy */ ;
-	    } else if (p != STR(chunk)) {
-		drop_line = dropping;
-	    } else if ((edit = pc_find_edit(edits, count, p)) != 0) {
-		if (!edit->done)
-		    pc_write_setting(dst, edit);
-		dropping = drop_line = 1;
-	    } else {
-		dropping = 0;
-	    }
+static void pc_run(VSTREAM *out, int mode, int argc, char **argv, const char *tls_arg)
+{
+    if (mode & (PC_EXP_DSN_TEMPL | PC_DUMP_DSN_TEMPL)) {
+	pc_no_templates();
+    } else if (mode & PC_SHOW_MAPS) {
+	mail_conf_read(MAIL_CONF_MISSING_OK);
+	pc_show_maps(out);
+    } else if (mode & PC_SHOW_LOCKS) {
+	pc_show_locks(out);
+    } else if ((mode & PC_ANY_MASTER) && !(mode & PC_EDITS)) {
+	pc_show_master(out, mode, argc, argv);
+    } else if (mode & (PC_SHOW_SASL_SERV | PC_SHOW_SASL_CLNT)) {
+	pc_show_sasl(out, mode);
+    } else if (mode & PC_SHOW_TLS) {
+	pc_show_tls(out, tls_arg);
+    } else if (mode & PC_EDITS) {
+	if (argc == 0)
+	    msg_fatal("missing service argument");
+	if (mode & PC_ANY_MASTER)
+	    pc_edit_master(mode, argc, argv);
+	else
+	    pc_edit_main(mode, argc, argv);
+    } else {
+	pc_read_main(mode);
+	pc_show_main(out, mode, argv);
+	if (!(mode & PC_SHOW_DEFS)) {
+	    pc_flag_unused_main();
+	    pc_flag_unused_master();
 	}
-	if (!drop_line)
-	    vstream_write(dst, STR(chunk), LEN(chunk));
-	at_start = (last == '\n');
     }
-    if (vstream_error(src))
-	msg_fatal("read %s/main.cf: %m", mail_conf_dir());
-    if (!at_start && !drop_line)
-	vstream_putc('\n', dst);
-    vstring_free(chunk);
 }
 
-static void pc_edit(char **args)
+/* pc_parse_class - -C builtin,service,user,all (any case) */
+
+static int pc_parse_class(const char *text)
 {
-    VSTRING *path = vstring_alloc(100);
-    VSTRING *temp = vstring_alloc(100);
-    PC_EDIT *edits;
-    PC_EDIT *old;
-    VSTREAM *src;
-    VSTREAM *dst;
-    struct stat st;
-    mode_t  mode = 0644;
-    int     count = 0;
-    int     fd;
+    static const struct {
+	const char *name;
+	int     mask;
+    } classes[] = {
+	{"builtin", PC_CLASS_BUILTIN}, {"service", PC_CLASS_SERVICE},
+	{"user", PC_CLASS_USER}, {"all", PC_CLASS_ALL}, {0, 0},
+    };
+    const char *p = text;
+    char   *word;
+    size_t  len;
+    int     mask = 0;
     int     i;
 
-    for (i = 0; args[i]; i++)
-	 /* void */ ;
-    edits = mycalloc(i ? i : 1, sizeof(*edits));
-    for (i = 0; args[i]; i++) {
-	pc_parse_edit(args[i], edits + count);
-	if ((old = pc_find_edit(edits, count, edits[count].name)) != 0) {
-	    myfree(old->value);			/* later argument wins */
-	    old->value = edits[count].value;
-	    myfree(edits[count].name);
-	} else {
-	    count++;
-	}
+    for (; *(p += strspn(p, ", \t\r\n")) != 0; p += len) {
+	len = strcspn(p, ", \t\r\n");
+	word = mystrndup(p, len);
+	for (i = 0; classes[i].name && strcasecmp(classes[i].name, word) != 0; i++)
+	     /* void */ ;
+	if (classes[i].name == 0)
+	    msg_fatal("unknown -C option value \"%s\" in \"%s\"", word, text);
+	mask |= classes[i].mask;
+	myfree(word);
     }
-    vstring_sprintf(path, "%s/main.cf", mail_conf_dir());
-    if ((src = vstream_open(STR(path), O_RDONLY, 0)) == 0 && errno != ENOENT)
-	msg_fatal("open %s: %m", STR(path));
-    if (src != 0 && fstat(vstream_fd(src), &st) == 0)
-	mode = st.st_mode & 07777;
-    vstring_sprintf(temp, "%s/main.cf.XXXXXX", mail_conf_dir());
-    if ((fd = mkstemp(STR(temp))) < 0)
-	msg_fatal("create temporary file %s: %m", STR(temp));
-    pc_temp_path = STR(temp);
-    msg_cleanup(pc_remove_temp);
-    if (fchmod(fd, mode) < 0)
-	msg_fatal("chmod %s: %m", STR(temp));
-    dst = vstream_fdopen(fd, O_WRONLY);
-    if (src != 0) {
-	pc_copy_edited(src, dst, edits, count);
-	(void) vstream_close(src);
-    }
-    for (i = 0; i < count; i++)
-	if (!edits[i].done)
-	    pc_write_setting(dst, edits + i);
-    if (vstream_flush(dst) < 0 || fsync(fd) < 0)
-	msg_fatal("write %s: %m", STR(temp));
-    if (vstream_close(dst) < 0)
-	msg_fatal("close %s: %m", STR(temp));
-    if (rename(STR(temp), STR(path)) < 0)
-	msg_fatal("rename %s to %s: %m", STR(temp), STR(path));
-    pc_temp_path = 0;
-    for (i = 0; i < count; i++) {
-	myfree(edits[i].name);
-	myfree(edits[i].value);
-    }
-    myfree(edits);
-    vstring_free(path);
-    vstring_free(temp);
+    return (mask);
 }
 
-/* pc_show - everything but -e */
+/* pc_option - one option letter into MODE; 0, or -1 for an unknown one */
 
-static void pc_show(char **names, int flags)
+static int pc_option(int ch, int *mode)
 {
-    VSTREAM *out = vstream_stdout();
-    PC_LIST list = {0, 0, 0};
-    const MAIL_PARAM *p;
+    int     i;
 
-    if (!(flags & PC_SHOW_DEFS)) {
-	mail_conf_read(0);
-	pc_warn_unused();
+    for (i = 0; pc_option_names[i].name; i++) {
+	if (pc_option_names[i].name[1] == ch) {
+	    *mode |= pc_option_names[i].flag;
+	    return (0);
+	}
     }
-    if (*names) {
-	pc_show_names(out, names, flags);
-    } else {
-	if (!(flags & PC_SHOW_NONDEF))
-	    for (p = mail_params; p->name; p++)
-		pc_list_add(&list, p->name);
-	if (!(flags & PC_SHOW_DEFS))
-	    conf_walk(pc_collect_set, &list);
-	pc_show_list(out, &list, flags);
-	pc_list_free(&list);
-    }
-    if (vstream_flush(out) < 0)
-	msg_fatal("write standard output: %m");
+    return (-1);
 }
 
 int     main(int argc, char **argv)
 {
-    int     flags = 0;
+    VSTREAM *out;
+    const char *tls_arg = 0;
+    int     mode = 0;
     int     ch;
 
     msg_init("postconf", MSG_TO_STDERR);
-    while ((ch = getopt(argc, argv, "c:dehHno:vx")) > 0) {
+    umask(022);
+    while ((ch = getopt(argc, argv, "+aAbc:C:defFhHlmMno:pPtT:vxX#")) > 0) {
 	switch (ch) {
 	case 'c':
 	    mail_conf_set_dir(optarg);
 	    break;
-	case 'd':
-	    flags |= PC_SHOW_DEFS;
-	    break;
-	case 'e':
-	    flags |= PC_DO_EDIT;
-	    break;
-	case 'h':
-	    flags |= PC_HIDE_NAME;
-	    break;
-	case 'H':
-	    flags |= PC_HIDE_VALUE;
-	    break;
-	case 'n':
-	    flags |= PC_SHOW_NONDEF;
+	case 'C':
+	    pc_param_class = pc_parse_class(optarg);
 	    break;
 	case 'o':
+	    mode |= PC_MAIN_OVER;
 	    mail_conf_override(optarg);
+	    break;
+	case 'T':
+	    if (mode & PC_SHOW_TLS)
+		msg_fatal("At most one -T <mode> option may be specified");
+	    mode |= PC_SHOW_TLS;
+	    tls_arg = optarg;
+	    break;
+	case 'b':
+	case 't':
+	    if (mode & (PC_EXP_DSN_TEMPL | PC_DUMP_DSN_TEMPL))
+		msg_fatal("specify one of -b and -t");
+	    pc_option(ch, &mode);
 	    break;
 	case 'v':
 	    msg_verbose++;
 	    break;
-	case 'x':
-	    flags |= PC_EXPAND;
-	    break;
 	default:
-	    pc_usage();
+	    if (pc_option(ch, &mode) < 0)
+		pc_usage();
 	}
     }
-    if ((flags & PC_SHOW_DEFS) && (flags & PC_SHOW_NONDEF))
-	msg_fatal("specify one of -d -n");
-    if (!(flags & (PC_DO_EDIT | PC_SHOW_DEFS | PC_SHOW_NONDEF))
-	&& optind < argc && strchr(argv[optind], '=') != 0)
-	flags |= PC_DO_EDIT;
-    if (flags & PC_DO_EDIT) {
-	if (flags & (PC_SHOW_DEFS | PC_SHOW_NONDEF | PC_HIDE_NAME | PC_HIDE_VALUE | PC_EXPAND))
-	    pc_usage();
-	if (optind >= argc)
-	    msg_fatal("-e requires name=value argument");
-	pc_edit(argv + optind);
-    } else {
-	pc_show(argv + optind, flags);
-    }
+    if ((mode & PC_MODES) == 0)
+	mode |= PC_MAIN_PARAM;
+    if ((mode & (PC_MAIN_PARAM | PC_ANY_MASTER)) && optind < argc
+	&& strchr(argv[optind], '=') != 0)
+	mode |= PC_EDIT_CONF;
+    pc_check_options(mode);
+    if ((mode & PC_EDIT_CONF) && optind == argc)
+	msg_fatal("-e requires name=value argument");
+    out = vstream_stdout();
+    pc_run(out, mode, argc - optind, argv + optind, tls_arg);
+    if (vstream_flush(out) < 0)
+	msg_fatal("write standard output: %m");
     exit(0);
 }

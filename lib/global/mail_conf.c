@@ -31,6 +31,7 @@ typedef struct CONF_ENTRY {
     char   *name;
     const MAIL_PARAM *param;		/* NULL: only set in main.cf or -o */
     char   *value;			/* raw value set, NULL = not set */
+    char   *computed;			/* default set at run time, or NULL */
     int     in_order;			/* listed in conf_order[] */
     char   *cache;			/* expanded value, valid if cache_gen */
     unsigned cache_gen;
@@ -282,10 +283,13 @@ static const char *conf_current_domain(void)
 
 const char *conf_default(const char *name)
 {
-    const MAIL_PARAM *p = mail_param_find(name);
+    CONF_ENTRY *e = conf_find(name);
+    const MAIL_PARAM *p = e ? e->param : 0;
 
     if (p == 0)
 	return (0);
+    if (e->computed)
+	return (e->computed);
     if (p->defval)
 	return (p->defval);
     if (strcmp(name, "myhostname") == 0)
@@ -303,6 +307,8 @@ static const char *conf_entry_raw(CONF_ENTRY *e)
 	return (e->value);
     if (e->param == 0)
 	return (0);
+    if (e->computed)
+	return (e->computed);
     if (e->param->defval)
 	return (e->param->defval);
     if (strcmp(e->name, "mydomain") == 0)
@@ -326,8 +332,14 @@ int     conf_is_set(const char *name)
 
 /* Expansion */
 
+/* A scope: names looked up before the parameter table (postconf -x for master.cf) */
+typedef struct CONF_SCOPE {
+    const char *(*lookup) (const char *name, void *ctx);
+    void   *ctx;
+} CONF_SCOPE;
+
 static void conf_expand_text(VSTRING *out, const char *text, size_t len,
-			             int level);
+			             int level, const CONF_SCOPE *scope);
 
 static int conf_is_name_char(int ch)
 {
@@ -351,18 +363,21 @@ static const char *conf_match_close(const char *p, int open, int close)
 
 /* conf_lookup - append the expanded value of NAME; 1 if defined */
 
-static int conf_lookup(VSTRING *out, const char *name, size_t len, int level)
+static int conf_lookup(VSTRING *out, const char *name, size_t len, int level,
+		               const CONF_SCOPE *scope)
 {
     char   *key = mystrndup(name, len);
-    CONF_ENTRY *e = conf_find(key);
-    const char *raw = e ? conf_entry_raw(e) : 0;
+    const char *raw = scope ? scope->lookup(key, scope->ctx) : 0;
+    CONF_ENTRY *e;
 
+    if (raw == 0 && (e = conf_find(key)) != 0)
+	raw = conf_entry_raw(e);
     if (level > CONF_MAX_NESTING)
 	msg_fatal("unreasonable macro call nesting: \"%s\"", key);
     myfree(key);
     if (raw == 0)
 	return (0);
-    conf_expand_text(out, raw, strlen(raw), level + 1);
+    conf_expand_text(out, raw, strlen(raw), level + 1, scope);
     return (1);
 }
 
@@ -375,7 +390,8 @@ static NORETURN conf_syntax(const char *what, const char *start)
  * conf_expand_ref - expand the ${...} or $(...) at START ('$' then OPEN);
  * returns the text after the closing bracket.
  */
-static const char *conf_expand_ref(VSTRING *out, const char *start, int level)
+static const char *conf_expand_ref(VSTRING *out, const char *start, int level,
+				           const CONF_SCOPE *scope)
 {
     int     open = start[1];
     int     close = open == '{' ? '}' : ')';
@@ -394,7 +410,7 @@ static const char *conf_expand_ref(VSTRING *out, const char *start, int level)
     if (q == name)
 	conf_syntax("empty macro name", start);
     if (*q == close) {
-	conf_lookup(out, name, q - name, level);
+	conf_lookup(out, name, q - name, level, scope);
 	return (q + 1);
     }
     if (*q != '?' && *q != ':')
@@ -432,17 +448,17 @@ static const char *conf_expand_ref(VSTRING *out, const char *start, int level)
 	q = t1_end;
     }
     val = vstring_alloc(64);
-    conf_lookup(val, name, name_len, level);
+    conf_lookup(val, name, name_len, level, scope);
     if ((op == '?') == (LEN(val) > 0))
-	conf_expand_text(out, t1, t1_end - t1, level + 1);
+	conf_expand_text(out, t1, t1_end - t1, level + 1, scope);
     else if (t2)
-	conf_expand_text(out, t2, t2_end - t2, level + 1);
+	conf_expand_text(out, t2, t2_end - t2, level + 1, scope);
     vstring_free(val);
     return (q + 1);
 }
 
 static void conf_expand_text(VSTRING *out, const char *text, size_t len,
-			             int level)
+			             int level, const CONF_SCOPE *scope)
 {
     char   *copy = mystrndup(text, len);	/* NUL-terminated for parsing */
     const char *p = copy;
@@ -459,11 +475,11 @@ static void conf_expand_text(VSTRING *out, const char *text, size_t len,
 	    vstring_addch(out, '$');
 	    p += 2;
 	} else if (p[1] == '{' || p[1] == '(') {
-	    p = conf_expand_ref(out, p, level);
+	    p = conf_expand_ref(out, p, level, scope);
 	} else if (conf_is_name_char(p[1])) {
 	    for (q = p + 1; conf_is_name_char(*q); q++)
 		 /* void */ ;
-	    conf_lookup(out, p + 1, q - p - 1, level);
+	    conf_lookup(out, p + 1, q - p - 1, level, scope);
 	    p = q;
 	} else {
 	    conf_syntax("empty macro name", p);
@@ -475,7 +491,20 @@ static void conf_expand_text(VSTRING *out, const char *text, size_t len,
 VSTRING *conf_expand(VSTRING *result, const char *text)
 {
     vstring_reset(result);
-    conf_expand_text(result, text, strlen(text), 0);
+    conf_expand_text(result, text, strlen(text), 0, 0);
+    return (result);
+}
+
+VSTRING *conf_expand_scoped(VSTRING *result, const char *text,
+			            const char *(*lookup) (const char *, void *),
+			            void *ctx)
+{
+    CONF_SCOPE scope;
+
+    scope.lookup = lookup;
+    scope.ctx = ctx;
+    vstring_reset(result);
+    conf_expand_text(result, text, strlen(text), 0, &scope);
     return (result);
 }
 
@@ -672,45 +701,83 @@ static int conf_read_line(VSTREAM *fp, VSTRING *line, VSTRING *chunk)
     return (got);
 }
 
-/* conf_trim - strip trailing white space (and '\r') */
-
-static void conf_trim(VSTRING *buf)
-{
-    while (LEN(buf) > 0 && isspace((unsigned char) STR(buf)[LEN(buf) - 1]))
-	vstring_truncate(buf, LEN(buf) - 1);
-}
-
-/* conf_parse_setting - "name = value" from one logical line */
-
-static void conf_parse_setting(const char *path, int lineno, const char *text)
+const char *conf_split_nameval(const char *text, VSTRING *name, VSTRING *value)
 {
     const char *p = text;
+    const char *name_start;
     const char *name_end;
-    char   *name;
+    const char *end;
 
-    while (*p && !isspace((unsigned char) *p) && *p != '=')
+    while (isspace((unsigned char) *p))
 	p++;
+    if (*p == 0 || *p == '=')
+	return ("missing attribute name");
+    for (name_start = p; *p && !isspace((unsigned char) *p) && *p != '='; p++)
+	 /* void */ ;
     name_end = p;
-    if (name_end == text)
-	msg_fatal("%s, line %d: missing attribute name: \"%s\"",
-		  path, lineno, text);
     while (isspace((unsigned char) *p))
 	p++;
     if (*p != '=')
-	msg_fatal("%s, line %d: missing '=' after attribute name: \"%s\"",
-		  path, lineno, text);
-    p++;
-    while (isspace((unsigned char) *p))
-	p++;
-    name = mystrndup(text, name_end - text);
-    conf_set(name, p);
-    myfree(name);
+	return ("missing '=' after attribute name");
+    for (p++; isspace((unsigned char) *p); p++)
+	 /* void */ ;
+    for (end = p + strlen(p); end > p && isspace((unsigned char) end[-1]); end--)
+	 /* void */ ;
+    vstring_strncpy(name, name_start, name_end - name_start);
+    vstring_strncpy(value, p, end - p);
+    return (0);
 }
 
 /*
- * conf_read_file - parse main.cf: a logical line starts at column 0 and
- * takes every following line that starts with white space (joined with
- * one space); comment and blank lines are skipped everywhere.
+ * conf_parse_setting - "name = value" from one logical line; a name set
+ * before in this file with another value is warned about, as Postfix does.
+ */
+static void conf_parse_setting(const char *path, int lineno, const char *text)
+{
+    VSTRING *name = vstring_alloc(64);
+    VSTRING *value = vstring_alloc(64);
+    const char *err;
+    CONF_ENTRY *e;
+
+    if ((err = conf_split_nameval(text, name, value)) != 0)
+	msg_fatal("%s, line %d: %s: \"%s\"", path, lineno, err, text);
+    if ((e = conf_find(STR(name))) != 0 && e->value != 0
+	&& strcmp(e->value, STR(value)) != 0)
+	msg_warn("%s, line %d: overriding earlier entry: %s=%s",
+		 path, lineno, STR(name), e->value);
+    conf_set(STR(name), STR(value));
+    vstring_free(name);
+    vstring_free(value);
+}
+
+/* conf_blank_line - empty, all white space, or a comment */
+
+static int conf_blank_line(const char *line)
+{
+    while (isspace((unsigned char) *line))
+	line++;
+    return (*line == 0 || *line == '#');
+}
+
+/* conf_flush_logical - parse a complete logical line (nothing if empty) */
+
+static void conf_flush_logical(const char *path, int lineno, VSTRING *logical)
+{
+    if (LEN(logical) == 0)
+	return;
+    if (isspace((unsigned char) STR(logical)[0]))
+	msg_warn("%s: logical line must not start with whitespace: \"%.30s%s\"",
+		 path, STR(logical), LEN(logical) > 30 ? "..." : "");
+    else
+	conf_parse_setting(path, lineno, STR(logical));
+    vstring_reset(logical);
+}
+
+/*
+ * conf_read_file - parse main.cf as Postfix's readllines() does: a logical
+ * line starts at column 0 and takes every following line that starts with
+ * white space, joined as they are (without the newlines); blank and
+ * comment lines are skipped everywhere, also inside a logical line.
  */
 static void conf_read_file(const char *path, VSTREAM *fp)
 {
@@ -719,34 +786,20 @@ static void conf_read_file(const char *path, VSTREAM *fp)
     VSTRING *logical = vstring_alloc(256);
     int     lineno = 0;
     int     start_line = 0;
-    int     have = 0;
-    const char *p;
 
     while (conf_read_line(fp, line, chunk)) {
 	lineno++;
-	conf_trim(line);
-	for (p = STR(line); isspace((unsigned char) *p); p++)
-	     /* void */ ;
-	if (*p == 0 || *p == '#')
+	if (conf_blank_line(STR(line)))
 	    continue;
-	if (p != STR(line)) {
-	    if (!have) {
-		msg_warn("%s: logical line must not start with whitespace: \"%s\"",
-			 path, STR(line));
-		continue;
-	    }
-	    vstring_addch(logical, ' ');
-	    vstring_strcat(logical, p);
+	if (isspace((unsigned char) STR(line)[0])) {
+	    vstring_strcat(logical, STR(line));
 	    continue;
 	}
-	if (have)
-	    conf_parse_setting(path, start_line, STR(logical));
-	vstring_strcpy(logical, p);
+	conf_flush_logical(path, start_line, logical);
+	vstring_strcpy(logical, STR(line));
 	start_line = lineno;
-	have = 1;
     }
-    if (have)
-	conf_parse_setting(path, start_line, STR(logical));
+    conf_flush_logical(path, start_line, logical);
     vstring_free(line);
     vstring_free(chunk);
     vstring_free(logical);
@@ -818,6 +871,17 @@ void    mail_conf_override(const char *name_eq_value)
 void    mail_conf_update(const char *name, const char *value)
 {
     conf_set(name, value);
+}
+
+void    mail_conf_set_default(const char *name, const char *value)
+{
+    CONF_ENTRY *e = conf_find(name);
+
+    if (e == 0 || e->param == 0)
+	msg_panic("mail_conf_set_default: unknown parameter %s", name);
+    conf_retire(e->computed);
+    e->computed = mystrdup(value);
+    conf_gen++;
 }
 
 void    conf_walk(void (*fn) (const char *name, const char *raw, void *ctx),

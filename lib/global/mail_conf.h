@@ -8,9 +8,11 @@
  * so a typo is found by the first test that runs that code.
  *
  * main.cf syntax is Postfix's: "name = value", a line that starts with
- * white space continues the previous one, '#' starts a comment line, a later
- * setting wins.  Values are expanded on read: $name, ${name}, $(name),
- * ${name?text} (text if name is non-empty), ${name:text} (text if empty).
+ * white space continues the previous one (joined as it is), '#' starts a
+ * comment line, a later setting wins; a name set twice with different
+ * values is warned about ("FILE, line N: overriding earlier entry: ...").
+ * Values are expanded on read: $name, ${name}, $(name), ${name?text}
+ * (text if name is non-empty), ${name:text} (text if empty).
  * Unknown names in main.cf are warned about, not fatal.
  *
  * The configuration directory comes from mail_conf_set_dir() (-c DIR), else
@@ -64,6 +66,13 @@ void	mail_conf_override(const char *name_eq_value);
 /* mail_conf_update - set one raw value in memory (not written to main.cf) */
 void	mail_conf_update(const char *name, const char *value);
 
+/*
+ * mail_conf_set_default - the default of a table parameter, computed at
+ * run time by the caller (postconf: mynetworks from mynetworks_style);
+ * conf_default() and unset values use it from now on.
+ */
+void	mail_conf_set_default(const char *name, const char *value);
+
 /* Typed access to expanded values; fatal if the value fails its check */
 const char *conf_str(const char *name);
 int	conf_int(const char *name);
@@ -78,11 +87,27 @@ int	conf_is_set(const char *name);
 /* conf_expand - expand $name references in TEXT into RESULT */
 VSTRING *conf_expand(VSTRING *result, const char *text);
 
+/*
+ * conf_expand_scoped - the same, where LOOKUP(name, CTX) is asked first
+ * for each name (a raw value, expanded in turn, or NULL: the parameter
+ * table's).  postconf -x uses it for the -o settings of a master.cf entry.
+ */
+VSTRING *conf_expand_scoped(VSTRING *result, const char *text,
+			            const char *(*lookup) (const char *, void *),
+			            void *ctx);
+
 /* conf_walk - call FN for every name set in main.cf or -o, in file order */
 void	conf_walk(void (*fn) (const char *name, const char *raw, void *ctx), void *ctx);
 
 /* conf_default - the default raw value of a table parameter (computed ones too) */
 const char *conf_default(const char *name);
+
+/*
+ * conf_split_nameval - "name = value" (white space around both trimmed)
+ * into NAME and VALUE; NULL, or Postfix's reason: "missing attribute
+ * name", "missing '=' after attribute name".
+ */
+const char *conf_split_nameval(const char *text, VSTRING *name, VSTRING *value);
 
 /* parse helpers shared with postconf */
 int	conf_parse_bool(const char *value, int *result);

@@ -28,7 +28,9 @@ const MAIL_PARAM mail_params[] = {
     /* Identity and paths */
     S("alias_database", "hash:/etc/aliases"),
     S("alias_maps", "hash:/etc/aliases"),
+    S("append_dot_mydomain", "no"),	/* Postfix: yes below compatibility_level 1 */
     S("command_directory", DEF_COMMAND_DIR),
+    S("compatibility_level", "3.6"),	/* Posthorn's defaults are those of level 3.6 */
     S("config_directory", DEF_CONFIG_DIR),
     S("daemon_directory", DEF_DAEMON_DIR),
     S("data_directory", "/var/lib/posthorn"),
@@ -48,6 +50,16 @@ const MAIL_PARAM mail_params[] = {
     S("relay_domains", ""),
     S("setgid_group", "postdrop"),
 
+    /* Installation facts Posthorn reads nowhere: known so that a Postfix main.cf needs no change */
+    S("debugger_command", ""),
+    S("html_directory", "no"),
+    S("mailq_path", "/usr/bin/mailq"),
+    S("manpage_directory", "/usr/local/man"),
+    S("newaliases_path", "/usr/bin/newaliases"),
+    S("readme_directory", "no"),
+    S("sample_directory", DEF_CONFIG_DIR),
+    S("sendmail_path", DEF_COMMAND_DIR "/sendmail"),
+
     /* Logging */
     S("maillog_file", ""),
     S("syslog_facility", "mail"),
@@ -64,6 +76,12 @@ const MAIL_PARAM mail_params[] = {
     I("process_client_limit", "1000", 1, 0),	/* (Posthorn) event server hard limit */
     I("process_client_soft_limit", "50", 1, 0),	/* (Posthorn) event server: ask for help */
     I("default_destination_concurrency_limit", "20", 1, 0),
+    I("initial_destination_concurrency", "5", 1, 0),
+    I("default_destination_concurrency_failed_cohort_limit", "1", 0, 0),
+    I("smtp_destination_concurrency_failed_cohort_limit",
+      "$default_destination_concurrency_failed_cohort_limit", 0, 0),
+    I("lmtp_destination_concurrency_failed_cohort_limit",
+      "$default_destination_concurrency_failed_cohort_limit", 0, 0),
     I("local_destination_concurrency_limit", "2", 1, 0),
     I("local_destination_recipient_limit", "1", 1, 0),
 
@@ -173,7 +191,7 @@ const MAIL_PARAM mail_params[] = {
     S("allow_mail_to_files", "alias, forward"),
     S("local_command_shell", ""),
     B("strict_mailbox_ownership", "yes"),
-    B("biff", "no"),
+    B("biff", "yes"),			/* local never notifies comsat */
 
     S("default_database_type", "hash"),
     /* routing: virtual aliases (smtpd) and transports (qmgr), lib/tables/resolve.c */
@@ -214,6 +232,9 @@ const MAIL_PARAM mail_params[] = {
     S("smtpd_tls_ciphers", "medium"), S("smtpd_tls_mandatory_ciphers", "medium"),
     S("smtpd_tls_exclude_ciphers", ""), S("smtpd_tls_mandatory_exclude_ciphers", ""),
     I("smtpd_tls_loglevel", "1", 0, 4),	/* Postfix: 0 */
+    S("smtpd_tls_CAfile", ""), S("smtpd_tls_CApath", ""),	/* (no client certificates asked for) */
+    S("smtpd_tls_session_cache_database", ""),	/* (no session cache) */
+    T("smtpd_tls_session_cache_timeout", "3600s", 's', 0),
     B("smtpd_tls_received_header", "yes"),	/* Postfix: no */
     /* pop3d (Posthorn; pop3d/, lib/login/): the certificate is SMTP's */
     S("pop3d_tls_security_level", "may"), B("pop3d_tls_wrappermode", "no"),
@@ -252,8 +273,45 @@ const MAIL_PARAM mail_params[] = {
     I("unknown_client_reject_code", "450", 400, 599),
     I("unknown_hostname_reject_code", "450", 400, 599),
     B("allow_percent_hack", "yes"), B("swap_bangpath", "yes"), B("allow_untrusted_routing", "no"),
-    /* qmgr routing, bounces (qmgr/, lib/global/bounce.c) */ S("relayhost", ""), I("default_destination_recipient_limit", "50", 1, 0), I("smtp_destination_recipient_limit", "$default_destination_recipient_limit", 1, 0), S("notify_classes", "resource, software"), S("bounce_notice_recipient", "postmaster"), S("2bounce_notice_recipient", "postmaster"), S("delay_notice_recipient", "postmaster"), L("bounce_size_limit", "50000", 1, 0),
-    /* SMTP client (smtp/) */ S("smtp_helo_name", "$myhostname"), T("smtp_connect_timeout", "30s", 's', 0), T("smtp_helo_timeout", "300s", 's', 1), T("smtp_starttls_timeout", "300s", 's', 1), T("smtp_mail_timeout", "300s", 's', 1), T("smtp_rcpt_timeout", "300s", 's', 1), T("smtp_data_init_timeout", "120s", 's', 1), T("smtp_data_xfer_timeout", "180s", 's', 1), T("smtp_data_done_timeout", "600s", 's', 1), T("smtp_quit_timeout", "300s", 's', 1), B("smtp_skip_5xx_greeting", "yes"), S("smtp_tls_security_level", ""), S("smtp_tls_CAfile", ""), S("smtp_tls_CApath", ""), S("smtp_tls_cert_file", ""), S("smtp_tls_key_file", "$smtp_tls_cert_file"), S("smtp_tls_protocols", "!SSLv2, !SSLv3"), S("smtp_tls_mandatory_protocols", "!SSLv2, !SSLv3"), S("smtp_tls_ciphers", "medium"), S("smtp_tls_mandatory_ciphers", "medium"), S("smtp_tls_exclude_ciphers", ""), I("smtp_tls_loglevel", "1", 0, 4), B("smtp_sasl_auth_enable", "no"), S("smtp_sasl_password_maps", ""), S("smtp_sasl_security_options", "noplaintext, noanonymous"), S("smtp_sasl_tls_security_options", "$smtp_sasl_security_options"), S("smtp_sasl_mechanism_filter", ""),
+    /* qmgr routing, bounces (qmgr/, lib/global/bounce.c) */
+    S("2bounce_notice_recipient", "postmaster"),
+    S("bounce_notice_recipient", "postmaster"),
+    L("bounce_size_limit", "50000", 1, 0),
+    I("default_destination_recipient_limit", "50", 1, 0),
+    S("delay_notice_recipient", "postmaster"),
+    S("notify_classes", "resource, software"),
+    S("relayhost", ""),
+    I("smtp_destination_recipient_limit", "$default_destination_recipient_limit", 1, 0),
+    /* SMTP client (smtp/) */
+    T("smtp_connect_timeout", "30s", 's', 0),
+    T("smtp_data_done_timeout", "600s", 's', 1),
+    T("smtp_data_init_timeout", "120s", 's', 1),
+    T("smtp_data_xfer_timeout", "180s", 's', 1),
+    S("smtp_helo_name", "$myhostname"),
+    T("smtp_helo_timeout", "300s", 's', 1),
+    T("smtp_mail_timeout", "300s", 's', 1),
+    T("smtp_quit_timeout", "300s", 's', 1),
+    T("smtp_rcpt_timeout", "300s", 's', 1),
+    B("smtp_sasl_auth_enable", "no"),
+    S("smtp_sasl_mechanism_filter", ""),
+    S("smtp_sasl_password_maps", ""),
+    S("smtp_sasl_security_options", "noplaintext, noanonymous"),
+    S("smtp_sasl_tls_security_options", "$smtp_sasl_security_options"),
+    B("smtp_skip_5xx_greeting", "yes"),
+    T("smtp_starttls_timeout", "300s", 's', 1),
+    S("smtp_tls_CAfile", ""),
+    S("smtp_tls_CApath", ""),
+    S("smtp_tls_cert_file", ""),
+    S("smtp_tls_ciphers", "medium"),
+    S("smtp_tls_exclude_ciphers", ""),
+    S("smtp_tls_key_file", "$smtp_tls_cert_file"),
+    I("smtp_tls_loglevel", "0", 0, 4),
+    S("smtp_tls_mandatory_ciphers", "medium"),
+    S("smtp_tls_mandatory_protocols", ">=TLSv1"),
+    S("smtp_tls_protocols", ">=TLSv1"),
+    S("smtp_tls_security_level", ""),
+    S("smtp_tls_session_cache_database", ""),
+    T("smtp_tls_session_cache_timeout", "3600s", 's', 0),
     /* LMTP client (smtp/ in LMTP mode) */
     B("lmtp_assume_final", "no"),
     T("lmtp_connect_timeout", "0s", 's', 0),

@@ -51,6 +51,24 @@ static const DICT_TYPE dict_types[] = {
 
 static DICT *dict_watched;		/* tables read from files */
 
+/* dict_type_names - the types dict_open() knows, in table order */
+
+const char *const *dict_type_names(void)
+{
+    static const char **names;
+    size_t  n;
+
+    if (names == 0) {
+	for (n = 0; dict_types[n].type; n++)
+	     /* void */ ;
+	names = (const char **) mymalloc((n + 1) * sizeof(*names));
+	for (n = 0; dict_types[n].type; n++)
+	    names[n] = dict_types[n].type;
+	names[n] = 0;
+    }
+    return (names);
+}
+
 /* dict_alloc - a zeroed backend object with the common fields set */
 
 DICT   *dict_alloc(const char *type, const char *name, int flags, size_t size)

@@ -83,4 +83,7 @@ MAPS   *maps_create(const char *title, const char *spec, int flags);
 const char *maps_find(MAPS *maps, const char *key);
 void	maps_free(MAPS *maps);
 
+/* dict_type_names - the types dict_open() knows ("hash", ...), NULL-terminated */
+const char *const *dict_type_names(void);
+
 #endif

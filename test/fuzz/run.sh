@@ -32,7 +32,7 @@ LIB_INC=$(for d in lib/*/; do printf -- '-I%s ' "${d%/}"; done)
 CFLAGS="-std=gnu11 -g -O1 -fno-omit-frame-pointer $LIB_INC -Ismtpd -Ipop3d \
  -fsanitize=address,undefined -fno-sanitize-recover=undefined \
  -Wall -Wextra -Wno-unused-parameter"
-LIBS="-lssl -lcrypto -lsasl2 -ldb -lpcre2-8 -lresolv"
+LIBS="-lssl -lcrypto -lsasl2 -ldb -llmdb -lsqlite3 -lpcre2-8 -lresolv"
 
 # build_lib - compile the library sources that changed since the last run
 build_lib() {

@@ -315,7 +315,8 @@ def test_connection_refused_defers(make_instance):
 
 def test_starttls_when_offered(make_instance, receivers, tls_files):
     rx = receivers(tls_files=tls_files)
-    inst = start(make_instance, relay_main(rx, smtp_tls_security_level="may"))
+    inst = start(make_instance, relay_main(rx, smtp_tls_security_level="may",
+                                           smtp_tls_loglevel="1"))
     token = uuid.uuid4().hex
     msg = message(token)
     inst.send(["tls@remote.example"], msg, sender=SENDER)
@@ -356,7 +357,7 @@ def test_verify_with_cafile(make_instance, receivers, tmp_path):
     os.chmod(str(tmp_path), 0o755)
     rx = receivers(tls_files=(cert, key))
     inst = start(make_instance, relay_main(rx, smtp_tls_security_level="verify",
-                                           smtp_tls_CAfile=cert))
+                                           smtp_tls_CAfile=cert, smtp_tls_loglevel="1"))
     inst.send(["ok@remote.example"], message(uuid.uuid4().hex), sender=SENDER)
     assert wait_until(lambda: rx.transactions, 20), inst.log_tail()
     assert inst.wait_for_log(r"Verified TLS connection established to 127\.0\.0\.1", 10)

@@ -80,7 +80,7 @@ static void test_defaults(void **state)
     load_conf("");
     assert_string_equal(conf_str("mail_name"), "Posthorn");
     assert_int_equal(conf_int("smtpd_hard_error_limit"), 20);
-    assert_int_equal(conf_bool("biff"), 0);
+    assert_int_equal(conf_bool("biff"), 1);		/* as Postfix */
     assert_int_equal(conf_bool("smtpd_delay_reject"), 1);
     assert_int_equal(conf_time("max_idle"), 100);
     assert_int_equal(conf_time("maximal_queue_lifetime"), 5 * 86400);
@@ -146,7 +146,8 @@ static void test_parse_continuation_comments(void **state)
 	      "mail_name=Other\r\n"
 	      "biff = no\n"
 	      "relay_domains =\n");
-    assert_string_equal(conf_raw("mydestination"), "a, b c");
+    /* continuation lines are joined as they are, as Postfix's readllines */
+    assert_string_equal(conf_raw("mydestination"), "a,    b\tc");
     assert_int_equal(conf_bool("biff"), 0);		/* later setting wins */
     assert_string_equal(conf_str("mail_name"), "Other");
     assert_string_equal(conf_str("relay_domains"), "");
@@ -169,11 +170,11 @@ static void test_leading_whitespace_ignored(void **state)
 
 static void test_reread_resets(void **state)
 {
-    load_conf("biff = yes\nown_param = 1\n");
-    assert_int_equal(conf_bool("biff"), 1);
+    load_conf("biff = no\nown_param = 1\n");
+    assert_int_equal(conf_bool("biff"), 0);
     assert_string_equal(conf_raw("own_param"), "1");
     load_conf("mail_name = Y\n");
-    assert_int_equal(conf_bool("biff"), 0);
+    assert_int_equal(conf_bool("biff"), 1);
     assert_null(conf_raw("own_param"));
     assert_false(conf_is_set("own_param"));
 }
@@ -397,8 +398,10 @@ static void test_long_value(void **state)
     for (i = 0; i < 20000; i++) {
 	vstring_sprintf_append(text, "d%05d.example ", i);
 	vstring_sprintf_append(want, "%sd%05d.example", i ? " " : "", i);
-	if (i == 10000)
+	if (i == 10000) {
 	    vstring_strcat(text, "\n  ");	/* a continuation in the middle */
+	    vstring_strcat(want, "  ");		/* kept, as Postfix keeps it */
+	}
     }
     vstring_addch(text, '\n');
     load_conf(STR(text));
@@ -437,6 +440,113 @@ static int teardown(void **state)
     return (rmdir(conf_dir));
 }
 
+/* stderr_of - what FN(ARG) writes to stderr in a child */
+
+static char *stderr_of(void (*fn) (const char *), const char *arg)
+{
+    char    path[] = "/tmp/test_mail_conf_err.XXXXXX";
+    int     fd = mkstemp(path);
+    int     saved = dup(2);
+    char    buf[4096];
+    ssize_t n;
+
+    assert_true(fd >= 0 && saved >= 0);
+    fflush(stderr);
+    dup2(fd, 2);
+    assert_int_equal(in_child(fn, arg), 0);
+    dup2(saved, 2);
+    close(saved);
+    n = pread(fd, buf, sizeof(buf) - 1, 0);
+    close(fd);
+    unlink(path);
+    assert_true(n >= 0);
+    buf[n] = 0;
+    return (mystrdup(buf));
+}
+
+static void test_duplicate_warning(void **state)
+{
+    char   *err = stderr_of(read_text, "relayhost = x\n"
+			    "myorigin = a\n"
+			    "relayhost = x\n"
+			    "# comment\n"
+			    "relayhost = y\n"
+			    "  continued\n"
+			    "relayhost = z\n");
+
+    /* the line where the overriding entry starts, and the earlier value */
+    assert_non_null(strstr(err, "main.cf, line 5: overriding earlier entry: relayhost=x\n"));
+    assert_non_null(strstr(err, "main.cf, line 7: overriding earlier entry: relayhost=y  continued\n"));
+    /* the same value again is no override */
+    assert_null(strstr(err, "line 3:"));
+    myfree(err);
+    load_conf("relayhost = x\nrelayhost = y\n");
+    assert_string_equal(conf_raw("relayhost"), "y");
+}
+
+static void expect_nameval(const char *text, const char *name, const char *value,
+			           const char *err)
+{
+    VSTRING *n = vstring_alloc(10);
+    VSTRING *v = vstring_alloc(10);
+    const char *got = conf_split_nameval(text, n, v);
+
+    if (err) {
+	assert_non_null(got);
+	assert_string_equal(got, err);
+    } else {
+	assert_null(got);
+	assert_string_equal(STR(n), name);
+	assert_string_equal(STR(v), value);
+    }
+    vstring_free(n);
+    vstring_free(v);
+}
+
+static void test_split_nameval(void **state)
+{
+    expect_nameval("a=b", "a", "b", 0);
+    expect_nameval("  a  =  b c  ", "a", "b c", 0);
+    expect_nameval("a =", "a", "", 0);
+    expect_nameval("a/b/c=x=y", "a/b/c", "x=y", 0);
+    expect_nameval("", 0, 0, "missing attribute name");
+    expect_nameval(" = b", 0, 0, "missing attribute name");
+    expect_nameval("a b = c", 0, 0, "missing '=' after attribute name");
+    expect_nameval("a", 0, 0, "missing '=' after attribute name");
+}
+
+static const char *scope_lookup(const char *name, void *ctx)
+{
+    if (strcmp(name, "service_name") == 0)
+	return ((const char *) ctx);
+    if (strcmp(name, "local_only") == 0)
+	return ("[$service_name]");
+    return (0);
+}
+
+static void test_expand_scoped(void **state)
+{
+    VSTRING *buf = vstring_alloc(10);
+
+    load_conf("mail_name = M\n");
+    conf_expand_scoped(buf, "$mail_name/$service_name ${local_only}", scope_lookup, "relay");
+    assert_string_equal(STR(buf), "M/relay [relay]");
+    conf_expand(buf, "$mail_name/$service_name");
+    assert_string_equal(STR(buf), "M/");
+    vstring_free(buf);
+}
+
+static void test_set_default(void **state)
+{
+    load_conf("");
+    mail_conf_set_default("mynetworks", "192.0.2.0/24");
+    assert_string_equal(conf_default("mynetworks"), "192.0.2.0/24");
+    assert_string_equal(conf_str("mynetworks"), "192.0.2.0/24");
+    load_conf("mynetworks = 10.0.0.0/8\n");
+    assert_string_equal(conf_str("mynetworks"), "10.0.0.0/8");
+    assert_string_equal(conf_default("mynetworks"), "192.0.2.0/24");
+}
+
 int     main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -459,6 +569,10 @@ int     main(void)
 	cmocka_unit_test(test_missing_equals),
 	cmocka_unit_test(test_long_value),
 	cmocka_unit_test(test_mail_config_env),
+	cmocka_unit_test(test_duplicate_warning),
+	cmocka_unit_test(test_split_nameval),
+	cmocka_unit_test(test_expand_scoped),
+	cmocka_unit_test(test_set_default),
     };
 
     return (cmocka_run_group_tests(tests, setup, teardown));
