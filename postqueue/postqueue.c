@@ -16,7 +16,13 @@
  *
  * Flushing uses the queue-control protocol on public/qmgr (request flush,
  * flush_site, flush_id; lib/global/queue_control.h).  A qmgr that does not answer
- * control requests gets the one-byte flush trigger instead.
+ * control requests gets the one-byte flush trigger instead.  Any site
+ * with deferred mail may be flushed (Postfix: only fast_flush_domains).
+ *
+ * Bad usage exits 69 (EX_UNAVAILABLE) with getopt's complaint and
+ * Postfix's usage line, as Postfix's postqueue; so do a site that is no
+ * host name or address literal and a name that is no queue id.  An id
+ * that names no message is not an error.
  *
  * Parameters: queue_directory, mail_owner, syslog_name, maillog_file.
  */
@@ -31,6 +37,7 @@
 #include "mail_proto.h"
 #include "mail_queue.h"
 #include "mail_owner.h"
+#include "address.h"
 #include "queue_control.h"
 #include "showq_proto.h"
 #include "mailq_format.h"
@@ -136,61 +143,63 @@ static void pq_list(int json)
 
 static void pq_flush(const char *request, const char *site, const char *id)
 {
-    VSTRING *reason = vstring_alloc(100);
+    QUEUE_CONTROL_REPLY reply;
     char   *ids[1];
-    long    count;
     int     status;
 
+    memset(&reply, 0, sizeof(reply));
+    reply.reason = vstring_alloc(100);
     ids[0] = (char *) id;
-    status = queue_control(request, id ? ids : 0, id ? 1 : 0, 0, site, &count, reason);
+    status = queue_control(request, id ? ids : 0, id ? 1 : 0, 0, site, &reply);
     switch (status) {
     case QUEUE_CONTROL_OK:
 	if (msg_verbose)
-	    msg_info("%s: %ld message%s", request, count, count == 1 ? "" : "s");
+	    msg_info("%s: %ld message%s", request, reply.count,
+		     reply.count == 1 ? "" : "s");
 	break;
     case QUEUE_CONTROL_REFUSED:
-	msg_fatal_status(EX_UNAVAILABLE, "Cannot flush mail queue: %s", STR(reason));
+	msg_fatal_status(EX_UNAVAILABLE, "Cannot flush mail queue: %s", STR(reply.reason));
     case QUEUE_CONTROL_NOREPLY:
 	if (msg_verbose)
-	    msg_info("%s; sending the flush trigger", STR(reason));
+	    msg_info("%s; sending the flush trigger", STR(reply.reason));
 	if (mail_trigger(MAIL_CLASS_PUBLIC, MAIL_SERVICE_QMGR, QMGR_REQ_FLUSH_DEFERRED) == 0)
 	    break;
 	/* FALLTHROUGH */
     default:
 	if (msg_verbose)
-	    msg_info("%s", STR(reason));
+	    msg_info("%s", STR(reply.reason));
 	msg_fatal_status(EX_UNAVAILABLE, "Cannot flush mail queue - mail system is down");
     }
-    vstring_free(reason);
+    vstring_free(reply.reason);
 }
 
 static NORETURN usage(void)
 {
-    msg_fatal_status(EX_USAGE, "usage: postqueue -f | postqueue -i queueid | "
+    msg_fatal_status(EX_UNAVAILABLE, "usage: postqueue -f | postqueue -i queueid | "
 		     "postqueue -j | postqueue -p | postqueue -s site");
 }
 
-int     main(int argc, char **argv)
+/* pq_args - the one mode (ARG: -s site, -i queueid); exits on bad usage */
+
+static int pq_args(int argc, char **argv, const char **arg)
 {
-    const char *arg = 0;
     int     mode = 0;
     int     ch;
 
-    msg_init("postqueue", MSG_TO_STDERR | MSG_TO_SYSLOG);
-    opterr = 0;
-    while ((ch = getopt(argc, argv, "c:fi:jps:v")) != -1) {
+    argv[0] = (char *) msg_progname();	/* getopt's complaints, as Postfix */
+    while ((ch = getopt(argc, argv, "+c:fi:jps:v")) != -1) {
 	switch (ch) {
 	case 'c':
 	    mail_conf_set_dir(optarg);
 	    break;
 	case 'i':
 	case 's':
-	    arg = optarg;
+	    *arg = optarg;
 	    /* FALLTHROUGH */
 	case 'f':
 	case 'j':
 	case 'p':
-	    if (mode != 0 && mode != ch)
+	    if (mode != 0)
 		usage();
 	    mode = ch;
 	    break;
@@ -203,8 +212,27 @@ int     main(int argc, char **argv)
     }
     if (mode == 0 || optind != argc)
 	usage();
+    return (mode);
+}
+
+/* pq_bad - Postfix's complaint about a site or queue id (at most 100 bytes) */
+
+static NORETURN pq_bad(const char *what, const char *arg)
+{
+    msg_fatal_status(EX_UNAVAILABLE, "%s: \"%.100s%s\"", what, arg,
+		     strlen(arg) > 100 ? "..." : "");
+}
+
+int     main(int argc, char **argv)
+{
+    const char *arg = 0;
+    int     mode;
+
+    msg_init("postqueue", MSG_TO_STDERR | MSG_TO_SYSLOG);
+    mode = pq_args(argc, argv, &arg);
     mail_conf_read(0);
     msg_syslog_name(conf_str("syslog_name"));
+    msg_hostname(conf_str("myhostname"));
     if (*conf_str("maillog_file") && (access(conf_str("maillog_file"), W_OK) == 0
 				       || errno == ENOENT))
 	msg_logfile(conf_str("maillog_file"));	/* not for users who may not */
@@ -215,13 +243,13 @@ int     main(int argc, char **argv)
 	pq_flush("flush", 0, 0);
 	break;
     case 's':
-	if (*arg == 0 || strpbrk(arg, " \t\r\n/"))
-	    msg_fatal_status(EX_USAGE, "Invalid request: \"%s\"", arg);
+	if (!addr_valid_domain(arg))
+	    pq_bad("Cannot flush mail queue - invalid destination", arg);
 	pq_flush("flush_site", arg, 0);
 	break;
     case 'i':
 	if (!mail_queue_id_ok(arg))
-	    msg_fatal_status(EX_USAGE, "Invalid request: \"%s\"", arg);
+	    pq_bad("Cannot flush queue ID - invalid name", arg);
 	pq_flush("flush_id", 0, arg);
 	break;
     default:

@@ -15,9 +15,11 @@
  * recipient's latest reason (postqueue -p shows them).  A message older
  * than maximal_queue_lifetime (bounce_queue_lifetime for mail from <>)
  * has its deferred recipients bounced (Action: failed, the last 4.x.x
- * status and reason, as Postfix).  A delay warning goes to the sender once
- * the queue file's W record time has passed (delay_warning_time; smtpd
- * writes the record), and the record is cleared.
+ * status and reason, as Postfix); so has a message that postsuper -e
+ * marked force-expired, at once ("status=force-expired").  A delay
+ * warning goes to the sender once the queue file's W record time has
+ * passed (delay_warning_time; smtpd writes the record), and the record is
+ * cleared.
  *
  * A recipient sent with NOTIFY=SUCCESS, when its agent says "delivered"
  * (final delivery) or "relayed" (to a next hop without DSN, which will
@@ -111,7 +113,7 @@ int     qmgr_bounce_expired(QMGR_MESSAGE *message)
 			      "maximal_queue_lifetime" : "bounce_queue_lifetime");
     long    age = (long) (clock_now() - message->env.arrival.tv_sec);
 
-    if (age < lifetime)
+    if (age < lifetime && !message->expired)
 	return (-1);
     for (int i = 0; i < message->env.rcpt_count; i++) {
 	if (message->rcpt_status[i] != DELIVER_STAT_DEFER)
@@ -121,8 +123,8 @@ int     qmgr_bounce_expired(QMGR_MESSAGE *message)
 	    return (-1);			/* retry later */
 	message->rcpt_status[i] = DELIVER_STAT_BOUNCE;
     }
-    msg_info("%s: from=<%s>, status=expired, returned to sender",
-	     message->id, message->env.sender);
+    msg_info("%s: from=<%s>, status=%s, returned to sender", message->id,
+	     message->env.sender, message->expired ? "force-expired" : "expired");
     return (0);
 }
 

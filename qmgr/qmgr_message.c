@@ -13,6 +13,8 @@
  * deferred there at once).  A table that cannot answer defers.
  * qmgr_message_result() records one answer; when the last one arrives the
  * file is removed (all done) or deferred with back-off (qmgr_defer.c).
+ * A message that postsuper -e marked force-expired is not delivered: its
+ * pending recipients are deferred at once and returned to the sender.
  *
  * Parameters: TRANSPORT_destination_recipient_limit (local, smtp, lmtp),
  * default_destination_recipient_limit, and those of resolve.c.
@@ -300,6 +302,31 @@ static void qmgr_route_rcpt(QMGR_MESSAGE *message, int index, QMGR_JOB **jobs,
 }
 
 /*
+ * qmgr_message_expire - a force-expired message (postsuper -e): every
+ * pending recipient is deferred without a delivery attempt, with the
+ * reason of its last deferral (not logged again), else "4.7.0 message is
+ * administratively expired" (logged); qmgr_bounce_expired() returns it
+ */
+static void qmgr_message_expire(QMGR_MESSAGE *message)
+{
+    const DEFER_LOG_ENTRY *last;
+    DEFER_LOG log;
+
+    (void) defer_log_read(MAIL_QUEUE_DEFER, message->id, &log);
+    for (int i = 0; i < message->env.rcpt_count; i++) {
+	if (message->rcpt_status[i] != QMGR_RCPT_PENDING)
+	    continue;
+	if ((last = defer_log_find(&log, message->env.rcpts[i].address)) != 0)
+	    qmgr_message_result(message, i, DELIVER_STAT_DEFER, last->relay,
+				last->status, last->reason);
+	else
+	    qmgr_defer_rcpt(message, i, "none", "4.7.0",
+			    "message is administratively expired");
+    }
+    defer_log_free(&log);
+}
+
+/*
  * qmgr_filter_route - content_filter (or an access FILTER action) set by
  * smtpd: every recipient goes to that transport:nexthop (an empty next
  * hop: the recipient's domain), as Postfix's qmgr routes filtered mail
@@ -329,6 +356,8 @@ void    qmgr_message_route(QMGR_MESSAGE *message)
 	if (message->rcpt_status[i] == QMGR_RCPT_PENDING)
 	    message->unanswered++;
     qmgr_routing = 1;
+    if (message->expired)
+	qmgr_message_expire(message);
     for (int i = 0; i < env->rcpt_count; i++) {
 	if (message->rcpt_status[i] != QMGR_RCPT_PENDING)
 	    continue;

@@ -20,6 +20,7 @@
 #include "mail_conf.h"
 #include "mail_queue.h"
 #include "mail_server.h"
+#include "queue_control.h"
 #include "qmgr.h"
 
 /* A file that is unlocked, incomplete and this young may still be in creation */
@@ -83,6 +84,20 @@ static int qmgr_read_file(const char *id, const char *queue, QENV *env, VSTRING 
     return (ret);
 }
 
+/* qmgr_expired - active/ID carries postsuper's force-expired mark */
+
+static int qmgr_expired(const char *id)
+{
+    VSTRING *path = vstring_alloc(100);
+    struct stat st;
+    int     expired;
+
+    expired = stat(mail_queue_path(path, MAIL_QUEUE_ACTIVE, id), &st) == 0
+	&& (st.st_mode & QUEUE_CONTROL_STAT_EXPIRE) != 0;
+    vstring_free(path);
+    return (expired);
+}
+
 /* qmgr_activate - move ID from FROM_QUEUE into active/ and start on it */
 
 int     qmgr_activate(const char *id, const char *from_queue)
@@ -102,6 +117,7 @@ int     qmgr_activate(const char *id, const char *from_queue)
 	qmgr_move_corrupt(id, MAIL_QUEUE_ACTIVE, STR(why));
     } else {
 	message = qmgr_message_create(id, &env);
+	message->expired = qmgr_expired(id);
 	msg_info("%s: from=<%s>, size=%ld, nrcpt=%d (queue active)",
 		 id, env.sender, env.content_size, env.rcpt_count);
 	qmgr_message_route(message);

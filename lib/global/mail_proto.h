@@ -39,15 +39,11 @@
 
 /*
  * Queue control (postsuper, postqueue -f/-s/-i, posthorn flush): the client
- * connects to public/qmgr, writes QMGR_REQ_CONTROL and one attribute list
- *   request = delete | hold | release | requeue | flush | flush_site | flush_id
- *   queue_id = ID or ALL (several: one queue_id attribute each)
- *   queue = incoming | active | deferred | hold (optional: limit to one queue)
- *   site = domain (flush_site)
- * and reads one attribute list back: status (0 ok, else failure), count
- * (messages affected), reason.  qmgr performs the change itself, so no tool
- * edits a file that qmgr owns.  Only root and mail_owner (SO_PEERCRED) may
- * ask for delete/hold/release/requeue; anyone may flush.
+ * connects to public/qmgr, writes QMGR_REQ_CONTROL and one attribute list,
+ * and reads one back; the requests (delete, hold, release, requeue,
+ * expire, expire_release, flush...), their attributes and the reply (status,
+ * count, released, a "done" line per message) are in queue_control.h.
+ * qmgr performs the change itself, so no tool edits a file that qmgr owns.
  */
 #define MAIL_SERVICE_SHOWQ	"showq"	/* queue listing for postqueue -p/-j */
 

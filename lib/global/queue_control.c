@@ -1,8 +1,10 @@
 /*
  * queue_control.c - ask qmgr to change or flush the queue (see queue_control.h).
  *
- * The ids go one "queue_id" attribute each, in batches that fit one
- * attribute list; the counts of all batches are added.
+ * The ids go one "queue_id" attribute each, in batches of
+ * QUEUE_CONTROL_BATCH: a reply carries at most two "done" lines per id and
+ * must fit one attribute list (ATTR_MAX_COUNT).  The counts of all
+ * batches are added; the "done" lines go to the caller as they come.
  */
 #include "sys_defs.h"
 #include <fcntl.h>
@@ -10,73 +12,123 @@
 #include "vstream.h"
 #include "iostuff.h"
 #include "attr.h"
+#include "safe_open.h"
 #include "mail_proto.h"
+#include "mail_queue.h"
 #include "queue_control.h"
 
 #define QC_CONNECT_TIMEOUT	10
 #define QC_REPLY_TIMEOUT	300		/* deleting ALL can take a while */
-#define QC_BATCH		(ATTR_MAX_COUNT - 8)
+
+/* queue_control_send - the request, on its way; 0 or -1 */
+
+static int queue_control_send(VSTREAM *fp, const char *request, char **ids,
+			              int nids, const char *const *queues,
+			              const char *site)
+{
+    vstream_putc(QMGR_REQ_CONTROL, fp);
+    attr_put(fp, "request", request);
+    for (int i = 0; i < nids; i++)
+	attr_put(fp, "queue_id", ids[i]);
+    for (int i = 0; queues && queues[i]; i++)
+	attr_put(fp, "queue", queues[i]);
+    if (site)
+	attr_put(fp, "site", site);
+    return (attr_end(fp));
+}
+
+/* queue_control_take - the counts and "done" lines of one reply */
+
+static int queue_control_take(const ATTR_LIST *list, QUEUE_CONTROL_REPLY *reply)
+{
+    const char *reason = attr_find(list, "reason");
+
+    for (int i = 0; i < list->count; i++)
+	if (reply->done && strcmp(list->names[i], "done") == 0)
+	    reply->done(list->values[i], reply->context);
+    reply->count += attr_find_long(list, "count", 0);
+    reply->released += attr_find_long(list, "released", 0);
+    if (attr_find_long(list, "status", -1) == 0)
+	return (QUEUE_CONTROL_OK);
+    vstring_strcpy(reply->reason, reason && *reason ? reason : "request failed");
+    return (QUEUE_CONTROL_REFUSED);
+}
 
 /* queue_control_batch - one connection, one request, one reply */
 
 static int queue_control_batch(const char *request, char **ids, int nids,
-			               const char *queue, const char *site,
-			               long *count, VSTRING *reason)
+			               const char *const *queues, const char *site,
+			               QUEUE_CONTROL_REPLY *reply)
 {
     char    path[256];
     VSTREAM *fp;
-    ATTR_LIST reply;
+    ATTR_LIST list;
     int     fd;
     int     ret;
 
     mail_socket_path(path, sizeof(path), MAIL_CLASS_PUBLIC, MAIL_SERVICE_QMGR);
     if ((fd = unix_connect(path, QC_CONNECT_TIMEOUT)) < 0) {
-	vstring_sprintf(reason, "connect to %s: %m", path);
+	vstring_sprintf(reply->reason, "connect to %s: %m", path);
 	return (QUEUE_CONTROL_DOWN);
     }
     fp = vstream_fdopen(fd, O_RDWR);
     vstream_set_timeout(fp, QC_REPLY_TIMEOUT);
-    vstream_putc(QMGR_REQ_CONTROL, fp);
-    attr_put(fp, "request", request);
-    for (int i = 0; i < nids; i++)
-	attr_put(fp, "queue_id", ids[i]);
-    if (queue)
-	attr_put(fp, "queue", queue);
-    if (site)
-	attr_put(fp, "site", site);
-    if (attr_end(fp) < 0 || attr_get_list(fp, &reply) < 0) {
-	vstring_sprintf(reason, "no reply from %s", path);
+    if (queue_control_send(fp, request, ids, nids, queues, site) < 0
+	|| attr_get_list(fp, &list) < 0) {
+	vstring_sprintf(reply->reason, "no reply from %s", path);
 	vstream_close(fp);
 	return (QUEUE_CONTROL_NOREPLY);
     }
-    *count = attr_find_long(&reply, "count", 0);
-    vstring_strcpy(reason, attr_find(&reply, "reason") ? attr_find(&reply, "reason") : "");
-    ret = attr_find_long(&reply, "status", -1) == 0 ? QUEUE_CONTROL_OK : QUEUE_CONTROL_REFUSED;
-    if (ret != QUEUE_CONTROL_OK && *STR(reason) == 0)
-	vstring_strcpy(reason, "request failed");
-    attr_list_free(&reply);
+    ret = queue_control_take(&list, reply);
+    attr_list_free(&list);
     vstream_close(fp);
     return (ret);
 }
 
-int     queue_control(const char *request, char **ids, int nids, const char *queue,
-		              const char *site, long *count, VSTRING *reason)
+int     queue_control(const char *request, char **ids, int nids,
+		              const char *const *queues, const char *site,
+		              QUEUE_CONTROL_REPLY *reply)
 {
-    long    part;
     int     done = 0;
     int     ret;
 
-    *count = 0;
-    vstring_reset(reason);
+    vstring_reset(reply->reason);
     do {
-	int     n = nids - done > QC_BATCH ? QC_BATCH : nids - done;
+	int     n = nids - done > QUEUE_CONTROL_BATCH ? QUEUE_CONTROL_BATCH : nids - done;
 
-	part = 0;
-	ret = queue_control_batch(request, ids ? ids + done : 0, n, queue, site, &part, reason);
+	ret = queue_control_batch(request, ids ? ids + done : 0, n, queues, site, reply);
 	if (ret != QUEUE_CONTROL_OK)
 	    return (ret);
-	*count += part;
 	done += n;
     } while (done < nids);
     return (QUEUE_CONTROL_OK);
+}
+
+int     queue_control_expire_file(const char *queue, const char *id)
+{
+    VSTRING *path = vstring_alloc(64);
+    VSTRING *why = vstring_alloc(64);
+    struct stat st;
+    int     fd;
+    int     ret = 0;
+
+    mail_queue_path(path, queue, id);
+    if ((fd = safe_open(STR(path), O_RDONLY | O_NONBLOCK, 0, &st, -1, -1, why)) < 0) {
+	if (errno != ENOENT) {
+	    msg_warn("expire file %s: %s", STR(path), STR(why));
+	    ret = -1;
+	}
+    } else if (!MAIL_QUEUE_READY(&st) || (st.st_mode & QUEUE_CONTROL_STAT_EXPIRE)) {
+	/* not complete (yet), or expired already */
+    } else if (fchmod(fd, (st.st_mode | QUEUE_CONTROL_STAT_EXPIRE) & 07777) < 0) {
+	msg_warn("expire file %s: cannot set permission: %m", STR(path));
+	ret = -1;
+    } else {
+	ret = 1;
+    }
+    if (fd >= 0)
+	close(fd);
+    vstring_free(why);
+    vstring_free(path);
+    return (ret);
 }

@@ -17,6 +17,7 @@
 #include "mail_queue.h"
 #include "qfile.h"
 #include "defer_log.h"
+#include "queue_control.h"
 #include "showq_proto.h"
 
 static const char *showq_queues[] = {
@@ -88,6 +89,7 @@ static int showq_build(const char *queue, const char *id, SHOWQ_MSG *msg)
     if (qfile_read_envelope(fp, &env, why) == 0) {
 	showq_msg_init(msg, queue, id, (long) env.arrival.tv_sec,
 		       env.content_size, env.sender);
+	msg->forced_expire = (st.st_mode & QUEUE_CONTROL_STAT_EXPIRE) != 0;
 	showq_add_rcpts(msg, id, &env);
 	qenv_free(&env);
 	ret = 0;
