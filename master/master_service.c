@@ -286,9 +286,14 @@ int     master_config(int reload)
 
 void    master_reload(void)
 {
-    if (master_config(1) == 0)
+    if (master_config(1) == 0) {
+	/* posthorn logrotate renamed the log: our lines go to a new one */
+	msg_hostname(conf_str("myhostname"));
+	if (*conf_str("maillog_file"))
+	    msg_logfile(conf_str("maillog_file"));
 	msg_info("reload -- version %s, configuration %s",
 		 conf_str("mail_version"), mail_conf_dir());
+    }
 }
 
 void    master_close_listeners(void)

@@ -15,9 +15,18 @@
  * syslog, any local user could write a line here; the file itself stays
  * out of their reach.
  *
+ * After a reload (as "posthorn logrotate" makes once it renamed the log)
+ * this process still holds the old file, and its clients stay connected
+ * to it: so once master lets it go, it sends their lines on to the
+ * postlogd of the new generation (a client of public/SERVICE like any
+ * other), which opened the file maillog_file names now.  When that one
+ * cannot be reached (the mail system stops), it writes them itself.
+ *
  * Parameters: maillog_file.
  */
 #include "sys_defs.h"
+#include "iostuff.h"
+#include "mail_queue.h"
 #include "msg.h"
 #include "mymalloc.h"
 #include "vstring.h"
@@ -33,14 +42,44 @@ typedef struct POSTLOGD_CLIENT {
     int     skipping;			/* the rest of an over-long line */
 } POSTLOGD_CLIENT;
 
+static int postlogd_next_fd = -1;	/* draining: to the new postlogd */
+static time_t postlogd_next_tried;	/* when it was last tried */
+
+/* postlogd_next - once draining: a connection to the next postlogd, or -1 */
+
+static int postlogd_next(void)
+{
+    VSTRING *path;
+    time_t  now;
+
+    if (!event_server_draining())
+	return (-1);
+    if (postlogd_next_fd >= 0 || (now = time((time_t *) 0)) == postlogd_next_tried)
+	return (postlogd_next_fd);
+    postlogd_next_tried = now;			/* at most once a second */
+    path = vstring_alloc(100);
+    vstring_sprintf(path, "%s/%s", MAIL_QUEUE_PUBLIC, mail_server_service());
+    postlogd_next_fd = unix_connect(STR(path), 1);
+    vstring_free(path);
+    return (postlogd_next_fd);
+}
+
 /* postlogd_line - one complete line (LEN bytes and its newline) out */
 
 static void postlogd_line(char *line, size_t len)
 {
+    int     fd;
+
     for (size_t i = 0; i < len; i++)
 	if ((unsigned char) line[i] < 0x20 || line[i] == 0x7f)
 	    line[i] = '?';
     line[len] = '\n';
+    if ((fd = postlogd_next()) >= 0) {
+	if (write_full(fd, line, len + 1) == (ssize_t) len + 1)
+	    return;
+	(void) close(fd);			/* gone: write it ourselves */
+	postlogd_next_fd = -1;
+    }
     msg_log_raw(line, len + 1);
 }
 

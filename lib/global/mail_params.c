@@ -62,6 +62,8 @@ const MAIL_PARAM mail_params[] = {
 
     /* Logging */
     S("maillog_file", ""),
+    S("maillog_file_rotate_suffix", "%Y%m%d-%H%M%S"),
+    S("maillog_file_compressor", "gzip"),
     S("syslog_facility", "mail"),
     S("syslog_name", "posthorn"),
 

@@ -99,3 +99,23 @@ def test_bd_starts_the_system(make_instance):
     inst.running = True
     from posthorn_instance import wait_until
     assert wait_until(inst.greets, 15)
+
+
+def test_message_id_line_and_log_host(inst):
+    """The "ID: message-id=<...>" line log tools count (Postfix's cleanup
+    writes it), for SMTP mail with its own Message-ID and for local mail
+    that gets one; maillog_file lines carry $myhostname's first label and
+    a zero-padded day, as Postfix's."""
+    import re
+    import smtplib
+    with smtplib.SMTP("127.0.0.1", inst.port) as s:
+        s.sendmail("a@example.com", ["bob@" + DOMAIN],
+                   "Message-ID: <abc.123@example.com>\r\nSubject: mid\r\n\r\nx\r\n")
+    assert inst.wait_for_log(r"posthorn/cleanup\[\d+\]: [0-9A-F]+: "
+                             r"message-id=<abc\.123@example\.com>$")
+    r = sendmail(inst, ["bob@" + DOMAIN], "Subject: no id\n\nx\n")
+    assert r.returncode == 0
+    assert inst.wait_for_log(r"cleanup\[\d+\]: ([0-9A-F]+): message-id=<\d{14}\.\1@"
+                             r"mail\.posthorn\.test>")
+    for line in inst.log().splitlines():
+        assert re.match(r"[A-Z][a-z]{2} \d\d \d\d:\d\d:\d\d mail posthorn/", line), line
