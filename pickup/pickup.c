@@ -106,7 +106,7 @@ static char *owner_login(uid_t uid)
     return (name);
 }
 
-/* dsn_params - " RET=... ENVID=..." for MAIL FROM, from the file */
+/* dsn_params - " RET=... ENVID=... [XVERIFY]" for MAIL FROM, from the file */
 
 static void dsn_params(const MAILDROP_MSG *msg, VSTRING *params)
 {
@@ -117,6 +117,8 @@ static void dsn_params(const MAILDROP_MSG *msg, VSTRING *params)
 	vstring_sprintf_append(params, " RET=%s", value);
     if ((value = maildrop_msg_attr(msg, "dsn_envid")) != 0)
 	vstring_sprintf_append(params, " ENVID=%s", value);
+    if (maildrop_msg_attr(msg, "verify") != 0)
+	vstring_strcat(params, " XVERIFY");	/* sendmail -bv */
 }
 
 /*

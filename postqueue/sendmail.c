@@ -2,7 +2,7 @@
  * sendmail.c - the Sendmail-compatible mail submission command.
  *
  *   sendmail [-t] [-i|-oi] [-f sender] [-r sender] [-F name] [-C dir] [-v]
- *	      [-N dsn] [-R ret] [-V envid] [-bm|-bp|-bi|-bs|-bd]
+ *	      [-N dsn] [-R ret] [-V envid] [-bm|-bp|-bi|-bs|-bd|-bv]
  *	      [-oAalias_database] [--] [recipient ...]
  *   sendmail -q | -qRsite | -qIqueue_id	(postqueue -f | -s site | -i id)
  *   mailq	(same as sendmail -bp)
@@ -26,7 +26,10 @@
  * "postalias -c DIR type:name" for each, as Postfix does; the exit status is 1 when any of them fails.
  * A message without From: gets "From: Full Name <sender>" when a full name
  * is known (-F, else the passwd entry's GECOS field).  -N, -R and -V are
- * the RFC 3461 NOTIFY, RET and ENVID.  -bs speaks SMTP on standard input
+ * the RFC 3461 NOTIFY, RET and ENVID.  -bv reads no message: the
+ * recipients are resolved, not delivered, and a "Mail Delivery Status
+ * Report" goes to the sender (MAIL FROM ... XVERIFY; qmgr writes it).
+ * -bs speaks SMTP on standard input
  * and output (to smtpd on public/submit), -bd starts the mail system,
  * -qINTERVAL is accepted and does nothing; an unknown option or -b mode
  * gets Postfix's "usage: sendmail [options]" / "unsupported: -bX" and
@@ -90,6 +93,7 @@ typedef struct SM_ARGS {
     int     smtp_stdio;			/* -bs */
     int     start_system;		/* -bd */
     int     queue_interval;		/* -qINTERVAL */
+    int     verify;			/* -bv: a report, no delivery */
 } SM_ARGS;
 
  /*
@@ -258,6 +262,16 @@ static void read_message(SM_INPUT *in)
     vstring_free(line);
 }
 
+/* write_verify_message - -bv: the headers the report shows, no body */
+
+static void write_verify_message(SM_INPUT *in)
+{
+    vstream_fputs("Subject: address verification\r\n", in->spool);
+    header_end(in);
+    if (vstream_flush(in->spool) != 0)
+	msg_fatal_status(EX_IOERR, "write temporary file: %m");
+}
+
 /* spool_open - an unlinked temporary file */
 
 static VSTREAM *spool_open(void)
@@ -345,6 +359,8 @@ static int drop_message(const SUBMIT_REQ *req, const SM_ARGS *args, VSTRING *why
 	    maildrop_attr(md, "dsn_envid", args->envid);
 	if (args->ret)
 	    maildrop_attr(md, "dsn_ret", args->ret);
+	if (args->verify)
+	    maildrop_attr(md, "verify", "1");
 	for (int i = 0; i < req->rcpt_count; i++)
 	    maildrop_rcpt(md, req->rcpts[i], args->notify);
 	if (spool_to_maildrop(req->spool, md) < 0) {
@@ -388,6 +404,8 @@ static void submit(const SM_ARGS *args, const char *sender, ADDR_LIST *rcpts,
     req.spool = spool;
     if (args->ret)
 	vstring_sprintf_append(mail_args, " RET=%s", args->ret);
+    if (args->verify)
+	vstring_strcat(mail_args, " XVERIFY");
     if (args->envid) {
 	vstring_strcat(mail_args, " ENVID=");
 	xtext_quote(why, args->envid);
@@ -689,6 +707,8 @@ static void mode_arg(const char *mode, SM_ARGS *args)
 	args->smtp_stdio = 1;
     else if (strcmp(mode, "d") == 0)
 	args->start_system = 1;
+    else if (strcmp(mode, "v") == 0)
+	args->verify = 1;
     else if (strcmp(mode, "m") != 0)
 	msg_fatal_status(EX_TEMPFAIL, "unsupported: -b%s", mode);
 }
@@ -889,7 +909,10 @@ int     main(int argc, char **argv)
     in.first_line = in.in_header = 1;
     in.header = vstring_alloc(1000);
     in.from_header = from_header(args.full_name, sender);
-    read_message(&in);
+    if (args.verify)				/* as Postfix: no message read */
+	write_verify_message(&in);
+    else
+	read_message(&in);
 
     if (args.extract) {
 	hdr_rcpts = in.saw_resent ? &in.resent : &in.plain;

@@ -32,6 +32,7 @@ typedef struct QMGR_MESSAGE {
     char  **rcpt_reason;		/* per env.rcpts: last reason or NULL */
     int     after;			/* QMGR_AFTER_*: queue control when finished */
     int     expired;			/* force-expired (postsuper -e): return it */
+    int     verify;			/* sendmail -bv: report, do not deliver */
     struct QMGR_MESSAGE *next;		/* list of active messages */
     struct QMGR_MESSAGE *prev;
 } QMGR_MESSAGE;

@@ -27,7 +27,9 @@
  * (all sent, or some deferred) qmgr_bounce_trace_flush() sends the sender
  * one "Successful Mail Delivery Report" (Action: delivered or relayed,
  * RFC 3464) and logs "ID: sender delivery status notification: NEWID",
- * as Postfix does.
+ * as Postfix does.  For an address verification request (sendmail -bv)
+ * every recipient is traced and the report is Postfix's "Mail Delivery
+ * Status Report" (Action: deliverable).
  *
  * Parameters: maximal_queue_lifetime, bounce_queue_lifetime,
  * notify_classes, 2bounce_notice_recipient.
@@ -275,8 +277,9 @@ void    qmgr_bounce_trace(QMGR_MESSAGE *message, int index, const char *action,
     DEFER_LOG_ENTRY entry;
 
     if (*message->env.sender == 0
-	|| !qmgr_bounce_notify_ok(message, message->env.rcpts[index].address,
-				  "SUCCESS", 0))
+	|| (!message->verify
+	    && !qmgr_bounce_notify_ok(message, message->env.rcpts[index].address,
+				      "SUCCESS", 0)))
 	return;
     qmgr_bounce_entry(message, index, &entry, action, relay, dsn, reason);
     if (defer_log_append(MAIL_QUEUE_TRACE, message->id, &entry) < 0)
@@ -299,8 +302,9 @@ int     qmgr_bounce_trace_flush(QMGR_MESSAGE *message)
 	return (-1);
     }
     if (log.count > 0)
-	ret = qmgr_bounce_send(message, BOUNCE_SUCCESS, message->env.sender,
-			       log.entries, log.count, 0, "sender delivery status");
+	ret = qmgr_bounce_send(message, message->verify ? BOUNCE_VERIFY : BOUNCE_SUCCESS,
+			       message->env.sender, log.entries, log.count, 0,
+			       "sender delivery status");
     if (ret == 0)
 	defer_log_remove(MAIL_QUEUE_TRACE, message->id);
     defer_log_free(&log);

@@ -302,6 +302,34 @@ static void qmgr_route_rcpt(QMGR_MESSAGE *message, int index, QMGR_JOB **jobs,
 }
 
 /*
+ * qmgr_verify_rcpt - sendmail -bv: say where the recipient would go, as
+ * Postfix's verify mode, without delivering; the report goes to the
+ * sender (qmgr_bounce_trace_flush).  The error transport's recipients
+ * are undeliverable.
+ */
+static void qmgr_verify_rcpt(QMGR_MESSAGE *message, int index, RESOLVE_REPLY *reply)
+{
+    QRCPT  *rcpt = message->env.rcpts + index;
+    const char *transport = STR(reply->transport);
+    int     bad = strcmp(transport, "error") == 0;
+    VSTRING *why = vstring_alloc(100);
+
+    if (bad)
+	vstring_sprintf(why, "undeliverable: %s", STR(reply->nexthop));
+    else {
+	qmgr_relayhost(rcpt->address, reply);
+	vstring_sprintf(why, "delivery via %s: %s", transport, STR(reply->nexthop));
+    }
+    deliver_log(message->id, &message->stats, rcpt->address, rcpt->orig, transport,
+		bad ? "5.1.1" : "2.0.0", bad ? "undeliverable" : "deliverable",
+		"%s", STR(why));
+    qmgr_bounce_trace(message, index, bad ? "undeliverable" : "deliverable", transport,
+		      bad ? "5.1.1" : "2.0.0", STR(why));
+    qmgr_message_result(message, index, DELIVER_STAT_OK, transport, "2.0.0", STR(why));
+    vstring_free(why);
+}
+
+/*
  * qmgr_message_expire - a force-expired message (postsuper -e): every
  * pending recipient is deferred without a delivery attempt, with the
  * reason of its last deferral (not logged again), else "4.7.0 message is
@@ -367,7 +395,10 @@ void    qmgr_message_route(QMGR_MESSAGE *message)
 	    qmgr_defer_rcpt(message, i, "none", "4.3.0", STR(why));
 	    continue;
 	}
-	qmgr_route_rcpt(message, i, jobs, &job_count, &reply);
+	if (message->verify)
+	    qmgr_verify_rcpt(message, i, &reply);
+	else
+	    qmgr_route_rcpt(message, i, jobs, &job_count, &reply);
     }
     for (int i = 0; i < job_count; i++)
 	qmgr_deliver_add(jobs[i]);

@@ -118,6 +118,7 @@ int     qmgr_activate(const char *id, const char *from_queue)
     } else {
 	message = qmgr_message_create(id, &env);
 	message->expired = qmgr_expired(id);
+	message->verify = qenv_attr(&message->env, "verify") != 0;
 	msg_info("%s: from=<%s>, size=%ld, nrcpt=%d (queue active)",
 		 id, env.sender, env.content_size, env.rcpt_count);
 	qmgr_message_route(message);

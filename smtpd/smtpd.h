@@ -89,6 +89,7 @@ typedef struct SMTPD_STATE {
     const char *rcpt_raw;		/* the RCPT being checked, as sent */
     const char *encoding;		/* BODY=: "7bit", "8bit" or NULL */
     int     smtputf8;			/* MAIL ... SMTPUTF8 (RFC 6531) */
+    int     verify;			/* MAIL ... XVERIFY (sendmail -bv) */
     const char *dsn_ret;		/* MAIL RET=: "FULL", "HDRS" or NULL */
     char   *dsn_envid;			/* MAIL ENVID=, decoded, or NULL */
     char  **rcpt;			/* recipients after virtual aliases */

@@ -16,6 +16,8 @@
  *
  * XUID uid (not announced): pickup names the owner of a maildrop file;
  * only on the local submission socket and only from mail_owner or root.
+ * MAIL FROM ... XVERIFY (not announced, local submission only): sendmail
+ * -bv, the recipients are reported to the sender, not delivered.
  *
  * Parameters: smtpd_helo_required, disable_vrfy_command, and those in
  * smtpd.c.  Reply texts are Postfix's.
@@ -85,6 +87,7 @@ void	smtpd_reset_transaction(SMTPD_STATE *state)
     state->sender_raw = 0;
     state->encoding = 0;
     state->smtputf8 = 0;
+    state->verify = 0;
     mail_dsn_reset(state);
     state->in_mail = 0;
     if (state->hold_reason)
@@ -310,6 +313,7 @@ static int mail_esmtp_params(SMTPD_STATE *state, char *rest)
     int     ret;
 
     state->declared_size = 0;
+    state->verify = 0;
     while ((param = next_param(&rest)) != 0) {
 	if ((ret = mail_dsn_param(state, param)) < 0)
 	    return (-1);
@@ -332,6 +336,8 @@ static int mail_esmtp_params(SMTPD_STATE *state, char *rest)
 	    state->declared_size = size > LONG_MAX ? LONG_MAX : (long) size;
 	} else if (strcasecmp(param, "SMTPUTF8") == 0 && conf_bool("smtputf8_enable")) {
 	    state->smtputf8 = 1;
+	} else if (strcasecmp(param, "XVERIFY") == 0 && state->submit) {
+	    state->verify = 1;			/* sendmail -bv (not announced) */
 	} else if (strcasecmp(param, "BODY=8BITMIME") == 0) {
 	    state->encoding = "8bit";
 	} else if (strcasecmp(param, "BODY=7BIT") == 0) {

@@ -70,6 +70,8 @@ static void write_envelope(SMTPD_STATE *state, QFILE *qf, const char *sender)
 	qfile_attr(qf, "encoding", state->encoding);
     if (state->smtputf8)
 	qfile_attr(qf, "smtputf8", "1");
+    if (state->verify)
+	qfile_attr(qf, "verify", "1");
     if (state->dsn_envid)
 	qfile_attr(qf, "dsn_envid", state->dsn_envid);
     if (state->dsn_ret)

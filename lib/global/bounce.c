@@ -130,6 +130,10 @@ static void bounce_human(const BOUNCE_REQUEST *req, VSTRING *buf)
 		  "If you do so, please include this problem report. You can\n"
 		    "delete your own text from the attached returned message.\n\n"
 		       "                   The mail system\n\n");
+    } else if (req->kind == BOUNCE_VERIFY) {
+	vstring_strcat(buf,
+		       "Enclosed is the mail delivery report that you requested.\n\n"
+		       "                   The mail system\n\n");
     } else {
 	vstring_strcat(buf,
 		       "Your message was successfully delivered to the destination(s)\n"
@@ -182,6 +186,7 @@ static const char *bounce_subject(int kind)
 {
     return (kind == BOUNCE_FAILED ? "Undelivered Mail Returned to Sender" :
 	    kind == BOUNCE_DELAYED ? "Delayed Mail (still being retried)" :
+	    kind == BOUNCE_VERIFY ? "Mail Delivery Status Report" :
 	    "Successful Mail Delivery Report");
 }
 

@@ -28,6 +28,7 @@
 #define BOUNCE_FAILED	1		/* Action: failed */
 #define BOUNCE_DELAYED	2		/* Action: delayed */
 #define BOUNCE_SUCCESS	3		/* Action: delivered */
+#define BOUNCE_VERIFY	4		/* sendmail -bv: Action: deliverable */
 
 typedef struct BOUNCE_REQUEST {
     int     kind;			/* BOUNCE_* */

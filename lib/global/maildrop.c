@@ -6,7 +6,7 @@
  *   A "maildrop_version=1"   first, always
  *   A "uid=N"                the uid sendmail ran as (only compared)
  *   S sender                 only when given with -f/-r
- *   A name=value             dsn_envid, dsn_ret, full_name
+ *   A name=value             dsn_envid, dsn_ret, full_name, verify (-bv)
  *   N notify, R recipient    per recipient (N optional: NOTIFY=)
  *   M, B content..., X, E
  * The reader refuses anything else: a file that does not read cleanly is
@@ -180,7 +180,7 @@ int     maildrop_trust(int fd, const char *name, long size_limit, struct stat *s
 
 static int msg_add_attr(MAILDROP_MSG *msg, const char *text, VSTRING *why)
 {
-    static const char *known[] = {"dsn_envid", "dsn_ret", "full_name", 0};
+    static const char *known[] = {"dsn_envid", "dsn_ret", "full_name", "verify", 0};
     const char *eq = strchr(text, '=');
     int     i;
 

@@ -12,7 +12,7 @@
  *	MAILDROP *md = maildrop_create(&id);	 maildrop/ID, mode 0640
  *	maildrop_sender(md, sender, given);	 GIVEN: from -f (else the
  *						 reader takes the login name)
- *	maildrop_attr(md, "dsn_envid", value);	 dsn_envid dsn_ret full_name
+ *	maildrop_attr(md, "dsn_envid", value);	 dsn_envid dsn_ret full_name verify
  *	maildrop_rcpt(md, rcpt, notify);	 NOTIFY= list or NULL
  *	maildrop_content(md, data, len);	 the message, LF line ends
  *	maildrop_commit(md);			 0: complete (mode 0750)
@@ -48,7 +48,7 @@ void	maildrop_abort(MAILDROP *md);
 typedef struct MAILDROP_MSG {
     long    uid;			/* what the file claims (-1: nothing) */
     char   *sender;			/* -f sender, or NULL: the owner's login */
-    char  **attr_names;			/* dsn_envid dsn_ret full_name */
+    char  **attr_names;			/* dsn_envid dsn_ret full_name verify */
     char  **attr_values;
     int     attr_count;
     char  **rcpts;

@@ -119,3 +119,18 @@ def test_message_id_line_and_log_host(inst):
                              r"mail\.posthorn\.test>")
     for line in inst.log().splitlines():
         assert re.match(r"[A-Z][a-z]{2} \d\d \d\d:\d\d:\d\d mail posthorn/", line), line
+
+
+def test_bv_reports_without_delivering(inst):
+    """-bv: no message is read or delivered; the sender gets Postfix's
+    "Mail Delivery Status Report" with where each recipient would go."""
+    r = sendmail(inst, ["-bv", "-f", "alice@" + DOMAIN, "bob@" + DOMAIN,
+                        "someone@remote.example"])
+    assert r.returncode == 0, r.stderr
+    report = inst.wait_for_message(b"Mail Delivery Status Report", user="alice")
+    assert b"Enclosed is the mail delivery report that you requested." in report
+    assert b"<bob@posthorn.test>: delivery via local:" in report
+    assert b"<someone@remote.example>: delivery via smtp: remote.example" in report
+    assert b"Action: deliverable" in report
+    assert inst.wait_for_log(r"to=<bob@posthorn\.test>, relay=local, .*status=deliverable")
+    assert inst.wait_for_message(b"address verification", user="bob", timeout=2) is None

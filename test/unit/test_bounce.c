@@ -146,7 +146,7 @@ static void make_original(VSTRING *id, const char *ret)
     assert_int_equal(qfile_commit(qf), 0);
 }
 
-static void format_bounce(const char *ret, VSTRING *out, int send)
+static void format_kind(int kind, const char *ret, VSTRING *out, int send)
 {
     VSTRING *id = vstring_alloc(20);
     VSTRING *why = vstring_alloc(100);
@@ -163,7 +163,7 @@ static void format_bounce(const char *ret, VSTRING *out, int send)
     req.content = mail_queue_open(MAIL_QUEUE_INCOMING, STR(id), O_RDONLY);
     assert_non_null(req.content);
     assert_int_equal(qfile_read_envelope(req.content, &env, why), 0);
-    req.kind = BOUNCE_FAILED;
+    req.kind = kind;
     req.queue_id = STR(id);
     req.env = &env;
     req.rcpt = env.sender;
@@ -179,6 +179,24 @@ static void format_bounce(const char *ret, VSTRING *out, int send)
     vstring_free(id);
     vstring_free(why);
     vstring_free(new_id);
+}
+
+static void format_bounce(const char *ret, VSTRING *out, int send)
+{
+    format_kind(BOUNCE_FAILED, ret, out, send);
+}
+
+/* test_verify_report - sendmail -bv: Postfix's "Mail Delivery Status Report" */
+
+static void test_verify_report(void **state)
+{
+    VSTRING *out = vstring_alloc(1000);
+
+    format_kind(BOUNCE_VERIFY, "HDRS", out, 0);
+    assert_non_null(strstr(STR(out), "Subject: Mail Delivery Status Report\n"));
+    assert_non_null(strstr(STR(out), "Enclosed is the mail delivery report that you requested."));
+    assert_null(strstr(STR(out), "secret body line"));
+    vstring_free(out);
 }
 
 static void test_bounce_full(void **state)
@@ -217,6 +235,7 @@ int     main(void)
 	cmocka_unit_test(test_defer_log_garbage),
 	cmocka_unit_test(test_bounce_full),
 	cmocka_unit_test(test_bounce_headers_only),
+	cmocka_unit_test(test_verify_report),
     };
 
     return (cmocka_run_group_tests(tests, setup, teardown));
