@@ -176,24 +176,6 @@ void    conf_check_report(CONF_CHECK *cc, int severity, const char *fmt,...)
 
 static int cc_scan_text(CC_SCAN *scan, const char *text, size_t len);
 
-static int cc_is_name_char(int ch)
-{
-    return (isalnum((unsigned char) ch) || ch == '_');
-}
-
-static const char *cc_match_close(const char *p, int open, int close)
-{
-    int     depth = 1;
-
-    for (; *p; p++) {
-	if (*p == open)
-	    depth++;
-	else if (*p == close && --depth == 0)
-	    return (p);
-    }
-    return (0);
-}
-
 /* cc_syntax - remember the first syntax error; NULL (for the callers) */
 
 static const char *cc_syntax(CC_SCAN *scan, const char *why, const char *start)
@@ -212,11 +194,11 @@ static const char *cc_scan_branch(CC_SCAN *scan, const char *start,
 				          const char **t_end)
 {
     if (*p == '{') {
-	if ((*t_end = cc_match_close(p + 1, '{', '}')) == 0)
+	if ((*t_end = conf_match_close(p + 1, '{', '}')) == 0)
 	    return (cc_syntax(scan, "truncated macro reference", start));
 	return (p + 1);
     }
-    if ((*t_end = cc_match_close(p, open, close)) == 0)
+    if ((*t_end = conf_match_close(p, open, close)) == 0)
 	return (cc_syntax(scan, "truncated macro reference", start));
     return (p);
 }
@@ -234,7 +216,7 @@ static const char *cc_scan_ref(CC_SCAN *scan, const char *start)
     const char *t1, *t1_end, *t2 = 0, *t2_end = 0;
     int     op;
 
-    while (cc_is_name_char(*q))
+    while (conf_is_name_char(*q))
 	q++;
     if (*q == 0)
 	return (cc_syntax(scan, "truncated macro reference", start));
@@ -288,8 +270,8 @@ static int cc_scan_text(CC_SCAN *scan, const char *text, size_t len)
 	    p += 2;
 	} else if (p[1] == '{' || p[1] == '(') {
 	    p = cc_scan_ref(scan, p);
-	} else if (cc_is_name_char(p[1])) {
-	    for (q = p + 1; cc_is_name_char(*q); q++)
+	} else if (conf_is_name_char(p[1])) {
+	    for (q = p + 1; conf_is_name_char(*q); q++)
 		 /* void */ ;
 	    cc_names_add(scan->refs, p + 1, q - p - 1, scan->level);
 	    p = q;

@@ -341,14 +341,14 @@ typedef struct CONF_SCOPE {
 static void conf_expand_text(VSTRING *out, const char *text, size_t len,
 			             int level, const CONF_SCOPE *scope);
 
-static int conf_is_name_char(int ch)
+int     conf_is_name_char(int ch)
 {
     return (isalnum((unsigned char) ch) || ch == '_');
 }
 
 /* conf_match_close - the CLOSE that matches an OPEN already passed */
 
-static const char *conf_match_close(const char *p, int open, int close)
+const char *conf_match_close(const char *p, int open, int close)
 {
     int     depth = 1;
 

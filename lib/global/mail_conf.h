@@ -113,4 +113,12 @@ const char *conf_split_nameval(const char *text, VSTRING *name, VSTRING *value);
 int	conf_parse_bool(const char *value, int *result);
 int	conf_parse_time(const char *value, char defunit, long *result);
 
+/*
+ * The $name syntax, for a checker that must read it as conf_expand()
+ * does (lib/global/conf_check.c): a character of a name, and the CLOSE
+ * that matches an OPEN already passed (NULL: none)
+ */
+int	conf_is_name_char(int ch);
+const char *conf_match_close(const char *p, int open, int close);
+
 #endif
