@@ -114,12 +114,15 @@ $(BUILD)/test/test_milter_libmilter: $(BUILD)/test/milter_libmilter
 deps:
 	@sh mk/deps.sh build test
 
+# Builds in check use every core (JOBS); the tests bring their own parallelism
+JOBS	?= $(shell nproc 2>/dev/null || echo 2)
+
 check: deps
 	sh mk/check-layers.sh
-	$(MAKE) all
-	$(MAKE) SAN=1 all
-	$(MAKE) check-unit
-	$(MAKE) SAN=1 check-unit
+	$(MAKE) -j$(JOBS) all
+	$(MAKE) -j$(JOBS) SAN=1 all
+	$(MAKE) -j$(JOBS) check-unit
+	$(MAKE) -j$(JOBS) SAN=1 check-unit
 	$(MAKE) check-integration
 	$(MAKE) SAN=1 check-integration
 	@if [ "$$(id -u)" = 0 ]; then $(MAKE) check-nonroot; fi
