@@ -9,7 +9,7 @@
  * expands it (local_expand.c: Delivered-To loop check, aliases, .forward,
  * :include:, commands, files, forwarding) and delivers to every
  * destination, then - unless a destination deferred - marks the recipient
- * done in the queue file (R -> D, fsync), and only then logs each
+ * done in the queue file (R -> D, not fsynced: see qfile_mark_done), and only then logs each
  * destination ("status=sent", "bounced", "deferred") and replies with the
  * worst outcome.  A deferred recipient is retried whole: destinations
  * that were already delivered may get a duplicate then.

@@ -106,6 +106,7 @@ static void smtpd_close(SMTPD_STATE *state, int lost)
 	msg_info("lost connection after %s from %s", state->where, state->namaddr);
     if (state->mode == SMTPD_MODE_DATA || state->qf)	/* DATA, or filtering */
 	smtpd_data_abort(state);
+    smtpd_queue_detach(state);
     smtpd_reset_transaction(state);
     smtpd_milter_free(state);
     if (state->bdat_reply)

@@ -104,6 +104,7 @@ typedef struct SMTPD_STATE {
     char   *first_rcpt;			/* first accepted RCPT, qualified */
     /* DATA */
     QFILE  *qf;
+    void   *commit;			/* smtpd_queue.c: the fsync under way */
     DATA_READER reader;
     int     data_cmd;			/* SMTPD_CMD_DATA or _BDAT: the message's */
     BDAT_READER bdat_reader;		/* BDAT: content lines across chunks */
@@ -273,6 +274,10 @@ int	smtpd_data_begin(SMTPD_STATE *state);
 /* smtpd_data_input - consume message content; returns bytes used */
 size_t	smtpd_data_input(SMTPD_STATE *state, const char *buf, size_t len);
 void	smtpd_data_abort(SMTPD_STATE *state);
+/* smtpd_queue_detach - the session ends while its queue file is being
+ * committed: the commit finishes without it */
+void	smtpd_queue_detach(SMTPD_STATE *state);
+
 /* smtpd_queue_rewrite - write the queue file again with the
  * transaction's envelope and CONTENT (after filter edits); 0 or -1 */
 int	smtpd_queue_rewrite(SMTPD_STATE *state, const char *content, size_t len);

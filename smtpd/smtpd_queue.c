@@ -35,6 +35,7 @@
 #include "iostuff.h"
 #include "printable.h"
 #include "qfile.h"
+#include "worker.h"
 #include "smtpd.h"
 #include "smtpd_hbc.h"
 
@@ -334,57 +335,139 @@ static int move_to_hold(QFILE *qf)
     return (0);
 }
 
-/* commit_file - 0: the file is complete and durable (in hold/ when HOLD) */
-static int commit_file(SMTPD_STATE *state, const char *id, int hold)
-{
-    VSTRING *path;
-    int     saved;
+/*
+ * The commit of a queue file, whose fsync runs in a worker thread so that
+ * the fsyncs of concurrent sessions overlap and the event loop never
+ * waits for the disk.  The session waits (reads no input) until
+ * commit_done() has the outcome; only then is "250 ... queued as ID"
+ * sent.  The job owns the file from commit_start() on; a session that
+ * ends meanwhile (timeout) leaves it to the job, which finishes it (the
+ * client never heard 250, as when a connection is lost after the dot).
+ */
+typedef struct SMTPD_COMMIT {
+    SMTPD_STATE *state;			/* NULL: the session is gone */
+    QFILE  *qf;
+    char   *id;
+    int     hold;				/* the file is in hold/ */
+    VSTRING *hold_path;			/* a file in hold/: fsync its directory */
+    int     sync_err;			/* errno of the fsync, 0 if it worked */
+} SMTPD_COMMIT;
 
-    if (hold && move_to_hold(state->qf) < 0) {
-	saved = errno;
-	qfile_abort(state->qf);
-	errno = saved;
+/* commit_work - in a worker thread: the file, then hold/'s new entry */
+static void commit_work(void *arg)
+{
+    SMTPD_COMMIT *job = arg;
+
+    job->sync_err = 0;
+    if (fsync(qfile_sync_fd(job->qf)) < 0)
+	job->sync_err = errno ? errno : EIO;
+    else if (job->hold && fsync_dir(STR(job->hold_path)) < 0)
+	job->sync_err = errno ? errno : EIO;
+}
+
+/* commit_finish - close the file; 0: complete and durable (in hold/ when HOLD) */
+static int commit_finish(SMTPD_COMMIT *job)
+{
+    if (qfile_commit_finish(job->qf, job->hold ? 0 : job->sync_err) < 0)
+	return (-1);
+    if (job->hold && job->sync_err) {		/* hold/'s entry is not durable */
+	(void) mail_queue_remove(MAIL_QUEUE_HOLD, job->id);
+	errno = job->sync_err;
 	return (-1);
     }
-    if (qfile_commit(state->qf) < 0)
-	return (-1);
-    if (!hold)
-	return (0);
-    path = vstring_alloc(64);
-    if (fsync_dir(mail_queue_path(path, MAIL_QUEUE_HOLD, id)) < 0) {
-	saved = errno;
-	(void) mail_queue_remove(MAIL_QUEUE_HOLD, id);
-	errno = saved;
-	vstring_free(path);
-	return (-1);
-    }
-    vstring_free(path);
     return (0);
+}
+
+/* commit_failed - the file of ID could not be committed (ERR): say so */
+static void commit_failed(SMTPD_STATE *state, const char *id, int err)
+{
+    msg_warn("%s: queue file write error: %s", id, strerror(err));
+    storage_reply(state, err);
+    data_failed(state);
+}
+
+/* commit_reply - the outcome of the commit to the client and the log */
+static void commit_reply(SMTPD_STATE *state, SMTPD_COMMIT *job, int ok, int err)
+{
+    if (!ok) {
+	commit_failed(state, job->id, err);
+	return;
+    }
+    if (*state->hdr.msgid)			/* as Postfix's cleanup logs it */
+	msg_info_as("cleanup", "%s: message-id=%s", job->id,
+		    printable(state->hdr.msgid, '?'));
+    smtpd_reply(state, "250 2.0.0 Ok: queued as %s", job->id);
+    smtpd_delivered(state);
+}
+
+/* commit_done - in the event loop: finish the file, answer, wake qmgr */
+static void commit_done(void *arg)
+{
+    SMTPD_COMMIT *job = arg;
+    SMTPD_STATE *state = job->state;
+    int     ok = (commit_finish(job) == 0);
+    int     err = errno;
+
+    if (ok && !job->hold)
+	(void) mail_trigger(MAIL_CLASS_PUBLIC, MAIL_SERVICE_QMGR,
+			    QMGR_REQ_SCAN_INCOMING);
+    if (state) {
+	state->commit = 0;
+	state->waiting = 0;
+	commit_reply(state, job, ok, err);
+    } else if (!ok) {
+	msg_warn("%s: queue file write error: %s", job->id, strerror(err));
+    }
+    myfree(job->id);
+    if (job->hold_path)
+	vstring_free(job->hold_path);
+    myfree(job);
+    if (state)
+	smtpd_resume(state);
+}
+
+/* smtpd_queue_detach - the session ends while its commit runs */
+void	smtpd_queue_detach(SMTPD_STATE *state)
+{
+    if (state->commit) {
+	((SMTPD_COMMIT *) state->commit)->state = 0;
+	state->commit = 0;
+    }
 }
 
 /* data_commit - make the file durable and complete, then say so */
 static void data_commit(SMTPD_STATE *state)
 {
-    char   *id = mystrdup(STR(state->qf->id));
+    SMTPD_COMMIT *job;
     int     hold = (state->hold_reason != 0);
+    int     err;
 
-    if (commit_file(state, id, hold) < 0) {
-	int     err = errno;
-
-	msg_warn("%s: queue file write error: %s", id, strerror(err));
-	storage_reply(state, err);
-	data_failed(state);
-    } else {
-	if (*state->hdr.msgid)			/* as Postfix's cleanup logs it */
-	    msg_info_as("cleanup", "%s: message-id=%s", id,
-			printable(state->hdr.msgid, '?'));
-	smtpd_reply(state, "250 2.0.0 Ok: queued as %s", id);
-	smtpd_delivered(state);
-	if (!hold)
-	    (void) mail_trigger(MAIL_CLASS_PUBLIC, MAIL_SERVICE_QMGR,
-				QMGR_REQ_SCAN_INCOMING);
+    job = (SMTPD_COMMIT *) mymalloc(sizeof(*job));
+    job->id = mystrdup(STR(state->qf->id));
+    err = 0;
+    if (hold && move_to_hold(state->qf) < 0) {
+	err = errno;
+	qfile_abort(state->qf);
+    } else if (qfile_commit_start(state->qf) < 0) {
+	err = errno;
     }
-    myfree(id);
+    if (err) {
+	state->qf = 0;
+	commit_failed(state, job->id, err);
+	myfree(job->id);
+	myfree(job);
+	return;
+    }
+    job->state = state;
+    job->qf = state->qf;
+    job->hold = hold;
+    job->hold_path = hold ? vstring_alloc(64) : 0;
+    if (hold)
+	mail_queue_path(job->hold_path, MAIL_QUEUE_HOLD, job->id);
+    state->qf = 0;				/* the job's now */
+    state->commit = job;
+    state->waiting = 1;
+    worker_submit(commit_work, commit_done, job);
 }
 
 /* data_discard - DISCARD: throw the message away, claim success */

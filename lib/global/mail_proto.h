@@ -15,7 +15,7 @@
  *            rcpt_<i>, orcpt_<i>, rcpt_offset_<i>
  *   reply:   for each recipient, one list:
  *            status (0 sent, 4 deferred, 5 bounced), dsn ("2.0.0"), reason
- * A delivery agent marks a recipient done in the queue file (R -> D, fsync)
+ * A delivery agent marks a recipient done in the queue file (R -> D, not fsynced)
  * before it logs "status=sent" and before it replies.
  */
 #ifndef MAIL_PROTO_H

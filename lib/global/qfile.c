@@ -368,11 +368,17 @@ static void qfile_remove(QFILE *qf)
 	msg_warn("%s: remove %s file: %m", STR(qf->id), qf->queue);
 }
 
-/* qfile_commit - finish the file and make it durable and complete */
+/*
+ * qfile_commit_start - write the end records and the size record, and set
+ * the complete bit: everything of a commit but the fsync.  The bit goes on
+ * before the fsync, so that one fsync covers both; qmgr may see the file
+ * before it is on disk, but nobody hears of it before qfile_commit_finish.
+ * 0: call qfile_sync_fd() and qfile_commit_finish(); -1 with errno: the
+ * file is removed and QF freed.
+ */
 
-int     qfile_commit(QFILE *qf)
+int     qfile_commit_start(QFILE *qf)
 {
-    int     fd = vstream_fd(qf->stream);
     int     saved;
 
     if (qf->content_offset == 0 && qf->error == 0) {
@@ -389,14 +395,40 @@ int     qfile_commit(QFILE *qf)
 		   qf->rcpt_count);
     if (qf->error == 0 && vstream_flush(qf->stream) < 0)
 	qfile_fail(qf, "flush");
-    /* Set the complete bit before fsync, so that one fsync covers both. */
-    if (qf->error == 0 && fchmod(fd, MAIL_QUEUE_STAT_READY) < 0)
+    if (qf->error == 0 && fchmod(vstream_fd(qf->stream), MAIL_QUEUE_STAT_READY) < 0)
 	qfile_fail(qf, "fchmod");
-    if (qf->error == 0 && fsync(fd) < 0)
-	qfile_fail(qf, "fsync");
-    if (qf->error == 0) {
-	int     ret = vstream_close(qf->stream);
+    if ((saved = qf->error) == 0)
+	return (0);
+    qfile_remove(qf);
+    qfile_free(qf);
+    errno = saved;
+    return (-1);
+}
 
+/* qfile_sync_fd - the descriptor to fsync between start and finish */
+
+int     qfile_sync_fd(const QFILE *qf)
+{
+    return (vstream_fd(qf->stream));
+}
+
+/*
+ * qfile_commit_finish - after the fsync of qfile_sync_fd() (SYNC_ERR: its
+ * errno, 0 if it worked): close; 0 when the file is complete and on disk,
+ * else -1 with errno and the file removed.  QF is freed either way.
+ */
+
+int     qfile_commit_finish(QFILE *qf, int sync_err)
+{
+    int     saved;
+    int     ret;
+
+    if (sync_err) {
+	errno = sync_err;
+	qfile_fail(qf, "fsync");
+    }
+    if (qf->error == 0) {
+	ret = vstream_close(qf->stream);
 	qf->stream = 0;
 	if (ret < 0)
 	    qfile_fail(qf, "close");
@@ -409,6 +441,15 @@ int     qfile_commit(QFILE *qf)
 	return (-1);
     }
     return (0);
+}
+
+/* qfile_commit - finish the file and make it durable and complete */
+
+int     qfile_commit(QFILE *qf)
+{
+    if (qfile_commit_start(qf) < 0)
+	return (-1);
+    return (qfile_commit_finish(qf, fsync(qfile_sync_fd(qf)) < 0 ? errno : 0));
 }
 
 /* qfile_abort - remove and free an unfinished file */
@@ -749,9 +790,12 @@ out:
 }
 
 /*
- * qfile_mark_done - flip the R record at OFFSET to D and make it durable.
- * The byte is overwritten in place (the file size does not change), so
- * fdatasync() suffices and spares a metadata (journal) commit.
+ * qfile_mark_done - flip the R record at OFFSET to D.  Not fsynced, as
+ * Postfix's deliver_completed(): the mark only saves a second delivery
+ * after a crash; losing it (the page not yet written back) makes the
+ * recipient be delivered again, never lost.  What must be durable before
+ * the queue file goes away is the delivery itself (the mailbox's fsyncs,
+ * the next hop's 250).
  */
 
 int     qfile_mark_done(int fd, off_t offset)
@@ -775,10 +819,6 @@ int     qfile_mark_done(int fd, off_t offset)
     ch = REC_TYPE_DONE;
     if (pwrite(fd, &ch, 1, offset) != 1) {
 	msg_warn("qfile_mark_done: write at offset %ld: %m", (long) offset);
-	return (-1);
-    }
-    if (fdatasync(fd) < 0) {
-	msg_warn("qfile_mark_done: fdatasync: %m");
 	return (-1);
     }
     return (0);

@@ -10,7 +10,7 @@
  * Reading (qmgr, local, postcat): qfile_read_envelope() reads everything
  * before the content into a QENV, checking every record; any surprise is
  * an error so that the caller moves the file to corrupt/.
- * qfile_mark_done() flips one recipient record from R to D and fsyncs.
+ * qfile_mark_done() flips one recipient record from R to D (no fsync).
  */
 #ifndef QFILE_H
 #define QFILE_H
@@ -48,6 +48,15 @@ int	qfile_read_back(QFILE *qf, VSTRING *content);
 void	qfile_restart(QFILE *qf);
 /* qfile_commit - 0 on success (file complete and on disk), -1 with errno (file removed) */
 int	qfile_commit(QFILE *qf);
+/*
+ * The same in three steps, for an event loop that fsyncs in a worker
+ * thread (smtpd): start (-1: failed, file removed, QF freed), then
+ * fsync(qfile_sync_fd(qf)) anywhere, then finish with that fsync's errno
+ * (0: it worked); finish returns as qfile_commit and frees QF.
+ */
+int	qfile_commit_start(QFILE *qf);
+int	qfile_sync_fd(const QFILE *qf);
+int	qfile_commit_finish(QFILE *qf, int sync_err);
 void	qfile_abort(QFILE *qf);			/* remove and free */
 
 typedef struct QRCPT {

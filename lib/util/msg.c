@@ -3,7 +3,10 @@
  *
  * Each message is formatted once and written with one write() per output,
  * so that lines from concurrent processes appending to one maillog_file
- * (opened with O_APPEND) never interleave.
+ * (opened with O_APPEND) never interleave.  A log file or log socket
+ * replaces syslog, as Postfix's maillog_file does: with one open, syslog
+ * is neither written nor (re)opened, which also spares a process without
+ * a syslog daemon a failed connect to /dev/log per line.
  */
 #include "sys_defs.h"
 #include <fcntl.h>
@@ -27,7 +30,7 @@ static char msg_host[256];
 static void msg_update_ident(void)
 {
     snprintf(msg_ident, sizeof(msg_ident), "%s/%s", msg_name, msg_prog);
-    if (msg_flags & MSG_TO_SYSLOG) {
+    if ((msg_flags & MSG_TO_SYSLOG) && msg_log_fd < 0) {
 	closelog();
 	openlog(msg_ident, LOG_PID | LOG_NDELAY, LOG_MAIL);
     }
@@ -84,14 +87,18 @@ void    msg_logfile(const char *path)
 	close(msg_log_fd);
 	msg_log_fd = -1;
     }
-    if (path == 0 || *path == 0)
+    if (path == 0 || *path == 0) {
+	msg_update_ident();			/* back to syslog */
 	return;
+    }
     /* Root opens it: never through a link someone else planted */
     why = vstring_alloc(100);
     msg_log_fd = safe_open(path, O_WRONLY | O_APPEND | O_CREAT, 0644,
 			   (struct stat *) 0, -1, -1, why);
     if (msg_log_fd < 0)
 	msg_warn("open maillog_file %s: %s", path, STR(why));
+    else
+	closelog();
     vstring_free(why);
 }
 
@@ -114,6 +121,7 @@ void    msg_logsocket(const char *path)
     if (msg_log_fd >= 0)
 	close(msg_log_fd);
     msg_log_fd = fd;
+    closelog();
 }
 
 void    msg_log_raw(const char *line, size_t len)
@@ -149,7 +157,7 @@ static void msg_vlog(int level, const char *label, const char *fmt, va_list ap)
 
     errno = saved_errno;			/* for %m */
     vsnprintf(text, sizeof(text), fmt, ap);
-    if (msg_flags & MSG_TO_SYSLOG)
+    if ((msg_flags & MSG_TO_SYSLOG) && msg_log_fd < 0)
 	syslog(level, "%s%s", label, text);
     if (msg_log_fd >= 0) {
 	time_t  now = time((time_t *) 0);

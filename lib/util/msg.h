@@ -27,7 +27,7 @@ void	msg_hostname(const char *name);
 /* msg_syslog_name - set the "posthorn" part of "posthorn/smtpd" */
 void	msg_syslog_name(const char *name);
 
-/* msg_logfile - also (instead of syslog) append to PATH; NULL or "" stops it */
+/* msg_logfile - append to PATH instead of syslog; NULL or "" stops it */
 void	msg_logfile(const char *path);
 
 /*
