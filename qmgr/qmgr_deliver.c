@@ -9,7 +9,10 @@
  * waits in the event loop for the replies, one per recipient, in order.
  * If the agent cannot be reached, drops the connection, or stays silent
  * for ipc_timeout seconds, every recipient still without an answer is
- * deferred (and logged here, since the agent could not log it).
+ * deferred (and logged here, since the agent could not log it).  A
+ * request says DELIVER_FLAG_CONN_STORE when more mail for its destination
+ * waits or is being delivered, so that smtp and lmtp keep the connection
+ * open for it (their connection cache, smtp/smtp_cache.c).
  *
  * When all replies are in, the destination learns how it went: a
  * deferral the agent marked as a failure of the whole next hop
@@ -21,6 +24,7 @@
  */
 #include "sys_defs.h"
 #include <fcntl.h>
+#include <strings.h>
 #include "msg.h"
 #include "mymalloc.h"
 #include "vstring.h"
@@ -302,6 +306,22 @@ static void qmgr_job_request(QMGR_JOB *job, DELIVER_REQUEST *req, DELIVER_RCPT *
     }
 }
 
+/*
+ * qmgr_job_more - more mail for QUEUE's destination than JOB: a job waits
+ * for it, or another delivery to it runs (Postfix's "high volume of mail
+ * in the active queue", for smtp_connection_cache_on_demand)
+ */
+static int qmgr_job_more(const QMGR_JOB *job, const QMGR_QUEUE *queue)
+{
+    if (queue->busy > 1)
+	return (1);
+    for (const QMGR_JOB *next = qmgr_job_head; next; next = next->next)
+	if (strcmp(next->transport, job->transport) == 0
+	    && strcasecmp(next->nexthop, job->nexthop) == 0)
+	    return (1);
+    return (0);
+}
+
 /* qmgr_deliver_start - connect, send the request, wait for replies */
 
 static void qmgr_deliver_start(QMGR_JOB *job)
@@ -333,6 +353,8 @@ static void qmgr_deliver_start(QMGR_JOB *job)
     qmgr_conn_count++;
     vstream_set_timeout(conn->stream, QMGR_WRITE_TIMEOUT);
     qmgr_job_request(job, &req, rcpts);
+    if (qmgr_job_more(job, conn->queue))
+	req.flags |= DELIVER_FLAG_CONN_STORE;
     if (deliver_request_put(conn->stream, &req) < 0) {
 	msg_warn("%s: cannot send request to %s", job->message->id, path);
 	qmgr_conn_close(conn, "lost connection with delivery agent");

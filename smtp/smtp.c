@@ -9,7 +9,7 @@
  * "domain"), else relayhost, else the recipients' domain; smtp_addr.c
  * turns it into addresses and each is tried in order until one settles
  * every recipient (smtp_proto.c).  Then, for each recipient: a delivered
- * or bounced one is marked done in the queue file (R -> D, fsync) before
+ * or bounced one is marked done in the queue file (R -> D, not fsynced) before
  * its status is logged ("status=sent (250 2.0.0 Ok: queued as X)") and
  * replied to qmgr, which makes the bounce message from the reason.
  * Recipients deferred because the next hop failed as a whole (no address
@@ -17,6 +17,19 @@
  * AUTH failure, a failed lookup; not a 4xx to MAIL FROM or RCPT TO) are
  * replied with DELIVER_REPLY_SITE_FAIL, so qmgr can suspend deliveries to
  * that destination (qmgr/qmgr_queue.c), as Postfix's smtp_sess_fail().
+ *
+ * Connection cache (smtp_cache.c), as Postfix's: a session that ended
+ * clean is kept open instead of QUIT when the request says more mail for
+ * the destination waits (DELIVER_FLAG_CONN_STORE, honoured with
+ * smtp_connection_cache_on_demand) or the destination is listed in
+ * smtp_connection_cache_destinations.  A request first looks for a
+ * session cached for its destination (no address lookup then), then for
+ * each address for one cached for that server; a cached session that the
+ * server closed in the meantime is replaced by a new connection without
+ * a deferral.  While the process waits for requests, the server
+ * skeleton's idle hooks close sessions idle for
+ * smtp_connection_cache_time_limit with QUIT, and so does pre_exit for
+ * all of them (max_idle, max_use, reload).
  *
  * LMTP mode, as Postfix's lmtp(8): the service name "lmtp" (master.cf
  * "lmtp unix - - n - - smtp") or the program name lmtp.  Then the lmtp_*
@@ -34,11 +47,15 @@
  * smtp_tls_mandatory_ciphers, smtp_tls_exclude_ciphers, smtp_tls_loglevel,
  * smtp_sasl_auth_enable, smtp_sasl_password_maps,
  * smtp_sasl_security_options, smtp_sasl_tls_security_options,
- * smtp_sasl_mechanism_filter, ipc_timeout; in LMTP mode lmtp_lhlo_name,
+ * smtp_sasl_mechanism_filter, ipc_timeout, smtp_connection_cache_on_demand,
+ * smtp_connection_cache_destinations, smtp_connection_cache_time_limit,
+ * smtp_connection_reuse_time_limit, smtp_connection_reuse_count_limit;
+ * in LMTP mode lmtp_lhlo_name,
  * lmtp_lhlo_timeout, lmtp_connect_timeout, lmtp_mail_timeout,
  * lmtp_rcpt_timeout, lmtp_data_init_timeout, lmtp_data_xfer_timeout,
  * lmtp_data_done_timeout, lmtp_quit_timeout, lmtp_skip_5xx_greeting,
- * lmtp_tcp_port, lmtp_assume_final.
+ * lmtp_tcp_port, lmtp_assume_final and the lmtp_connection_* twins of
+ * the cache parameters.
  */
 #include "sys_defs.h"
 #include <fcntl.h>
@@ -162,55 +179,118 @@ static void smtp_settle_rest(SMTP_STATE *state, const char *relay,
     }
 }
 
-/* smtp_try_addrs - try each address until every recipient is settled */
-static void smtp_try_addrs(SMTP_STATE *state, SMTP_TRANS *trans,
-			           SMTP_ADDR_LIST *list, const char *dest)
+/* One delivery's attempts: the last failure, for the unsettled recipients */
+typedef struct SMTP_TRY {
+    const char *dest;			/* next-hop destination */
+    VSTRING *why;			/* the last failure */
+    VSTRING *last_relay;		/* where it happened ("none") */
+    char    dsn[16];
+    int     site;			/* ... and it was the server's */
+    int    *snapshot;			/* recipient statuses before an attempt */
+} SMTP_TRY;
+
+#define SMTP_TRY_STALE	(-1)		/* a cached session was gone: again */
+
+/* smtp_sess_end - keep SESS for the next request when wanted and clean, else QUIT */
+static void smtp_sess_end(SMTP_STATE *state, SMTP_SESS *sess, int ret,
+			          const char *dest)
 {
-    VSTRING *why = vstring_alloc(100);
-    VSTRING *last_relay = vstring_alloc(100);
-    int    *snapshot = mymalloc(sizeof(int) * (state->req->rcpt_count + 1));
-    char    dsn[16] = "4.4.1";
-    int     site = 1;			/* the last failure was the server's */
+    int     store = (state->req->flags & DELIVER_FLAG_CONN_STORE) != 0;
 
-    vstring_strcpy(last_relay, "none");
+    if (smtp_cache_wanted(dest, store) && smtp_proto_reusable(sess, ret)) {
+	smtp_cache_store(sess, dest);
+    } else {
+	smtp_proto_quit(sess, smtp_conf.quit_timeout);
+	smtp_sess_free(sess);
+    }
+}
+
+/*
+ * smtp_try_sess - one transaction over SESS (new or cached), which it
+ * ends; SMTP_TRY_STALE when a cached SESS turned out to be closed (no
+ * recipient was touched: try again over a new connection, as Postfix)
+ */
+static int smtp_try_sess(SMTP_STATE *state, SMTP_TRANS *trans, SMTP_TRY *try,
+			         SMTP_SESS *sess, int use_tls)
+{
+    int     ret;
+
+    for (int j = 0; j < state->req->rcpt_count; j++)
+	try->snapshot[j] = state->rcpts[j].status;
+    ret = smtp_proto_deliver(sess, trans, use_tls, try->dsn, try->why);
+    if (sess->stale) {
+	if (msg_verbose)
+	    msg_info("%s: cached session: %s", state->req->queue_id, STR(try->why));
+	vstring_reset(try->why);
+	smtp_sess_free(sess);
+	return (SMTP_TRY_STALE);
+    }
+    try->site = (ret != SMTP_TRY_DONE && !trans->mesg_fail);
+    smtp_record_relays(state, try->snapshot, sess->relay);
+    vstring_strcpy(try->last_relay, sess->relay);
+    smtp_sess_end(state, sess, ret, try->dest);
+    return (ret);
+}
+
+/* smtp_try_addr - deliver via ADDR (BEST: a best MX host); the result */
+static int smtp_try_addr(SMTP_STATE *state, SMTP_TRANS *trans, SMTP_TRY *try,
+			         const SMTP_ADDR *addr, int best)
+{
+    int     use_tls = 1, ret;
+    SMTP_SESS *sess;
+
+    for (;;) {
+	if ((sess = smtp_cache_find_addr(addr, try->dest)) == 0
+	    && (sess = smtp_sess_connect(addr, smtp_conf.connect_timeout,
+					 try->why)) == 0) {
+	    snprintf(try->dsn, sizeof(try->dsn), "4.4.1");
+	    vstring_strcpy(try->last_relay, "none");
+	    msg_info("%s: %s", state->req->queue_id, STR(try->why));
+	    try->site = 1;
+	    return (SMTP_TRY_NEXT);
+	}
+	sess->best_mx = best;
+	if ((ret = smtp_try_sess(state, trans, try, sess, use_tls)) == SMTP_TRY_STALE)
+	    continue;
+	if (ret != SMTP_TRY_RETRY_PLAIN || use_tls == 0)
+	    return (ret);
+	msg_info("%s: %s; retrying without TLS", state->req->queue_id, STR(try->why));
+	use_tls = 0;
+    }
+}
+
+/* smtp_try_addrs - try each address until every recipient is settled */
+static void smtp_try_addrs(SMTP_STATE *state, SMTP_TRANS *trans, SMTP_TRY *try,
+			           SMTP_ADDR_LIST *list)
+{
     for (int i = 0; i < list->count; i++) {
-	int     use_tls = 1, ret;
-	SMTP_SESS *sess;
+	int     best = (list->addrs[i].pref == list->addrs[0].pref);
+	int     ret = smtp_try_addr(state, trans, try, list->addrs + i, best);
 
-	do {
-	    if ((sess = smtp_sess_connect(list->addrs + i, smtp_conf.connect_timeout,
-					  why)) == 0) {
-		snprintf(dsn, sizeof(dsn), "4.4.1");
-		vstring_strcpy(last_relay, "none");
-		msg_info("%s: %s", state->req->queue_id, STR(why));
-		ret = SMTP_TRY_NEXT;
-		site = 1;
-		break;
-	    }
-	    for (int j = 0; j < state->req->rcpt_count; j++)
-		snapshot[j] = state->rcpts[j].status;
-	    ret = smtp_proto_deliver(sess, trans, use_tls, dsn, why);
-	    site = (ret != SMTP_TRY_DONE && !trans->mesg_fail);
-	    smtp_record_relays(state, snapshot, sess->relay);
-	    vstring_strcpy(last_relay, sess->relay);
-	    smtp_sess_free(sess);
-	    if (ret == SMTP_TRY_RETRY_PLAIN)
-		msg_info("%s: %s; retrying without TLS", state->req->queue_id, STR(why));
-	} while (ret == SMTP_TRY_RETRY_PLAIN && use_tls-- > 0);
 	if (ret == SMTP_TRY_DONE)
 	    break;
 	if (ret == SMTP_TRY_NEXT && i + 1 < list->count)
-	    msg_info("%s: %s", state->req->queue_id, STR(why));
+	    msg_info("%s: %s", state->req->queue_id, STR(try->why));
     }
-    if (LEN(why) == 0)
-	vstring_sprintf(why, "no route to %s", dest);
-    smtp_settle_rest(state, STR(last_relay), dsn, STR(why), site);
-    myfree(snapshot);
-    vstring_free(last_relay);
-    vstring_free(why);
 }
 
-/* smtp_deliver - find the addresses and run the transaction */
+/*
+ * smtp_try_cached - a session cached for DEST (the best MX host) skips
+ * the address lookup; 1 when it settled every recipient
+ */
+static int smtp_try_cached(SMTP_STATE *state, SMTP_TRANS *trans, SMTP_TRY *try)
+{
+    SMTP_SESS *sess;
+    int     ret;
+
+    while ((sess = smtp_cache_find_dest(try->dest)) != 0) {
+	sess->best_mx = 1;
+	if ((ret = smtp_try_sess(state, trans, try, sess, 1)) != SMTP_TRY_STALE)
+	    return (ret == SMTP_TRY_DONE);
+    }
+    return (0);
+}
+
 /* smtp_needs_smtputf8 - the client said SMTPUTF8 and an address needs it
  * (a message whose addresses are ASCII goes to any server, as Postfix) */
 static int smtp_needs_smtputf8(const DELIVER_REQUEST *req)
@@ -225,40 +305,66 @@ static int smtp_needs_smtputf8(const DELIVER_REQUEST *req)
     return (0);
 }
 
+/* smtp_trans_init - the envelope and content of STATE's request */
+static void smtp_trans_init(SMTP_STATE *state, SMTP_TRANS *trans, const char *dest)
+{
+    DELIVER_REQUEST *req = state->req;
+
+    memset(trans, 0, sizeof(*trans));
+    trans->sender = req->sender;
+    trans->dsn_envid = req->dsn_envid;
+    trans->dsn_ret = req->dsn_ret;
+    trans->smtputf8 = smtp_needs_smtputf8(req);
+    trans->size = req->content_size;
+    trans->rcpts = state->rcpts;
+    trans->rcpt_count = req->rcpt_count;
+    trans->content = smtp_content;
+    trans->content_ctx = state;
+    trans->content_why = state->why;
+    trans->nexthop = dest;
+}
+
+/*
+ * smtp_deliver - a cached session for the destination, else its addresses
+ * (each may have a cached session too); then defer what is left
+ */
 static void smtp_deliver(SMTP_STATE *state)
 {
     DELIVER_REQUEST *req = state->req;
-    const char *dest = smtp_destination(req);
     SMTP_ADDR_LIST list;
     SMTP_TRANS trans;
-    VSTRING *why = vstring_alloc(100);
-    char    dsn[16];
+    SMTP_TRY try;
     int     status;
 
-    status = smtp_addr_find(dest, &list, dsn, sizeof(dsn), why);
-    if (status == SMTP_ADDR_DEFER) {
+    memset(&try, 0, sizeof(try));
+    try.dest = smtp_destination(req);
+    try.why = vstring_alloc(100);
+    try.last_relay = vstring_alloc(100);
+    try.snapshot = mymalloc(sizeof(int) * (req->rcpt_count + 1));
+    try.site = 1;
+    snprintf(try.dsn, sizeof(try.dsn), "4.4.1");
+    vstring_strcpy(try.last_relay, "none");
+    smtp_trans_init(state, &trans, try.dest);
+    memset(&list, 0, sizeof(list));
+    if (smtp_try_cached(state, &trans, &try)) {
+	smtp_settle_rest(state, STR(try.last_relay), try.dsn, STR(try.why), try.site);
+    } else if ((status = smtp_addr_find(try.dest, &list, try.dsn, sizeof(try.dsn),
+					try.why)) == SMTP_ADDR_DEFER) {
 	/* A lookup failure of the next hop: as Postfix, a site failure */
-	smtp_settle_rest(state, "none", dsn, STR(why), 1);
+	smtp_settle_rest(state, "none", try.dsn, STR(try.why), 1);
     } else if (status != SMTP_ADDR_OK) {
 	for (int i = 0; i < req->rcpt_count; i++)
-	    smtp_settle_rcpt(state->rcpts + i, DELIVER_STAT_BOUNCE, dsn, STR(why));
+	    smtp_settle_rcpt(state->rcpts + i, DELIVER_STAT_BOUNCE, try.dsn, STR(try.why));
     } else {
-	memset(&trans, 0, sizeof(trans));
-	trans.sender = req->sender;
-	trans.dsn_envid = req->dsn_envid;
-	trans.dsn_ret = req->dsn_ret;
-	trans.smtputf8 = smtp_needs_smtputf8(req);
-	trans.size = req->content_size;
-	trans.rcpts = state->rcpts;
-	trans.rcpt_count = req->rcpt_count;
-	trans.content = smtp_content;
-	trans.content_ctx = state;
-	trans.content_why = state->why;
-	trans.nexthop = dest;
-	smtp_try_addrs(state, &trans, &list, dest);
+	smtp_try_addrs(state, &trans, &try, &list);
+	if (LEN(try.why) == 0)
+	    vstring_sprintf(try.why, "no route to %s", try.dest);
+	smtp_settle_rest(state, STR(try.last_relay), try.dsn, STR(try.why), try.site);
     }
     smtp_addr_list_free(&list);
-    vstring_free(why);
+    myfree(try.snapshot);
+    vstring_free(try.last_relay);
+    vstring_free(try.why);
 }
 
 /*
@@ -395,6 +501,18 @@ static int smtp_time(const char *name)
     return (value);
 }
 
+/* smtp_int - the integer parameter NAME of this mode ("smtp_" or "lmtp_" NAME) */
+static int smtp_int(const char *name)
+{
+    VSTRING *buf = vstring_alloc(40);
+    int     value;
+
+    vstring_sprintf(buf, "%s_%s", smtp_conf.lmtp ? "lmtp" : "smtp", name);
+    value = conf_int(STR(buf));
+    vstring_free(buf);
+    return (value);
+}
+
 /* smtp_lmtp_port - lmtp_tcp_port as a number (a name from /etc/services too) */
 static int smtp_lmtp_port(void)
 {
@@ -448,6 +566,22 @@ static void smtp_smtp_init(void)
     smtp_tls_init();
 }
 
+/* smtp_cache_init - the connection cache parameters of this mode */
+static void smtp_cache_init(void)
+{
+    const char *prefix = smtp_conf.lmtp ? "lmtp" : "smtp";
+    VSTRING *buf = vstring_alloc(60);
+
+    vstring_sprintf(buf, "%s_connection_cache_on_demand", prefix);
+    smtp_conf.cache_on_demand = conf_bool(STR(buf));
+    vstring_sprintf(buf, "%s_connection_cache_destinations", prefix);
+    smtp_conf.cache_dests = mystrdup(conf_str(STR(buf)));
+    vstring_free(buf);
+    smtp_conf.cache_time_limit = smtp_time("connection_cache_time_limit");
+    smtp_conf.reuse_time_limit = smtp_time("connection_reuse_time_limit");
+    smtp_conf.reuse_count_limit = smtp_int("connection_reuse_count_limit");
+}
+
 /* smtp_pre_init - read settings and open tables, as root */
 static void smtp_pre_init(const char *service, char **argv)
 {
@@ -464,14 +598,24 @@ static void smtp_pre_init(const char *service, char **argv)
     smtp_conf.data_xfer_timeout = smtp_time("data_xfer_timeout");
     smtp_conf.data_done_timeout = smtp_time("data_done_timeout");
     smtp_conf.quit_timeout = smtp_time("quit_timeout");
+    smtp_cache_init();
     srandom((unsigned) (getpid() ^ time((time_t *) 0)));
+}
+
+/* smtp_pre_exit - no cached session is left without QUIT */
+static void smtp_pre_exit(void)
+{
+    smtp_cache_close_all();
 }
 
 int     main(int argc, char **argv)
 {
     static const MAIL_SERVER_OPS ops = {
 	.pre_init = smtp_pre_init,
+	.pre_exit = smtp_pre_exit,
 	.changed = dict_changed_name,
+	.idle_wait_ms = smtp_cache_wait_ms,
+	.idle_timeout = smtp_cache_expire,
     };
     const char *slash = strrchr(argv[0], '/');
 

@@ -18,6 +18,9 @@
  *   smtp_proto.c    the dialogue: greeting, EHLO/HELO, STARTTLS, AUTH,
  *                   MAIL, RCPT, DATA, QUIT; per-recipient outcomes
  *   smtp_sasl.c     AUTH with smtp_sasl_password_maps (lib/sasl/xsasl.h)
+ *   smtp_cache.c    the per-process connection cache: sessions kept open
+ *                   after a clean delivery, found again by next-hop
+ *                   destination or by server address, QUIT when idle
  * The session and dialogue code know nothing about queue files: the
  * caller hands in the envelope and a content callback, so other programs
  * can reuse them.
@@ -87,6 +90,14 @@ typedef struct SMTP_SESS {
     int     timed_out;			/* ... because a timeout expired */
     int     tls_peer;			/* TLS_PEER_* after STARTTLS */
     const char *tls_level;		/* "Anonymous", "Untrusted", ... or NULL */
+    /* Connection cache (smtp_cache.c) */
+    time_t  start;			/* connected at */
+    int     ready;			/* greeting, EHLO, TLS, AUTH are done */
+    int     reuse_count;		/* times taken from the cache */
+    int     reused;			/* this attempt runs on a cached session */
+    int     stale;			/* ... which was lost before its first reply */
+    int     in_trans;			/* MAIL sent, end of data not answered */
+    int     best_mx;			/* the server has the lowest MX preference */
 } SMTP_SESS;
 
 /* One server reply */
@@ -97,9 +108,15 @@ typedef struct SMTP_RESP {
     VSTRING *lines;			/* the text of each line, '\n'-separated */
 } SMTP_RESP;
 
+/* smtp_addr_relay - "host[addr]:port" ("host[path]") of ADDR into BUF */
+void	smtp_addr_relay(const SMTP_ADDR *addr, VSTRING *buf);
+
 /* smtp_sess_connect - connect to ADDR; NULL with WHY ("connect to ...") */
 SMTP_SESS *smtp_sess_connect(const SMTP_ADDR *addr, int timeout, VSTRING *why);
 void	smtp_sess_free(SMTP_SESS *sess);
+
+/* smtp_sess_alive - an idle SESS has no input, EOF or error pending */
+int	smtp_sess_alive(SMTP_SESS *sess);
 
 /* smtp_sess_write - send all of BUF; 0 or -1 (sess->lost, timed_out set) */
 int	smtp_sess_write(SMTP_SESS *sess, const char *buf, size_t len, int timeout);
@@ -167,6 +184,11 @@ typedef struct SMTP_CONF {
     const char *sasl_options;
     const char *sasl_tls_options;
     int     skip_5xx_greeting;
+    int     cache_on_demand;		/* *_connection_cache_on_demand */
+    const char *cache_dests;		/* *_connection_cache_destinations */
+    int     cache_time_limit;		/* *_connection_cache_time_limit */
+    int     reuse_time_limit;		/* *_connection_reuse_time_limit */
+    int     reuse_count_limit;		/* *_connection_reuse_count_limit (0: none) */
 } SMTP_CONF;
 
 extern SMTP_CONF smtp_conf;
@@ -177,18 +199,57 @@ extern SMTP_CONF smtp_conf;
 #define SMTP_TRY_RETRY_PLAIN 2		/* "may": TLS failed, retry in plaintext */
 
 /*
- * smtp_proto_deliver - one transaction over SESS.  Recipients get a final
+ * smtp_proto_deliver - one transaction over SESS (a cached SESS, whose
+ * sess->ready is set, goes straight to MAIL FROM).  Recipients get a final
  * status (sent/defer/bounce) or stay open with the reason in WHY when the
  * result is SMTP_TRY_NEXT: a failure of the server (lost connection,
  * timeout, greeting, HELO, TLS, AUTH), or of this message when
- * trans->mesg_fail is set.  USE_TLS 0 suppresses STARTTLS (retry).
+ * trans->mesg_fail is set.  USE_TLS 0 suppresses STARTTLS (retry).  No
+ * QUIT is sent: the caller caches the session or calls smtp_proto_quit().
+ * sess->stale: a cached session was lost before the server answered
+ * anything (the peer closed it while idle): try a new connection.
  */
 int	smtp_proto_deliver(SMTP_SESS *sess, SMTP_TRANS *trans, int use_tls,
 			           char *dsn, VSTRING *why);
 
+/* smtp_proto_quit - QUIT (unless SESS is lost) within TIMEOUT; errors ignored */
+void	smtp_proto_quit(SMTP_SESS *sess, int timeout);
+
+/*
+ * smtp_proto_reusable - may SESS go back to the cache after a delivery
+ * that returned RESULT?  A transaction left open (MAIL accepted, no end of
+ * data) is ended with RSET first; 1 when the session is clean.
+ */
+int	smtp_proto_reusable(SMTP_SESS *sess, int result);
+
+/*
+ * Connection cache (smtp_cache.c), per process.  Sessions are found by
+ * next-hop destination (only one to the best MX host is kept under it)
+ * or by server ("host[addr]:port"), both under the same security policy
+ * (TLS level and SASL credentials, smtp_sasl_cred_key()).  A session is
+ * taken out while it is used and stored again after a clean delivery.
+ */
+SMTP_SESS *smtp_cache_find_dest(const char *dest);
+SMTP_SESS *smtp_cache_find_addr(const SMTP_ADDR *addr, const char *dest);
+/* smtp_cache_store - keep SESS, used for DEST, when its limits allow;
+ * else QUIT and free it */
+void	smtp_cache_store(SMTP_SESS *sess, const char *dest);
+/* smtp_cache_wanted - does the request ask to keep sessions to DEST? */
+int	smtp_cache_wanted(const char *dest, int conn_store);
+/* smtp_cache_wait_ms - until the first idle session expires; -1: none */
+int	smtp_cache_wait_ms(void);
+/* smtp_cache_expire - QUIT the idle sessions past their time */
+void	smtp_cache_expire(void);
+/* smtp_cache_close_all - QUIT every cached session (process exit) */
+void	smtp_cache_close_all(void);
+
 /* smtp_sasl_authenticate - AUTH if configured; 0 ok/none, -1 (DSN, WHY) */
 int	smtp_sasl_authenticate(SMTP_SESS *sess, SMTP_TRANS *trans, char *dsn,
 			               VSTRING *why);
+
+/* smtp_sasl_cred_key - the credentials AUTH would use with HOST for NEXTHOP
+ * appended to KEY (nothing without AUTH), for cache keys; never logged */
+void	smtp_sasl_cred_key(const char *host, const char *nexthop, VSTRING *key);
 
 /* smtp_reply_dsn - the enhanced status in TEXT, or one from CODE */
 void	smtp_reply_dsn(int code, const char *text, char *dsn, size_t len);

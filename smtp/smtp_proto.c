@@ -4,9 +4,17 @@
  * greeting, EHLO (HELO when EHLO is refused), STARTTLS as
  * smtp_tls_security_level says, AUTH (smtp_sasl.c), MAIL FROM with SIZE
  * and DSN's RET/ENVID when offered, one RCPT TO per recipient (NOTIFY/
- * ORCPT when DSN is offered), DATA with CRLF line ends and dot-stuffing,
- * QUIT.  MAIL, RCPT and DATA go out in one write when the server offers
+ * ORCPT when DSN is offered), DATA with CRLF line ends and dot-stuffing.
+ * MAIL, RCPT and DATA go out in one write when the server offers
  * PIPELINING (RFC 2920), else one command at a time.
+ *
+ * Connection cache (smtp_cache.c): the caller ends the session, with
+ * smtp_proto_quit(), or keeps it when smtp_proto_reusable() says it is
+ * clean (RSET first when a transaction was left open).  A kept session
+ * has sess->ready set, and its next transaction starts at MAIL FROM with
+ * the features, TLS and AUTH state it has; if the server closed it while
+ * it was idle (no reply at all to the first command), sess->stale tells
+ * the caller to try again over a new connection.
  *
  * In LMTP mode (smtp_conf.lmtp, RFC 2033) LHLO replaces EHLO (no HELO
  * fallback, no "loops back to myself" check), and after the final dot
@@ -481,6 +489,7 @@ static int smtp_step_reply(SMTP_DLG *d, const SMTP_STEP *step)
     case SMTP_STEP_MAIL:
 	if (d->resp.code / 100 == 2)
 	    return (-1);
+	d->sess->in_trans = 0;
 	d->trans->mesg_fail = 1;		/* Postfix's smtp_mesg_fail() */
 	return (smtp_fail_all(d, "MAIL FROM"));
     case SMTP_STEP_RCPT:
@@ -524,6 +533,18 @@ static void smtp_steps_drain(SMTP_DLG *d, const SMTP_STEP *steps, int from, int 
 }
 
 /*
+ * smtp_stale - a cached session's first reply is a 421: the server ended
+ * the idle session just now.  Dropped (sess->stale), as a lost one.
+ */
+static int smtp_stale(SMTP_DLG *d)
+{
+    if (!d->sess->reused || d->resp.code != 421)
+	return (0);
+    d->sess->lost = 1;
+    return (1);
+}
+
+/*
  * smtp_envelope - MAIL FROM, RCPT TO per open recipient, DATA.  With
  * PIPELINING (RFC 2920) all are sent in one write and the replies read
  * in order; else one command at a time, and DATA only when a recipient
@@ -546,6 +567,7 @@ static int smtp_envelope(SMTP_DLG *d)
 	    do {
 		smtp_step_cmd(d, steps + sent++, d->cmd);
 	    } while (pipelining && sent < count);
+	    d->sess->in_trans = 1;
 	    if (smtp_sess_write(d->sess, STR(d->cmd), LEN(d->cmd),
 				smtp_step_timeout(steps + sent - 1)) < 0) {
 		ret = smtp_lost_why(d, smtp_step_stage[steps[done].kind]);
@@ -556,9 +578,15 @@ static int smtp_envelope(SMTP_DLG *d)
 	    ret = smtp_lost_why(d, smtp_step_stage[steps[done].kind]);
 	    break;
 	}
+	if (done == 0 && smtp_stale(d)) {
+	    ret = smtp_lost_why(d, smtp_step_stage[steps[done].kind]);
+	    break;
+	}
 	ret = smtp_step_reply(d, steps + done++);
     }
-    if (ret >= 0)
+    if (done == 0 && d->sess->reused && d->sess->lost)
+	d->sess->stale = 1;			/* closed while it was cached */
+    if (ret >= 0 && !d->sess->stale)
 	smtp_steps_drain(d, steps, done, sent);
     myfree(steps);
     return (ret);
@@ -672,25 +700,78 @@ static int smtp_dot_replies(SMTP_DLG *d)
 	}
 	smtp_dot_result(d, r);
     }
+    d->sess->in_trans = 0;
     return (SMTP_TRY_DONE);
 }
 
-/* smtp_quit - say goodbye; errors do not matter any more */
-static void smtp_quit(SMTP_DLG *d)
+/* smtp_dlg_init - a dialogue over SESS (TRANS may be NULL: no transaction) */
+static void smtp_dlg_init(SMTP_DLG *d, SMTP_SESS *sess, SMTP_TRANS *trans,
+			          char *dsn, VSTRING *why)
 {
-    if (!d->sess->lost)
-	(void) smtp_command(d, smtp_conf.quit_timeout, "QUIT");
+    d->sess = sess;
+    d->trans = trans;
+    d->dsn = dsn;
+    d->why = why;
+    d->cmd = vstring_alloc(100);
+    smtp_resp_init(&d->resp);
 }
 
-/* smtp_transaction - everything after the greeting */
+static void smtp_dlg_free(SMTP_DLG *d)
+{
+    smtp_resp_free(&d->resp);
+    vstring_free(d->cmd);
+}
+
+void	smtp_proto_quit(SMTP_SESS *sess, int timeout)
+{
+    SMTP_DLG d;
+    char    dsn[16];
+
+    if (sess->lost)
+	return;
+    smtp_dlg_init(&d, sess, 0, dsn, 0);
+    (void) smtp_command(&d, timeout, "QUIT");
+    smtp_dlg_free(&d);
+}
+
+int	smtp_proto_reusable(SMTP_SESS *sess, int result)
+{
+    SMTP_DLG d;
+    char    dsn[16];
+
+    if (result != SMTP_TRY_DONE || sess->lost || !sess->ready)
+	return (0);
+    if (sess->in_trans) {
+	/* As Postfix: a transaction left open (all recipients refused) */
+	smtp_dlg_init(&d, sess, 0, dsn, 0);
+	if (smtp_command(&d, smtp_conf.mail_timeout, "RSET") == 0
+	    && d.resp.code / 100 == 2)
+	    sess->in_trans = 0;
+	smtp_dlg_free(&d);
+    }
+    return (!sess->lost && !sess->in_trans);
+}
+
+/* smtp_handshake - greeting done: EHLO, STARTTLS, AUTH; a result or -1 (go on) */
+static int smtp_handshake(SMTP_DLG *d, int use_tls)
+{
+    int     ret;
+
+    if ((ret = smtp_helo(d)) >= 0 || (ret = smtp_starttls(d, use_tls)) >= 0)
+	return (ret);
+    if (smtp_conf.sasl_enable
+	&& smtp_sasl_authenticate(d->sess, d->trans, d->dsn, d->why) < 0)
+	return (SMTP_TRY_NEXT);
+    d->sess->ready = 1;
+    return (-1);
+}
+
+/* smtp_transaction - everything after the greeting (a cached session: after AUTH) */
 static int smtp_transaction(SMTP_DLG *d, int use_tls)
 {
     int     ret;
 
-    if ((ret = smtp_helo(d)) >= 0 || (ret = smtp_starttls(d, use_tls)) >= 0
-	|| (smtp_conf.sasl_enable
-	    && smtp_sasl_authenticate(d->sess, d->trans, d->dsn, d->why) < 0
-	    && (ret = SMTP_TRY_NEXT) >= 0)
+    if ((!d->sess->ready && (ret = smtp_handshake(d, use_tls)) >= 0)
 	|| (ret = smtp_smtputf8(d)) >= 0 || (ret = smtp_envelope(d)) >= 0
 	|| (ret = smtp_body(d)) >= 0)
 	return (ret);
@@ -703,16 +784,13 @@ int	smtp_proto_deliver(SMTP_SESS *sess, SMTP_TRANS *trans, int use_tls,
     SMTP_DLG d;
     int     ret;
 
-    d.sess = sess;
-    d.trans = trans;
-    d.dsn = dsn;
-    d.why = why;
-    d.cmd = vstring_alloc(100);
-    smtp_resp_init(&d.resp);
+    smtp_dlg_init(&d, sess, trans, dsn, why);
     trans->mesg_fail = 0;
     for (int i = 0; i < trans->rcpt_count; i++)
 	trans->rcpts[i].accepted = 0;
-    if (smtp_sess_reply(sess, &d.resp, smtp_conf.helo_timeout) < 0) {
+    if (sess->ready) {
+	ret = smtp_transaction(&d, use_tls);
+    } else if (smtp_sess_reply(sess, &d.resp, smtp_conf.helo_timeout) < 0) {
 	ret = smtp_lost_why(&d, "receiving the initial server greeting");
     } else if (d.resp.code != 220) {
 	vstring_sprintf(why, "host %s refused to talk to me: %s", sess->namaddr,
@@ -725,16 +803,12 @@ int	smtp_proto_deliver(SMTP_SESS *sess, SMTP_TRANS *trans, int use_tls,
 		     d.resp.dsn + 1 : ".0.0");
 	    ret = SMTP_TRY_NEXT;
 	}
-	smtp_quit(&d);
     } else {
 	ret = smtp_transaction(&d, use_tls);
-	if (ret != SMTP_TRY_RETRY_PLAIN)
-	    smtp_quit(&d);
     }
     /* Recipients RCPT accepted but never settled go back to open */
     for (int i = 0; i < trans->rcpt_count; i++)
 	trans->rcpts[i].accepted = 0;
-    smtp_resp_free(&d.resp);
-    vstring_free(d.cmd);
+    smtp_dlg_free(&d);
     return (ret);
 }

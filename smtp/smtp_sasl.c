@@ -10,6 +10,10 @@
  * on), filtered by smtp_sasl_mechanism_filter.  A failure defers the
  * attempt, as Postfix's smtp_sasl_auth_soft_bounce=yes does: "SASL
  * authentication failed; server host[ip] said: 535 ...".
+ *
+ * smtp_sasl_cred_key() names the credentials a session would use, so
+ * that the connection cache (smtp_cache.c) never hands a session that
+ * authenticated with one entry to a request that would use another.
  */
 #include "sys_defs.h"
 #include <strings.h>
@@ -20,23 +24,40 @@
 #include "xsasl.h"
 #include "smtp.h"
 
-/* smtp_sasl_lookup - "user:pass" for this session, NULL if none (or error) */
-static const char *smtp_sasl_lookup(SMTP_SESS *sess, SMTP_TRANS *trans, int *error)
+/* smtp_sasl_lookup - "user:pass" for HOST and NEXTHOP, NULL if none (or error) */
+static const char *smtp_sasl_lookup(const char *host, const char *nexthop,
+				            int *error)
 {
     const char *value;
 
     *error = 0;
-    if ((value = maps_find(smtp_conf.sasl_passwd, sess->host)) != 0)
+    if ((value = maps_find(smtp_conf.sasl_passwd, host)) != 0)
 	return (value);
     if (smtp_conf.sasl_passwd->error) {
 	*error = 1;
 	return (0);
     }
-    if (trans->nexthop && *trans->nexthop
-	&& (value = maps_find(smtp_conf.sasl_passwd, trans->nexthop)) != 0)
+    if (nexthop && *nexthop
+	&& (value = maps_find(smtp_conf.sasl_passwd, nexthop)) != 0)
 	return (value);
     *error = smtp_conf.sasl_passwd->error;
     return (0);
+}
+
+void	smtp_sasl_cred_key(const char *host, const char *nexthop, VSTRING *key)
+{
+    static unsigned errors;
+    const char *value;
+    int     error;
+
+    if (!smtp_conf.sasl_enable || smtp_conf.sasl_passwd == 0)
+	return;
+    if ((value = smtp_sasl_lookup(host, nexthop, &error)) != 0)
+	vstring_sprintf_append(key, "auth:%s", value);
+    else if (error)
+	vstring_sprintf_append(key, "error:%u", ++errors);	/* matches nothing */
+    else
+	vstring_strcat(key, "noauth");
 }
 
 /* smtp_sasl_filter - the server's mechanisms that smtp_sasl_mechanism_filter allows */
@@ -136,7 +157,7 @@ int	smtp_sasl_authenticate(SMTP_SESS *sess, SMTP_TRANS *trans, char *dsn,
 
     if (smtp_conf.sasl_passwd == 0 || !(sess->features & SMTP_FEATURE_AUTH))
 	return (0);
-    if ((value = smtp_sasl_lookup(sess, trans, &error)) == 0) {
+    if ((value = smtp_sasl_lookup(sess->host, trans->nexthop, &error)) == 0) {
 	if (!error)
 	    return (0);
 	snprintf(dsn, 16, "4.3.0");

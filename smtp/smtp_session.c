@@ -14,6 +14,11 @@
  * An address with port 0 is a UNIX-domain socket path (LMTP "unix:"): it
  * is logged as "host[path]" without a port, as Postfix does.  A connect
  * timeout of 0 means none (Postfix's lmtp_connect_timeout default).
+ *
+ * smtp_sess_alive() is the check before a cached session is used again
+ * (smtp_cache.c): an idle server sends nothing, so anything readable
+ * (EOF, a "421 timeout", an error) means the session is gone; under TLS,
+ * records that carry no data (session tickets) are read and ignored.
  */
 #include "sys_defs.h"
 #include <ctype.h>
@@ -147,6 +152,13 @@ static int smtp_connect_fd(const SMTP_ADDR *addr, int timeout)
     return (-1);
 }
 
+void	smtp_addr_relay(const SMTP_ADDR *addr, VSTRING *buf)
+{
+    vstring_sprintf(buf, "%s[%s]", addr->host, addr->addr);
+    if (addr->port > 0)
+	vstring_sprintf_append(buf, ":%d", addr->port);
+}
+
 SMTP_SESS *smtp_sess_connect(const SMTP_ADDR *addr, int timeout, VSTRING *why)
 {
     SMTP_SESS *sess;
@@ -154,9 +166,7 @@ SMTP_SESS *smtp_sess_connect(const SMTP_ADDR *addr, int timeout, VSTRING *why)
     int     fd;
 
     buf = vstring_alloc(100);
-    vstring_sprintf(buf, "%s[%s]", addr->host, addr->addr);
-    if (addr->port > 0)
-	vstring_sprintf_append(buf, ":%d", addr->port);
+    smtp_addr_relay(addr, buf);
     if ((fd = smtp_connect_fd(addr, timeout)) < 0) {
 	vstring_sprintf(why, "connect to %s: %s", STR(buf),
 		  errno == ETIMEDOUT ? "Connection timed out" : strerror(errno));
@@ -168,6 +178,7 @@ SMTP_SESS *smtp_sess_connect(const SMTP_ADDR *addr, int timeout, VSTRING *why)
     sess->host = mystrdup(addr->host);
     sess->addr = mystrdup(addr->addr);
     sess->port = addr->port;
+    sess->start = time((time_t *) 0);
     sess->relay = mystrdup(STR(buf));
     vstring_sprintf(buf, "%s[%s]", addr->host, addr->addr);
     sess->namaddr = mystrdup(STR(buf));
@@ -189,6 +200,25 @@ void	smtp_sess_free(SMTP_SESS *sess)
 	myfree(sess->auth_mechs);
     vstring_free(sess->inbuf);
     myfree(sess);
+}
+
+int	smtp_sess_alive(SMTP_SESS *sess)
+{
+    struct pollfd pfd;
+    char    ch;
+
+    /* An idle server says nothing: any input is EOF, a 421 or garbage */
+    if (sess->lost || LEN(sess->inbuf) > 0)
+	return (0);
+    pfd.fd = sess->fd;
+    pfd.events = POLLIN;
+    pfd.revents = 0;
+    if (poll(&pfd, 1, 0) == 0)
+	return (1);
+    /* TLS records without data (a TLS 1.3 session ticket) are no input */
+    if (sess->tls && (pfd.revents & (POLLERR | POLLHUP)) == 0)
+	return (tls_read(sess->tls, &ch, 1) == TLS_WANT_READ);
+    return (0);
 }
 
 /* smtp_lost - mark the session unusable; always -1 */

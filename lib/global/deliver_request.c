@@ -4,8 +4,9 @@
  * Request attributes (mail_proto.h): queue_name, queue_id, offset, size,
  * sender, arrival, nrcpt, rcpt_<i>, orcpt_<i>, rcpt_offset_<i>; plus
  * arrival_usec, active_time and handoff_time ("sec.usec") for the delays=
- * log field, and passed=1 for a request one agent hands to another
- * (deliver_request.h).  Reply attributes: status, dsn, reason; optional
+ * log field, passed=1 for a request one agent hands to another
+ * (deliver_request.h), and flags=N (DELIVER_FLAG_*, unknown bits
+ * dropped) when not 0.  Reply attributes: status, dsn, reason; optional
  * action (delivered/relayed) and site_fail=1 (a deferral because the
  * next hop as a whole failed; qmgr ignores it on other statuses).
  * The server side checks every field, since a delivery agent may run as
@@ -48,6 +49,8 @@ int     deliver_request_put(VSTREAM *stream, const DELIVER_REQUEST *req)
     attr_put_long(stream, "smtputf8", req->smtputf8 != 0);
     if (req->passed)
 	attr_put_long(stream, "passed", 1);
+    if (req->flags)
+	attr_put_long(stream, "flags", req->flags);
     attr_put_long(stream, "arrival", (long) req->stats.arrival.tv_sec);
     attr_put_long(stream, "arrival_usec", (long) req->stats.arrival.tv_usec);
     put_time(stream, "active_time", &req->stats.active);
@@ -267,6 +270,7 @@ int     deliver_request_get(VSTREAM *stream, DELIVER_REQUEST *req, VSTRING *why)
 	req->dsn_ret = get_optional(&list, "dsn_ret");
 	req->smtputf8 = (attr_find_long(&list, "smtputf8", 0) == 1);
 	req->passed = (attr_find_long(&list, "passed", 0) == 1);
+	req->flags = (int) (attr_find_long(&list, "flags", 0) & DELIVER_FLAG_CONN_STORE);
 	ret = 0;
     }
     attr_list_free(&list);

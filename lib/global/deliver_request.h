@@ -15,6 +15,9 @@
  * then suspends deliveries to that destination for a while (Postfix's
  * "hop status" in the agent's final reply, qmgr_queue_throttle()).
  *
+ * The request's flags carry qmgr's hints to the agent: DELIVER_FLAG_CONN_STORE
+ * asks for the connection to be kept for more mail to the destination.
+ *
  * Also here, because qmgr and every agent need them the same way:
  * deliver_log() writes Postfix's "ID: to=<...>, relay=..., delay=...,
  * delays=..., dsn=..., status=... (reason)" line.  The agents' domain
@@ -61,10 +64,18 @@ typedef struct DELIVER_REQUEST {
 					 * deliver_pass): that agent checks and
 					 * marks the recipient records, this one
 					 * touches none */
+    int     flags;			/* DELIVER_FLAG_* */
     DELIVER_STATS stats;
     int     rcpt_count;
     DELIVER_RCPT *rcpts;
 } DELIVER_REQUEST;
+
+/*
+ * Request flags.  CONN_STORE (Postfix's DEL_REQ_FLAG_CONN_STORE): more
+ * mail for this destination is waiting in qmgr, so an agent with a
+ * connection cache (smtp, lmtp) keeps its session open afterwards.
+ */
+#define DELIVER_FLAG_CONN_STORE	(1<<0)
 
 typedef struct DELIVER_REPLY {
     int     status;			/* DELIVER_STAT_OK/DEFER/BOUNCE */

@@ -286,6 +286,11 @@ const MAIL_PARAM mail_params[] = {
     I("smtp_destination_recipient_limit", "$default_destination_recipient_limit", 1, 0),
     /* SMTP client (smtp/) */
     T("smtp_connect_timeout", "30s", 's', 0),
+    S("smtp_connection_cache_destinations", ""),
+    B("smtp_connection_cache_on_demand", "yes"),
+    T("smtp_connection_cache_time_limit", "2s", 's', 1),
+    I("smtp_connection_reuse_count_limit", "0", 0, 0),
+    T("smtp_connection_reuse_time_limit", "300s", 's', 1),
     T("smtp_data_done_timeout", "600s", 's', 1),
     T("smtp_data_init_timeout", "120s", 's', 1),
     T("smtp_data_xfer_timeout", "180s", 's', 1),
@@ -317,6 +322,11 @@ const MAIL_PARAM mail_params[] = {
     /* LMTP client (smtp/ in LMTP mode) */
     B("lmtp_assume_final", "no"),
     T("lmtp_connect_timeout", "0s", 's', 0),
+    S("lmtp_connection_cache_destinations", ""),
+    B("lmtp_connection_cache_on_demand", "yes"),
+    T("lmtp_connection_cache_time_limit", "2s", 's', 1),
+    I("lmtp_connection_reuse_count_limit", "0", 0, 0),
+    T("lmtp_connection_reuse_time_limit", "300s", 's', 1),
     T("lmtp_data_done_timeout", "600s", 's', 1),
     T("lmtp_data_init_timeout", "120s", 's', 1),
     T("lmtp_data_xfer_timeout", "180s", 's', 1),

@@ -4,7 +4,8 @@
  * See mail_server.h.  The shared part (server_init) parses the command
  * line master gives, reads main.cf, opens the log, runs pre_init as root,
  * chdirs to the queue, drops privileges and runs post_init.  Then
- * single_server_main serves one client at a time with poll(), and
+ * single_server_main serves one client at a time with poll() (waking up
+ * early for the service's ops->idle_wait_ms/idle_timeout hooks), and
  * event_server_main hands clients to the service in one event loop.
  *
  * Status channel: MASTER_STATUS_FD is one end of a SOCK_SEQPACKET
@@ -363,16 +364,44 @@ static int single_server_accept(void)
     return (fd);
 }
 
+/* single_server_now_ms - a monotonic clock in milliseconds */
+static long long single_server_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ((long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+/*
+ * single_server_timeout - the wait for a client: what is left of max_idle
+ * since IDLE_START, or the service's own wait (ops->idle_wait_ms) when
+ * that is sooner (*HOOK set: then ops->idle_timeout runs)
+ */
+static int single_server_timeout(long long idle_start, int *hook)
+{
+    long long left = (long long) server_idle_ms() - (single_server_now_ms() - idle_start);
+    int     want = server_ops->idle_wait_ms ? server_ops->idle_wait_ms() : -1;
+
+    if (left < 0)
+	left = 0;
+    *hook = (want >= 0 && want < left && server_ops->idle_timeout != 0);
+    return (*hook ? want : left > INT_MAX ? INT_MAX : (int) left);
+}
+
 NORETURN single_server_main(int argc, char **argv, SINGLE_SERVER_FN service,
 			            const MAIL_SERVER_OPS *ops)
 {
     struct pollfd pfd[2];
+    long long idle_start;
     int     use_count = 0;
+    int     hook;
     int     nfd;
     int     fd;
     int     n;
 
     server_init(argc, argv, ops);
+    idle_start = single_server_now_ms();
     for (;;) {
 	if (server_draining)
 	    server_exit();
@@ -382,10 +411,14 @@ NORETURN single_server_main(int argc, char **argv, SINGLE_SERVER_FN service,
 	pfd[1].events = POLLIN;
 	pfd[0].revents = pfd[1].revents = 0;
 	nfd = server_status_fd >= 0 ? 2 : 1;
-	n = poll(pfd, nfd, server_idle_ms());
+	n = poll(pfd, nfd, single_server_timeout(idle_start, &hook));
 	if (n < 0) {
 	    if (errno != EINTR)
 		msg_fatal("poll: %m");
+	    continue;
+	}
+	if (n == 0 && hook) {
+	    server_ops->idle_timeout();
 	    continue;
 	}
 	if (n == 0) {
@@ -417,6 +450,7 @@ NORETURN single_server_main(int argc, char **argv, SINGLE_SERVER_FN service,
 	    server_exit();
 	}
 	server_report(1);
+	idle_start = single_server_now_ms();
     }
 }
 

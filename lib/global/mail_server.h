@@ -11,7 +11,10 @@
  *
  *  single_server_main: one client at a time.  SERVICE gets a stream on
  *   the accepted connection; the skeleton closes it afterwards.  The
- *   process exits after max_use clients or max_idle idle seconds.
+ *   process exits after max_use clients or max_idle idle seconds (counted
+ *   from the last client).  While it waits, ops->idle_wait_ms may ask for
+ *   control after a while: ops->idle_timeout then runs, and the wait goes
+ *   on (the smtp client closes its idle cached connections there).
  *
  *  event_server_main: many clients in one event loop.  ACCEPT_FN gets
  *   each new descriptor (non-blocking); the service calls
@@ -69,6 +72,11 @@ typedef struct MAIL_SERVER_OPS {
     /* event server: work that is not a client goes on (a draining process
      * waits for it) */
     int     (*busy) (void);
+    /* single server, optional: while waiting for a client, how long until
+     * the service wants control (ms, -1: not at all); then idle_timeout
+     * runs (smtp closes idle cached connections) */
+    int     (*idle_wait_ms) (void);
+    void    (*idle_timeout) (void);
 } MAIL_SERVER_OPS;
 
 typedef void (*SINGLE_SERVER_FN) (VSTREAM *client, const char *service, char **argv);

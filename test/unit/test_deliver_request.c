@@ -249,6 +249,30 @@ static void test_passed_flag(void **state)
     vstring_free(why);
 }
 
+/* the connection-cache flag passes; bits nobody knows are dropped */
+
+static void test_conn_store_flag(void **state)
+{
+    PAIR    p;
+    DELIVER_REQUEST req = make_request(1);
+    DELIVER_REQUEST got;
+    VSTRING *why = vstring_alloc(10);
+
+    req.flags = DELIVER_FLAG_CONN_STORE | 0x30;
+    pair_open(&p);
+    assert_int_equal(deliver_request_put(p.client, &req), 0);
+    assert_int_equal(deliver_request_get(p.server, &got, why), 0);
+    assert_int_equal(got.flags, DELIVER_FLAG_CONN_STORE);
+    deliver_request_free(&got);
+    req.flags = 0;
+    assert_int_equal(deliver_request_put(p.client, &req), 0);
+    assert_int_equal(deliver_request_get(p.server, &got, why), 0);
+    assert_int_equal(got.flags, 0);
+    deliver_request_free(&got);
+    pair_close(&p);
+    vstring_free(why);
+}
+
 /* DELIVER_MAX_RCPT recipients pass; one more is refused */
 
 static void test_recipient_limit(void **state)
@@ -640,6 +664,7 @@ int     main(void)
 	cmocka_unit_test(test_round_trip_fields),
 	cmocka_unit_test(test_two_requests),
 	cmocka_unit_test(test_passed_flag),
+	cmocka_unit_test(test_conn_store_flag),
 	cmocka_unit_test(test_recipient_limit),
 	cmocka_unit_test(test_base_request_ok),
 	cmocka_unit_test(test_bad_fields),
