@@ -19,7 +19,12 @@ its children, sampled every 50 ms (PSS, which shares library pages out
 fairly, is printed too).  Prints a table with messages/second,
 MB and the Posthorn/Postfix ratios.
 
+A third receive+deliver row sends 10 recipients per message (smtp-source
+-r 10: 0bench@bench.test ... 9bench@bench.test, all to the one Maildir):
+messages per second, each delivered ten times.
+
 Environment: BENCH_MSGS_20 (default 2000), BENCH_MSGS_1 (default 500),
+BENCH_MSGS_RCPT10 (default 500),
 BENCH_KEEP=1 keeps the temporary directories.
 """
 
@@ -135,7 +140,9 @@ class PosthornSide:
         self.base = tempfile.mkdtemp(prefix="phb-", dir="/tmp")
         self.inst = PosthornInstance(self.base, qmgr=deliver, main={
             "virtual_mailbox_domains": "bench.test",
-            "virtual_mailbox_maps": "inline:{ %s=bench.test/bench/ }" % RCPT,
+            # every bench.test address (smtp-source -r N sends to
+            # 0bench@, 1bench@, ...) into one Maildir, as Postfix's side
+            "virtual_mailbox_maps": "static:bench.test/bench/",
         })
         self.port = self.inst.port
         self.maildir_new = os.path.join(self.inst.mail, "virtual", "bench.test", "bench", "new")
@@ -172,8 +179,9 @@ class PostfixSide(PostfixInstance):
             self.incoming = os.path.join(self.queue, "hold")
 
 
-def measure(side, sessions, msgs, deliver):
-    """One smtp-source run; returns dict(rate, mb, ok, note)."""
+def measure(side, sessions, msgs, deliver, rcpts=1):
+    """One smtp-source run, RCPTS recipients per message; returns
+    dict(rate, mb, ok, note), rate in messages per second."""
     clear_dir(side.maildir_new)
     clear_dir(side.incoming)
     master = side.master_pid()
@@ -181,7 +189,7 @@ def measure(side, sessions, msgs, deliver):
     sampler.start()
     t0 = time.monotonic()
     r = subprocess.run([SMTP_SOURCE, "-4", "-s", str(sessions), "-l", str(MSG_LEN),
-                        "-m", str(msgs), "-M", "client.example",
+                        "-m", str(msgs), "-r", str(rcpts), "-M", "client.example",
                         "-f", "bench@example.com", "-t", RCPT,
                         "127.0.0.1:%d" % side.port],
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=600)
@@ -190,12 +198,12 @@ def measure(side, sessions, msgs, deliver):
     if r.returncode != 0:
         note = "smtp-source failed: " + r.stdout.decode("utf-8", "replace").strip()[-200:]
     if deliver:
-        done = wait_until(lambda: count_files(side.maildir_new) >= msgs,
-                          max(60, msgs / 10), 0.02)
+        done = wait_until(lambda: count_files(side.maildir_new) >= msgs * rcpts,
+                          max(60, msgs * rcpts / 10), 0.02)
         elapsed = time.monotonic() - t0
-        got = count_files(side.maildir_new)
+        got = count_files(side.maildir_new) // rcpts
         if not done:
-            note = note or "timeout: %d of %d delivered" % (got, msgs)
+            note = note or "timeout: %d of %d delivered" % (got * rcpts, msgs * rcpts)
     else:
         elapsed = t_recv
         got = count_files(side.incoming)
@@ -211,8 +219,8 @@ def run_side(make_side, runs, deliver, results):
     side = make_side(deliver)
     try:
         side.start()
-        for label, sessions, msgs in runs:
-            res = measure(side, sessions, msgs, deliver)
+        for label, sessions, msgs, rcpts in runs:
+            res = measure(side, sessions, msgs, deliver, rcpts)
             results[(side.name, label)] = res
             status = "ok" if res["ok"] else res["note"]
             print("  %-8s %-28s %8.1f msg/s %7.1f MB RSS %7.1f MB PSS  %s" % (
@@ -252,6 +260,7 @@ def main():
         return 1
     n20 = int(os.environ.get("BENCH_MSGS_20", "2000"))
     n1 = int(os.environ.get("BENCH_MSGS_1", "500"))
+    n10 = int(os.environ.get("BENCH_MSGS_RCPT10", "500"))
     with_postfix = IS_ROOT and os.access(POSTFIX, os.X_OK)
     signal.signal(signal.SIGTERM, on_sigterm)
 
@@ -259,7 +268,9 @@ def main():
     plan = []
     for deliver in (False, True):
         mode = "receive+deliver" if deliver else "receive"
-        runs = [("%s, 20 sessions" % mode, 20, n20), ("%s, 1 session" % mode, 1, n1)]
+        runs = [("%s, 20 sessions" % mode, 20, n20, 1), ("%s, 1 session" % mode, 1, n1, 1)]
+        if deliver:
+            runs.append(("%s, 10 rcpts, 20 sess" % mode, 20, n10, 10))
         plan.append((deliver, runs))
     print("bench: %d-byte messages via smtp-source to a virtual Maildir user" % MSG_LEN)
     for deliver, runs in plan:
@@ -276,7 +287,7 @@ def main():
     print(head)
     print("-" * len(head))
     for deliver, runs in plan:
-        for label, _sessions, msgs in runs:
+        for label, _sessions, msgs, _rcpts in runs:
             p = results.get(("posthorn", label), {})
             f = results.get(("postfix", label), {})
             print("%-30s %6d | %10s %7s %7s | %10s %7s %7s | %6s %6s %6s" % (
