@@ -12,6 +12,8 @@
  * rereads its configuration on SIGHUP (master_service.c) and stops all
  * children on SIGTERM (master_sig.c).  Without -d the foreground process
  * waits until the daemon is ready and exits 0, or 1 if it failed.
+ * master raises its descriptor limit (children inherit it): the soft
+ * limit to the hard one, and as root both to 2^20 (or fs.nr_open).
  *
  * Parameters: queue_directory, mail_owner, mail_version, syslog_name,
  * maillog_file (plus those listed in master_service.c, master_spawn.c).
@@ -33,6 +35,7 @@
 #include "master.h"
 
 #define MASTER_PID_FILE	"pid/master.pid"
+#define MASTER_NOFILE_WANT	((rlim_t) 1 << 20)	/* descriptors, as root */
 
 int     master_stopping;
 
@@ -142,14 +145,47 @@ static void master_ready(int foreground)
     }
 }
 
-/* master_raise_fd_limit - as many descriptors as the hard limit allows */
+/* master_nr_open - the kernel's bound for RLIMIT_NOFILE */
+static rlim_t master_nr_open(void)
+{
+    FILE   *fp = fopen("/proc/sys/fs/nr_open", "r");
+    unsigned long val = 0;
+
+    if (fp) {
+	if (fscanf(fp, "%lu", &val) != 1)
+	    val = 0;
+	fclose(fp);
+    }
+    return (val > 0 ? (rlim_t) val : MASTER_NOFILE_WANT);
+}
+
+/*
+ * master_raise_fd_limit - as many descriptors as allowed, for us and the
+ * children (an event server holds process_client_limit clients): the
+ * soft limit goes to the hard limit; as root the hard limit first goes
+ * up to MASTER_NOFILE_WANT (bounded by fs.nr_open).
+ */
 static void master_raise_fd_limit(void)
 {
     struct rlimit rl;
+    rlim_t  want;
 
     if (getrlimit(RLIMIT_NOFILE, &rl) < 0) {
 	msg_warn("getrlimit RLIMIT_NOFILE: %m");
 	return;
+    }
+    if (geteuid() == 0 && rl.rlim_max != RLIM_INFINITY
+	&& rl.rlim_max < (want = master_nr_open()) && want > 0) {
+	if (want > MASTER_NOFILE_WANT)
+	    want = MASTER_NOFILE_WANT;
+	if (rl.rlim_max < want) {
+	    struct rlimit up = {want, want};
+
+	    if (setrlimit(RLIMIT_NOFILE, &up) == 0)
+		return;
+	    if (msg_verbose)			/* a container: no CAP_SYS_RESOURCE */
+		msg_info("setrlimit RLIMIT_NOFILE %lu: %m", (unsigned long) want);
+	}
     }
     if (rl.rlim_cur < rl.rlim_max) {
 	rl.rlim_cur = rl.rlim_max;

@@ -28,7 +28,7 @@
 #include "set_eugid.h"
 #include "master.h"
 
-#define MASTER_LISTEN_BACKLOG	4096	/* the kernel caps it at somaxconn */
+#define MASTER_LISTEN_BACKLOG	65535	/* the kernel caps it at net.core.somaxconn */
 
 MASTER_SERV *master_services;
 unsigned master_generation;

@@ -7,15 +7,19 @@
  * the listener on fd 6 and the status socket on fd 5.  Children report
  * MASTER_STATUS records; a new child counts as available until it
  * reports.  A child that dies abnormally before it ever reported pauses
- * its service for 1s, 2s, 4s ... up to service_throttle_time.
+ * its service for 1s, 2s, 4s ... up to service_throttle_time.  A service
+ * whose children are all busy at its process limit gets Postfix's
+ * "has reached its process limit" warning, at most once in 1000s.
  */
 #include "sys_defs.h"
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include "events.h"
+#include "htable.h"
 #include "iostuff.h"
 #include "mail_conf.h"
 #include "mail_server.h"
@@ -26,7 +30,42 @@
 
 MASTER_PROC *master_procs;
 
+#define MASTER_BUSY_WARN_TIME	1000	/* seconds between limit warnings */
+
 static void master_listen_cb(int event, void *context);
+
+/* master_busy_warn - every child busy at the process limit: say so, rarely */
+static void master_busy_warn(const MASTER_SERV *serv)
+{
+    static HTABLE *warned;			/* address -> time of the warning */
+    HTABLE_INFO *ht;
+    time_t  now = event_time();
+
+    if (warned == 0)
+	warned = htable_create(10);
+    if ((ht = htable_locate(warned, serv->addr)) == 0)
+	ht = htable_enter(warned, mystrdup(serv->addr), (void *) 0);
+    else if (now - (time_t) (intptr_t) ht->value < MASTER_BUSY_WARN_TIME)
+	return;
+    ht->value = (void *) (intptr_t) now;
+    msg_warn("service \"%s\" (%s) has reached its process limit \"%d\": "
+	     "new clients may experience noticeable delays",
+	     serv->name, serv->addr, serv->maxproc);
+    msg_warn("to avoid this condition, increase the process limit of the "
+	     "service or reduce the service time per client");
+}
+
+/* master_waiting - a client waits in SERV's listen queue */
+static int master_waiting(const MASTER_SERV *serv)
+{
+    struct pollfd pfd;
+
+    if (serv->listen_fd < 0)
+	return (0);
+    pfd.fd = serv->listen_fd;
+    pfd.events = POLLIN;
+    return (poll(&pfd, 1, 0) > 0 && (pfd.revents & POLLIN));
+}
 
 void    master_avail_listen(MASTER_SERV *serv)
 {
@@ -41,6 +80,9 @@ void    master_avail_listen(MASTER_SERV *serv)
 	event_disable_readwrite(serv->listen_fd);
 	serv->listening = 0;
     }
+    if (serv->maxproc > 1 && serv->total_proc >= serv->maxproc
+	&& serv->avail_proc == 0 && !master_stopping && master_waiting(serv))
+	master_busy_warn(serv);
 }
 
 /* master_find_proc - the child with PID, and the link that points to it */

@@ -4,13 +4,19 @@
  * smtpd is an event server (lib/global/mail_server.h): one process serves up to
  * process_client_limit clients in one event loop and reports itself busy
  * to master at process_client_soft_limit; past the hard limit a client
- * gets "421 4.3.2 All server ports are busy" at once instead of hanging.
- * On a UNIX-domain service (the local "submit" socket used by sendmail)
- * the client is a trusted local user identified by SO_PEERCRED.
+ * gets "421 4.3.2 All server ports are busy" at once instead of hanging,
+ * and each refusal is logged as Postfix logs a refused connection
+ * ("NOQUEUE: reject: CONNECT from unknown[ADDR]: 421 4.3.2 ...; proto=SMTP",
+ * at most SMTPD_REJECT_LOG_MAX lines a second, the rest counted in one
+ * warning).  On a UNIX-domain service (the local "submit" socket used by
+ * sendmail) the client is a trusted local user identified by SO_PEERCRED.
  *
- * Each session reads in 64 KiB chunks into its input buffer, handles every
- * complete line in order (pipelining), appends replies to its output
- * buffer and writes them when the input holds no complete line any more.
+ * Each session reads into its input buffer, handles every complete line
+ * in order (pipelining), appends replies to its output buffer and writes
+ * them when the input holds no complete line any more.  An idle session
+ * is small: its buffers start at 512 bytes; a read that fills the input
+ * buffer doubles it (up to 64 KiB reads while a message comes in), and a
+ * drained buffer that grew is given back outside DATA/BDAT.
  * Reading stops while too much output is pending.  Every session has an
  * idle deadline of smtpd_timeout.  Only queue file writes block.
  *
@@ -40,8 +46,11 @@
 #include "smtpd.h"
 #include "smtpd_hbc.h"
 
-#define SMTPD_READ_SIZE		65536	/* bytes per read() */
+#define SMTPD_READ_SIZE		65536	/* most bytes per read() */
+#define SMTPD_READ_MIN		512	/* least (an idle session's buffer) */
+#define SMTPD_OUT_MIN		512	/* an idle session's output buffer */
 #define SMTPD_OUT_HIGH		65536	/* stop reading above this backlog */
+#define SMTPD_REJECT_LOG_MAX	100	/* 421 refusals logged per second */
 
 const char *var_myhostname;
 const char *var_myorigin;
@@ -159,6 +168,28 @@ static void smtpd_update_events(SMTPD_STATE *state)
     smtpd_set_events(state, want_read, want_write);
 }
 
+/*
+ * smtpd_shrink_input - all input handled outside DATA/BDAT: give a grown
+ * input buffer back, so an idle session holds SMTPD_READ_MIN bytes
+ */
+static void smtpd_shrink_input(SMTPD_STATE *state)
+{
+    if (LEN(state->in) == 0 && state->in->size > SMTPD_READ_MIN
+	&& state->mode != SMTPD_MODE_DATA && state->mode != SMTPD_MODE_BDAT) {
+	vstring_free(state->in);
+	state->in = vstring_alloc(SMTPD_READ_MIN);
+    }
+}
+
+/* smtpd_shrink_output - the same for a drained output buffer */
+static void smtpd_shrink_output(SMTPD_STATE *state)
+{
+    if (LEN(state->out) == 0 && state->out->size > 4 * SMTPD_OUT_MIN) {
+	vstring_free(state->out);
+	state->out = vstring_alloc(SMTPD_OUT_MIN);
+    }
+}
+
 /* smtpd_xmit - one write(), through TLS when it is on */
 static ssize_t smtpd_xmit(SMTPD_STATE *state, const char *buf, size_t len)
 {
@@ -189,6 +220,7 @@ static int smtpd_send(SMTPD_STATE *state)
 	}
 	vstring_drop_head(state->out, n);
     }
+    smtpd_shrink_output(state);
     return (0);
 }
 
@@ -333,6 +365,7 @@ static int smtpd_process(SMTPD_STATE *state)
 	state->skip_line = 0;
     }
     vstring_drop_head(state->in, pos);
+    smtpd_shrink_input(state);
     return (smtpd_flush(state));
 }
 
@@ -342,17 +375,38 @@ static int smtpd_may_read(SMTPD_STATE *state)
     return (state->mode != SMTPD_MODE_CLOSE && LEN(state->out) < SMTPD_OUT_HIGH);
 }
 
+/* smtpd_read_room - at least SMTPD_READ_MIN free bytes; returns the free bytes */
+static size_t smtpd_read_room(SMTPD_STATE *state)
+{
+    vstring_reserve(state->in, SMTPD_READ_MIN - 1);
+    return (state->in->size - LEN(state->in) - 1);
+}
+
+/*
+ * smtpd_read_done - N bytes of ROOM came in.  A read that filled the
+ * room doubles the buffer (a client sending a message), up to
+ * SMTPD_READ_SIZE; smtpd_shrink_input() gives it back later.
+ */
+static void smtpd_read_done(SMTPD_STATE *state, size_t room, ssize_t n)
+{
+    state->in->len += n;
+    state->in->data[state->in->len] = 0;
+    if ((size_t) n == room && state->in->size < SMTPD_READ_SIZE)
+	vstring_reserve(state->in, state->in->size);
+}
+
 /* smtpd_receive - read and handle input, with TLS also what OpenSSL holds; -1 if closed */
 static int smtpd_receive(SMTPD_STATE *state)
 {
     ssize_t n;
+    size_t  room;
 
     do {
-	vstring_reserve(state->in, SMTPD_READ_SIZE);
+	room = smtpd_read_room(state);
 	if (state->tls)
-	    n = smtpd_tls_read(state, STR(state->in) + LEN(state->in), SMTPD_READ_SIZE);
+	    n = smtpd_tls_read(state, STR(state->in) + LEN(state->in), room);
 	else
-	    n = read(state->fd, STR(state->in) + LEN(state->in), SMTPD_READ_SIZE);
+	    n = read(state->fd, STR(state->in) + LEN(state->in), room);
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
 	    if (state->tls)
 		smtpd_update_events(state);
@@ -362,8 +416,7 @@ static int smtpd_receive(SMTPD_STATE *state)
 	    smtpd_close(state, 1);
 	    return (-1);
 	}
-	state->in->len += n;
-	state->in->data[state->in->len] = 0;
+	smtpd_read_done(state, room, n);
 	state->deadline = event_time() + var_smtpd_timeout;
 	if (smtpd_process(state) < 0)
 	    return (-1);
@@ -487,8 +540,8 @@ static void smtpd_accept(int fd, const char *service, char **argv)
     VSTRING *buf = vstring_alloc(100);
 
     state->fd = fd;
-    state->in = vstring_alloc(SMTPD_READ_SIZE);
-    state->out = vstring_alloc(1024);
+    state->in = vstring_alloc(SMTPD_READ_MIN);
+    state->out = vstring_alloc(SMTPD_OUT_MIN);
     state->protocol = "SMTP";
     state->where = "CONNECT";
     state->uid = -1;
@@ -615,11 +668,47 @@ static int smtpd_handshake_step(SMTPD_STATE *state)
     }
 }
 
+/*
+ * smtpd_reject_summary - the refusals of the last second that were not
+ * logged one by one
+ */
+static int smtpd_reject_logged;		/* lines in this second */
+static int smtpd_reject_quiet;		/* refusals not logged */
+
+static void smtpd_reject_summary(int event, void *context)
+{
+    if (smtpd_reject_quiet > 0)
+	msg_warn("%d more connections refused with \"421 4.3.2 All server "
+		 "ports are busy\" -- process_client_limit (%d) reached",
+		 smtpd_reject_quiet, smtpd_ops.hard_limit);
+    smtpd_reject_quiet = 0;
+    smtpd_reject_logged = 0;
+}
+
+/* smtpd_refusal_log - each refusal as Postfix logs a CONNECT reject */
+static void smtpd_refusal_log(int fd, const char *reply)
+{
+    char    addr[64];
+    char    port[16];
+
+    if (smtpd_reject_logged == 0 && smtpd_reject_quiet == 0)
+	event_request_timer(smtpd_reject_summary, 0, 1000);
+    if (smtpd_reject_logged >= SMTPD_REJECT_LOG_MAX) {
+	smtpd_reject_quiet++;
+	return;
+    }
+    smtpd_reject_logged++;
+    peer_address(fd, addr, sizeof(addr), port, sizeof(port));
+    msg_info("NOQUEUE: reject: CONNECT from unknown[%s]: %s; proto=SMTP",
+	     addr, reply);
+}
+
 /* smtpd_reject - over the hard limit: tell the client at once, best effort */
 static void smtpd_reject(int fd)
 {
     static const char text[] = "421 4.3.2 All server ports are busy\r\n";
 
+    smtpd_refusal_log(fd, "421 4.3.2 All server ports are busy");
     non_blocking(fd, NON_BLOCKING);
     if (send(fd, text, sizeof(text) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0
 	&& errno == ENOTSOCK)

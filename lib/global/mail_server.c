@@ -24,12 +24,28 @@
  * is not a client, as qmgr's deliveries) says nothing is left; master
  * starts a fresh process for the next client.  A drain for master (reload)
  * waits for ops->busy the same way.
+ *
+ * Spreading a burst (event server): below its soft limit a process
+ * accepts whatever is waiting.  At the soft limit it reports busy, and
+ * from then on it leaves new clients to others for a while: it stops
+ * watching the listener for SERVER_YIELD_MIN_MS, growing with its load
+ * to SERVER_YIELD_MAX_MS near the hard limit, and then takes one client.
+ * So processes below their soft limit (and those master starts because
+ * every process is busy) take a burst first, and a process reaches its
+ * hard limit only when the others are as loaded.  At the hard limit it
+ * waits SERVER_YIELD_MAX_MS, then hands what is still waiting (at most
+ * SERVER_REJECT_BATCH at a time) to ops->reject_fn, which answers 421
+ * and logs it.  When its client count falls to half the peak since the
+ * last trim, the process gives freed memory back (malloc_trim), and its
+ * worker threads share one malloc arena (M_ARENA_MAX 1), so that a
+ * process holds little memory of clients that are gone.
  */
 #include "sys_defs.h"
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
 #include <libgen.h>
+#include <malloc.h>
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
@@ -47,6 +63,12 @@
 
 #define SERVER_BACKLOG	100
 
+#define SERVER_YIELD_MIN_MS	1	/* at the soft limit: pause between accepts */
+#define SERVER_YIELD_MAX_MS	100	/* ... growing to this at the hard limit */
+#define SERVER_REJECT_BATCH	100	/* at the hard limit: refusals per turn */
+#define SERVER_TRIM_MIN		32	/* fewer clients: no malloc_trim needed */
+#define SERVER_TRIM_DELAY_MS	1000	/* a trim waits for more disconnects */
+
 static const char *server_name;		/* -n SERVICE */
 static int server_unix;			/* -t unix */
 static int server_listen_fd = -1;
@@ -60,6 +82,10 @@ static int server_max_idle;
 static int server_max_use;
 static int server_soft_limit;
 static int server_hard_limit;
+static int server_yielding;		/* accepts paused: others' turn */
+static int server_yield_done;		/* paused once: may take one now */
+static int server_peak;			/* most clients since the last trim */
+static int server_trim_due;		/* a trim timer runs */
 static char **server_argv;
 static EVENT_SERVER_FN server_accept_fn;
 static const MAIL_SERVER_OPS *server_ops;
@@ -524,11 +550,42 @@ static void event_server_update_avail(void)
 
 static void event_server_accept_cb(int event, void *context);
 
-/* event_server_resume_cb - listen again after running out of descriptors */
+/* event_server_resume_cb - listen again after a pause */
 static void event_server_resume_cb(int event, void *context)
 {
+    server_yielding = 0;
+    server_yield_done = 1;
     if (server_listen_fd >= 0 && !server_draining)
 	event_enable_read(server_listen_fd, event_server_accept_cb, 0);
+}
+
+/* event_server_pause - stop accepting for DELAY_MS */
+static void event_server_pause(int delay_ms)
+{
+    event_disable_readwrite(server_listen_fd);
+    server_yielding = 1;
+    event_request_timer(event_server_resume_cb, 0, delay_ms);
+}
+
+/* event_server_unpause - below the soft limit again: accept at once */
+static void event_server_unpause(void)
+{
+    if (server_yielding && server_clients < server_soft_limit) {
+	event_cancel_timer(event_server_resume_cb, 0);
+	event_server_resume_cb(0, 0);
+    }
+}
+
+/* event_server_yield_ms - over the soft limit: the pause for this load */
+static int event_server_yield_ms(void)
+{
+    long    over = server_clients - server_soft_limit;
+    long    span = server_hard_limit - server_soft_limit;
+
+    if (span <= 0 || over >= span)
+	return (SERVER_YIELD_MAX_MS);
+    return (SERVER_YIELD_MIN_MS
+	    + (int) ((SERVER_YIELD_MAX_MS - SERVER_YIELD_MIN_MS) * over / span));
 }
 
 /* event_server_accept_error - pause accepting when out of descriptors */
@@ -538,12 +595,68 @@ static void event_server_accept_error(void)
 	|| errno == ECONNABORTED)
 	return;
     msg_warn("accept: %m");
-    event_disable_readwrite(server_listen_fd);
-    event_request_timer(event_server_resume_cb, 0, 1000);
+    event_server_pause(1000);
+}
+
+/* event_server_trim_cb - give memory of gone clients back to the system */
+static void event_server_trim_cb(int event, void *context)
+{
+    server_trim_due = 0;
+    server_peak = server_clients;
+    (void) malloc_trim(0);
+}
+
+/* event_server_trim_check - many clients left: schedule a trim */
+static void event_server_trim_check(void)
+{
+    if (!server_trim_due && server_peak >= SERVER_TRIM_MIN
+	&& server_clients <= server_peak / 2) {
+	server_trim_due = 1;
+	event_request_timer(event_server_trim_cb, 0, SERVER_TRIM_DELAY_MS);
+    }
+}
+
+/* event_server_take - one accepted client: serve it, or refuse it when full */
+static void event_server_take(int fd)
+{
+    if (!server_ever_used) {
+	server_ever_used = 1;			/* tells master we started fine */
+	server_report(1);
+    }
+    if (server_hard_limit > 0 && server_clients >= server_hard_limit) {
+	if (server_ops->reject_fn)
+	    server_ops->reject_fn(fd);
+	close(fd);
+	return;
+    }
+    server_clients++;
+    if (server_clients > server_peak)
+	server_peak = server_clients;
+    event_cancel_timer(event_server_idle_cb, 0);
+    event_server_update_avail();
+    server_accept_fn(fd, mail_server_service(), server_argv);
+}
+
+/*
+ * event_server_quota - how many clients to accept now: all that wait
+ * below the soft limit; over it one after each pause, and at the hard
+ * limit (to refuse them) a batch after each pause.  0: pause first.
+ */
+static int event_server_quota(void)
+{
+    if (server_clients < server_soft_limit)
+	return (server_soft_limit - server_clients);
+    if (!server_yield_done)
+	return (0);
+    server_yield_done = 0;
+    if (server_hard_limit > 0 && server_clients >= server_hard_limit)
+	return (SERVER_REJECT_BATCH);
+    return (1);
 }
 
 static void event_server_accept_cb(int event, void *context)
 {
+    int     quota;
     int     fd;
 
     if (!server_draining && server_changed()) {
@@ -552,24 +665,18 @@ static void event_server_accept_cb(int event, void *context)
 	return;
     }
     while (!server_draining && server_listen_fd >= 0) {
-	if ((fd = accept4(server_listen_fd, 0, 0, SOCK_NONBLOCK | SOCK_CLOEXEC)) < 0) {
-	    event_server_accept_error();
-	    break;
+	if ((quota = event_server_quota()) == 0) {
+	    event_server_pause(event_server_yield_ms());
+	    return;
 	}
-	if (!server_ever_used) {
-	    server_ever_used = 1;		/* tells master we started fine */
-	    server_report(1);
+	while (quota-- > 0 && !server_draining && server_listen_fd >= 0) {
+	    if ((fd = accept4(server_listen_fd, 0, 0,
+			      SOCK_NONBLOCK | SOCK_CLOEXEC)) < 0) {
+		event_server_accept_error();
+		return;
+	    }
+	    event_server_take(fd);
 	}
-	if (server_hard_limit > 0 && server_clients >= server_hard_limit) {
-	    if (server_ops->reject_fn)
-		server_ops->reject_fn(fd);
-	    close(fd);
-	    continue;
-	}
-	server_clients++;
-	event_cancel_timer(event_server_idle_cb, 0);
-	event_server_update_avail();
-	server_accept_fn(fd, mail_server_service(), server_argv);
     }
 }
 
@@ -581,6 +688,8 @@ void    event_server_disconnect(int fd)
     if (server_clients > 0)
 	server_clients--;
     event_server_update_avail();
+    event_server_unpause();
+    event_server_trim_check();
     if (server_clients == 0 && !server_draining)
 	event_request_timer(event_server_idle_cb, 0, server_idle_ms());
 }
@@ -588,6 +697,7 @@ void    event_server_disconnect(int fd)
 NORETURN event_server_main(int argc, char **argv, EVENT_SERVER_FN accept_fn,
 			           const MAIL_SERVER_OPS *ops)
 {
+    mallopt(M_ARENA_MAX, 1);			/* threads: no arenas of their own */
     server_init(argc, argv, ops);
     server_soft_limit = server_ops->soft_limit > 0 ? server_ops->soft_limit :
 	conf_int("process_client_soft_limit");
