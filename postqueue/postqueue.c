@@ -12,7 +12,9 @@
  * system is down, root and mail_owner read the queue directly (as
  * Postfix's postqueue then runs showq itself); anyone else gets "Queue
  * report unavailable - mail system is down" (exit 69).  Output: see
- * lib/global/mailq_format.h.
+ * lib/global/mailq_format.h.  Output streams: a message is flushed when
+ * no more of the listing is buffered (postqueue is about to wait for
+ * showq), else it goes out with full buffers; memory stays constant.
  *
  * Flushing uses the queue-control protocol on public/qmgr (request flush,
  * flush_site, flush_id; lib/global/queue_control.h).  A qmgr that does not answer
@@ -45,15 +47,17 @@
 #define PQ_CONNECT_TIMEOUT	10
 #define PQ_READ_TIMEOUT		300
 
-/* pq_output - format one message and flush; -1 when stdout went away */
-
-static int pq_output(MAILQ_FORMAT *mf, int json, const SHOWQ_MSG *msg)
+/*
+ * pq_output - format one message, and flush when FLUSH is set (the reader
+ * is about to wait, or this is the first message); -1 when stdout went away
+ */
+static int pq_output(MAILQ_FORMAT *mf, int json, const SHOWQ_MSG *msg, int flush)
 {
     if (json)
 	mailq_format_json(mf, msg);
     else
 	mailq_format_text(mf, msg);
-    if (vstream_flush(mf->out) != 0) {
+    if ((flush || vstream_error(mf->out)) && vstream_flush(mf->out) != 0) {
 	if (errno != EPIPE)
 	    msg_fatal_status(EX_IOERR, "output write error: %m");
 	return (-1);
@@ -71,7 +75,7 @@ static int pq_direct_show(const SHOWQ_MSG *msg, void *ctx)
 {
     PQ_DIRECT *pd = (PQ_DIRECT *) ctx;
 
-    return (pq_output(pd->mf, pd->json, msg));
+    return (pq_output(pd->mf, pd->json, msg, pd->mf->files == 0));
 }
 
 /* pq_list_stream - read the listing from showq */
@@ -82,7 +86,7 @@ static void pq_list_stream(VSTREAM *showq, MAILQ_FORMAT *mf, int json)
     int     status;
 
     while ((status = showq_get_message(showq, &msg)) > 0) {
-	int     gone = pq_output(mf, json, &msg);
+	int     gone = pq_output(mf, json, &msg, vstream_peek(showq) == 0);
 
 	showq_msg_free(&msg);
 	if (gone)

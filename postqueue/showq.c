@@ -7,6 +7,9 @@
  * the listing stream of lib/global/showq_proto.h, built by showq_scan(): per
  * message its queue, id, arrival time, size and sender, every recipient
  * that is not yet done with its deferral reason, and an end marker.
+ * The listing streams: showq_scan() reads the queue as it goes, the
+ * first message is flushed at once and the rest in full buffers, so a
+ * queue of any size starts printing at once in constant memory.
  *
  * Parameters: queue_directory, hash_queue_names, hash_queue_depth,
  * max_idle, max_use, syslog_name, maillog_file.
@@ -19,21 +22,37 @@
 
 #define SHOWQ_TIMEOUT	300		/* seconds to write to a slow client */
 
-/* showq_send - showq_scan callback: one message to the client */
+/* The client and how many messages it got */
+typedef struct SHOWQ_CLIENT {
+    VSTREAM *stream;
+    long    count;
+} SHOWQ_CLIENT;
 
+/*
+ * showq_send - showq_scan callback: one message to the client; the first
+ * one is flushed at once, the rest go out whenever the buffer is full
+ */
 static int showq_send(const SHOWQ_MSG *msg, void *ctx)
 {
-    return (showq_put_message((VSTREAM *) ctx, msg) < 0 ? -1 : 0);
+    SHOWQ_CLIENT *client = (SHOWQ_CLIENT *) ctx;
+
+    if (showq_put_message(client->stream, msg) < 0)
+	return (-1);
+    if (client->count++ == 0 && vstream_flush(client->stream) != 0)
+	return (-1);
+    return (0);
 }
 
 /* showq_service - one client: the whole listing */
 
-static void showq_service(VSTREAM *client, const char *service, char **argv)
+static void showq_service(VSTREAM *stream, const char *service, char **argv)
 {
+    SHOWQ_CLIENT client = {stream, 0};
+
     (void) service;
     (void) argv;
-    vstream_set_timeout(client, SHOWQ_TIMEOUT);
-    if (showq_scan(showq_send, client) != 0 || showq_put_end(client) < 0)
+    vstream_set_timeout(stream, SHOWQ_TIMEOUT);
+    if (showq_scan(showq_send, &client) != 0 || showq_put_end(stream) < 0)
 	msg_warn("write queue listing to client: %m");
 }
 

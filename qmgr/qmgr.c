@@ -15,7 +15,8 @@
  * qmgr takes no more mail, lets the deliveries in progress finish, and
  * exits (mail_server.h); the next one takes over active/ as above.
  *
- * Parameters: qmgr_message_active_limit, queue_run_delay,
+ * Parameters: qmgr_message_active_limit, qmgr_message_recipient_limit,
+ * queue_run_delay,
  * minimal_backoff_time, maximal_backoff_time, default_process_limit,
  * default_destination_concurrency_limit, initial_destination_concurrency,
  * default_destination_concurrency_failed_cohort_limit (and the

@@ -6,7 +6,8 @@
  * (qmgr_message.c, lib/tables/resolve.h), grouped into delivery jobs per
  * transport (qmgr_deliver.c), and each gets one answer.  When every recipient has
  * an answer the message is removed or moved to deferred/ with a retry
- * time (qmgr_defer.c).  qmgr_scan.c feeds incoming/ and deferred/ mail in.
+ * time (qmgr_defer.c).  qmgr_scan.c feeds incoming/ and deferred/ mail in,
+ * within qmgr_message_active_limit and qmgr_message_recipient_limit.
  * qmgr_queue.c keeps each destination's concurrency window and whether it
  * is dead (its mail is then deferred without a delivery attempt).
  */
@@ -62,6 +63,7 @@ void	qmgr_scan_ids_free(QMGR_IDS *ids);
 void	qmgr_recover_active(void);
 void	qmgr_scan_incoming(void);
 void	qmgr_scan_incoming_later(int seconds);
+/* qmgr_scan_room - a message left memory: go on with a pass the limits stopped */
 void	qmgr_scan_room(void);
 int	qmgr_activate(const char *id, const char *from_queue);
 /* qmgr_queue_stat - 0 when ID in QUEUE is a regular file (stat in ST) */
@@ -70,6 +72,7 @@ int	qmgr_queue_stat(const char *queue, const char *id, VSTRING *path,
 
 /* qmgr_message.c */
 extern int qmgr_message_count;		/* messages in memory */
+extern int qmgr_recipient_count;	/* their recipients */
 QMGR_MESSAGE *qmgr_message_create(const char *id, QENV *env);
 void	qmgr_message_route(QMGR_MESSAGE *message);
 /* qmgr_message_result - one recipient's answer (DSN, RELAY, REASON may be NULL) */

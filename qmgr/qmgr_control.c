@@ -16,7 +16,11 @@
  * Everything but the flushes needs root or mail_owner (the peer's uid
  * from SO_PEERCRED); anyone may flush, and a flush also gives every
  * dead destination another chance (qmgr_queue.c), as Postfix's "flush
- * dead" trigger does.  A message that is being
+ * dead" trigger does.  A flush of all deferred mail answers at once with
+ * the number of files in deferred/ and leaves the work to a deferred
+ * pass (qmgr_scan.c: within the active queue's limits, however big the
+ * queue); flush_site and flush_id take their messages at once.  A
+ * message that is being
  * delivered is removed, held or requeued when its deliveries end.
  * expire marks a complete queue file as Postfix's postsuper -e does (the
  * group execute bit, QUEUE_CONTROL_STAT_EXPIRE), wherever it is, also in
@@ -247,6 +251,19 @@ static void qmgr_control_all(QMGR_CONTROL *ctl, const char *queue)
     qmgr_scan_ids_free(&ids);
 }
 
+/* qmgr_control_count - the files in QUEUE (names only: nothing is read) */
+
+static int qmgr_control_count(const char *queue)
+{
+    MAIL_QUEUE_SCAN *scan = mail_queue_scan_open(queue);
+    int     count = 0;
+
+    while (mail_queue_scan_next(scan) != 0)
+	count++;
+    mail_queue_scan_close(scan);
+    return (count);
+}
+
 /* qmgr_control_id - apply the request to ID, in the first queue that has it */
 
 static void qmgr_control_id(QMGR_CONTROL *ctl, const char *id)
@@ -336,7 +353,13 @@ static int qmgr_control_run(int fd, const ATTR_LIST *list, QMGR_CONTROL *ctl,
 	return (-1);
     if (strncmp(ctl->request, "flush", 5) == 0)
 	qmgr_queue_enable_all();		/* as Postfix's flush: retry dead sites */
-    if (strcmp(ctl->request, "flush") == 0 || strcmp(ctl->request, "flush_site") == 0) {
+    if (strcmp(ctl->request, "flush") == 0) {
+	ctl->count = qmgr_control_count(MAIL_QUEUE_DEFERRED);
+	qmgr_scan_deferred(1);
+	qmgr_scan_incoming();
+	return (0);
+    }
+    if (strcmp(ctl->request, "flush_site") == 0) {
 	qmgr_control_all(ctl, MAIL_QUEUE_DEFERRED);
 	qmgr_scan_incoming();
 	return (0);

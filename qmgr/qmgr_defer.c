@@ -8,9 +8,9 @@
  * active/ to deferred/, with its next retry time as the file's mtime:
  * now + time spent in the queue so far, clamped to
  * [minimal_backoff_time, maximal_backoff_time] (Postfix's rule, so the
- * interval doubles with each attempt).  qmgr_scan_deferred() takes the
- * due files (or all, for a flush) back into active/; it runs every
- * queue_run_delay seconds.
+ * interval doubles with each attempt).  Every queue_run_delay seconds a
+ * pass of qmgr_scan_deferred() (qmgr_scan.c) takes the due files back into
+ * active/.
  */
 #include "sys_defs.h"
 #include <utime.h>
@@ -66,41 +66,7 @@ void    qmgr_defer_message(QMGR_MESSAGE *message)
     vstring_free(path);
 }
 
-/* qmgr_deferred_one - one file in deferred/: take it if due (or ALL) */
-
-static void qmgr_deferred_one(const char *id, VSTRING *path, int all, time_t now)
-{
-    struct stat st;
-
-    if (qmgr_queue_stat(MAIL_QUEUE_DEFERRED, id, path, &st) < 0)
-	return;
-    if (all || st.st_mtime <= now)
-	qmgr_activate(id, MAIL_QUEUE_DEFERRED);
-}
-
 static void qmgr_deferred_event(int event, void *context);
-
-void    qmgr_scan_deferred(int all)
-{
-    VSTRING *path;
-    time_t  now = clock_now();
-    QMGR_IDS ids;
-
-    if (event_server_draining())
-	return;					/* the next qmgr scans */
-    path = vstring_alloc(100);
-    qmgr_scan_ids(MAIL_QUEUE_DEFERRED, &ids);
-    for (int i = 0; i < ids.count; i++) {
-	if (qmgr_message_count >= conf_int("qmgr_message_active_limit")) {
-	    /* Try the rest a little later */
-	    event_request_timer(qmgr_deferred_event, 0, 10 * 1000);
-	    break;
-	}
-	qmgr_deferred_one(ids.ids[i], path, all, now);
-    }
-    qmgr_scan_ids_free(&ids);
-    vstring_free(path);
-}
 
 /* qmgr_deferred_event - the periodic deferred queue run */
 

@@ -1,7 +1,11 @@
 /*
  * qmgr_message.c - active messages: routing recipients, collecting answers.
  *
- * qmgr_message_create() keeps an envelope in memory; qmgr_message_route()
+ * qmgr_message_create() keeps an envelope in memory (found by queue id in
+ * a hash table: a flush puts up to qmgr_message_active_limit messages in
+ * memory, and each activation asks whether its id is already there;
+ * qmgr_message_count and qmgr_recipient_count are what the scans' limits
+ * see); qmgr_message_route()
  * resolves each not-done recipient now, at delivery time, so that a
  * configuration fix frees mail that is stuck (lib/tables/resolve.h: address
  * class, class default transport, transport_maps).  The "error"
@@ -23,6 +27,7 @@
 #include <fcntl.h>
 #include "msg.h"
 #include "mymalloc.h"
+#include "htable.h"
 #include "clock.h"
 #include "vstream.h"
 #include "mail_conf.h"
@@ -33,7 +38,9 @@
 #include "qmgr.h"
 
 int     qmgr_message_count;
+int     qmgr_recipient_count;		/* recipients of those in memory */
 static QMGR_MESSAGE *qmgr_messages;	/* list of active messages */
+static HTABLE *qmgr_message_table;	/* the same, by queue id */
 static int qmgr_routing;		/* a message is being routed: no finishing */
 
 QMGR_MESSAGE *qmgr_message_create(const char *id, QENV *env)
@@ -54,7 +61,11 @@ QMGR_MESSAGE *qmgr_message_create(const char *id, QENV *env)
     if (qmgr_messages)
 	qmgr_messages->prev = message;
     qmgr_messages = message;
+    if (qmgr_message_table == 0)
+	qmgr_message_table = htable_create(1024);
+    htable_enter(qmgr_message_table, message->id, message);
     qmgr_message_count++;
+    qmgr_recipient_count += env->rcpt_count;
     return (message);
 }
 
@@ -66,7 +77,9 @@ static void qmgr_message_free(QMGR_MESSAGE *message)
 	qmgr_messages = message->next;
     if (message->next)
 	message->next->prev = message->prev;
+    (void) htable_delete(qmgr_message_table, message->id);
     qmgr_message_count--;
+    qmgr_recipient_count -= message->env.rcpt_count;
     for (int i = 0; i < message->env.rcpt_count; i++) {
 	if (message->rcpt_dsn[i])
 	    myfree(message->rcpt_dsn[i]);
@@ -86,10 +99,12 @@ static void qmgr_message_free(QMGR_MESSAGE *message)
 
 QMGR_MESSAGE *qmgr_message_find(const char *id)
 {
-    for (QMGR_MESSAGE *message = qmgr_messages; message; message = message->next)
-	if (strcmp(message->id, id) == 0)
-	    return (message);
-    return (0);
+    HTABLE_INFO *info;
+
+    if (qmgr_message_table == 0
+	|| (info = htable_locate(qmgr_message_table, id)) == 0)
+	return (0);
+    return ((QMGR_MESSAGE *) info->value);
 }
 
 int     qmgr_message_active(const char *id)

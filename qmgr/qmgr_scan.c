@@ -2,15 +2,26 @@
  * qmgr_scan.c - feeding queue files into the active queue.
  *
  * qmgr_recover_active() moves files left in active/ by a dead qmgr back
- * to incoming/.  qmgr_scan_incoming() takes complete files from incoming/
- * into active/ (at most qmgr_message_active_limit messages in memory) and
- * removes incomplete files whose writer died (the writer holds flock()
- * for as long as the file is open).  qmgr_activate() moves one file into
+ * to incoming/.  qmgr_scan_incoming() and qmgr_scan_deferred() start a
+ * pass over incoming/ or deferred/ (or ask for another after the one in
+ * progress).  A pass reads its directories as it goes and takes each
+ * file while the active queue has room: at most qmgr_message_active_limit
+ * messages and qmgr_message_recipient_limit recipients in memory; at the
+ * limits it waits until a message leaves (qmgr_scan_room()).  Files are
+ * taken alternately from both passes, incoming/ first (Postfix's
+ * qmgr_loop), in batches between which the event loop runs, so a flush
+ * of 200,000 deferred messages neither starves new mail nor stops the
+ * deliveries' replies from being read.  A deferred pass takes the files
+ * that are due (mtime, the retry time, has come); a flush takes all that
+ * were there when it began.  The incoming pass removes incomplete
+ * files whose writer died (the writer holds flock() for as long as the
+ * file is open).  qmgr_activate() moves one file into
  * active/, reads and checks it, and hands it to qmgr_message.c; a file
  * that fails to parse goes to corrupt/, never deleted.
  */
 #include "sys_defs.h"
 #include <fcntl.h>
+#include <time.h>
 #include <sys/file.h>
 #include "msg.h"
 #include "mymalloc.h"
@@ -25,8 +36,6 @@
 
 /* A file that is unlocked, incomplete and this young may still be in creation */
 #define QMGR_STALE_GRACE	2
-
-static int qmgr_incoming_more;		/* scan stopped at the active limit */
 
 /* qmgr_recover_one - put one file from active/ back into incoming/ */
 
@@ -218,28 +227,144 @@ void    qmgr_scan_ids_free(QMGR_IDS *ids)
     ids->count = 0;
 }
 
-void    qmgr_scan_incoming(void)
+/*
+ * A pass over one queue, read incrementally (mail_queue_scan_open): files
+ * are taken as they are read, as long as the active queue has room, so a
+ * pass over 200,000 files holds one directory entry at a time.  A pass
+ * asked for while one runs starts when it ends (Postfix's qmgr_scan).
+ */
+typedef struct QMGR_SCAN {
+    const char *queue;
+    MAIL_QUEUE_SCAN *handle;		/* the pass in progress, or NULL */
+    int     flags;			/* of this pass: QMGR_SCAN_ALL */
+    int     pending;			/* QMGR_SCAN_START | flags: next pass */
+    struct timespec start;		/* this pass began */
+} QMGR_SCAN;
+
+#define QMGR_SCAN_ALL		(1<<0)	/* deferred: due or not (a flush) */
+#define QMGR_SCAN_START		(1<<1)	/* another pass was asked for */
+
+#define QMGR_FEED_BATCH		100	/* files per event, then others run */
+
+static QMGR_SCAN qmgr_incoming_scan = {.queue = MAIL_QUEUE_INCOMING};
+static QMGR_SCAN qmgr_deferred_scan = {.queue = MAIL_QUEUE_DEFERRED};
+
+static void qmgr_feed_event(int event, void *context);
+
+/* qmgr_scan_request - ask for a pass over SCAN's queue */
+
+static void qmgr_scan_request(QMGR_SCAN *scan, int flags)
+{
+    if (scan->handle == 0) {
+	scan->handle = mail_queue_scan_open(scan->queue);
+	scan->flags = flags;
+	clock_gettime(CLOCK_REALTIME, &scan->start);
+    } else {
+	scan->pending |= QMGR_SCAN_START | flags;
+    }
+}
+
+/* qmgr_scan_next - the next id of SCAN's pass, or NULL when none runs */
+
+static const char *qmgr_scan_next(QMGR_SCAN *scan)
+{
+    const char *id;
+
+    while (scan->handle) {
+	if ((id = mail_queue_scan_next(scan->handle)) != 0)
+	    return (id);
+	mail_queue_scan_close(scan->handle);
+	scan->handle = 0;
+	if (scan->pending & QMGR_SCAN_START) {
+	    scan->pending &= ~QMGR_SCAN_START;
+	    qmgr_scan_request(scan, scan->pending);
+	    scan->pending = 0;
+	}
+    }
+    return (0);
+}
+
+/*
+ * qmgr_deferred_one - one name in deferred/: take it when it is due, or
+ * in a flush (ALL) when it was there before the pass began (a message
+ * that failed again during the flush waits for its retry time)
+ */
+static void qmgr_deferred_one(const char *id, VSTRING *path, const QMGR_SCAN *scan)
+{
+    struct stat st;
+
+    if (qmgr_queue_stat(MAIL_QUEUE_DEFERRED, id, path, &st) < 0)
+	return;
+    if ((scan->flags & QMGR_SCAN_ALL) ?
+	(st.st_ctim.tv_sec < scan->start.tv_sec
+	 || (st.st_ctim.tv_sec == scan->start.tv_sec
+	     && st.st_ctim.tv_nsec <= scan->start.tv_nsec)) :
+	st.st_mtime <= clock_now())
+	qmgr_activate(id, MAIL_QUEUE_DEFERRED);
+}
+
+/* qmgr_room - the active queue may take another message */
+
+static int qmgr_room(void)
+{
+    return (qmgr_message_count < conf_int("qmgr_message_active_limit")
+	    && qmgr_recipient_count < conf_int("qmgr_message_recipient_limit"));
+}
+
+/*
+ * qmgr_feed - take files into the active queue while it has room: one
+ * from incoming/, then one from deferred/, so new mail is never starved
+ * by a deferred backlog and the backlog still moves.  After a batch the
+ * rest waits for the next event-loop turn (replies are read meanwhile);
+ * at the limits it waits for a message to leave (qmgr_scan_room).
+ */
+static void qmgr_feed(void)
 {
     VSTRING *path;
-    QMGR_IDS ids;
+    const char *id;
+    int     done = 0;
+    int     more = 1;
 
     if (event_server_draining())
 	return;					/* the next qmgr scans */
     path = vstring_alloc(100);
-    qmgr_incoming_more = 0;
-    qmgr_scan_ids(MAIL_QUEUE_INCOMING, &ids);
-    for (int i = 0; i < ids.count; i++) {
-	if (qmgr_message_count >= conf_int("qmgr_message_active_limit")) {
-	    qmgr_incoming_more = 1;
-	    break;
+    while (more && done < QMGR_FEED_BATCH && qmgr_room()) {
+	more = 0;
+	if ((id = qmgr_scan_next(&qmgr_incoming_scan)) != 0) {
+	    qmgr_incoming_one(id, path);
+	    more = 1;
+	    done++;
 	}
-	qmgr_incoming_one(ids.ids[i], path);
+	if (qmgr_room() && (id = qmgr_scan_next(&qmgr_deferred_scan)) != 0) {
+	    qmgr_deferred_one(id, path, &qmgr_deferred_scan);
+	    more = 1;
+	    done++;
+	}
     }
-    qmgr_scan_ids_free(&ids);
     vstring_free(path);
+    if (more && qmgr_room())
+	event_request_timer(qmgr_feed_event, 0, 0);
 }
 
-/* qmgr_scan_incoming_event - timer or room in the active queue */
+static void qmgr_feed_event(int event, void *context)
+{
+    qmgr_feed();
+    qmgr_deliver_pump();
+}
+
+void    qmgr_scan_incoming(void)
+{
+    qmgr_scan_request(&qmgr_incoming_scan, 0);
+    qmgr_feed();
+}
+
+void    qmgr_scan_deferred(int all)
+{
+    qmgr_scan_request(&qmgr_deferred_scan, all ? QMGR_SCAN_ALL : 0);
+    qmgr_feed();
+}
+
+/* qmgr_scan_incoming_event - timer: a new pass over incoming/ */
 
 static void qmgr_scan_incoming_event(int event, void *context)
 {
@@ -252,12 +377,10 @@ void    qmgr_scan_incoming_later(int seconds)
     event_request_timer(qmgr_scan_incoming_event, 0, seconds * 1000);
 }
 
-/* qmgr_scan_room - a message left memory; resume a scan the limit stopped */
+/* qmgr_scan_room - a message left memory; go on with a pass the limits stopped */
 
 void    qmgr_scan_room(void)
 {
-    if (qmgr_incoming_more) {
-	qmgr_incoming_more = 0;
-	qmgr_scan_incoming_later(0);
-    }
+    if ((qmgr_incoming_scan.handle || qmgr_deferred_scan.handle) && qmgr_room())
+	event_request_timer(qmgr_feed_event, 0, 0);
 }

@@ -4,7 +4,8 @@
  * Programs chdir() to queue_directory with mail_queue_chdir() and then
  * name files by queue and id: mail_queue_enter() creates a new file with
  * a fresh id (8 hex digits of seconds, 5 of microseconds), mail_queue_rename()
- * moves a file between queues, mail_queue_scan() lists a queue.  Queues in
+ * moves a file between queues, mail_queue_scan() lists a queue (all names
+ * first), mail_queue_scan_open/next/close() walk it incrementally.  Queues in
  * hash_queue_names are hashed by the id's microsecond digits into
  * hash_queue_depth levels of one-digit subdirectories, created on demand.
  */
@@ -264,38 +265,87 @@ VSTREAM *mail_queue_open(const char *queue, const char *id, int oflags)
     return (vstream_fdopen(fd, oflags & O_ACCMODE));
 }
 
-/* mail_queue_collect - append ids found under DIR to IDS (recursive) */
+/*
+ * An incremental walk of one queue: one open directory per level of
+ * hashing, read as the caller asks for names (Postfix's scan_dir), so
+ * that the first name comes at once and memory does not grow with the
+ * queue.  Names come in directory order.
+ */
+struct MAIL_QUEUE_SCAN {
+    DIR    *dirs[MAIL_QUEUE_MAX_DEPTH + 1];	/* open directory per level */
+    int     level;			/* innermost open level, -1: done */
+    VSTRING *path;			/* the directory of that level */
+    char    id[MAIL_QUEUE_ID_LEN + 1];	/* the last name returned */
+};
 
-static void mail_queue_collect(const char *dir, int level, char ***ids,
-			               int *count, int *size)
+/* mail_queue_scan_push - descend into PATH/NAME (NAME NULL: PATH itself) */
+
+static void mail_queue_scan_push(MAIL_QUEUE_SCAN *scan, const char *name)
 {
-    VSTRING *sub;
     DIR    *dp;
-    struct dirent *de;
+    size_t  len = LEN(scan->path);
 
-    if ((dp = opendir(dir)) == 0) {
+    if (name)
+	vstring_sprintf_append(scan->path, "/%s", name);
+    if ((dp = opendir(STR(scan->path))) == 0) {
 	if (errno != ENOENT)
-	    msg_warn("open directory %s: %m", dir);
+	    msg_warn("open directory %s: %m", STR(scan->path));
+	vstring_truncate(scan->path, len);
 	return;
     }
-    sub = vstring_alloc(64);
-    while ((de = readdir(dp)) != 0) {
-	const char *name = de->d_name;
+    scan->dirs[++scan->level] = dp;
+}
 
-	if (mail_queue_id_ok(name)) {
-	    if (*count >= *size) {
-		*size = *size ? 2 * *size : 64;
-		*ids = myrealloc(*ids, *size * sizeof(**ids));
-	    }
-	    (*ids)[(*count)++] = mystrdup(name);
-	} else if (level < MAIL_QUEUE_MAX_DEPTH && name[1] == 0
-		   && strchr("0123456789ABCDEF", name[0]) != 0) {
-	    vstring_sprintf(sub, "%s/%s", dir, name);
-	    mail_queue_collect(STR(sub), level + 1, ids, count, size);
+/* mail_queue_scan_pop - done with the innermost directory */
+
+static void mail_queue_scan_pop(MAIL_QUEUE_SCAN *scan)
+{
+    char   *slash;
+
+    closedir(scan->dirs[scan->level--]);
+    if (scan->level >= 0 && (slash = strrchr(STR(scan->path), '/')) != 0)
+	vstring_truncate(scan->path, slash - STR(scan->path));
+}
+
+MAIL_QUEUE_SCAN *mail_queue_scan_open(const char *queue)
+{
+    MAIL_QUEUE_SCAN *scan = mycalloc(1, sizeof(*scan));
+
+    scan->level = -1;
+    scan->path = vstring_alloc(64);
+    vstring_strcpy(scan->path, queue);
+    mail_queue_scan_push(scan, (const char *) 0);
+    return (scan);
+}
+
+const char *mail_queue_scan_next(MAIL_QUEUE_SCAN *scan)
+{
+    struct dirent *de;
+    const char *name;
+
+    while (scan->level >= 0) {
+	if ((de = readdir(scan->dirs[scan->level])) == 0) {
+	    mail_queue_scan_pop(scan);
+	    continue;
 	}
+	name = de->d_name;
+	if (mail_queue_id_ok(name)) {
+	    memcpy(scan->id, name, sizeof(scan->id));
+	    return (scan->id);
+	}
+	if (scan->level < MAIL_QUEUE_MAX_DEPTH && name[1] == 0
+	    && strchr("0123456789ABCDEF", name[0]) != 0)
+	    mail_queue_scan_push(scan, name);
     }
-    closedir(dp);
-    vstring_free(sub);
+    return (0);
+}
+
+void    mail_queue_scan_close(MAIL_QUEUE_SCAN *scan)
+{
+    while (scan->level >= 0)
+	mail_queue_scan_pop(scan);
+    vstring_free(scan->path);
+    myfree(scan);
 }
 
 /* mail_queue_scan - call FN(id, ctx) for every queue file in QUEUE */
@@ -303,13 +353,23 @@ static void mail_queue_collect(const char *dir, int level, char ***ids,
 void    mail_queue_scan(const char *queue,
 			        void (*fn) (const char *id, void *ctx), void *ctx)
 {
+    MAIL_QUEUE_SCAN *scan;
+    const char *id;
     char  **ids = 0;
     int     count = 0;
     int     size = 0;
     int     i;
 
     /* Collect first, so that FN may rename or remove files safely. */
-    mail_queue_collect(queue, 0, &ids, &count, &size);
+    scan = mail_queue_scan_open(queue);
+    while ((id = mail_queue_scan_next(scan)) != 0) {
+	if (count >= size) {
+	    size = size ? 2 * size : 64;
+	    ids = myrealloc(ids, size * sizeof(*ids));
+	}
+	ids[count++] = mystrdup(id);
+    }
+    mail_queue_scan_close(scan);
     for (i = 0; i < count; i++) {
 	fn(ids[i], ctx);
 	myfree(ids[i]);

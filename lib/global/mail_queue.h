@@ -63,6 +63,18 @@ VSTREAM *mail_queue_open(const char *queue, const char *id, int oflags);
  */
 void	mail_queue_scan(const char *queue, void (*fn) (const char *id, void *ctx), void *ctx);
 
+/*
+ * mail_queue_scan_open/next/close - walk QUEUE incrementally: next()
+ * reads the directories as it goes (one open directory per hash level,
+ * names in directory order, nothing collected) and returns the next id,
+ * valid until the next call, or NULL at the end.  A file renamed into
+ * the queue during a walk may or may not be returned (readdir rules).
+ */
+typedef struct MAIL_QUEUE_SCAN MAIL_QUEUE_SCAN;
+MAIL_QUEUE_SCAN *mail_queue_scan_open(const char *queue);
+const char *mail_queue_scan_next(MAIL_QUEUE_SCAN *scan);
+void	mail_queue_scan_close(MAIL_QUEUE_SCAN *scan);
+
 /* mail_queue_mkdirs - create the queue tree (used by "posthorn check/start") */
 void	mail_queue_mkdirs(uid_t owner, gid_t group);
 

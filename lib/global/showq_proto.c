@@ -1,7 +1,9 @@
 /*
  * showq_proto.c - write and read the showq queue listing stream.
  *
- * See showq_proto.h for the record layout.  The reader keeps one list of
+ * See showq_proto.h for the record layout.  The writer flushes only at
+ * the end (and when its buffer is full): the caller flushes when it wants
+ * a message on its way at once.  The reader keeps one list of
  * look-ahead: a "recipient" list belongs to the message before it, so the
  * next "message" or "end" list ends the current message.
  */
@@ -59,6 +61,16 @@ void    showq_msg_free(SHOWQ_MSG *msg)
     memset(msg, 0, sizeof(*msg));
 }
 
+/*
+ * showq_list_end - end one list without a flush: a listing of 200,000
+ * messages goes out in full buffers, not in a write per list
+ */
+static int showq_list_end(VSTREAM *stream)
+{
+    vstream_putc('\n', stream);
+    return (vstream_error(stream) ? -1 : 0);
+}
+
 /* showq_put_message - one message list plus one list per recipient */
 
 int     showq_put_message(VSTREAM *stream, const SHOWQ_MSG *msg)
@@ -70,13 +82,13 @@ int     showq_put_message(VSTREAM *stream, const SHOWQ_MSG *msg)
     attr_put_long(stream, "message_size", msg->message_size);
     attr_put_long(stream, "forced_expire", msg->forced_expire);
     attr_put(stream, "sender", msg->sender);
-    if (attr_end(stream) < 0)
+    if (showq_list_end(stream) < 0)
 	return (-1);
     for (int i = 0; i < msg->rcpt_count; i++) {
 	attr_put(stream, "type", SHOWQ_TYPE_RECIPIENT);
 	attr_put(stream, "address", msg->rcpts[i].address);
 	attr_put(stream, "delay_reason", msg->rcpts[i].reason);
-	if (attr_end(stream) < 0)
+	if (showq_list_end(stream) < 0)
 	    return (-1);
     }
     return (0);

@@ -45,7 +45,10 @@ void	showq_msg_init(SHOWQ_MSG *msg, const char *queue_name, const char *queue_id
 void	showq_msg_add_rcpt(SHOWQ_MSG *msg, const char *address, const char *reason);
 void	showq_msg_free(SHOWQ_MSG *msg);
 
-/* showq_put_message - write MSG and its recipients; 0 or -1 (write error) */
+/*
+ * showq_put_message - write MSG and its recipients, buffered (no flush
+ * of its own); 0 or -1 (write error)
+ */
 int	showq_put_message(VSTREAM *stream, const SHOWQ_MSG *msg);
 /* showq_put_end - write the end marker and flush; 0 or -1 */
 int	showq_put_end(VSTREAM *stream);
@@ -55,7 +58,7 @@ int	showq_get_message(VSTREAM *stream, SHOWQ_MSG *msg);
 
 /*
  * showq_scan - call FN(msg, ctx) for every complete queue file in
- * incoming, active, deferred, hold (id order within each), with the
+ * incoming, active, deferred, hold (directory order within each), with the
  * recipients not yet done and their delay reasons from defer/ID.  Stops
  * when FN returns nonzero and returns that value, else 0.
  */

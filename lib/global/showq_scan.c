@@ -1,8 +1,10 @@
 /*
  * showq_scan.c - build the queue listing from the queue directories.
  *
- * Walks incoming/, active/, deferred/ (hashed) and hold/ in queue id
- * order; for each complete, readable queue file it collects the envelope
+ * Walks incoming/, active/, deferred/ (hashed) and hold/, each in
+ * directory order as Postfix's showq (no sorting: a queue of 200,000
+ * messages is listed as it is read, in constant memory); for each
+ * complete, readable queue file it collects the envelope
  * (recipients not yet done) and the deferral reasons from defer/ID
  * (lib/global/defer_log.h).  Files that are incomplete, vanish or do not parse
  * are skipped: the queue changes while it is listed.  Opens files
@@ -23,29 +25,6 @@
 static const char *showq_queues[] = {
     MAIL_QUEUE_INCOMING, MAIL_QUEUE_ACTIVE, MAIL_QUEUE_DEFERRED, MAIL_QUEUE_HOLD, 0,
 };
-
-/* The ids of one queue directory, sorted */
-typedef struct SHOWQ_IDS {
-    char  **ids;
-    int     count;
-    int     size;
-} SHOWQ_IDS;
-
-static void showq_collect(const char *id, void *ctx)
-{
-    SHOWQ_IDS *ids = (SHOWQ_IDS *) ctx;
-
-    if (ids->count == ids->size) {
-	ids->size = ids->size ? 2 * ids->size : 64;
-	ids->ids = (char **) myrealloc(ids->ids, ids->size * sizeof(char *));
-    }
-    ids->ids[ids->count++] = mystrdup(id);
-}
-
-static int showq_id_cmp(const void *a, const void *b)
-{
-    return (strcmp(*(char *const *) a, *(char *const *) b));
-}
 
 /* showq_add_rcpts - the recipients of ENV that are not done, with reasons */
 
@@ -101,28 +80,25 @@ static int showq_build(const char *queue, const char *id, SHOWQ_MSG *msg)
     return (ret);
 }
 
-/* showq_scan_queue - one queue directory */
-
+/*
+ * showq_scan_queue - one queue directory, read as it is listed: the first
+ * message goes out at once, and memory does not grow with the queue
+ */
 static int showq_scan_queue(const char *queue, SHOWQ_SCAN_FN fn, void *ctx)
 {
-    SHOWQ_IDS ids;
+    MAIL_QUEUE_SCAN *scan = mail_queue_scan_open(queue);
+    const char *id;
     int     ret = 0;
 
-    memset(&ids, 0, sizeof(ids));
-    mail_queue_scan(queue, showq_collect, &ids);
-    if (ids.count > 1)
-	qsort(ids.ids, ids.count, sizeof(char *), showq_id_cmp);
-    for (int i = 0; i < ids.count; i++) {
+    while (ret == 0 && (id = mail_queue_scan_next(scan)) != 0) {
 	SHOWQ_MSG msg;
 
-	if (ret == 0 && showq_build(queue, ids.ids[i], &msg) == 0) {
+	if (showq_build(queue, id, &msg) == 0) {
 	    ret = fn(&msg, ctx);
 	    showq_msg_free(&msg);
 	}
-	myfree(ids.ids[i]);
     }
-    if (ids.ids)
-	myfree(ids.ids);
+    mail_queue_scan_close(scan);
     return (ret);
 }
 
