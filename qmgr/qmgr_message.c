@@ -206,13 +206,19 @@ void    qmgr_message_result(QMGR_MESSAGE *message, int index, int status,
  * qmgr_job_limit - recipients per delivery request for TRANSPORT: as
  * Postfix, TRANSPORT_destination_recipient_limit where that parameter
  * exists (local, smtp, lmtp), else default_destination_recipient_limit.
+ * Virtual mailboxes (CLASS) that local delivers take Postfix's virtual(8)
+ * limit, virtual_destination_recipient_limit: one request per domain, not
+ * one per recipient as local_destination_recipient_limit (1) would make.
  */
-static int qmgr_job_limit(const char *transport)
+static int qmgr_job_limit(const char *transport, int class)
 {
     VSTRING *name = vstring_alloc(60);
     int     limit;
 
-    vstring_sprintf(name, "%s_destination_recipient_limit", transport);
+    if (class == RESOLVE_CLASS_VIRTUAL && strcmp(transport, MAIL_SERVICE_LOCAL) == 0)
+	vstring_strcpy(name, "virtual_destination_recipient_limit");
+    else
+	vstring_sprintf(name, "%s_destination_recipient_limit", transport);
     if (mail_param_find(STR(name)) == 0)
 	vstring_strcpy(name, "default_destination_recipient_limit");
     limit = conf_int(STR(name));
@@ -308,7 +314,7 @@ static void qmgr_route_rcpt(QMGR_MESSAGE *message, int index, QMGR_JOB **jobs,
 	jobs[(*job_count)++] = job;
     }
     job->rcpt_index[job->rcpt_count++] = index;
-    if (job->rcpt_count >= qmgr_job_limit(transport)) {
+    if (job->rcpt_count >= qmgr_job_limit(transport, reply->class)) {
 	for (i = 0; jobs[i] != job; i++)
 	     /* void */ ;
 	jobs[i] = jobs[--(*job_count)];

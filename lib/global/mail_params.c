@@ -86,6 +86,8 @@ const MAIL_PARAM mail_params[] = {
       "$default_destination_concurrency_failed_cohort_limit", 0, 0),
     I("local_destination_concurrency_limit", "2", 1, 0),
     I("local_destination_recipient_limit", "1", 1, 0),
+    /* Postfix's virtual(8) limit; Posthorn's local delivers virtual mailboxes */
+    I("virtual_destination_recipient_limit", "$default_destination_recipient_limit", 1, 0),
 
     /* Queue */
     S("hash_queue_names", "deferred, defer"),
