@@ -76,7 +76,7 @@ const MAIL_PARAM mail_params[] = {
     T("ipc_timeout", "3600s", 's', 1),
     T("service_throttle_time", "60s", 's', 1),
     I("process_client_limit", "1000", 1, 0),	/* (Posthorn) event server hard limit */
-    I("process_client_soft_limit", "50", 1, 0),	/* (Posthorn) event server: ask for help */
+    I("process_client_soft_limit", "100", 1, 0),	/* (Posthorn) event server: ask for help */
     I("default_destination_concurrency_limit", "20", 1, 0),
     I("initial_destination_concurrency", "5", 1, 0),
     I("default_destination_concurrency_failed_cohort_limit", "1", 0, 0),

@@ -6,10 +6,14 @@
  * whose work is over (done).  A thread that finishes a job moves it to
  * the done list and writes to an eventfd that the event loop watches;
  * the loop's callback takes the whole done list and runs each DONE.
+ * A thread that has had nothing to do for worker_idle_time seconds
+ * exits (its stack pages go back to the system), so that a process
+ * keeps no threads, and no memory for them, from a burst long gone.
  */
 #include "sys_defs.h"
 #include <pthread.h>
 #include <signal.h>
+#include <time.h>
 #include <sys/eventfd.h>
 #include "msg.h"
 #include "mymalloc.h"
@@ -38,6 +42,7 @@ static int worker_threads;		/* started */
 static int worker_idle;			/* waiting for a job */
 static int worker_queued;		/* jobs in the todo list */
 static int worker_limit = 16;
+static int worker_idle_time = 10;	/* seconds before an idle thread exits */
 static int worker_count;		/* submitted, DONE not run yet */
 static int worker_event_fd = -1;
 
@@ -60,7 +65,22 @@ static WORKER_JOB *list_take(WORKER_LIST *list)
     return (job);
 }
 
-/* worker_thread - take jobs until the process ends */
+/* worker_wait - with the lock held: the next job, or none after idling */
+
+static WORKER_JOB *worker_wait(void)
+{
+    WORKER_JOB *job;
+    struct timespec deadline;
+
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += worker_idle_time;
+    while ((job = list_take(&worker_todo)) == 0)
+	if (pthread_cond_timedwait(&worker_wake, &worker_lock, &deadline) == ETIMEDOUT)
+	    return (list_take(&worker_todo));
+    return (job);
+}
+
+/* worker_thread - take jobs until idle for worker_idle_time seconds */
 
 static void *worker_thread(void *unused)
 {
@@ -70,8 +90,12 @@ static void *worker_thread(void *unused)
     for (;;) {
 	pthread_mutex_lock(&worker_lock);
 	worker_idle++;
-	while ((job = list_take(&worker_todo)) == 0)
-	    pthread_cond_wait(&worker_wake, &worker_lock);
+	if ((job = worker_wait()) == 0) {
+	    worker_idle--;
+	    worker_threads--;
+	    pthread_mutex_unlock(&worker_lock);
+	    return (0);
+	}
 	worker_idle--;
 	worker_queued--;
 	pthread_mutex_unlock(&worker_lock);
@@ -133,11 +157,13 @@ static int worker_start(void)
     pthread_attr_destroy(&attr);
     pthread_sigmask(SIG_SETMASK, &saved, (sigset_t *) 0);
     if (err != 0) {
+	pthread_mutex_lock(&worker_lock);
+	worker_threads--;
+	pthread_mutex_unlock(&worker_lock);
 	errno = err;
 	msg_warn("worker: cannot start a thread: %m");
 	return (-1);
     }
-    worker_threads++;
     return (0);
 }
 
@@ -155,15 +181,32 @@ void	worker_submit(WORKER_FN work, WORKER_FN done, void *arg)
     /* An idle thread that was woken but has not taken its job yet still
      * counts as idle: compare with the jobs in line, not with zero */
     need_thread = (++worker_queued > worker_idle && worker_threads < worker_limit);
+    if (need_thread)
+	worker_threads++;			/* counted now; worker_start undoes it on failure */
     pthread_cond_signal(&worker_wake);
     pthread_mutex_unlock(&worker_lock);
-    if (need_thread && worker_start() < 0 && worker_threads == 0)
+    if (need_thread && worker_start() < 0 && worker_thread_count() == 0)
 	msg_fatal("worker: no thread to run jobs");
 }
 
 void	worker_set_limit(int limit)
 {
     worker_limit = limit < 1 ? 1 : limit;
+}
+
+void	worker_set_idle_time(int seconds)
+{
+    worker_idle_time = seconds < 1 ? 1 : seconds;
+}
+
+int	worker_thread_count(void)
+{
+    int     count;
+
+    pthread_mutex_lock(&worker_lock);
+    count = worker_threads;
+    pthread_mutex_unlock(&worker_lock);
+    return (count);
 }
 
 int	worker_pending(void)

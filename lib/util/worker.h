@@ -15,6 +15,7 @@
  *
  * Threads are started as jobs come, up to worker_limit (default 16, set
  * with worker_set_limit() before the first job); more jobs wait in line.
+ * A thread idle for worker_idle_time seconds (default 10) exits.
  * Pool threads block every signal, so signals keep going to the main
  * thread.  WORK must not call msg_fatal() or exit; logging with
  * msg_info/msg_warn is safe.
@@ -31,6 +32,12 @@ void	worker_submit(WORKER_FN work, WORKER_FN done, void *arg);
 
 /* worker_set_limit - at most LIMIT threads (>= 1) */
 void	worker_set_limit(int limit);
+
+/* worker_set_idle_time - idle threads exit after SECONDS (>= 1) */
+void	worker_set_idle_time(int seconds);
+
+/* worker_thread_count - threads running now (busy or idle) */
+int	worker_thread_count(void);
 
 /* worker_pending - jobs submitted whose DONE has not run yet */
 int	worker_pending(void);

@@ -14,7 +14,10 @@ default settings) and, as root, a private Postfix 3.x
      how many a 421, how many are still waiting (connected or in the listen
      queue, no greeting), and the time until the last one was greeted;
   3. samples the memory of the whole instance (the sum of RSS and of PSS
-     over master and all its descendants) with every session idle;
+     over master and all its descendants) 1 s after the burst, and again
+     with every session idle for BENCH_IDLE (15) more seconds: the steady
+     state, after smtpd's worker threads of the burst (client name
+     lookups) have gone (they exit after 10 s idle);
   4. sends QUIT on every session, closes all, waits BENCH_AFTER (5)
      seconds and samples the memory again (is it given back?).
 
@@ -210,6 +213,8 @@ def measure(name, port, master_pid, n, window, after):
     c = swarm.counts(window)
     time.sleep(1)					# let the last EHLOs settle
     swarm.run(time.monotonic() + 0.5)
+    c["rss_burst"], c["pss_burst"], _ = instance_memory(master_pid)
+    swarm.run(time.monotonic() + IDLE)		# the sessions stay idle
     rss, pss, nproc = instance_memory(master_pid)
     c.update({"name": name, "rss": rss, "pss": pss, "nproc": nproc,
               "idle": swarm.counts(window)["idle"]})
@@ -223,9 +228,11 @@ def report(c, n):
     print("  %-8s greeted<=%ds %5d  late %5d  421 %5d  other %d  closed %d  waiting %5d"
           "  last 220 at %.2fs" % (c["name"], WINDOW, c["greeted"], c["late"], c["r421"],
                                    c["other"], c["closed"], c["waiting"], c["last"]))
-    print("  %-8s idle sessions %d: %d processes, RSS %.1f MB, PSS %.1f MB (%.1f KB/session)"
+    print("  %-8s idle sessions %d: 1 s after the burst RSS %.1f MB, PSS %.1f MB; idle %ds:"
+          " %d processes, RSS %.1f MB, PSS %.1f MB (%.1f KB/session)"
           "; %ds after close: %d processes, RSS %.1f MB, PSS %.1f MB" % (
-              c["name"], c["idle"], c["nproc"], c["rss"] / 1024, c["pss"] / 1024,
+              c["name"], c["idle"], c["rss_burst"] / 1024, c["pss_burst"] / 1024, IDLE,
+              c["nproc"], c["rss"] / 1024, c["pss"] / 1024,
               c["pss"] / max(c["idle"], 1), AFTER, c["nproc_after"],
               c["rss_after"] / 1024, c["pss_after"] / 1024), flush=True)
 
@@ -276,9 +283,10 @@ def table(p, f, n):
             ("refused (421)", "r421", "%d"),
             ("waiting (no greeting)", "waiting", "%d"),
             ("time until last 220 (s)", "last", "%.2f"),
-            ("processes, sessions idle", "nproc", "%d"),
-            ("RSS MB, sessions idle", "rss", "mb"),
-            ("PSS MB, sessions idle", "pss", "mb"),
+            ("PSS MB, 1 s after the burst", "pss_burst", "mb"),
+            ("processes, idle %ds" % IDLE, "nproc", "%d"),
+            ("RSS MB, idle %ds" % IDLE, "rss", "mb"),
+            ("PSS MB, idle %ds" % IDLE, "pss", "mb"),
             ("PSS KB per idle session", "per", "%.1f"),
             ("RSS MB, %ds after close" % AFTER, "rss_after", "mb"),
             ("PSS MB, %ds after close" % AFTER, "pss_after", "mb")]
@@ -307,6 +315,7 @@ def table(p, f, n):
 
 WINDOW = float(os.environ.get("BENCH_WINDOW", "10"))
 AFTER = int(os.environ.get("BENCH_AFTER", "5"))
+IDLE = int(os.environ.get("BENCH_IDLE", "15"))
 
 
 def main():

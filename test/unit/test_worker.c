@@ -5,7 +5,8 @@
  * DONE runs in the main thread after WORK ran in another; a blocked job
  * does not hold up the event loop (a timer fires and a second job finishes
  * while the first still waits); the thread limit holds; 500 jobs all come
- * back exactly once.  Every wait is bounded.
+ * back exactly once; idle threads exit after the idle time and new jobs
+ * start new ones.  Every wait is bounded.
  */
 #include "sys_defs.h"
 
@@ -163,15 +164,46 @@ static void test_many_jobs(void **unused)
     }
 }
 
+/* idle threads go away after worker_idle_time; the pool still works */
+
+static void test_idle_threads_exit(void **unused)
+{
+    JOB    *jobs[4];
+    int     finished = 0;
+    long long deadline;
+
+    for (int i = 0; i < 4; i++) {
+	jobs[i] = job_create(i, -1, &finished);
+	worker_submit(job_work, job_done, jobs[i]);
+    }
+    run_until(&finished, 4, 10000);
+    assert_int_equal(finished, 4);
+    assert_true(worker_thread_count() >= 1);
+    deadline = now_ms() + 5000;
+    while (worker_thread_count() > 0 && now_ms() < deadline)
+	event_loop(100);
+    assert_int_equal(worker_thread_count(), 0);
+    for (int i = 0; i < 4; i++)
+	myfree(jobs[i]);
+    jobs[0] = job_create(9, -1, &finished);
+    worker_submit(job_work, job_done, jobs[0]);
+    run_until(&finished, 5, 10000);
+    assert_int_equal(finished, 5);
+    assert_true(jobs[0]->done_in_main);
+    myfree(jobs[0]);
+}
+
 int     main(void)
 {
     const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_threads_and_loop),
 	cmocka_unit_test(test_blocked_job_does_not_block_loop),
 	cmocka_unit_test(test_many_jobs),
+	cmocka_unit_test(test_idle_threads_exit),
     };
 
     msg_init("test_worker", MSG_TO_STDERR);
+    worker_set_idle_time(1);			/* test_idle_threads_exit waits for it */
     main_thread = pthread_self();
     return (cmocka_run_group_tests(tests, 0, 0));
 }
