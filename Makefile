@@ -158,6 +158,8 @@ bench: deps all
 	@sh test/bench/bench_smtp.sh $(CURDIR)/$(BUILD)
 	@sh test/bench/bench_postmap.sh $(CURDIR)/$(BUILD)
 	@sh test/bench/bench_relay.sh $(CURDIR)/$(BUILD)
+	@sh test/bench/bench_queue.sh $(CURDIR)/$(BUILD)
+	@sh test/bench/bench_sessions.sh $(CURDIR)/$(BUILD)
 	@sh test/bench/bench_pop3.sh $(CURDIR)/$(BUILD)
 	@sh test/bench/bench_imap.sh $(CURDIR)/$(BUILD)
 
