@@ -89,6 +89,7 @@ class LmtpServer:
         self.pipelining = pipelining
         self.lhlo = lhlo                        # a reply instead of 250
         self.sessions = []
+        self.arrived = []       # every message, in the order it came, over all sessions
         self.deferred = set()
         if path:
             self.server = _UnixServer(path, _Handler)
@@ -104,8 +105,10 @@ class LmtpServer:
         self.server.server_close()
 
     def rcpts(self):
-        """Every recipient of every message received, in order."""
-        return [r for s in self.sessions for m in s["messages"] for r in m[1]]
+        """Every recipient of every message received, in the order the
+        messages came (a cached connection carries several, interleaved
+        with other connections' messages)."""
+        return [r for m in list(self.arrived) for r in m[1]]
 
     def serve(self, conn):
         session = {"lhlo": None, "commands": [], "pipelined": None, "messages": []}
@@ -141,6 +144,7 @@ class LmtpServer:
             elif verb == "DATA" and trans and trans[1]:
                 io.send("354 Start mail input; end with <CRLF>.<CRLF>")
                 session["messages"].append((trans[0], trans[1], io.message()))
+                self.arrived.append(session["messages"][-1])
                 io.send("\r\n".join(lmtp_reply(r, self.deferred) for r in trans[1]))
                 trans = None
             elif verb == "DATA":
