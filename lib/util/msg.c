@@ -56,8 +56,7 @@ void    msg_init(const char *progname, int flags)
 
     snprintf(msg_prog, sizeof(msg_prog), "%s", slash ? slash + 1 : progname);
     msg_flags = flags;
-    if (gethostname(msg_host, sizeof(msg_host) - 1) < 0)
-	snprintf(msg_host, sizeof(msg_host), "localhost");
+    /* msg_host stays: a second msg_init (smtp becoming lmtp) keeps $myhostname */
     msg_update_ident();
 }
 

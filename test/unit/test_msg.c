@@ -110,9 +110,12 @@ static void test_hostname(void **state)
     msg_info("named host");
     msg_hostname("");				/* no name: no change */
     msg_info("still named");
+    msg_init("test_msg", 0);			/* a new name (smtp as lmtp) keeps it */
+    msg_info("renamed program");
     text = read_log();
     assert_matches("named host", "posthorn", (long) getpid(), text);
     assert_matches("still named", "posthorn", (long) getpid(), text);
+    assert_matches("renamed program", "posthorn", (long) getpid(), text);
     free(text);
     msg_hostname(saved);
     snprintf(host, sizeof(host), "%s", saved);
