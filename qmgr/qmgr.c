@@ -16,7 +16,8 @@
  * exits (mail_server.h); the next one takes over active/ as above.
  *
  * Parameters: qmgr_message_active_limit, qmgr_message_recipient_limit,
- * queue_run_delay,
+ * qmgr_message_recipient_minimum (a message's recipients are read in
+ * slices: qmgr_message.c), queue_run_delay,
  * minimal_backoff_time, maximal_backoff_time, default_process_limit,
  * default_destination_concurrency_limit, initial_destination_concurrency,
  * default_destination_concurrency_failed_cohort_limit (and the

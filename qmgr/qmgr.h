@@ -4,7 +4,9 @@
  * A message is "active" while its file is in active/ and a QMGR_MESSAGE
  * is in memory.  Its recipients that are not yet done are routed
  * (qmgr_message.c, lib/tables/resolve.h), grouped into delivery jobs per
- * transport (qmgr_deliver.c), and each gets one answer.  When every recipient has
+ * destination (transport, next hop), which wait in that destination's
+ * queue (qmgr_queue.c) until qmgr_deliver.c sends them, and each gets one
+ * answer.  When every recipient has
  * an answer the message is removed or moved to deferred/ with a retry
  * time (qmgr_defer.c).  qmgr_scan.c feeds incoming/ and deferred/ mail in,
  * within qmgr_message_active_limit and qmgr_message_recipient_limit.
@@ -21,13 +23,22 @@
 #define QMGR_RCPT_PENDING	(-1)	/* no answer yet */
 #define QMGR_RCPT_SKIP		(-2)	/* done before this attempt */
 
+/*
+ * env.rcpts holds one slice of the message's recipients (at most what is
+ * left of qmgr_message_recipient_limit, at least
+ * qmgr_message_recipient_minimum); the per-recipient arrays below are
+ * that slice's.  env.rcpt_offset is where the next slice starts in the
+ * file (0: this is the last one).
+ */
 typedef struct QMGR_MESSAGE {
     char   *id;
     QENV    env;
     DELIVER_STATS stats;		/* arrival, active entry */
     int    *rcpt_status;		/* per env.rcpts: QMGR_RCPT_* or DELIVER_STAT_* */
     int     unanswered;			/* recipients still waiting for an answer */
-    int     deferred;			/* recipients that were deferred */
+    int     deferred;			/* recipients deferred, all slices */
+    int     returned;			/* deferred ones bounced as expired */
+    struct DEFER_LOG *expire_log;	/* force-expired: the last defer/ID */
     char  **rcpt_dsn;			/* per env.rcpts: last status code or NULL */
     char  **rcpt_relay;			/* per env.rcpts: last relay or NULL */
     char  **rcpt_reason;		/* per env.rcpts: last reason or NULL */
@@ -48,9 +59,10 @@ typedef struct QMGR_JOB {
     QMGR_MESSAGE *message;
     char   *transport;			/* agent at private/TRANSPORT */
     char   *nexthop;			/* destination: "[host]:port", domain */
+    struct QMGR_QUEUE *queue;		/* its destination (qmgr_deliver_add) */
     int     rcpt_count;
     int     rcpt_index[DELIVER_MAX_RCPT];	/* indexes into env.rcpts */
-    struct QMGR_JOB *next;
+    struct QMGR_JOB *next;		/* the destination's waiting jobs */
 } QMGR_JOB;
 
 /* qmgr_scan.c */
@@ -66,6 +78,8 @@ void	qmgr_scan_incoming_later(int seconds);
 /* qmgr_scan_room - a message left memory: go on with a pass the limits stopped */
 void	qmgr_scan_room(void);
 int	qmgr_activate(const char *id, const char *from_queue);
+/* qmgr_move_corrupt - keep a bad file of QUEUE in corrupt/ (WHY logged) */
+void	qmgr_move_corrupt(const char *id, const char *queue, const char *why);
 /* qmgr_queue_stat - 0 when ID in QUEUE is a regular file (stat in ST) */
 int	qmgr_queue_stat(const char *queue, const char *id, VSTRING *path,
 			        struct stat *st);
@@ -73,8 +87,13 @@ int	qmgr_queue_stat(const char *queue, const char *id, VSTRING *path,
 /* qmgr_message.c */
 extern int qmgr_message_count;		/* messages in memory */
 extern int qmgr_recipient_count;	/* their recipients */
+/* qmgr_message_create - a message from ENV as qfile_read_header() left it */
 QMGR_MESSAGE *qmgr_message_create(const char *id, QENV *env);
-void	qmgr_message_route(QMGR_MESSAGE *message);
+/*
+ * qmgr_message_start - reset defer/ID, read the first slice, route it;
+ * 0, or -1: the file went to corrupt/ and MESSAGE is freed
+ */
+int	qmgr_message_start(QMGR_MESSAGE *message);
 /* qmgr_message_result - one recipient's answer (DSN, RELAY, REASON may be NULL) */
 void	qmgr_message_result(QMGR_MESSAGE *message, int index, int status,
 			            const char *relay, const char *dsn,
@@ -88,11 +107,14 @@ int	qmgr_bounce_log(QMGR_MESSAGE *message, int index, const char *relay,
 			        const char *dsn, const char *reason);
 /* qmgr_bounce_flush - the message is finished: send the bounce, if any; 0 or -1 (keep it) */
 int	qmgr_bounce_flush(QMGR_MESSAGE *message);
-/* qmgr_bounce_expired - bounce the deferred recipients of an old message */
+/*
+ * qmgr_bounce_expired - an old or force-expired message: bounce the
+ * deferred recipients of the slice; how many
+ */
 int	qmgr_bounce_expired(QMGR_MESSAGE *message);
-/* qmgr_bounce_delay - a delay warning, when one is due */
+/* qmgr_bounce_delay - a delay warning (from defer/ID), when one is due */
 void	qmgr_bounce_delay(QMGR_MESSAGE *message);
-/* qmgr_bounce_defer_log - rewrite defer/ID from this attempt's deferrals */
+/* qmgr_bounce_defer_log - append the slice's deferrals to defer/ID */
 void	qmgr_bounce_defer_log(QMGR_MESSAGE *message);
 /* qmgr_bounce_trace - a recipient was sent (ACTION "delivered" or
  * "relayed"): noted in trace/ID when its NOTIFY asks for SUCCESS */
@@ -117,10 +139,16 @@ void	qmgr_defer_message(QMGR_MESSAGE *message);
 void	qmgr_scan_deferred(int all);
 void	qmgr_deferred_timer_start(void);
 
-/* qmgr_queue.c: a destination, one (transport, nexthop) pair */
+/*
+ * qmgr_queue.c: a destination, one (transport, nexthop) pair, with its
+ * waiting jobs; those with waiting jobs and room in their window form a
+ * ring that qmgr_queue_next_job() goes round
+ */
 typedef struct QMGR_QUEUE {
     char   *transport;
     char   *nexthop;
+    char   *key;			/* nexthop in lower case, NUL, transport */
+    size_t  key_len;
     int     busy;			/* deliveries in progress */
     int     window;			/* deliveries allowed at once; 0: dead */
     int     init_window;		/* initial_destination_concurrency */
@@ -131,18 +159,36 @@ typedef struct QMGR_QUEUE {
     char   *dsn;			/* dead: the status for its recipients */
     char   *reason;			/* dead: "delivery temporarily
 					 * suspended: ..." */
-    struct QMGR_QUEUE *next;
+    QMGR_JOB *todo_head;		/* waiting jobs, first in first out */
+    QMGR_JOB *todo_tail;
+    int     todo;			/* how many */
+    struct QMGR_QUEUE *ring_next;	/* the ring of destinations with */
+    struct QMGR_QUEUE *ring_prev;	/* waiting jobs and room (else NULL) */
+    struct QMGR_QUEUE *next;		/* every destination in memory */
+    struct QMGR_QUEUE *prev;
 } QMGR_QUEUE;
 
 #define QMGR_QUEUE_DEAD(q)	((q)->window == 0)
 
 QMGR_QUEUE *qmgr_queue_find(const char *transport, const char *nexthop);
 QMGR_QUEUE *qmgr_queue_create(const char *transport, const char *nexthop);
+/* qmgr_queue_add_job - JOB waits for QUEUE (which must not be dead) */
+void	qmgr_queue_add_job(QMGR_QUEUE *queue, QMGR_JOB *job);
+/*
+ * qmgr_queue_next_job - the first waiting job of the next destination in
+ * the ring (round robin), unlinked and counted busy; NULL when none
+ */
+QMGR_JOB *qmgr_queue_next_job(void);
+/* qmgr_queue_take_jobs - unlink and return QUEUE's waiting jobs (a list) */
+QMGR_JOB *qmgr_queue_take_jobs(QMGR_QUEUE *queue);
 /* qmgr_queue_throttle - a delivery ended with a site failure (DSN, REASON) */
 void	qmgr_queue_throttle(QMGR_QUEUE *queue, const char *dsn, const char *reason);
 /* qmgr_queue_unthrottle - a delivery ended without one (revives a dead one) */
 void	qmgr_queue_unthrottle(QMGR_QUEUE *queue);
-/* qmgr_queue_release - one delivery ended (after the feedback); may free QUEUE */
+/*
+ * qmgr_queue_release - a job taken by qmgr_queue_next_job() is done with
+ * (after the feedback, if any); may free QUEUE
+ */
 void	qmgr_queue_release(QMGR_QUEUE *queue);
 /* qmgr_queue_enable_all - revive every dead destination (a flush) */
 void	qmgr_queue_enable_all(void);

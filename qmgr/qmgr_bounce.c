@@ -11,15 +11,19 @@
  * carries the queue file attribute notify=2bounce and is discarded if it
  * fails in turn), else it is discarded, so bounces never loop.
  *
- * After each attempt with deferrals, defer/ID holds each deferred
- * recipient's latest reason (postqueue -p shows them).  A message older
+ * qmgr handles a message's recipients in slices (qmgr_message.c), so
+ * everything that outlives a slice is in these logs, not in memory:
+ * defer/ID is reset when the message is taken into the active queue, and
+ * each slice appends its deferred recipients' reasons (postqueue -p shows
+ * them).  Each log entry carries the recipient's NOTIFY, so the bounce
+ * and the delay warning are decided from the log.  A message older
  * than maximal_queue_lifetime (bounce_queue_lifetime for mail from <>)
  * has its deferred recipients bounced (Action: failed, the last 4.x.x
- * status and reason, as Postfix); so has a message that postsuper -e
- * marked force-expired, at once ("status=force-expired").  A delay
- * warning goes to the sender once the queue file's W record time has
- * passed (delay_warning_time; smtpd writes the record), and the record is
- * cleared.
+ * status and reason, as Postfix), slice by slice; so has a message that
+ * postsuper -e marked force-expired, at once ("status=force-expired").
+ * A delay warning (the recipients of defer/ID) goes to the sender once
+ * the queue file's W record time has passed (delay_warning_time; smtpd
+ * writes the record), and the record is cleared.
  *
  * A recipient sent with NOTIFY=SUCCESS, when its agent says "delivered"
  * (final delivery) or "relayed" (to a next hop without DSN, which will
@@ -66,6 +70,24 @@ static void qmgr_bounce_entry(QMGR_MESSAGE *message, int index, DEFER_LOG_ENTRY 
     e->time = (long) clock_now();
 }
 
+/* qmgr_bounce_notify - the NOTIFY of recipient INDEX, "" if none */
+
+static const char *qmgr_bounce_notify(QMGR_MESSAGE *message, int index)
+{
+    const char *notify = message->env.rcpts[index].dsn_notify;
+
+    return (notify ? notify : "");
+}
+
+/* qmgr_bounce_notify_ok - NOTIFY (NULL or "": not given) allows WHAT */
+
+static int qmgr_bounce_notify_ok(const char *notify, const char *what, int dflt)
+{
+    if (notify == 0 || *notify == 0)
+	return (dflt);
+    return (strcasestr(notify, what) != 0);
+}
+
 /* qmgr_bounce_mark_done - flip the recipient's record to done */
 
 static int qmgr_bounce_mark_done(QMGR_MESSAGE *message, int index)
@@ -87,9 +109,10 @@ int     qmgr_bounce_log(QMGR_MESSAGE *message, int index, const char *relay,
 			        const char *dsn, const char *reason)
 {
     DEFER_LOG_ENTRY entry;
+    const char *notify = qmgr_bounce_notify(message, index);
 
     qmgr_bounce_entry(message, index, &entry, "failed", relay, dsn, reason);
-    if (defer_log_append(MAIL_QUEUE_BOUNCE, message->id, &entry) < 0)
+    if (defer_log_append_list(MAIL_QUEUE_BOUNCE, message->id, &entry, &notify, 1) < 0)
 	return (-1);
     return (qmgr_bounce_mark_done(message, index));
 }
@@ -97,15 +120,23 @@ int     qmgr_bounce_log(QMGR_MESSAGE *message, int index, const char *relay,
 void    qmgr_bounce_defer_log(QMGR_MESSAGE *message)
 {
     DEFER_LOG_ENTRY *entries;
+    const char **notify;
     int     count = 0;
 
-    entries = mycalloc((size_t) message->env.rcpt_count, sizeof(*entries));
-    for (int i = 0; i < message->env.rcpt_count; i++)
-	if (message->rcpt_status[i] == DELIVER_STAT_DEFER)
-	    qmgr_bounce_entry(message, i, entries + count++, "delayed",
-			      message->rcpt_relay[i], message->rcpt_dsn[i],
-			      message->rcpt_reason[i]);
-    defer_log_write(MAIL_QUEUE_DEFER, message->id, entries, count);
+    entries = mycalloc((size_t) message->env.rcpt_count + 1, sizeof(*entries));
+    notify = mycalloc((size_t) message->env.rcpt_count + 1, sizeof(*notify));
+    for (int i = 0; i < message->env.rcpt_count; i++) {
+	if (message->rcpt_status[i] != DELIVER_STAT_DEFER)
+	    continue;
+	notify[count] = qmgr_bounce_notify(message, i);
+	qmgr_bounce_entry(message, i, entries + count++, "delayed",
+			  message->rcpt_relay[i], message->rcpt_dsn[i],
+			  message->rcpt_reason[i]);
+    }
+    if (count > 0)
+	(void) defer_log_append_list(MAIL_QUEUE_DEFER, message->id, entries,
+				     notify, count);
+    myfree(notify);
     myfree(entries);
 }
 
@@ -114,37 +145,21 @@ int     qmgr_bounce_expired(QMGR_MESSAGE *message)
     long    lifetime = conf_time(*message->env.sender ?
 			      "maximal_queue_lifetime" : "bounce_queue_lifetime");
     long    age = (long) (clock_now() - message->env.arrival.tv_sec);
+    int     count = 0;
 
     if (age < lifetime && !message->expired)
-	return (-1);
+	return (0);
     for (int i = 0; i < message->env.rcpt_count; i++) {
 	if (message->rcpt_status[i] != DELIVER_STAT_DEFER)
 	    continue;
 	if (qmgr_bounce_log(message, i, message->rcpt_relay[i],
 			    message->rcpt_dsn[i], message->rcpt_reason[i]) < 0)
-	    return (-1);			/* retry later */
+	    continue;				/* stays deferred: retry later */
 	message->rcpt_status[i] = DELIVER_STAT_BOUNCE;
+	message->deferred--;
+	count++;
     }
-    msg_info("%s: from=<%s>, status=%s, returned to sender", message->id,
-	     message->env.sender, message->expired ? "force-expired" : "expired");
-    return (0);
-}
-
-/* qmgr_bounce_notify_ok - NOTIFY of the recipient ADDR allows WHAT */
-
-static int qmgr_bounce_notify_ok(QMGR_MESSAGE *message, const char *addr,
-				         const char *what, int dflt)
-{
-    for (int i = 0; i < message->env.rcpt_count; i++) {
-	const char *notify = message->env.rcpts[i].dsn_notify;
-
-	if (strcasecmp(message->env.rcpts[i].address, addr) != 0)
-	    continue;
-	if (notify == 0 || *notify == 0)
-	    return (dflt);
-	return (strcasestr(notify, what) != 0);
-    }
-    return (dflt);
+    return (count);
 }
 
 /* qmgr_bounce_class - notify_classes names CLASS */
@@ -216,7 +231,7 @@ int     qmgr_bounce_flush(QMGR_MESSAGE *message)
     keep = mycalloc((size_t) log.count + 1, sizeof(*keep));
     for (int i = 0; i < log.count; i++)
 	if (*message->env.sender == 0
-	    || qmgr_bounce_notify_ok(message, log.entries[i].recipient, "FAILURE", 1))
+	    || qmgr_bounce_notify_ok(log.notify[i], "FAILURE", 1))
 	    keep[count++] = log.entries[i];
     if (count == 0) {
 	/* NOTIFY=NEVER (or no failure): nothing to send */
@@ -237,29 +252,44 @@ int     qmgr_bounce_flush(QMGR_MESSAGE *message)
     return (ret);
 }
 
+/* qmgr_bounce_delay_send - the warning for the entries of LOG; 0 or -1 */
+
+static int qmgr_bounce_delay_send(QMGR_MESSAGE *message, const DEFER_LOG *log)
+{
+    DEFER_LOG_ENTRY *keep;
+    int     count = 0;
+    int     ret = 0;
+
+    keep = mycalloc((size_t) log->count + 1, sizeof(*keep));
+    for (int i = 0; i < log->count; i++)
+	if (qmgr_bounce_notify_ok(log->notify[i], "DELAY", 1))
+	    keep[count++] = log->entries[i];
+    if (count > 0 && *message->env.sender)
+	ret = qmgr_bounce_send(message, BOUNCE_DELAYED, message->env.sender,
+			       keep, count, 0, "sender delay");
+    myfree(keep);
+    return (ret);
+}
+
 void    qmgr_bounce_delay(QMGR_MESSAGE *message)
 {
-    DEFER_LOG_ENTRY *entries;
+    DEFER_LOG log;
     VSTREAM *stream;
-    int     count = 0;
+    int     ret;
 
     if (message->env.warn_time <= 0 || message->env.warn_offset <= 0
 	|| clock_now() < message->env.warn_time)
 	return;
-    entries = mycalloc((size_t) message->env.rcpt_count, sizeof(*entries));
-    for (int i = 0; i < message->env.rcpt_count; i++)
-	if (message->rcpt_status[i] == DELIVER_STAT_DEFER
-	    && qmgr_bounce_notify_ok(message, message->env.rcpts[i].address, "DELAY", 1))
-	    qmgr_bounce_entry(message, i, entries + count++, "delayed",
-			      message->rcpt_relay[i], message->rcpt_dsn[i],
-			      message->rcpt_reason[i]);
-    if (count > 0 && *message->env.sender
-	&& qmgr_bounce_send(message, BOUNCE_DELAYED, message->env.sender,
-			    entries, count, 0, "sender delay") < 0) {
-	myfree(entries);
+    if (defer_log_read(MAIL_QUEUE_DEFER, message->id, &log) < 0 && errno != ENOENT) {
+	msg_warn("%s: cannot read the defer log for a delay warning: %m",
+		 message->id);
+	defer_log_free(&log);
 	return;					/* try again next time */
     }
-    myfree(entries);
+    ret = qmgr_bounce_delay_send(message, &log);
+    defer_log_free(&log);
+    if (ret < 0)
+	return;					/* try again next time */
     /* Sent, or nobody wants one: never again for this message */
     if ((stream = mail_queue_open(MAIL_QUEUE_ACTIVE, message->id, O_RDWR)) == 0
 	|| qfile_update_warn(vstream_fd(stream), &message->env, 0) < 0)
@@ -278,7 +308,7 @@ void    qmgr_bounce_trace(QMGR_MESSAGE *message, int index, const char *action,
 
     if (*message->env.sender == 0
 	|| (!message->verify
-	    && !qmgr_bounce_notify_ok(message, message->env.rcpts[index].address,
+	    && !qmgr_bounce_notify_ok(message->env.rcpts[index].dsn_notify,
 				      "SUCCESS", 0)))
 	return;
     qmgr_bounce_entry(message, index, &entry, action, relay, dsn, reason);

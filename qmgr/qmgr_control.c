@@ -112,8 +112,26 @@ static void qmgr_control_tell(QMGR_CONTROL *ctl, const char *id, const char *tex
     vstring_free(line);
 }
 
-/* qmgr_control_rcpt_site - a pending recipient of ID (in deferred/) is in SITE */
+#define QMGR_CONTROL_SLICE	100	/* recipients read at a time */
 
+/* qmgr_control_site_slice - a pending recipient of ENV's slice is in SITE */
+
+static int qmgr_control_site_slice(const QENV *env, const char *site)
+{
+    for (int i = 0; i < env->rcpt_count; i++) {
+	const char *at = strrchr(env->rcpts[i].address, '@');
+
+	if (!env->rcpts[i].done && at && strcasecmp(at + 1, site) == 0)
+	    return (1);
+    }
+    return (0);
+}
+
+/*
+ * qmgr_control_rcpt_site - a pending recipient of ID (in deferred/) is in
+ * SITE; the recipients are read in slices, so a big message costs no
+ * memory
+ */
 static int qmgr_control_rcpt_site(const char *id, const char *site)
 {
     VSTREAM *stream;
@@ -122,15 +140,12 @@ static int qmgr_control_rcpt_site(const char *id, const char *site)
     int     found = 0;
 
     if ((stream = mail_queue_open(MAIL_QUEUE_DEFERRED, id, O_RDONLY)) != 0) {
-	memset(&env, 0, sizeof(env));
-	if (qfile_read_envelope(stream, &env, why) == 0) {
-	    for (int i = 0; i < env.rcpt_count && !found; i++) {
-		const char *at = strrchr(env.rcpts[i].address, '@');
-
-		found = !env.rcpts[i].done && at && strcasecmp(at + 1, site) == 0;
-	    }
+	if (qfile_read_header(stream, &env, why) == 0) {
+	    while (!found && env.rcpt_offset > 0
+		   && qfile_read_rcpts(stream, &env, QMGR_CONTROL_SLICE, why) >= 0)
+		found = qmgr_control_site_slice(&env, site);
+	    qenv_free(&env);
 	}
-	qenv_free(&env);
 	vstream_close(stream);
     }
     vstring_free(why);

@@ -1,18 +1,23 @@
 /*
  * qmgr_deliver.c - talking to the delivery agents.
  *
- * Jobs (a message, a transport and some of the message's recipients) wait
- * in one FIFO.  qmgr_deliver_pump() starts jobs while their destination
- * (qmgr_queue.c) runs fewer deliveries than its window allows: it
- * connects to the transport's agent at private/TRANSPORT (master.cf
- * service name, as Postfix), sends one request (deliver_request.h), and
- * waits in the event loop for the replies, one per recipient, in order.
- * If the agent cannot be reached, drops the connection, or stays silent
- * for ipc_timeout seconds, every recipient still without an answer is
- * deferred (and logged here, since the agent could not log it).  A
- * request says DELIVER_FLAG_CONN_STORE when more mail for its destination
- * waits or is being delivered, so that smtp and lmtp keep the connection
- * open for it (their connection cache, smtp/smtp_cache.c).
+ * Jobs (a message, a transport, a next hop and some of the message's
+ * recipients) wait with their destination (qmgr_queue.c: one FIFO per
+ * (transport, nexthop)).  qmgr_deliver_pump() starts jobs while fewer than
+ * default_process_limit deliveries run: each time it takes the next job
+ * of the next destination that has jobs waiting and room in its window
+ * (qmgr_queue_next_job(): destinations take turns, round robin), so a
+ * delivery costs O(1) whatever the number of jobs, and a big destination
+ * does not hold the others back.  For each job it connects to the
+ * transport's agent at private/TRANSPORT (master.cf service name, as
+ * Postfix), sends one request (deliver_request.h), and waits in the event
+ * loop for the replies, one per recipient, in order.  If the agent cannot
+ * be reached, drops the connection, or stays silent for ipc_timeout
+ * seconds, every recipient still without an answer is deferred (and
+ * logged here, since the agent could not log it).  A request says
+ * DELIVER_FLAG_CONN_STORE when more mail for its destination waits or is
+ * being delivered, so that smtp and lmtp keep the connection open for it
+ * (their connection cache, smtp/smtp_cache.c).
  *
  * When all replies are in, the destination learns how it went: a
  * deferral the agent marked as a failure of the whole next hop
@@ -24,7 +29,6 @@
  */
 #include "sys_defs.h"
 #include <fcntl.h>
-#include <strings.h>
 #include "msg.h"
 #include "mymalloc.h"
 #include "vstring.h"
@@ -54,16 +58,7 @@ typedef struct QMGR_CONN {
     char   *site_reason;		/* and its reason (else NULL) */
 } QMGR_CONN;
 
-static QMGR_JOB *qmgr_job_head;
-static QMGR_JOB *qmgr_job_tail;
 static int qmgr_conn_count;		/* deliveries in progress */
-
-/* qmgr_job_queue - the destination of JOB, or NULL if not in memory */
-
-static QMGR_QUEUE *qmgr_job_queue(const QMGR_JOB *job)
-{
-    return (qmgr_queue_find(job->transport, job->nexthop));
-}
 
 static void qmgr_pump_event(int event, void *context)
 {
@@ -82,18 +77,15 @@ static void qmgr_job_fail(QMGR_JOB *job, int from, const char *dsn,
 
 void    qmgr_deliver_add(QMGR_JOB *job)
 {
-    QMGR_QUEUE *queue = qmgr_job_queue(job);
+    QMGR_QUEUE *queue = qmgr_queue_find(job->transport, job->nexthop);
 
-    if (queue && QMGR_QUEUE_DEAD(queue)) {
+    if (queue == 0)
+	queue = qmgr_queue_create(job->transport, job->nexthop);
+    if (QMGR_QUEUE_DEAD(queue)) {
 	qmgr_job_fail(job, 0, queue->dsn, queue->reason);
 	return;
     }
-    job->next = 0;
-    if (qmgr_job_tail)
-	qmgr_job_tail->next = job;
-    else
-	qmgr_job_head = job;
-    qmgr_job_tail = job;
+    qmgr_queue_add_job(queue, job);
     event_request_timer(qmgr_pump_event, 0, 0);
 }
 
@@ -115,32 +107,14 @@ static void qmgr_job_fail(QMGR_JOB *job, int from, const char *dsn,
 
 /*
  * qmgr_deliver_suspend - QUEUE died: defer its waiting jobs now (unlinked
- * first: a deferral may finish a message, and that may add jobs)
+ * first: a deferral may finish a message, and that may add jobs, which
+ * the dead destination defers at once)
  */
 static void qmgr_deliver_suspend(QMGR_QUEUE *queue)
 {
-    QMGR_JOB *dead = 0;
-    QMGR_JOB **tail = &dead;
-    QMGR_JOB *prev = 0;
     QMGR_JOB *job, *next;
 
-    for (job = qmgr_job_head; job; job = next) {
-	next = job->next;
-	if (qmgr_job_queue(job) != queue) {
-	    prev = job;
-	    continue;
-	}
-	if (prev)
-	    prev->next = next;
-	else
-	    qmgr_job_head = next;
-	if (qmgr_job_tail == job)
-	    qmgr_job_tail = prev;
-	job->next = 0;
-	*tail = job;
-	tail = &job->next;
-    }
-    for (job = dead; job; job = next) {
+    for (job = qmgr_queue_take_jobs(queue); job; job = next) {
 	next = job->next;
 	qmgr_job_fail(job, 0, queue->dsn, queue->reason);
     }
@@ -307,29 +281,26 @@ static void qmgr_job_request(QMGR_JOB *job, DELIVER_REQUEST *req, DELIVER_RCPT *
 }
 
 /*
- * qmgr_job_more - more mail for QUEUE's destination than JOB: a job waits
- * for it, or another delivery to it runs (Postfix's "high volume of mail
- * in the active queue", for smtp_connection_cache_on_demand)
+ * qmgr_job_more - more mail for QUEUE than the job being started: a job
+ * waits for it, or another delivery to it runs (Postfix's "high volume
+ * of mail in the active queue", for smtp_connection_cache_on_demand)
  */
-static int qmgr_job_more(const QMGR_JOB *job, const QMGR_QUEUE *queue)
+static int qmgr_job_more(const QMGR_QUEUE *queue)
 {
-    if (queue->busy > 1)
-	return (1);
-    for (const QMGR_JOB *next = qmgr_job_head; next; next = next->next)
-	if (strcmp(next->transport, job->transport) == 0
-	    && strcasecmp(next->nexthop, job->nexthop) == 0)
-	    return (1);
-    return (0);
+    return (queue->todo > 0 || queue->busy > 1);
 }
 
-/* qmgr_deliver_start - connect, send the request, wait for replies */
-
+/*
+ * qmgr_deliver_start - connect, send the request, wait for replies (JOB
+ * is counted busy with its destination: qmgr_queue_next_job)
+ */
 static void qmgr_deliver_start(QMGR_JOB *job)
 {
     char    path[100];
     DELIVER_REQUEST req;
     DELIVER_RCPT rcpts[DELIVER_MAX_RCPT];
     VSTRING *why = vstring_alloc(100);
+    QMGR_QUEUE *queue = job->queue;
     QMGR_CONN *conn;
     int     fd;
 
@@ -339,6 +310,7 @@ static void qmgr_deliver_start(QMGR_JOB *job)
 			"connect to transport %s: %s", path, strerror(errno));
 	msg_warn("connect to transport %s: %s", path, strerror(errno));
 	qmgr_job_fail(job, 0, "4.3.0", STR(why));
+	qmgr_queue_release(queue);
 	vstring_free(why);
 	return;
     }
@@ -347,13 +319,11 @@ static void qmgr_deliver_start(QMGR_JOB *job)
     conn->fd = fd;
     conn->stream = vstream_fdopen(fd, O_RDWR);
     conn->job = job;
-    if ((conn->queue = qmgr_job_queue(job)) == 0)
-	conn->queue = qmgr_queue_create(job->transport, job->nexthop);
-    conn->queue->busy++;
+    conn->queue = queue;
     qmgr_conn_count++;
     vstream_set_timeout(conn->stream, QMGR_WRITE_TIMEOUT);
     qmgr_job_request(job, &req, rcpts);
-    if (qmgr_job_more(job, conn->queue))
+    if (qmgr_job_more(queue))
 	req.flags |= DELIVER_FLAG_CONN_STORE;
     if (deliver_request_put(conn->stream, &req) < 0) {
 	msg_warn("%s: cannot send request to %s", job->message->id, path);
@@ -366,31 +336,10 @@ static void qmgr_deliver_start(QMGR_JOB *job)
     vstring_free(why);
 }
 
-/* qmgr_job_next - unlink and return the first job whose destination has room */
-
-static QMGR_JOB *qmgr_job_next(void)
-{
-    QMGR_JOB *prev = 0;
-    QMGR_QUEUE *queue;
-
-    for (QMGR_JOB *job = qmgr_job_head; job; prev = job, job = job->next) {
-	if ((queue = qmgr_job_queue(job)) != 0 && queue->busy >= queue->window)
-	    continue;
-	if (prev)
-	    prev->next = job->next;
-	else
-	    qmgr_job_head = job->next;
-	if (qmgr_job_tail == job)
-	    qmgr_job_tail = prev;
-	return (job);
-    }
-    return (0);
-}
-
 /*
- * qmgr_deliver_pump - start waiting jobs: at most the window of their
- * (transport, nexthop) destination (qmgr_queue.c), and at most
- * default_process_limit in all.
+ * qmgr_deliver_pump - start waiting jobs, one destination after another
+ * (qmgr_queue_next_job: within each one's window), at most
+ * default_process_limit in all
  */
 void    qmgr_deliver_pump(void)
 {
@@ -399,7 +348,7 @@ void    qmgr_deliver_pump(void)
 
     if (event_server_draining())
 	return;					/* the next qmgr does them */
-    while (qmgr_conn_count < total && (job = qmgr_job_next()) != 0)
+    while (qmgr_conn_count < total && (job = qmgr_queue_next_job()) != 0)
 	qmgr_deliver_start(job);
 }
 

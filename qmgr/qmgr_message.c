@@ -15,13 +15,27 @@
  * most DELIVER_MAX_RCPT) for its agent at
  * private/TRANSPORT (qmgr_deliver.c; a job for a dead destination is
  * deferred there at once).  A table that cannot answer defers.
- * qmgr_message_result() records one answer; when the last one arrives the
- * file is removed (all done) or deferred with back-off (qmgr_defer.c).
+ * qmgr_message_result() records one answer.
+ *
+ * Recipients are read in slices (Postfix's rcpt_offset): qmgr_scan.c
+ * reads the envelope up to the first recipient, qmgr_message_start()
+ * reads the first slice of at most what is left of
+ * qmgr_message_recipient_limit (at least qmgr_message_recipient_minimum)
+ * and remembers the file offset of the next one (env.rcpt_offset).
+ * When every recipient of the slice has its answer, its deferrals are
+ * appended to defer/ID (bounces went to bounce/ID one by one, successes
+ * for DSN to trace/ID), its memory is freed, and the next slice is read
+ * from that offset.  After the last slice the file is removed (all done)
+ * or deferred with back-off (qmgr_defer.c), with the bounce, delay
+ * warning and success notice built from those logs (qmgr_bounce.c), so
+ * memory does not grow with the number of recipients.
  * A message that postsuper -e marked force-expired is not delivered: its
  * pending recipients are deferred at once and returned to the sender.
  *
  * Parameters: TRANSPORT_destination_recipient_limit (local, smtp, lmtp),
- * default_destination_recipient_limit, and those of resolve.c.
+ * default_destination_recipient_limit, virtual_destination_recipient_limit,
+ * qmgr_message_recipient_limit, qmgr_message_recipient_minimum, and those
+ * of resolve.c.
  */
 #include "sys_defs.h"
 #include <fcntl.h>
@@ -29,10 +43,12 @@
 #include "mymalloc.h"
 #include "htable.h"
 #include "clock.h"
+#include "events.h"
 #include "vstream.h"
 #include "mail_conf.h"
 #include "mail_proto.h"
 #include "mail_queue.h"
+#include "mail_server.h"
 #include "resolve.h"
 #include "defer_log.h"
 #include "qmgr.h"
@@ -41,7 +57,9 @@ int     qmgr_message_count;
 int     qmgr_recipient_count;		/* recipients of those in memory */
 static QMGR_MESSAGE *qmgr_messages;	/* list of active messages */
 static HTABLE *qmgr_message_table;	/* the same, by queue id */
-static int qmgr_routing;		/* a message is being routed: no finishing */
+static int qmgr_routing;		/* a slice is being routed: no finishing */
+
+static void qmgr_message_route(QMGR_MESSAGE *message);
 
 QMGR_MESSAGE *qmgr_message_create(const char *id, QENV *env)
 {
@@ -51,12 +69,6 @@ QMGR_MESSAGE *qmgr_message_create(const char *id, QENV *env)
     message->env = *env;			/* takes over the envelope */
     message->stats.arrival = env->arrival;
     clock_gettimeofday(&message->stats.active);
-    message->rcpt_status = mymalloc((size_t) env->rcpt_count * sizeof(int));
-    message->rcpt_dsn = mycalloc((size_t) env->rcpt_count, sizeof(char *));
-    message->rcpt_relay = mycalloc((size_t) env->rcpt_count, sizeof(char *));
-    message->rcpt_reason = mycalloc((size_t) env->rcpt_count, sizeof(char *));
-    for (int i = 0; i < env->rcpt_count; i++)
-	message->rcpt_status[i] = env->rcpts[i].done ? QMGR_RCPT_SKIP : QMGR_RCPT_PENDING;
     message->next = qmgr_messages;
     if (qmgr_messages)
 	qmgr_messages->prev = message;
@@ -65,21 +77,31 @@ QMGR_MESSAGE *qmgr_message_create(const char *id, QENV *env)
 	qmgr_message_table = htable_create(1024);
     htable_enter(qmgr_message_table, message->id, message);
     qmgr_message_count++;
-    qmgr_recipient_count += env->rcpt_count;
     return (message);
 }
 
-static void qmgr_message_free(QMGR_MESSAGE *message)
+/* qmgr_slice_alloc - per-recipient state for the slice just read */
+
+static void qmgr_slice_alloc(QMGR_MESSAGE *message)
 {
-    if (message->prev)
-	message->prev->next = message->next;
-    else
-	qmgr_messages = message->next;
-    if (message->next)
-	message->next->prev = message->prev;
-    (void) htable_delete(qmgr_message_table, message->id);
-    qmgr_message_count--;
-    qmgr_recipient_count -= message->env.rcpt_count;
+    int     count = message->env.rcpt_count;
+
+    message->rcpt_status = mymalloc((size_t) (count + 1) * sizeof(int));
+    message->rcpt_dsn = mycalloc((size_t) count + 1, sizeof(char *));
+    message->rcpt_relay = mycalloc((size_t) count + 1, sizeof(char *));
+    message->rcpt_reason = mycalloc((size_t) count + 1, sizeof(char *));
+    for (int i = 0; i < count; i++)
+	message->rcpt_status[i] = message->env.rcpts[i].done ?
+	    QMGR_RCPT_SKIP : QMGR_RCPT_PENDING;
+    qmgr_recipient_count += count;
+}
+
+/* qmgr_slice_free - the slice's recipients leave memory */
+
+static void qmgr_slice_free(QMGR_MESSAGE *message)
+{
+    if (message->rcpt_status == 0)
+	return;
     for (int i = 0; i < message->env.rcpt_count; i++) {
 	if (message->rcpt_dsn[i])
 	    myfree(message->rcpt_dsn[i]);
@@ -91,8 +113,31 @@ static void qmgr_message_free(QMGR_MESSAGE *message)
     myfree(message->rcpt_dsn);
     myfree(message->rcpt_relay);
     myfree(message->rcpt_reason);
-    qenv_free(&message->env);
     myfree(message->rcpt_status);
+    message->rcpt_status = 0;
+    qmgr_recipient_count -= message->env.rcpt_count;
+    qenv_free_rcpts(&message->env);
+}
+
+static void qmgr_slice_event(int event, void *context);
+
+static void qmgr_message_free(QMGR_MESSAGE *message)
+{
+    if (message->prev)
+	message->prev->next = message->next;
+    else
+	qmgr_messages = message->next;
+    if (message->next)
+	message->next->prev = message->prev;
+    (void) htable_delete(qmgr_message_table, message->id);
+    event_cancel_timer(qmgr_slice_event, message);
+    qmgr_message_count--;
+    qmgr_slice_free(message);
+    if (message->expire_log) {
+	defer_log_free(message->expire_log);
+	myfree(message->expire_log);
+    }
+    qenv_free(&message->env);
     myfree(message->id);
     myfree(message);
 }
@@ -146,20 +191,22 @@ static void qmgr_message_after(QMGR_MESSAGE *message)
     }
 }
 
-/* qmgr_message_finish - every recipient has an answer */
-
+/*
+ * qmgr_message_finish - the last slice is done (or a queue control
+ * request stops the message): defer/ID and bounce/ID hold what every
+ * slice added
+ */
 static void qmgr_message_finish(QMGR_MESSAGE *message)
 {
     if (message->after != QMGR_AFTER_NONE) {
-	if (message->deferred > 0)
-	    qmgr_bounce_defer_log(message);
 	qmgr_message_after(message);
     } else {
-	if (message->deferred > 0 && qmgr_bounce_expired(message) == 0)
-	    message->deferred = 0;
+	if (message->returned > 0)
+	    msg_info("%s: from=<%s>, status=%s, returned to sender", message->id,
+		     message->env.sender, message->expired ?
+		     "force-expired" : "expired");
 	(void) qmgr_bounce_trace_flush(message);	/* a failure: next time */
 	if (message->deferred > 0) {
-	    qmgr_bounce_defer_log(message);
 	    qmgr_bounce_delay(message);
 	    qmgr_defer_message(message);
 	} else if (qmgr_bounce_flush(message) < 0) {
@@ -170,6 +217,105 @@ static void qmgr_message_finish(QMGR_MESSAGE *message)
     }
     qmgr_message_free(message);
     qmgr_scan_room();
+}
+
+/*
+ * qmgr_slice_limit - recipients for the next slice: what is left of
+ * qmgr_message_recipient_limit, at least qmgr_message_recipient_minimum
+ * (Postfix's rule, so a big message neither starves nor is starved)
+ */
+static int qmgr_slice_limit(void)
+{
+    int     left = conf_int("qmgr_message_recipient_limit") - qmgr_recipient_count;
+    int     minimum = conf_int("qmgr_message_recipient_minimum");
+
+    return (left > minimum ? left : minimum > 0 ? minimum : 1);
+}
+
+/*
+ * qmgr_slice_read - the next slice from the file; 0, or -1: the file is
+ * corrupt (moved to corrupt/, the message freed)
+ */
+static int qmgr_slice_read(QMGR_MESSAGE *message)
+{
+    VSTREAM *stream;
+    VSTRING *why = vstring_alloc(100);
+    int     ret = -1;
+
+    if ((stream = mail_queue_open(MAIL_QUEUE_ACTIVE, message->id, O_RDONLY)) == 0)
+	vstring_sprintf(why, "open: %m");
+    else if (qfile_read_rcpts(stream, &message->env, qmgr_slice_limit(), why) >= 0)
+	ret = 0;
+    if (stream)
+	vstream_close(stream);
+    if (ret == 0) {
+	qmgr_slice_alloc(message);
+    } else {
+	qmgr_move_corrupt(message->id, MAIL_QUEUE_ACTIVE, STR(why));
+	qmgr_message_free(message);
+	qmgr_scan_room();
+    }
+    vstring_free(why);
+    return (ret);
+}
+
+/*
+ * qmgr_slice_done - every recipient of the slice has an answer: its
+ * deferrals go to defer/ID (bounced instead when the message expired),
+ * its memory is freed, and the next slice is read in a later event (the
+ * scans may take other mail into the room first), or the message is
+ * finished.  A queue control request stops it after this slice; so does
+ * a qmgr that is exiting (the next one takes active/ over).
+ */
+static void qmgr_slice_done(QMGR_MESSAGE *message)
+{
+    if (message->after == QMGR_AFTER_NONE && message->deferred > 0)
+	message->returned += qmgr_bounce_expired(message);
+    qmgr_bounce_defer_log(message);
+    qmgr_slice_free(message);
+    if (message->env.rcpt_offset == 0 || message->after != QMGR_AFTER_NONE) {
+	qmgr_message_finish(message);
+    } else if (!event_server_draining()) {
+	event_request_timer(qmgr_slice_event, message, 0);
+	qmgr_scan_room();
+    }
+}
+
+/* qmgr_slice_event - read and route the next slice */
+
+static void qmgr_slice_event(int event, void *context)
+{
+    QMGR_MESSAGE *message = context;
+
+    if (event_server_draining())
+	return;
+    if (message->after != QMGR_AFTER_NONE) {
+	qmgr_message_finish(message);
+	return;
+    }
+    if (qmgr_slice_read(message) == 0) {
+	qmgr_message_route(message);
+	qmgr_deliver_pump();
+    }
+}
+
+/*
+ * qmgr_message_start - as Postfix's qmgr, defer/ID is reset before the
+ * first recipient is routed: each slice appends this attempt's
+ * deferrals.  A force-expired message keeps the old reasons in memory
+ * for its recipients (qmgr_message_expire).
+ */
+int     qmgr_message_start(QMGR_MESSAGE *message)
+{
+    if (message->expired) {
+	message->expire_log = mymalloc(sizeof(*message->expire_log));
+	(void) defer_log_read(MAIL_QUEUE_DEFER, message->id, message->expire_log);
+    }
+    defer_log_remove(MAIL_QUEUE_DEFER, message->id);
+    if (qmgr_slice_read(message) < 0)
+	return (-1);
+    qmgr_message_route(message);
+    return (0);
 }
 
 /* qmgr_message_keep - remember the last answer for a recipient */
@@ -199,7 +345,7 @@ void    qmgr_message_result(QMGR_MESSAGE *message, int index, int status,
 	message->deferred++;
     message->unanswered--;
     if (message->unanswered == 0 && !qmgr_routing)
-	qmgr_message_finish(message);
+	qmgr_slice_done(message);
 }
 
 /*
@@ -359,20 +505,18 @@ static void qmgr_verify_rcpt(QMGR_MESSAGE *message, int index, RESOLVE_REPLY *re
 static void qmgr_message_expire(QMGR_MESSAGE *message)
 {
     const DEFER_LOG_ENTRY *last;
-    DEFER_LOG log;
 
-    (void) defer_log_read(MAIL_QUEUE_DEFER, message->id, &log);
     for (int i = 0; i < message->env.rcpt_count; i++) {
 	if (message->rcpt_status[i] != QMGR_RCPT_PENDING)
 	    continue;
-	if ((last = defer_log_find(&log, message->env.rcpts[i].address)) != 0)
+	if (message->expire_log != 0 && (last = defer_log_find(message->expire_log,
+				      message->env.rcpts[i].address)) != 0)
 	    qmgr_message_result(message, i, DELIVER_STAT_DEFER, last->relay,
 				last->status, last->reason);
 	else
 	    qmgr_defer_rcpt(message, i, "none", "4.7.0",
 			    "message is administratively expired");
     }
-    defer_log_free(&log);
 }
 
 /*
@@ -391,7 +535,9 @@ static void qmgr_filter_route(const char *filter, const char *addr,
     reply->class = RESOLVE_CLASS_DEFAULT;
 }
 
-void    qmgr_message_route(QMGR_MESSAGE *message)
+/* qmgr_message_route - route the slice in memory; done at once: the next */
+
+static void qmgr_message_route(QMGR_MESSAGE *message)
 {
     QENV   *env = &message->env;
     const char *filter = qenv_attr(env, "content_filter");
@@ -428,5 +574,5 @@ void    qmgr_message_route(QMGR_MESSAGE *message)
     vstring_free(why);
     qmgr_routing = 0;
     if (message->unanswered == 0)
-	qmgr_message_finish(message);
+	qmgr_slice_done(message);
 }

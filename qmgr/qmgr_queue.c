@@ -1,13 +1,27 @@
 /*
- * qmgr_queue.c - destinations: how many deliveries each may run, and
- * which ones are dead.
+ * qmgr_queue.c - destinations: their waiting jobs, how many deliveries
+ * each may run, and which ones are dead.
  *
  * A destination (a "queue" in Postfix) is one (transport, nexthop) pair,
- * e.g. (smtp, [relay.example]:587).  It is kept in memory while
- * deliveries to it run, while it is dead, and for minimal_backoff_time
- * after a failure of the whole site while it is idle.  qmgr_deliver.c
- * creates it when it starts the first delivery and reports how each one
- * ended.
+ * e.g. (smtp, [relay.example]:587), found by a hash table keyed by both
+ * (the nexthop folded to lower case: it compares without case).  It is
+ * kept in memory while jobs wait for it or deliveries to it run, while it
+ * is dead, and for minimal_backoff_time after a failure of the whole site
+ * while it is idle.  qmgr_deliver.c creates it with the first job for it,
+ * adds jobs (qmgr_queue_add_job), takes them to deliver
+ * (qmgr_queue_next_job) and reports how each delivery ended.
+ *
+ * Each destination keeps its waiting jobs in a FIFO.  Those that have
+ * waiting jobs and room in their window (busy < window: not full, not
+ * dead) form a ring; qmgr_queue_next_job() takes the first job of the
+ * destination at the ring's cursor and moves the cursor on, so
+ * destinations take turns (round robin, as Postfix's qmgr: one big
+ * destination does not starve the others), and within one the jobs go in
+ * FIFO order.  A destination leaves the ring when it runs out of jobs,
+ * fills its window or dies, and comes back when a job is added, a
+ * delivery ends or its window grows; a destination joins at the end of
+ * the current round.  Each step is O(1), whatever the number of jobs or
+ * destinations.
  *
  * Its window is how many deliveries it may run at once, steered as by
  * Postfix's qmgr with the default "1/concurrency" feedback: it starts at
@@ -25,8 +39,8 @@
  * (default_destination_concurrency_failed_cohort_limit, 1; 0: never) the
  * destination is dead: window 0, with the agent's status and the reason
  * "delivery temporarily suspended: REASON".  qmgr_deliver.c then defers
- * its waiting jobs, and every recipient routed to it later, at once with
- * that status, without asking the agent.
+ * its waiting jobs (qmgr_queue_take_jobs), and every recipient routed to
+ * it later, at once with that status, without asking the agent.
  *
  * A dead destination comes back after minimal_backoff_time (Postfix's
  * qmgr_queue_unthrottle() timer, here counted from the start of the
@@ -52,10 +66,13 @@
 #include "vstring.h"
 #include "events.h"
 #include "clock.h"
+#include "htable.h"
 #include "mail_conf.h"
 #include "qmgr.h"
 
-static QMGR_QUEUE *qmgr_queues;		/* every destination in memory */
+static HTABLE *qmgr_queue_table;	/* every destination, by its key */
+static QMGR_QUEUE *qmgr_queues;		/* the same, as a list */
+static QMGR_QUEUE *qmgr_queue_ring;	/* cursor: the next to take a job from */
 
 /*
  * qmgr_queue_param - NAME as an int, or DEFVAL when neither main.cf nor
@@ -119,13 +136,45 @@ static int qmgr_queue_retry_ms(void)
     return (delay > 0 ? delay : 0);
 }
 
+/* qmgr_queue_key - KEY for TRANSPORT and NEXTHOP: see QMGR_QUEUE */
+
+static VSTRING *qmgr_queue_key(VSTRING *key, const char *transport,
+			               const char *nexthop)
+{
+    vstring_lowercase(vstring_strcpy(key, nexthop));
+    vstring_addch(key, 0);
+    return (vstring_strcat(key, transport));
+}
+
 QMGR_QUEUE *qmgr_queue_find(const char *transport, const char *nexthop)
 {
-    for (QMGR_QUEUE *queue = qmgr_queues; queue; queue = queue->next)
-	if (strcmp(queue->transport, transport) == 0
-	    && strcasecmp(queue->nexthop, nexthop) == 0)
-	    return (queue);
-    return (0);
+    static VSTRING *key;
+    HTABLE_INFO *info;
+
+    if (qmgr_queue_table == 0)
+	return (0);
+    if (key == 0)
+	key = vstring_alloc(100);
+    qmgr_queue_key(key, transport, nexthop);
+    info = htable_locate_len(qmgr_queue_table, STR(key), LEN(key));
+    return (info ? (QMGR_QUEUE *) info->value : 0);
+}
+
+/* qmgr_queue_enter - QUEUE goes in the table and the list */
+
+static void qmgr_queue_enter(QMGR_QUEUE *queue)
+{
+    VSTRING *key = vstring_alloc(100);
+
+    qmgr_queue_key(key, queue->transport, queue->nexthop);
+    queue->key_len = LEN(key);
+    queue->key = vstring_export(key);
+    if (qmgr_queue_table == 0)
+	qmgr_queue_table = htable_create(100);
+    htable_enter_len(qmgr_queue_table, queue->key, queue->key_len, queue);
+    if ((queue->next = qmgr_queues) != 0)
+	queue->next->prev = queue;
+    qmgr_queues = queue;
 }
 
 QMGR_QUEUE *qmgr_queue_create(const char *transport, const char *nexthop)
@@ -146,8 +195,7 @@ QMGR_QUEUE *qmgr_queue_create(const char *transport, const char *nexthop)
     queue->cohort_limit = qmgr_queue_transport_param(transport,
 			   "destination_concurrency_failed_cohort_limit",
 			   "default_destination_concurrency_failed_cohort_limit", 1);
-    queue->next = qmgr_queues;
-    qmgr_queues = queue;
+    qmgr_queue_enter(queue);
     return (queue);
 }
 
@@ -157,18 +205,121 @@ static void qmgr_queue_timer(int event, void *context);
 
 static void qmgr_queue_free(QMGR_QUEUE *queue)
 {
-    QMGR_QUEUE **pp;
-
-    if (queue->busy > 0 || QMGR_QUEUE_DEAD(queue))
+    if (queue->busy > 0 || queue->todo > 0 || QMGR_QUEUE_DEAD(queue))
 	msg_panic("qmgr_queue_free: %s:%s is %s", queue->transport,
-		  queue->nexthop, queue->busy > 0 ? "busy" : "dead");
+		  queue->nexthop, queue->busy > 0 ? "busy" :
+		  queue->todo > 0 ? "not empty" : "dead");
     event_cancel_timer(qmgr_queue_timer, queue);
-    for (pp = &qmgr_queues; *pp != queue; pp = &(*pp)->next)
-	 /* void */ ;
-    *pp = queue->next;
+    htable_delete_len(qmgr_queue_table, queue->key, queue->key_len);
+    if (queue->prev)
+	queue->prev->next = queue->next;
+    else
+	qmgr_queues = queue->next;
+    if (queue->next)
+	queue->next->prev = queue->prev;
+    myfree(queue->key);
     myfree(queue->transport);
     myfree(queue->nexthop);
     myfree(queue);
+}
+
+/* qmgr_queue_ring_add - QUEUE joins the ring, last in the current round */
+
+static void qmgr_queue_ring_add(QMGR_QUEUE *queue)
+{
+    QMGR_QUEUE *first = qmgr_queue_ring;
+
+    if (first == 0) {
+	queue->ring_next = queue->ring_prev = queue;
+	qmgr_queue_ring = queue;
+	return;
+    }
+    queue->ring_next = first;
+    queue->ring_prev = first->ring_prev;
+    first->ring_prev->ring_next = queue;
+    first->ring_prev = queue;
+}
+
+/* qmgr_queue_ring_del - QUEUE leaves the ring */
+
+static void qmgr_queue_ring_del(QMGR_QUEUE *queue)
+{
+    if (queue->ring_next == queue) {
+	qmgr_queue_ring = 0;
+    } else {
+	queue->ring_prev->ring_next = queue->ring_next;
+	queue->ring_next->ring_prev = queue->ring_prev;
+	if (qmgr_queue_ring == queue)
+	    qmgr_queue_ring = queue->ring_next;
+    }
+    queue->ring_next = queue->ring_prev = 0;
+}
+
+/*
+ * qmgr_queue_update - after a change of QUEUE's jobs, busy count or
+ * window: it is in the ring when jobs wait and its window has room
+ */
+static void qmgr_queue_update(QMGR_QUEUE *queue)
+{
+    int     ready = queue->todo > 0 && queue->busy < queue->window;
+
+    if (ready && queue->ring_next == 0)
+	qmgr_queue_ring_add(queue);
+    else if (!ready && queue->ring_next != 0)
+	qmgr_queue_ring_del(queue);
+}
+
+void    qmgr_queue_add_job(QMGR_QUEUE *queue, QMGR_JOB *job)
+{
+    if (QMGR_QUEUE_DEAD(queue))
+	msg_panic("qmgr_queue_add_job: %s:%s is dead",
+		  queue->transport, queue->nexthop);
+    job->queue = queue;
+    job->next = 0;
+    if (queue->todo_tail)
+	queue->todo_tail->next = job;
+    else
+	queue->todo_head = job;
+    queue->todo_tail = job;
+    queue->todo++;
+    qmgr_queue_update(queue);
+}
+
+/* qmgr_queue_unlink_job - unlink QUEUE's first waiting job */
+
+static QMGR_JOB *qmgr_queue_unlink_job(QMGR_QUEUE *queue)
+{
+    QMGR_JOB *job = queue->todo_head;
+
+    if ((queue->todo_head = job->next) == 0)
+	queue->todo_tail = 0;
+    job->next = 0;
+    queue->todo--;
+    return (job);
+}
+
+QMGR_JOB *qmgr_queue_next_job(void)
+{
+    QMGR_QUEUE *queue;
+    QMGR_JOB *job;
+
+    if ((queue = qmgr_queue_ring) == 0)
+	return (0);
+    qmgr_queue_ring = queue->ring_next;		/* the next one's turn */
+    job = qmgr_queue_unlink_job(queue);
+    queue->busy++;
+    qmgr_queue_update(queue);
+    return (job);
+}
+
+QMGR_JOB *qmgr_queue_take_jobs(QMGR_QUEUE *queue)
+{
+    QMGR_JOB *jobs = queue->todo_head;
+
+    queue->todo_head = queue->todo_tail = 0;
+    queue->todo = 0;
+    qmgr_queue_update(queue);
+    return (jobs);
 }
 
 /* qmgr_queue_revive - a dead destination gets another chance */
@@ -182,12 +333,13 @@ static void qmgr_queue_revive(QMGR_QUEUE *queue)
     /* Back from the almost grave, as Postfix: anyone's guess */
     queue->window = queue->busy > 0 ? queue->busy : queue->init_window;
     queue->success = queue->failure = queue->fail_cohorts = 0;
+    qmgr_queue_update(queue);
 }
 
 /*
  * qmgr_queue_timer - a dead destination's retry time has come, or an
  * idle one has kept its failures long enough: revive it, and forget it
- * when nothing runs
+ * when nothing runs or waits
  */
 static void qmgr_queue_timer(int event, void *context)
 {
@@ -195,20 +347,17 @@ static void qmgr_queue_timer(int event, void *context)
 
     if (QMGR_QUEUE_DEAD(queue))
 	qmgr_queue_revive(queue);
-    if (queue->busy == 0)
+    if (queue->busy == 0 && queue->todo == 0)
 	qmgr_queue_free(queue);
 }
 
-void    qmgr_queue_unthrottle(QMGR_QUEUE *queue)
+/* qmgr_queue_grow - positive feedback: the window may grow */
+
+static void qmgr_queue_grow(QMGR_QUEUE *queue)
 {
     int     limit = qmgr_queue_limit();
     double  feedback;
 
-    if (QMGR_QUEUE_DEAD(queue)) {
-	qmgr_queue_revive(queue);
-	return;
-    }
-    queue->fail_cohorts = 0;
     if (queue->window >= limit || queue->window >= queue->busy + queue->init_window)
 	return;
     feedback = 1.0 / queue->window;
@@ -220,6 +369,33 @@ void    qmgr_queue_unthrottle(QMGR_QUEUE *queue)
     }
     if (queue->window > limit)
 	queue->window = limit;
+}
+
+void    qmgr_queue_unthrottle(QMGR_QUEUE *queue)
+{
+    if (QMGR_QUEUE_DEAD(queue)) {
+	qmgr_queue_revive(queue);
+	return;
+    }
+    queue->fail_cohorts = 0;
+    qmgr_queue_grow(queue);
+    qmgr_queue_update(queue);
+}
+
+/* qmgr_queue_shrink - negative feedback: the window may shrink, not below 1 */
+
+static void qmgr_queue_shrink(QMGR_QUEUE *queue)
+{
+    double  feedback = 1.0 / queue->window;
+
+    queue->failure -= feedback;
+    while (queue->failure - feedback / 2 < 0) {
+	queue->window--;
+	queue->success = 0;
+	queue->failure += 1;
+    }
+    if (queue->window < 1)
+	queue->window = 1;
 }
 
 /* qmgr_queue_kill - QUEUE is dead until its retry time */
@@ -234,34 +410,38 @@ static void qmgr_queue_kill(QMGR_QUEUE *queue, const char *dsn, const char *reas
 
 void    qmgr_queue_throttle(QMGR_QUEUE *queue, const char *dsn, const char *reason)
 {
-    double  feedback;
-
     if (QMGR_QUEUE_DEAD(queue))
 	return;					/* another delivery killed it */
     queue->fail_cohorts += 1.0 / queue->window;
-    if (queue->cohort_limit > 0 && queue->fail_cohorts >= queue->cohort_limit) {
+    if (queue->cohort_limit > 0 && queue->fail_cohorts >= queue->cohort_limit)
 	qmgr_queue_kill(queue, dsn, reason);
-	return;
-    }
-    feedback = 1.0 / queue->window;
-    queue->failure -= feedback;
-    while (queue->failure - feedback / 2 < 0) {
-	queue->window--;
-	queue->success = 0;
-	queue->failure += 1;
-    }
-    if (queue->window < 1)
-	queue->window = 1;
+    else
+	qmgr_queue_shrink(queue);
+    qmgr_queue_update(queue);
 }
 
-void    qmgr_queue_release(QMGR_QUEUE *queue)
+/*
+ * qmgr_queue_idle - QUEUE may have nothing to do: keep its failures for
+ * minimal_backoff_time, else forget it
+ */
+static void qmgr_queue_idle(QMGR_QUEUE *queue)
 {
-    if (--queue->busy > 0 || QMGR_QUEUE_DEAD(queue))
+    if (queue->busy > 0 || queue->todo > 0 || QMGR_QUEUE_DEAD(queue))
 	return;
     if (queue->fail_cohorts > 0)
 	event_request_timer(qmgr_queue_timer, queue, qmgr_queue_delay_ms());
     else
 	qmgr_queue_free(queue);
+}
+
+void    qmgr_queue_release(QMGR_QUEUE *queue)
+{
+    if (queue->busy <= 0)
+	msg_panic("qmgr_queue_release: %s:%s is not busy",
+		  queue->transport, queue->nexthop);
+    queue->busy--;
+    qmgr_queue_update(queue);
+    qmgr_queue_idle(queue);
 }
 
 void    qmgr_queue_enable_all(void)
@@ -273,7 +453,7 @@ void    qmgr_queue_enable_all(void)
 	if (!QMGR_QUEUE_DEAD(queue))
 	    continue;
 	qmgr_queue_revive(queue);
-	if (queue->busy == 0)
+	if (queue->busy == 0 && queue->todo == 0)
 	    qmgr_queue_free(queue);
     }
 }

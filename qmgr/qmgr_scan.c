@@ -16,8 +16,12 @@
  * were there when it began.  The incoming pass removes incomplete
  * files whose writer died (the writer holds flock() for as long as the
  * file is open).  qmgr_activate() moves one file into
- * active/, reads and checks it, and hands it to qmgr_message.c; a file
- * that fails to parse goes to corrupt/, never deleted.
+ * active/, reads and checks its envelope up to the first recipient and
+ * its content, and hands it to qmgr_message.c, which reads the
+ * recipients in slices; a file that fails to parse (here or in a later
+ * slice) goes to corrupt/, never deleted.  A message counts for
+ * qmgr_message_recipient_limit with the recipients of its slice in
+ * memory, not with all of them.
  */
 #include "sys_defs.h"
 #include <fcntl.h>
@@ -53,7 +57,7 @@ void    qmgr_recover_active(void)
 
 /* qmgr_move_corrupt - keep a bad file for the postmaster */
 
-static void qmgr_move_corrupt(const char *id, const char *queue, const char *why)
+void    qmgr_move_corrupt(const char *id, const char *queue, const char *why)
 {
     msg_warn("%s: corrupt queue file: %s; moved to %s", id, why, MAIL_QUEUE_CORRUPT);
     if (mail_queue_rename(id, queue, MAIL_QUEUE_CORRUPT) < 0)
@@ -67,7 +71,10 @@ static int qmgr_skip_content(const char *data, size_t len, void *ctx)
     return (0);
 }
 
-/* qmgr_read_file - open, read and check one queue file; 0 or -1 (WHY) */
+/*
+ * qmgr_read_file - open one queue file, read and check its envelope up to
+ * the first recipient, and its content; 0 or -1 (WHY)
+ */
 
 static int qmgr_read_file(const char *id, const char *queue, QENV *env, VSTRING *why)
 {
@@ -79,9 +86,9 @@ static int qmgr_read_file(const char *id, const char *queue, QENV *env, VSTRING 
 	return (-1);
     }
     memset(env, 0, sizeof(*env));
-    ret = qfile_read_envelope(stream, env, why);
+    ret = qfile_read_header(stream, env, why);
     /* Read the content too, so that a truncated file is caught here */
-    if (ret == 0 && env->rcpt_count < 1) {
+    if (ret == 0 && env->rcpt_total < 1) {
 	vstring_strcpy(why, "no recipients");
 	ret = -1;
     }
@@ -128,10 +135,9 @@ int     qmgr_activate(const char *id, const char *from_queue)
 	message = qmgr_message_create(id, &env);
 	message->expired = qmgr_expired(id);
 	message->verify = qenv_attr(&message->env, "verify") != 0;
-	msg_info("%s: from=<%s>, size=%ld, nrcpt=%d (queue active)",
-		 id, env.sender, env.content_size, env.rcpt_count);
-	qmgr_message_route(message);
-	ret = 0;
+	msg_info("%s: from=<%s>, size=%ld, nrcpt=%ld (queue active)",
+		 id, env.sender, env.content_size, env.rcpt_total);
+	ret = qmgr_message_start(message);
     }
     vstring_free(why);
     return (ret);

@@ -46,7 +46,8 @@ static VSTREAM *defer_log_open(const char *path, int flags)
     return (stream);
 }
 
-static void defer_log_put(VSTREAM *stream, const DEFER_LOG_ENTRY *entry)
+static void defer_log_put(VSTREAM *stream, const DEFER_LOG_ENTRY *entry,
+			          const char *notify)
 {
     attr_put(stream, "recipient", entry->recipient);
     attr_put(stream, "orig_rcpt", entry->orig_rcpt ? entry->orig_rcpt : "");
@@ -56,22 +57,40 @@ static void defer_log_put(VSTREAM *stream, const DEFER_LOG_ENTRY *entry)
     attr_put(stream, "relay", entry->relay ? entry->relay : "none");
     attr_put(stream, "reason", entry->reason);
     attr_put_long(stream, "time", entry->time);
+    if (notify && *notify)
+	attr_put(stream, "dsn_notify", notify);
     vstream_putc('\n', stream);
 }
 
 int     defer_log_append(const char *queue, const char *id, const DEFER_LOG_ENTRY *entry)
 {
+    return (defer_log_append_list(queue, id, entry, (const char *const *) 0, 1));
+}
+
+/*
+ * defer_log_append_list - the entries go out in one flush when they fit
+ * the stream's buffer (one entry always does); a reader that meets a torn
+ * last entry after a crash reports EINVAL and keeps the ones before.
+ */
+int     defer_log_append_list(const char *queue, const char *id,
+			              const DEFER_LOG_ENTRY *entries,
+			              const char *const *notify, int count)
+{
     VSTRING *path = vstring_alloc(100);
     VSTREAM *stream;
     int     ret = 0;
 
+    if (count <= 0) {
+	vstring_free(path);
+	return (0);
+    }
     mail_queue_path(path, queue, id);
     if ((stream = defer_log_open(STR(path), O_WRONLY | O_APPEND | O_CREAT)) == 0) {
 	msg_warn("%s: open %s: %m", id, STR(path));
 	ret = -1;
     } else {
-	/* One buffered write: the entry is far below the buffer size */
-	defer_log_put(stream, entry);
+	for (int i = 0; i < count; i++)
+	    defer_log_put(stream, entries + i, notify ? notify[i] : 0);
 	if (vstream_flush(stream) != 0 || fsync(vstream_fd(stream)) < 0) {
 	    msg_warn("%s: write %s: %m", id, STR(path));
 	    ret = -1;
@@ -105,7 +124,7 @@ int     defer_log_write(const char *queue, const char *id,
 	ret = -1;
     } else {
 	for (int i = 0; i < count; i++)
-	    defer_log_put(stream, entries + i);
+	    defer_log_put(stream, entries + i, (const char *) 0);
 	if (vstream_close(stream) != 0 || rename(STR(temp), STR(path)) < 0) {
 	    msg_warn("%s: write %s: %m", id, STR(path));
 	    (void) unlink(STR(temp));
@@ -132,6 +151,7 @@ int     defer_log_read(const char *queue, const char *id, DEFER_LOG *log)
     int     ret = 0;
 
     log->entries = 0;
+    log->notify = 0;
     log->count = 0;
     mail_queue_path(path, queue, id);
     if ((stream = vstream_open(STR(path), O_RDONLY, 0)) == 0) {
@@ -159,6 +179,9 @@ int     defer_log_read(const char *queue, const char *id, DEFER_LOG *log)
 	}
 	log->entries = myrealloc(log->entries,
 				 (size_t) (log->count + 1) * sizeof(*log->entries));
+	log->notify = myrealloc(log->notify,
+				(size_t) (log->count + 1) * sizeof(*log->notify));
+	log->notify[log->count] = defer_log_value(&list, "dsn_notify");
 	DEFER_LOG_ENTRY *e = log->entries + log->count++;
 
 	e->recipient = defer_log_value(&list, "recipient");
@@ -188,9 +211,13 @@ void    defer_log_free(DEFER_LOG *log)
 	myfree(e->action);
 	myfree(e->relay);
 	myfree(e->reason);
+	myfree(log->notify[i]);
     }
     if (log->entries)
 	myfree(log->entries);
+    if (log->notify)
+	myfree(log->notify);
+    log->notify = 0;
     log->entries = 0;
     log->count = 0;
 }

@@ -94,6 +94,7 @@ const MAIL_PARAM mail_params[] = {
     I("hash_queue_depth", "1", 1, 4),
     I("qmgr_message_active_limit", "20000", 1, 0),
     I("qmgr_message_recipient_limit", "20000", 1, 0),
+    I("qmgr_message_recipient_minimum", "10", 1, 0),
     T("queue_run_delay", "300s", 's', 1),
     T("minimal_backoff_time", "300s", 's', 1),
     T("maximal_backoff_time", "4000s", 's', 1),

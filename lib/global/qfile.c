@@ -19,13 +19,21 @@
  * Files written before W and N records existed (no W after T, no N
  * records) are still read: warn_offset and the DSN fields stay 0/NULL.
  *
- * Reader (qmgr, local, postcat): qfile_read_envelope() checks every record
- * up to M; qfile_read_content() streams the B records and checks X, E and
- * the size from the C record; qfile_mark_done() flips R to D in place.
+ * Reader (local, smtp, postcat, showq...): qfile_read_envelope() checks
+ * every record up to M; qfile_read_content() streams the B records and
+ * checks X, E and the size from the C record; qfile_mark_done() flips R to
+ * D in place.  qmgr reads a message with many recipients in slices, so
+ * that its memory does not grow with their number: qfile_read_header()
+ * reads up to the first recipient, then each qfile_read_rcpts() call
+ * reads the next slice from the offset the previous one left in the
+ * QENV (qfile_read_envelope() is these two, with no limit).  The same
+ * checks apply: the end of the last slice must be where the size record
+ * says, with its number of recipients.
  */
 #include "sys_defs.h"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <sys/time.h>
 
 #include "msg.h"
@@ -569,93 +577,175 @@ static int qfile_parse_time(const char *text, struct timeval *tv)
     return (1);
 }
 
-/* qfile_read_recipients - A/O/N/R/D records until M */
+/* qfile_rcpt_record - a record that starts a recipient (O, N, R or D) */
 
-static int qfile_read_recipients(VSTREAM *stream, QENV *env, VSTRING *buf,
-				         VSTRING *why)
+static int qfile_rcpt_record(int type)
 {
-    char   *orig = 0;
-    char   *dsn[2] = {0, 0};		/* NOTIFY, ORCPT of the next R */
-    off_t   offset;
-    int     type;
-
-    for (;;) {
-	offset = vstream_tell(stream);
-	if ((type = rec_get_checked(stream, buf, QFILE_REC_LIMIT, why)) < 0)
-	    break;
-	if (type == REC_TYPE_ATTR) {
-	    if (orig != 0 || dsn[0] != 0 || dsn[1] != 0) {
-		vstring_sprintf(why, "attribute between recipient records");
-		break;
-	    }
-	    if (qenv_add_attr(env, STR(buf), why) < 0)
-		break;
-	} else if (type == REC_TYPE_DSN) {
-	    if (qfile_parse_dsn(STR(buf), dsn, why) < 0)
-		break;
-	} else if (type == REC_TYPE_ORCP) {
-	    if (orig != 0) {
-		vstring_sprintf(why, "two original recipient records in a row");
-		break;
-	    }
-	    orig = mystrdup(STR(buf));
-	} else if (type == REC_TYPE_RCPT || type == REC_TYPE_DONE) {
-	    qenv_add_rcpt(env, STR(buf), orig, dsn, offset, type == REC_TYPE_DONE);
-	    orig = 0;
-	} else if (type == REC_TYPE_MESG) {
-	    if (orig == 0 && dsn[0] == 0 && dsn[1] == 0)
-		return (0);
-	    vstring_sprintf(why, "%s without recipient",
-			    orig ? "original recipient" : "DSN record");
-	    break;
-	} else {
-	    vstring_sprintf(why, "unexpected record type %d in envelope", type);
-	    break;
-	}
-    }
-    if (orig)
-	myfree(orig);
-    if (dsn[0])
-	myfree(dsn[0]);
-    if (dsn[1])
-	myfree(dsn[1]);
-    return (-1);
+    return (type == REC_TYPE_ORCP || type == REC_TYPE_DSN
+	    || type == REC_TYPE_RCPT || type == REC_TYPE_DONE);
 }
 
-/* qfile_read_envelope - everything before the content */
+/*
+ * qfile_read_end - the M record was read: the envelope ends where the size
+ * record says, with as many recipients as it says
+ */
+static int qfile_read_end(VSTREAM *stream, QENV *env, VSTRING *why)
+{
+    off_t   end = vstream_tell(stream);
 
-int     qfile_read_envelope(VSTREAM *stream, QENV *env, VSTRING *why)
+    env->rcpt_offset = 0;
+    if (end != env->content_offset) {
+	vstring_sprintf(why, "content offset %ld does not match size record %ld",
+			(long) end, (long) env->content_offset);
+	return (-1);
+    }
+    if (env->rcpt_seen != env->rcpt_total) {
+	vstring_sprintf(why, "%ld recipients do not match size record %ld",
+			env->rcpt_seen, env->rcpt_total);
+	return (-1);
+    }
+    return (0);
+}
+
+/* QFILE_PENDING - O and N records waiting for their R */
+
+typedef struct QFILE_PENDING {
+    char   *orig;			/* O record */
+    char   *dsn[2];			/* NOTIFY, ORCPT of the N record */
+} QFILE_PENDING;
+
+static void qfile_pending_free(QFILE_PENDING *p)
+{
+    if (p->orig)
+	myfree(p->orig);
+    if (p->dsn[0])
+	myfree(p->dsn[0]);
+    if (p->dsn[1])
+	myfree(p->dsn[1]);
+}
+
+#define QFILE_PENDING_ANY(p) ((p)->orig || (p)->dsn[0] || (p)->dsn[1])
+
+/* qfile_rcpt_one - one A/O/N/R/D record of the recipient part; 0 or -1 */
+
+static int qfile_rcpt_one(QENV *env, int type, const char *text, off_t offset,
+			          QFILE_PENDING *p, VSTRING *why)
+{
+    switch (type) {
+    case REC_TYPE_ATTR:
+	if (QFILE_PENDING_ANY(p)) {
+	    vstring_sprintf(why, "attribute between recipient records");
+	    return (-1);
+	}
+	return (qenv_add_attr(env, text, why));
+    case REC_TYPE_DSN:
+	return (qfile_parse_dsn(text, p->dsn, why));
+    case REC_TYPE_ORCP:
+	if (p->orig != 0) {
+	    vstring_sprintf(why, "two original recipient records in a row");
+	    return (-1);
+	}
+	p->orig = mystrdup(text);
+	return (0);
+    case REC_TYPE_RCPT:
+    case REC_TYPE_DONE:
+	if (++env->rcpt_seen > env->rcpt_total) {
+	    vstring_sprintf(why, "more recipients than the size record says (%ld)",
+			    env->rcpt_total);
+	    return (-1);
+	}
+	qenv_add_rcpt(env, text, p->orig, p->dsn, offset, type == REC_TYPE_DONE);
+	p->orig = 0;
+	return (0);
+    default:
+	vstring_sprintf(why, "unexpected record type %d in envelope", type);
+	return (-1);
+    }
+}
+
+/*
+ * qfile_read_rcpts - the next slice of at most LIMIT recipients (with the
+ * A records among them), from ENV's rcpt_offset; the previous slice is
+ * freed first.  Afterwards rcpt_offset is where the next slice starts, or
+ * 0 when the M record was reached (then the end is checked against the
+ * size record).  The number of recipients read, or -1 (WHY).
+ */
+int     qfile_read_rcpts(VSTREAM *stream, QENV *env, int limit, VSTRING *why)
 {
     VSTRING *buf = vstring_alloc(100);
-    long    offset, size, count;
-    struct stat st;
-    off_t   off;
+    QFILE_PENDING pending = {0, {0, 0}};
+    off_t   offset;
     int     type;
     int     ret = -1;
 
-    memset(env, 0, sizeof(*env));
+    if (limit < 1)
+	msg_panic("qfile_read_rcpts: bad limit %d", limit);
+    qenv_free_rcpts(env);
     vstring_reset(why);
-    if (vstream_seek(stream, 0) < 0) {
+    if (env->rcpt_offset <= 0) {
+	vstring_sprintf(why, "no recipients left to read");
+    } else if (vstream_seek(stream, env->rcpt_offset) < 0) {
 	vstring_sprintf(why, "seek: %m");
-	goto out;
+    } else {
+	for (;;) {
+	    offset = vstream_tell(stream);
+	    if ((type = rec_get_checked(stream, buf, QFILE_REC_LIMIT, why)) < 0)
+		break;
+	    if (env->rcpt_count >= limit && qfile_rcpt_record(type)) {
+		env->rcpt_offset = offset;	/* the next slice starts here */
+		ret = env->rcpt_count;
+		break;
+	    }
+	    if (type == REC_TYPE_MESG) {
+		if (QFILE_PENDING_ANY(&pending))
+		    vstring_sprintf(why, "%s without recipient", pending.orig ?
+				    "original recipient" : "DSN record");
+		else if (qfile_read_end(stream, env, why) == 0)
+		    ret = env->rcpt_count;
+		break;
+	    }
+	    if (qfile_rcpt_one(env, type, STR(buf), offset, &pending, why) < 0)
+		break;
+	}
     }
+    qfile_pending_free(&pending);
+    vstring_free(buf);
+    if (ret < 0) {
+	if (LEN(why) == 0)
+	    vstring_sprintf(why, "bad recipient records");
+	qenv_free_rcpts(env);
+    }
+    return (ret);
+}
+
+/* qfile_read_start - C, T, optional W and S records; 0 or -1 (WHY) */
+
+static int qfile_read_start(VSTREAM *stream, QENV *env, VSTRING *buf, VSTRING *why)
+{
+    long    offset, size, count;
+    off_t   off;
+    int     type;
+
     if (rec_get_checked(stream, buf, QFILE_REC_LIMIT, why) != REC_TYPE_SIZE
 	|| !qfile_parse_size(STR(buf), &offset, &size, &count)) {
 	if (LEN(why) == 0)
 	    vstring_sprintf(why, "missing or bad size record");
-	goto out;
+	return (-1);
     }
+    env->content_offset = offset;
+    env->content_size = size;
+    env->rcpt_total = count;
     if (rec_get_checked(stream, buf, QFILE_REC_LIMIT, why) != REC_TYPE_TIME
 	|| !qfile_parse_time(STR(buf), &env->arrival)) {
 	if (LEN(why) == 0)
 	    vstring_sprintf(why, "missing or bad arrival time record");
-	goto out;
+	return (-1);
     }
     off = vstream_tell(stream);
     if ((type = rec_get_checked(stream, buf, QFILE_REC_LIMIT, why)) == REC_TYPE_WARN) {
 	if (!qfile_parse_warn(STR(buf), &env->warn_time)) {
 	    vstring_sprintf(why, "bad delay warning time record");
-	    goto out;
+	    return (-1);
 	}
 	env->warn_offset = off;
 	type = rec_get_checked(stream, buf, QFILE_REC_LIMIT, why);
@@ -663,37 +753,107 @@ int     qfile_read_envelope(VSTREAM *stream, QENV *env, VSTRING *why)
     if (type != REC_TYPE_FROM) {
 	if (LEN(why) == 0)
 	    vstring_sprintf(why, "missing sender record");
-	goto out;
+	return (-1);
     }
     env->sender = mystrdup(STR(buf));
-    if (qfile_read_recipients(stream, env, buf, why) < 0)
-	goto out;
-    env->content_offset = vstream_tell(stream);
-    env->content_size = size;
-    if (env->content_offset != offset) {
-	vstring_sprintf(why, "content offset %ld does not match size record %ld",
-			(long) env->content_offset, offset);
-	goto out;
-    }
-    if (env->rcpt_count != count) {
-	vstring_sprintf(why, "%d recipients do not match size record %ld",
-			env->rcpt_count, count);
-	goto out;
-    }
+    return (0);
+}
+
+/* qfile_check_size - the file is as long as the size record says */
+
+static int qfile_check_size(VSTREAM *stream, const QENV *env, VSTRING *why)
+{
+    struct stat st;
+
     if (fstat(vstream_fd(stream), &st) < 0) {
 	vstring_sprintf(why, "fstat: %m");
-	goto out;
+	return (-1);
     }
-    if (offset > st.st_size || size > st.st_size - offset) {
+    if (env->content_offset > st.st_size
+	|| env->content_size > st.st_size - env->content_offset) {
 	vstring_sprintf(why, "file is shorter than its size record says");
-	goto out;
+	return (-1);
     }
-    ret = 0;
-out:
+    return (0);
+}
+
+/*
+ * qfile_read_header - the envelope up to its first recipient: sender,
+ * attributes, times and the size record's numbers (content_offset and
+ * content_size as the size record says, rcpt_total).  rcpt_offset is the
+ * first recipient's first record, for qfile_read_rcpts(), or 0 when the M
+ * record came first (no recipients; the end is checked).  0 or -1 (WHY).
+ */
+int     qfile_read_header(VSTREAM *stream, QENV *env, VSTRING *why)
+{
+    VSTRING *buf = vstring_alloc(100);
+    off_t   offset;
+    int     type;
+    int     ret = -1;
+
+    memset(env, 0, sizeof(*env));
+    vstring_reset(why);
+    if (vstream_seek(stream, 0) < 0) {
+	vstring_sprintf(why, "seek: %m");
+    } else if (qfile_read_start(stream, env, buf, why) == 0
+	       && qfile_check_size(stream, env, why) == 0) {
+	for (;;) {
+	    offset = vstream_tell(stream);
+	    if ((type = rec_get_checked(stream, buf, QFILE_REC_LIMIT, why)) < 0)
+		break;
+	    if (qfile_rcpt_record(type)) {
+		env->rcpt_offset = offset;
+		ret = 0;
+		break;
+	    }
+	    if (type == REC_TYPE_MESG) {
+		ret = qfile_read_end(stream, env, why);
+		break;
+	    }
+	    if (type != REC_TYPE_ATTR) {
+		vstring_sprintf(why, "unexpected record type %d in envelope", type);
+		break;
+	    }
+	    if (qenv_add_attr(env, STR(buf), why) < 0)
+		break;
+	}
+    }
     vstring_free(buf);
     if (ret < 0)
 	qenv_free(env);
     return (ret);
+}
+
+/* qfile_read_envelope - everything before the content: every recipient */
+
+int     qfile_read_envelope(VSTREAM *stream, QENV *env, VSTRING *why)
+{
+    if (qfile_read_header(stream, env, why) < 0)
+	return (-1);
+    if (env->rcpt_offset > 0 && qfile_read_rcpts(stream, env, INT_MAX, why) < 0) {
+	qenv_free(env);
+	return (-1);
+    }
+    return (0);
+}
+
+/* qenv_free_rcpts - release the recipients (of a slice) only */
+
+void    qenv_free_rcpts(QENV *env)
+{
+    for (int i = 0; i < env->rcpt_count; i++) {
+	myfree(env->rcpts[i].address);
+	if (env->rcpts[i].orig)
+	    myfree(env->rcpts[i].orig);
+	if (env->rcpts[i].dsn_notify)
+	    myfree(env->rcpts[i].dsn_notify);
+	if (env->rcpts[i].dsn_orcpt)
+	    myfree(env->rcpts[i].dsn_orcpt);
+    }
+    if (env->rcpts)
+	myfree(env->rcpts);
+    env->rcpts = 0;
+    env->rcpt_count = 0;
 }
 
 /* qenv_free - release what qfile_read_envelope stored */
@@ -712,17 +872,7 @@ void    qenv_free(QENV *env)
 	myfree(env->attr_names);
     if (env->attr_values)
 	myfree(env->attr_values);
-    for (i = 0; i < env->rcpt_count; i++) {
-	myfree(env->rcpts[i].address);
-	if (env->rcpts[i].orig)
-	    myfree(env->rcpts[i].orig);
-	if (env->rcpts[i].dsn_notify)
-	    myfree(env->rcpts[i].dsn_notify);
-	if (env->rcpts[i].dsn_orcpt)
-	    myfree(env->rcpts[i].dsn_orcpt);
-    }
-    if (env->rcpts)
-	myfree(env->rcpts);
+    qenv_free_rcpts(env);
     memset(env, 0, sizeof(*env));
 }
 

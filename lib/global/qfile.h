@@ -7,9 +7,12 @@
  * fsyncs, and sets the "complete" mode bit.  Only then may the caller
  * acknowledge the message.  qfile_abort() removes an unfinished file.
  *
- * Reading (qmgr, local, postcat): qfile_read_envelope() reads everything
- * before the content into a QENV, checking every record; any surprise is
- * an error so that the caller moves the file to corrupt/.
+ * Reading (local, smtp, postcat, showq...): qfile_read_envelope() reads
+ * everything before the content into a QENV, checking every record; any
+ * surprise is an error so that the caller moves the file to corrupt/.
+ * qmgr reads in slices instead: qfile_read_header() (up to the first
+ * recipient), then qfile_read_rcpts() for at most N recipients at a time,
+ * from the offset where the previous slice ended (QENV rcpt_offset).
  * qfile_mark_done() flips one recipient record from R to D (no fsync).
  */
 #ifndef QFILE_H
@@ -80,11 +83,30 @@ typedef struct QENV {
     long    content_size;		/* from the size record */
     time_t  warn_time;			/* W record: delay warning due (0: none) */
     off_t   warn_offset;		/* offset of the W record (0: none) */
+    long    rcpt_total;			/* recipients, as the size record says */
+    long    rcpt_seen;			/* recipients read so far (all slices) */
+    off_t   rcpt_offset;		/* where the next slice starts; 0: all read */
 } QENV;
 
 /* qfile_read_envelope - 0 ok; -1 corrupt/incomplete, reason in WHY */
 int	qfile_read_envelope(VSTREAM *stream, QENV *env, VSTRING *why);
+
+/*
+ * qfile_read_header - the envelope up to the first recipient (no
+ * recipients in ENV yet; rcpt_total from the size record); 0 or -1 (WHY)
+ */
+int	qfile_read_header(VSTREAM *stream, QENV *env, VSTRING *why);
+
+/*
+ * qfile_read_rcpts - replace ENV's recipients with the next at most LIMIT
+ * (>= 1) from rcpt_offset, which then says where the next slice starts (0:
+ * none left, the end of the envelope was checked); A records among them
+ * are added to ENV's attributes.  The number read, or -1 (WHY).
+ */
+int	qfile_read_rcpts(VSTREAM *stream, QENV *env, int limit, VSTRING *why);
 void	qenv_free(QENV *env);
+/* qenv_free_rcpts - free the recipients only (rcpt_count becomes 0) */
+void	qenv_free_rcpts(QENV *env);
 const char *qenv_attr(const QENV *env, const char *name);
 
 /*

@@ -8,6 +8,10 @@
  * size limit) that must remove the file and report the errno, and the
  * DSN (N) and delay warning (W) records, incl. files without them,
  * and a writer that reads its content back and writes the file again.
+ * Reading in slices (qfile_read_header, qfile_read_rcpts, as qmgr does):
+ * the same recipients at any slice size, a slice read again from its
+ * offset, and truncated files, records out of order, junk and a size
+ * record that disagrees, all refused.
  */
 #include "sys_defs.h"
 
@@ -697,6 +701,265 @@ static void test_abort_and_write_error(void **state)
     assert_int_equal(count_files("incoming"), 0);
 }
 
+/*
+ * Reading in slices (qfile_read_header, qfile_read_rcpts), as qmgr does.
+ */
+
+/* read_sliced - header, then slices of LIMIT until the end; 0 or -1 */
+
+static int read_sliced(VSTREAM *fp, int limit, int *slices, long *seen)
+{
+    VSTRING *why = vstring_alloc(20);
+    QENV    env;
+    int     n = 0;
+    int     ret;
+
+    *slices = 0;
+    if ((ret = qfile_read_header(fp, &env, why)) == 0) {
+	assert_int_equal(env.rcpt_count, 0);
+	while (env.rcpt_offset > 0) {
+	    if ((n = qfile_read_rcpts(fp, &env, limit, why)) < 0)
+		break;
+	    assert_true(n >= 1 && n <= limit);
+	    assert_int_equal(env.rcpt_count, n);
+	    (*slices)++;
+	}
+	*seen = env.rcpt_seen;
+	ret = n < 0 ? -1 : 0;
+	qenv_free(&env);
+    }
+    if (ret < 0)
+	assert_true(LEN(why) > 0);
+    vstring_free(why);
+    return (ret);
+}
+
+/* sliced_file - a file from "type:data" records; COUNT_DELTA and
+ * OFFSET_DELTA falsify the size record; read in slices of LIMIT */
+
+static int sliced_file(const char **recs, long count_delta, long offset_delta,
+		               int limit, int *slices)
+{
+    VSTRING *id = vstring_alloc(20);
+    VSTREAM *out = mail_queue_enter("incoming", id);
+    long    content = 0, count = 0, seen = 0;
+    VSTREAM *fp;
+    int     ret;
+
+    rec_fprintf(out, 'C', REC_SIZE_FORMAT, 0L, 0L, 0L);
+    for (; *recs; recs++) {
+	if (**recs == 'R' || **recs == 'D')
+	    count++;
+	rec_puts(out, **recs, *recs + 2);
+	if (**recs == 'M')
+	    content = vstream_tell(out);
+    }
+    vstream_seek(out, 0);
+    rec_fprintf(out, 'C', REC_SIZE_FORMAT, content + offset_delta, 0L,
+		count + count_delta);
+    vstream_close(out);
+    fp = mail_queue_open("incoming", STR(id), O_RDONLY);
+    ret = read_sliced(fp, limit, slices, &seen);
+    if (ret == 0)
+	assert_int_equal(seen, count + count_delta);
+    vstream_close(fp);
+    assert_int_equal(mail_queue_remove("incoming", STR(id)), 0);
+    vstring_free(id);
+    return (ret);
+}
+
+/* test_slices - the same recipients as qfile_read_envelope, in slices */
+
+static void test_slices(void **state)
+{
+    VSTRING *id = vstring_alloc(20);
+    VSTRING *why = vstring_alloc(20);
+    QFILE  *qf = qfile_create(MAIL_QUEUE_INCOMING);
+    VSTREAM *fp;
+    QENV    env, whole;
+    off_t   second;
+    int     slices;
+    long    seen;
+    char    addr[40];
+
+    qfile_sender(qf, "s@example.com");
+    qfile_attr(qf, "first", "1");
+    for (int i = 0; i < 7; i++) {
+	snprintf(addr, sizeof(addr), "r%d@example.com", i);
+	qfile_rcpt_dsn(qf, i == 2 ? "o@example.com" : 0, addr,
+		       i == 3 ? "NEVER" : 0, 0);
+	if (i == 4)
+	    qfile_attr(qf, "late", "2");	/* an attribute among them */
+    }
+    qfile_begin_content(qf);
+    qfile_content(qf, "hi\n", 3);
+    vstring_strcpy(id, STR(qf->id));
+    assert_int_equal(qfile_commit(qf), 0);
+    fp = mail_queue_open("incoming", STR(id), O_RDWR);
+    assert_non_null(fp);
+    assert_int_equal(qfile_read_envelope(fp, &whole, why), 0);
+
+    /* the header: everything but recipients */
+    assert_int_equal(qfile_read_header(fp, &env, why), 0);
+    assert_string_equal(env.sender, "s@example.com");
+    assert_string_equal(qenv_attr(&env, "first"), "1");
+    assert_null(qenv_attr(&env, "late"));
+    assert_int_equal(env.rcpt_total, 7);
+    assert_int_equal(env.rcpt_count, 0);
+    assert_true(env.rcpt_offset > 0);
+    assert_int_equal(env.content_offset, whole.content_offset);
+    assert_int_equal(env.content_size, 3);
+
+    /* slices of 3: 3, 3, 1; the late attribute arrives with the second */
+    assert_int_equal(qfile_read_rcpts(fp, &env, 3, why), 3);
+    assert_string_equal(env.rcpts[0].address, "r0@example.com");
+    assert_string_equal(env.rcpts[2].orig, "o@example.com");
+    assert_int_equal(env.rcpts[2].offset, whole.rcpts[2].offset);
+    assert_true(env.rcpt_offset > 0);
+    second = env.rcpt_offset;
+    assert_int_equal(qfile_read_rcpts(fp, &env, 3, why), 3);
+    assert_string_equal(env.rcpts[0].address, "r3@example.com");
+    assert_string_equal(env.rcpts[0].dsn_notify, "NEVER");
+    assert_string_equal(qenv_attr(&env, "late"), "2");
+    assert_int_equal(env.rcpts[2].offset, whole.rcpts[5].offset);
+    /* a done mark shows when the slice is read again */
+    assert_int_equal(qfile_mark_done(vstream_fd(fp), env.rcpts[2].offset), 0);
+    assert_int_equal(qfile_read_rcpts(fp, &env, 1, why), 1);
+    assert_string_equal(env.rcpts[0].address, "r6@example.com");
+    assert_int_equal(env.rcpt_offset, 0);
+    assert_int_equal(env.rcpt_seen, 7);
+    /* nothing left */
+    assert_int_equal(qfile_read_rcpts(fp, &env, 1, why), -1);
+    assert_int_equal(env.rcpt_count, 0);
+    qenv_free(&env);
+
+    /* a slice read again from a remembered offset */
+    assert_int_equal(qfile_read_header(fp, &env, why), 0);
+    env.rcpt_offset = second;
+    env.rcpt_seen = 3;
+    assert_int_equal(qfile_read_rcpts(fp, &env, 100, why), 4);
+    assert_int_equal(env.rcpts[2].done, 1);
+    assert_int_equal(env.rcpts[1].done, 0);
+    assert_int_equal(env.rcpt_offset, 0);
+    qenv_free(&env);
+
+    /* every limit reads the same file cleanly */
+    for (int limit = 1; limit <= 8; limit++) {
+	assert_int_equal(read_sliced(fp, limit, &slices, &seen), 0);
+	assert_int_equal(slices, (7 + limit - 1) / limit);
+	assert_int_equal(seen, 7);
+    }
+    qenv_free(&whole);
+    vstream_close(fp);
+    assert_int_equal(mail_queue_remove("incoming", STR(id)), 0);
+    vstring_free(id);
+    vstring_free(why);
+}
+
+/* test_bad_slices - surprises in the recipient part, at any slice size */
+
+static void test_bad_slices(void **state)
+{
+    static const char *good[][12] = {
+	{"T:1 2", "S:a", "R:r1", "R:r2", "R:r3", "M:", "X:", "E:", 0},
+	{"T:1 2", "S:a", "A:x=y", "R:r1", "A:z=w", "D:r2", "M:", "X:", "E:", 0},
+	{"T:1 2", "S:a", "N:DELAY -", "O:o", "R:r1", "O:p", "R:r2", "M:", "X:", "E:", 0},
+	{"T:1 2", "S:a", "R:r1", "A:x=y", "M:", "X:", "E:", 0},
+    };
+    static const char *bad[][12] = {
+	{"T:1 2", "S:a", "R:r1", "O:o", "M:", "X:", "E:", 0},	/* O without R */
+	{"T:1 2", "S:a", "R:r1", "N:x y", "M:", "X:", "E:", 0},	/* N without R */
+	{"T:1 2", "S:a", "R:r1", "O:o", "O:p", "R:r2", "M:", 0},	/* two O */
+	{"T:1 2", "S:a", "R:r1", "O:o", "A:a=b", "R:r2", "M:", 0},	/* A inside */
+	{"T:1 2", "S:a", "R:r1", "S:b", "R:r2", "M:", "X:", "E:", 0},	/* order */
+	{"T:1 2", "S:a", "R:r1", "T:1 2", "R:r2", "M:", "X:", "E:", 0},
+	{"T:1 2", "S:a", "R:r1", "B:x", "R:r2", "M:", "X:", "E:", 0},
+	{"T:1 2", "S:a", "R:r1", "Z:junk", "R:r2", "M:", "X:", "E:", 0},
+	{"T:1 2", "S:a", "R:r1", "R:r2", "X:", "E:", 0},	/* no M */
+	{"T:1 2", "S:a", "R:r1", "R:r2", 0},	/* ends early */
+	{"T:1 2", "S:a", "R:r1", "A:noequals", "M:", "X:", "E:", 0},
+	{"T:1 2", "S:a", "R:r1", "N:x", "R:r2", "M:", "X:", "E:", 0},
+	{"S:a", "T:1 2", "R:r1", "M:", "X:", "E:", 0},	/* header order */
+	{"T:1 2", "S:a", "B:x", "R:r1", "M:", "X:", "E:", 0},
+    };
+    int     slices;
+
+    for (int limit = 1; limit <= 3; limit++) {
+	for (int i = 0; i < (int) (sizeof(good) / sizeof(good[0])); i++)
+	    if (sliced_file(good[i], 0, 0, limit, &slices) != 0)
+		fail_msg("good layout %d refused (limit %d)", i, limit);
+	for (int i = 0; i < (int) (sizeof(bad) / sizeof(bad[0])); i++)
+	    if (sliced_file(bad[i], 0, 0, limit, &slices) == 0)
+		fail_msg("bad layout %d accepted (limit %d)", i, limit);
+	/* the size record disagrees: more, fewer recipients, other offset */
+	assert_int_equal(sliced_file(good[0], 1, 0, limit, &slices), -1);
+	assert_int_equal(sliced_file(good[0], -1, 0, limit, &slices), -1);
+	assert_int_equal(sliced_file(good[0], 0, 2, limit, &slices), -1);
+	assert_int_equal(sliced_file(good[0], 0, -2, limit, &slices), -1);
+    }
+}
+
+/* test_truncated_slices - any cut, junk or flipped byte in slices */
+
+static void test_truncated_slices(void **state)
+{
+    VSTRING *id = vstring_alloc(20);
+    VSTRING *path = vstring_alloc(20);
+    QFILE  *qf = qfile_create(MAIL_QUEUE_INCOMING);
+    struct stat st;
+    char   *copy;
+    int     fd, slices;
+    long    seen;
+    VSTREAM *fp;
+
+    qfile_sender(qf, "s@example.com");
+    for (int i = 0; i < 5; i++)
+	qfile_rcpt_dsn(qf, "o@example.com", "r@example.com", "SUCCESS", "rfc822;x@y");
+    qfile_begin_content(qf);
+    qfile_content(qf, "hi\n", 3);
+    vstring_strcpy(id, STR(qf->id));
+    assert_int_equal(qfile_commit(qf), 0);
+    mail_queue_path(path, "incoming", STR(id));
+    assert_int_equal(stat(STR(path), &st), 0);
+    copy = malloc(st.st_size);
+    fd = open(STR(path), O_RDWR);
+    assert_int_equal(pread(fd, copy, st.st_size, 0), st.st_size);
+    fp = mail_queue_open("incoming", STR(id), O_RDONLY);
+    /* every cut before the content (B "hi\n", X, E: 9 bytes) */
+    for (off_t cut = 0; cut < st.st_size - 9; cut++) {
+	for (int limit = 1; limit <= 2; limit++) {
+	    assert_int_equal(ftruncate(fd, cut), 0);
+	    vstream_close(fp);
+	    fp = mail_queue_open("incoming", STR(id), O_RDONLY);
+	    if (read_sliced(fp, limit, &slices, &seen) == 0)
+		fail_msg("cut at %ld of %ld not detected", (long) cut, (long) st.st_size);
+	    assert_int_equal(pwrite(fd, copy, st.st_size, 0), st.st_size);
+	}
+    }
+    /* junk bytes over the recipients; any byte flipped: no crash */
+    for (off_t at = 0; at < st.st_size; at++) {
+	static const char vals[] = {0, 'R', 'M', 'A', 0x7f, (char) 0xff};
+
+	for (size_t v = 0; v < sizeof(vals); v++) {
+	    assert_int_equal(pwrite(fd, vals + v, 1, at), 1);
+	    vstream_close(fp);
+	    fp = mail_queue_open("incoming", STR(id), O_RDONLY);
+	    (void) read_sliced(fp, 2, &slices, &seen);
+	    assert_int_equal(pwrite(fd, copy + at, 1, at), 1);
+	}
+    }
+    vstream_close(fp);
+    fp = mail_queue_open("incoming", STR(id), O_RDONLY);
+    assert_int_equal(read_sliced(fp, 2, &slices, &seen), 0);
+    assert_int_equal(slices, 3);
+    vstream_close(fp);
+    close(fd);
+    assert_int_equal(mail_queue_remove("incoming", STR(id)), 0);
+    free(copy);
+    vstring_free(id);
+    vstring_free(path);
+}
+
 int     main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -708,6 +971,9 @@ int     main(void)
 	cmocka_unit_test(test_dsn_and_warn),
 	cmocka_unit_test(test_old_and_bad_dsn_files),
 	cmocka_unit_test(test_abort_and_write_error),
+	cmocka_unit_test(test_slices),
+	cmocka_unit_test(test_bad_slices),
+	cmocka_unit_test(test_truncated_slices),
     };
 
     msg_init("test_qfile", MSG_TO_STDERR);
