@@ -25,7 +25,10 @@ import time
 
 import pytest
 
-from posthorn_instance import wait_until
+from posthorn_instance import build_dir, wait_until
+
+# ASan keeps freed memory in quarantine: qmgr's peak says nothing there
+SANITIZED = "san" in os.path.basename(build_dir())
 
 SMTP_MASTER = ["smtp    unix  - - n - - smtp"]
 RCPT_LIMIT = 500
@@ -155,7 +158,8 @@ def test_10000_recipients_bounded_memory(make_instance, sink):
     assert "corrupt" not in log
     print("qmgr VmHWM: %d kB after 1,000 recipients (%.1fs), %d kB after 10,000 (%.1fs)"
           % (hwm_small, t_small, hwm_big, t_big))
-    assert hwm_big - hwm_small < HWM_GROWTH_LIMIT_KB, (hwm_small, hwm_big)
+    if not SANITIZED:
+        assert hwm_big - hwm_small < HWM_GROWTH_LIMIT_KB, (hwm_small, hwm_big)
 
 
 def bounce_recipients(raw):
