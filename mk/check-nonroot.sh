@@ -5,7 +5,8 @@
 #   sh mk/check-nonroot.sh BUILD_DIR [pytest args...]
 # Run as root.  The build and the tests are copied to a world-readable
 # temporary directory first, since the checkout may sit where the
-# unprivileged user cannot read (e.g. under /root); make run gets a copy
+# unprivileged user cannot read (e.g. under /root; test/bench too: some
+# tests share its clients); make run gets a copy
 # of the whole tree (BUILD_DIR as its build/) that the user owns.  When
 # something already listens on make run's port 2525 (a make run of
 # root's), that part is skipped, and says so.
@@ -17,7 +18,7 @@ tmp=$(mktemp -d /tmp/posthorn-nonroot.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/build" "$tmp/test"
 cp -a "$build/bin" "$build/libexec" "$tmp/build/"
-cp -a test/integration "$tmp/test/"
+cp -a test/integration test/bench "$tmp/test/"
 cp -a mk conf "$tmp/"
 chmod -R a+rX "$tmp"
 chmod 755 "$tmp"

@@ -467,7 +467,7 @@ static void data_commit(SMTPD_STATE *state)
     state->qf = 0;				/* the job's now */
     state->commit = job;
     state->waiting = 1;
-    worker_submit(commit_work, commit_done, job);
+    worker_submit_urgent(commit_work, commit_done, job);	/* not behind DNS */
 }
 
 /* data_discard - DISCARD: throw the message away, claim success */

@@ -21,6 +21,7 @@
 #include "worker.h"
 
 #define WORKER_STACK_SIZE	(1024 * 1024)
+#define WORKER_URGENT_EXTRA	16	/* threads over the limit for urgent jobs */
 
 typedef struct WORKER_JOB {
     WORKER_FN work;
@@ -54,6 +55,14 @@ static void list_append(WORKER_LIST *list, WORKER_JOB *job)
     else
 	list->head = job;
     list->tail = job;
+}
+
+static void list_prepend(WORKER_LIST *list, WORKER_JOB *job)
+{
+    job->next = list->head;
+    list->head = job;
+    if (list->tail == 0)
+	list->tail = job;
 }
 
 static WORKER_JOB *list_take(WORKER_LIST *list)
@@ -167,9 +176,12 @@ static int worker_start(void)
     return (0);
 }
 
-void	worker_submit(WORKER_FN work, WORKER_FN done, void *arg)
+/* worker_queue - put a job in line (URGENT: at its head, a thread beyond the limit) */
+
+static void worker_queue(WORKER_FN work, WORKER_FN done, void *arg, int urgent)
 {
     WORKER_JOB *job = (WORKER_JOB *) mymalloc(sizeof(*job));
+    int     limit = worker_limit + (urgent ? WORKER_URGENT_EXTRA : 0);
     int     need_thread;
 
     job->work = work;
@@ -177,16 +189,29 @@ void	worker_submit(WORKER_FN work, WORKER_FN done, void *arg)
     job->arg = arg;
     worker_count++;
     pthread_mutex_lock(&worker_lock);
-    list_append(&worker_todo, job);
+    if (urgent)
+	list_prepend(&worker_todo, job);
+    else
+	list_append(&worker_todo, job);
     /* An idle thread that was woken but has not taken its job yet still
      * counts as idle: compare with the jobs in line, not with zero */
-    need_thread = (++worker_queued > worker_idle && worker_threads < worker_limit);
+    need_thread = (++worker_queued > worker_idle && worker_threads < limit);
     if (need_thread)
 	worker_threads++;			/* counted now; worker_start undoes it on failure */
     pthread_cond_signal(&worker_wake);
     pthread_mutex_unlock(&worker_lock);
     if (need_thread && worker_start() < 0 && worker_thread_count() == 0)
 	msg_fatal("worker: no thread to run jobs");
+}
+
+void	worker_submit(WORKER_FN work, WORKER_FN done, void *arg)
+{
+    worker_queue(work, done, arg, 0);
+}
+
+void	worker_submit_urgent(WORKER_FN work, WORKER_FN done, void *arg)
+{
+    worker_queue(work, done, arg, 1);
 }
 
 void	worker_set_limit(int limit)

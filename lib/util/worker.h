@@ -30,6 +30,14 @@ typedef void (*WORKER_FN) (void *arg);
 /* worker_submit - queue WORK(ARG); DONE(ARG) runs in the event loop after it */
 void	worker_submit(WORKER_FN work, WORKER_FN done, void *arg);
 
+/*
+ * worker_submit_urgent - the same for a short job that must not wait
+ * behind slow ones (a queue file's fsync behind DNS lookups): it goes to
+ * the head of the line, and when no thread is idle it gets one of its
+ * own even beyond worker_limit (up to 16 more)
+ */
+void	worker_submit_urgent(WORKER_FN work, WORKER_FN done, void *arg);
+
 /* worker_set_limit - at most LIMIT threads (>= 1) */
 void	worker_set_limit(int limit);
 

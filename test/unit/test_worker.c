@@ -6,7 +6,8 @@
  * does not hold up the event loop (a timer fires and a second job finishes
  * while the first still waits); the thread limit holds; 500 jobs all come
  * back exactly once; idle threads exit after the idle time and new jobs
- * start new ones.  Every wait is bounded.
+ * start new ones; an urgent job runs while every thread the limit allows
+ * is blocked, ahead of jobs waiting in line.  Every wait is bounded.
  */
 #include "sys_defs.h"
 
@@ -193,6 +194,41 @@ static void test_idle_threads_exit(void **unused)
     myfree(jobs[0]);
 }
 
+/* with the one allowed thread blocked, an urgent job still runs at once */
+
+static void test_urgent_job_gets_a_thread(void **unused)
+{
+    int     gate[2];
+    int     slow_done = 0, normal_done = 0, urgent_done = 0;
+    JOB    *slow, *normal, *urgent;
+    long long deadline = now_ms() + 5000;
+
+    while (worker_thread_count() > 0 && now_ms() < deadline)
+	event_loop(100);			/* the other tests' threads idle out */
+    assert_int_equal(worker_thread_count(), 0);
+    worker_set_limit(1);
+    assert_int_equal(pipe(gate), 0);
+    slow = job_create(1, gate[0], &slow_done);
+    normal = job_create(2, -1, &normal_done);
+    urgent = job_create(3, -1, &urgent_done);
+    worker_submit(job_work, job_done, slow);
+    worker_submit(job_work, job_done, normal);
+    worker_submit_urgent(job_work, job_done, urgent);
+    run_until(&urgent_done, 1, 5000);
+    assert_int_equal(urgent_done, 1);
+    assert_int_equal(slow_done, 0);		/* holds the one thread */
+    assert_int_equal(write(gate[1], "x", 1), 1);
+    run_until(&normal_done, 1, 5000);
+    run_until(&slow_done, 1, 5000);
+    assert_int_equal(normal_done + slow_done, 2);
+    worker_set_limit(16);
+    close(gate[0]);
+    close(gate[1]);
+    myfree(slow);
+    myfree(normal);
+    myfree(urgent);
+}
+
 int     main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -200,6 +236,7 @@ int     main(void)
 	cmocka_unit_test(test_blocked_job_does_not_block_loop),
 	cmocka_unit_test(test_many_jobs),
 	cmocka_unit_test(test_idle_threads_exit),
+	cmocka_unit_test(test_urgent_job_gets_a_thread),
     };
 
     msg_init("test_worker", MSG_TO_STDERR);
