@@ -36,6 +36,7 @@ import threading
 import time
 
 from posthorn_instance import free_port, wait_until
+from tcp_listener import TcpListener
 
 SMTP_MASTER = ["smtp    unix  - - n - - smtp"]
 LMTP_MASTER = ["lmtp    unix  - - n - - smtp"]
@@ -43,7 +44,7 @@ SENDER = "alice@posthorn.test"
 BACKOFF = 8                                 # minimal = maximal_backoff_time
 
 
-class Hop:
+class Hop(TcpListener):
     """A next hop on 127.0.0.1 (PORT 0: a free one) that counts accepted
     connections; MODE (changeable) is close, silent, sink or mail451."""
 
@@ -52,39 +53,28 @@ class Hop:
         self.accepts = 0
         self.delivered = 0
         self.lock = threading.Lock()
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", port))
-        self.sock.listen(128)
-        self.port = self.sock.getsockname()[1]
-        self.stopped = False
         self.held = []                      # silent connections, kept open
-        threading.Thread(target=self._accept, daemon=True).start()
+        super().__init__(port=port, backlog=128)
 
     def close(self):
-        self.stopped = True
-        for s in [self.sock] + self.held:
+        super().close()
+        for s in self.held:
             try:
                 s.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
             s.close()
 
-    def _accept(self):
-        while not self.stopped:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            with self.lock:
-                self.accepts += 1
-            if self.mode == "close":
-                conn.close()
-            elif self.mode == "silent":
-                self.held.append(conn)
-            else:
-                threading.Thread(target=self._smtp, args=(conn, self.mode),
-                                 daemon=True).start()
+    def accepted(self, conn):
+        with self.lock:
+            self.accepts += 1
+        if self.mode == "close":
+            conn.close()
+        elif self.mode == "silent":
+            self.held.append(conn)
+        else:
+            threading.Thread(target=self._smtp, args=(conn, self.mode),
+                             daemon=True).start()
 
     def _smtp(self, conn, mode):
         conn.settimeout(20)

@@ -14,40 +14,27 @@ The next hops are SMTP servers on loopback written here; A answers each
 end of data after DELAY seconds.
 """
 
-import socket
 import threading
 import time
 
 import pytest
 
 from posthorn_instance import wait_until
+from tcp_listener import TcpListener
 
 A_COUNT = 300
 B_COUNT = 10
 A_DELAY = 0.25
 
 
-class NextHop:
+class NextHop(TcpListener):
     """A threaded SMTP server that notes each message's recipient and time."""
 
     def __init__(self, delay=0.0):
         self.delay = delay
         self.got = []                       # (monotonic time, recipient)
         self.lock = threading.Lock()
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.port = self.sock.getsockname()[1]
-        self.stopped = False
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def close(self):
-        self.stopped = True
-        try:
-            self.sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        self.sock.close()
+        super().__init__()
 
     def count(self):
         with self.lock:
@@ -61,15 +48,7 @@ class NextHop:
         with self.lock:
             return [t for t, _r in self.got]
 
-    def _accept(self):
-        while not self.stopped:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
-
-    def _serve(self, conn):
+    def serve(self, conn):
         conn.settimeout(60)
         f = conn.makefile("rwb")
 

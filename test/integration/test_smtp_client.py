@@ -21,18 +21,18 @@ import re
 import socket
 import ssl
 import subprocess
-import threading
 import uuid
 
 import pytest
 
 from posthorn_instance import DOMAIN, wait_until
+from tcp_listener import TcpListener, make_test_cert
 
 SMTP_MASTER = ["smtp    unix  - - n - - smtp", "relay   unix  - - n - - smtp"]
 SENDER = "alice@" + DOMAIN
 
 
-class Receiver:
+class Receiver(TcpListener):
     """A threaded SMTP receiver on ADDR; REPLIES maps a command verb
     ("MAIL", "RCPT", "DATA", "DOT" for end of data) to a function of the
     argument that returns a reply line or None (default reply); "CLOSE" at
@@ -53,41 +53,18 @@ class Receiver:
         self.on_message = None
         self.connections = 0
         self.auth_lines = []                # AUTH arguments as received
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        if port:                            # a second receiver on the same port
-            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind((addr, port))
-        self.sock.listen(16)
-        self.port = self.sock.getsockname()[1]
-        self.stopped = False
-        threading.Thread(target=self._accept, daemon=True).start()
+        super().__init__(addr, port)        # PORT: a second receiver on it
 
-    def close(self):
-        self.stopped = True
-        try:
-            self.sock.shutdown(socket.SHUT_RDWR)    # wakes the accept thread
-        except OSError:
-            pass
-        try:
-            self.sock.close()
-        except OSError:
-            pass
-
-    def _accept(self):
-        while not self.stopped:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            self.connections += 1
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+    def accepted(self, conn):
+        self.connections += 1
+        super().accepted(conn)
 
     def _reply(self, verb, arg, default):
         fn = self.replies.get(verb)
         r = fn(arg) if fn else None
         return r or default
 
-    def _serve(self, conn):
+    def serve(self, conn):
         conn.settimeout(20)
         f = conn.makefile("rwb")
         state = {"tls": False, "auth": None}
@@ -213,14 +190,7 @@ def receivers():
 
 @pytest.fixture(scope="module")
 def tls_files(tmp_path_factory):
-    d = tmp_path_factory.mktemp("rxtls")
-    cert, key = str(d / "cert.pem"), str(d / "key.pem")
-    subprocess.check_call(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
-                           "-keyout", key, "-out", cert, "-days", "2",
-                           "-subj", "/CN=rx.test"],
-                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    os.chmod(key, 0o644)
-    return cert, key
+    return make_test_cert(tmp_path_factory.mktemp("rxtls"), "rx.test")
 
 
 def message(token, extra=""):

@@ -21,11 +21,8 @@ allowed delivery; 10 recipients of one domain go in one transaction; two
 transports with different smtp_tls_security_level never share a session.
 """
 
-import os
-import re
 import socket
 import ssl
-import subprocess
 import threading
 import time
 import uuid
@@ -33,12 +30,15 @@ import uuid
 import pytest
 
 from posthorn_instance import DOMAIN, wait_until
+from tcp_listener import TcpListener, make_test_cert
 
 SENDER = "alice@" + DOMAIN
-SMTP_MASTER = ["smtp    unix  - - n - - smtp", "relay   unix  - - n - - smtp"]
+# One smtp process per service: the cache is per process, and which of
+# several idle processes master hands the next request to is a race
+SMTP_MASTER = ["smtp    unix  - - n - 1 smtp", "relay   unix  - - n - 1 smtp"]
 
 
-class NextHop:
+class NextHop(TcpListener):
     """A next hop that records connections (see the module comment)."""
 
     def __init__(self, dot_delay=0.0, idle_close=None, drop_mail_at=None,
@@ -49,32 +49,14 @@ class NextHop:
         self.tls_files = tls_files
         self.conns = []                     # one dict per connection
         self.lock = threading.Lock()
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(32)
-        self.port = self.sock.getsockname()[1]
-        self.stopped = False
-        threading.Thread(target=self._accept, daemon=True).start()
+        super().__init__(backlog=32)
 
-    def close(self):
-        self.stopped = True
-        try:
-            self.sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        self.sock.close()
-
-    def _accept(self):
-        while not self.stopped:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            rec = {"ehlo": 0, "trans": [], "quit": False, "tls": False,
-                   "end": None, "last_dot": None, "dropped": False}
-            with self.lock:
-                self.conns.append(rec)
-            threading.Thread(target=self._serve, args=(conn, rec), daemon=True).start()
+    def accepted(self, conn):
+        rec = {"ehlo": 0, "trans": [], "quit": False, "tls": False,
+               "end": None, "last_dot": None, "dropped": False}
+        with self.lock:
+            self.conns.append(rec)
+        threading.Thread(target=self._serve, args=(conn, rec), daemon=True).start()
 
     # ------------------------------------------------------------ queries
 
@@ -187,15 +169,7 @@ def nexthops():
 
 @pytest.fixture(scope="module")
 def tls_files(tmp_path_factory):
-    d = tmp_path_factory.mktemp("nhtls")
-    cert, key = str(d / "cert.pem"), str(d / "key.pem")
-    subprocess.check_call(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
-                           "-keyout", key, "-out", cert, "-days", "2",
-                           "-subj", "/CN=nexthop.test"],
-                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    os.chmod(key, 0o644)
-    os.chmod(str(d), 0o755)
-    return cert, key
+    return make_test_cert(tmp_path_factory.mktemp("nhtls"), "nexthop.test")
 
 
 def message(token, to="someone@remote.example"):
