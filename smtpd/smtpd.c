@@ -790,5 +790,6 @@ int	main(int argc, char **argv)
     smtpd_ops.post_init = smtpd_post_init;
     smtpd_ops.reject_fn = smtpd_reject;
     smtpd_ops.changed = dict_changed_name;
+    smtpd_ops.busy = smtpd_queue_busy;		/* a drain waits for commits */
     event_server_main(argc, argv, smtpd_accept, &smtpd_ops);
 }

@@ -274,6 +274,9 @@ int	smtpd_data_begin(SMTPD_STATE *state);
 /* smtpd_data_input - consume message content; returns bytes used */
 size_t	smtpd_data_input(SMTPD_STATE *state, const char *buf, size_t len);
 void	smtpd_data_abort(SMTPD_STATE *state);
+/* smtpd_queue_busy - queue-file commits still in flight (MAIL_SERVER_OPS busy) */
+int	smtpd_queue_busy(void);
+
 /* smtpd_queue_detach - the session ends while its queue file is being
  * committed: the commit finishes without it */
 void	smtpd_queue_detach(SMTPD_STATE *state);

@@ -342,7 +342,9 @@ static int move_to_hold(QFILE *qf)
  * commit_done() has the outcome; only then is "250 ... queued as ID"
  * sent.  The job owns the file from commit_start() on; a session that
  * ends meanwhile (timeout) leaves it to the job, which finishes it (the
- * client never heard 250, as when a connection is lost after the dot).
+ * client never heard 250, as when a connection is lost after the dot);
+ * a process that drains (reload, changed tables) waits for the jobs
+ * (smtpd_queue_busy), so each file is closed and qmgr told.
  */
 typedef struct SMTPD_COMMIT {
     SMTPD_STATE *state;			/* NULL: the session is gone */
@@ -352,6 +354,14 @@ typedef struct SMTPD_COMMIT {
     VSTRING *hold_path;			/* a file in hold/: fsync its directory */
     int     sync_err;			/* errno of the fsync, 0 if it worked */
 } SMTPD_COMMIT;
+
+static int commit_jobs;			/* commits whose commit_done has not run */
+
+/* smtpd_queue_busy - commits in flight: a draining process waits for them */
+int	smtpd_queue_busy(void)
+{
+    return (commit_jobs);
+}
 
 /* commit_work - in a worker thread: the file, then hold/'s new entry */
 static void commit_work(void *arg)
@@ -408,6 +418,7 @@ static void commit_done(void *arg)
     int     ok = (commit_finish(job) == 0);
     int     err = errno;
 
+    commit_jobs--;
     if (ok && !job->hold)
 	(void) mail_trigger(MAIL_CLASS_PUBLIC, MAIL_SERVICE_QMGR,
 			    QMGR_REQ_SCAN_INCOMING);
@@ -467,6 +478,7 @@ static void data_commit(SMTPD_STATE *state)
     state->qf = 0;				/* the job's now */
     state->commit = job;
     state->waiting = 1;
+    commit_jobs++;
     worker_submit_urgent(commit_work, commit_done, job);	/* not behind DNS */
 }
 
