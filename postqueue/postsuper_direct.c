@@ -171,9 +171,10 @@ static int ps_direct_one(const PS_OP *op, const char *queue, const char *id,
     }
     if (op->letter == 'e' || op->letter == 'f')
 	ps_direct_expire(op->letter, queue, id, named, counts);
-    else if (ps_locked(fd))
-	msg_warn("%s: file is in use; skipped", id);
-    else
+    else if (ps_locked(fd)) {
+	if (named || MAIL_QUEUE_READY(&st))	/* ALL: not files being written */
+	    msg_warn("%s: file is in use; skipped", id);
+    } else
 	ps_direct_change(op, queue, id, STR(path), MAIL_QUEUE_READY(&st), named, counts);
     close(fd);
     vstring_free(path);

@@ -253,17 +253,25 @@ static int qmgr_control_one(QMGR_CONTROL *ctl, const char *id, const char *queue
     return (qmgr_activate(id, MAIL_QUEUE_DEFERRED) == 0);
 }
 
-/* qmgr_control_all - apply the request to every message in QUEUE */
-
+/*
+ * qmgr_control_all - apply the request to every message in QUEUE; a file
+ * without the complete bit is no message yet (being written, or one of
+ * the empty files smtpd keeps ready): ALL passes over it
+ */
 static void qmgr_control_all(QMGR_CONTROL *ctl, const char *queue)
 {
+    VSTRING *path = vstring_alloc(100);
     QMGR_IDS ids;
+    struct stat st;
 
     ctl->named = 0;
     qmgr_scan_ids(queue, &ids);
     for (int i = 0; i < ids.count; i++)
-	ctl->count += qmgr_control_one(ctl, ids.ids[i], queue);
+	if (qmgr_queue_stat(queue, ids.ids[i], path, &st) == 0
+	    && MAIL_QUEUE_READY(&st))
+	    ctl->count += qmgr_control_one(ctl, ids.ids[i], queue);
     qmgr_scan_ids_free(&ids);
+    vstring_free(path);
 }
 
 /* qmgr_control_count - the files in QUEUE (names only: nothing is read) */

@@ -784,12 +784,20 @@ static void smtpd_post_init(const char *service, char **argv)
     signal(SIGPIPE, SIG_IGN);
 }
 
+/* smtpd_busy - work in flight that is not a session: commits, spare files */
+static int smtpd_busy(void)
+{
+    return (smtpd_queue_busy() + smtpd_spare_busy());
+}
+
 int	main(int argc, char **argv)
 {
     smtpd_ops.pre_init = smtpd_pre_init;
     smtpd_ops.post_init = smtpd_post_init;
     smtpd_ops.reject_fn = smtpd_reject;
     smtpd_ops.changed = dict_changed_name;
-    smtpd_ops.busy = smtpd_queue_busy;		/* a drain waits for commits */
+    smtpd_ops.busy = smtpd_busy;		/* a drain waits for commits */
+    smtpd_ops.pre_exit = smtpd_spare_drop;
+    smtpd_ops.sigterm = smtpd_spare_sigterm;
     event_server_main(argc, argv, smtpd_accept, &smtpd_ops);
 }

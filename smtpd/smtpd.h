@@ -6,6 +6,7 @@
  *                  closing and the connect/disconnect log lines
  *   smtpd_cmd.c    the command table and the SMTP command handlers
  *   smtpd_queue.c  the DATA command: queue file, Received header, commit
+ *   smtpd_spare.c  empty queue files made ahead by a worker thread
  *   smtpd_data.c   the pure DATA line reader and header scanner (unit tested)
  *   smtpd_check.c  recipient and relay checks, mynetworks matching
  *   smtpd_reply.c  reply formatting, reject logging, error counting
@@ -276,6 +277,13 @@ size_t	smtpd_data_input(SMTPD_STATE *state, const char *buf, size_t len);
 void	smtpd_data_abort(SMTPD_STATE *state);
 /* smtpd_queue_busy - queue-file commits still in flight (MAIL_SERVER_OPS busy) */
 int	smtpd_queue_busy(void);
+
+/* smtpd_spare.c: queue files made ahead of need, off the event loop */
+QFILE  *smtpd_spare_take(void);		/* NULL: none ready */
+void	smtpd_spare_refill(void);
+int	smtpd_spare_busy(void);
+void	smtpd_spare_drop(void);		/* MAIL_SERVER_OPS pre_exit */
+void	smtpd_spare_sigterm(void);		/* MAIL_SERVER_OPS sigterm */
 
 /* smtpd_queue_detach - the session ends while its queue file is being
  * committed: the commit finishes without it */

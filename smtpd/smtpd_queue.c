@@ -157,7 +157,8 @@ static int data_open(SMTPD_STATE *state)
 	vstring_free(sender);
 	return (-1);
     }
-    if ((state->qf = qfile_create(MAIL_QUEUE_INCOMING)) == 0) {
+    if ((state->qf = smtpd_spare_take()) == 0
+	&& (state->qf = qfile_create(MAIL_QUEUE_INCOMING)) == 0) {
 	int     err = errno;
 
 	msg_warn("create queue file in %s: %m", MAIL_QUEUE_INCOMING);
@@ -165,6 +166,7 @@ static int data_open(SMTPD_STATE *state)
 	vstring_free(sender);
 	return (-1);
     }
+    smtpd_spare_refill();
     write_envelope(state, state->qf, STR(sender));
     vstring_free(sender);
     qfile_begin_content(state->qf);

@@ -130,9 +130,11 @@ static void mail_queue_make_id(VSTRING *id, const struct timeval *tv)
 		    (unsigned long) tv->tv_usec);
 }
 
-/* mail_queue_enter - create a new, empty, uniquely named locked file */
-
-VSTREAM *mail_queue_enter(const char *queue, VSTRING *id)
+/*
+ * mail_queue_create - create a new, empty, uniquely named locked file:
+ * its descriptor, or -1 with errno (warned).  Safe in a worker thread.
+ */
+int     mail_queue_create(const char *queue, VSTRING *id)
 {
     VSTRING *path = vstring_alloc(64);
     struct timeval tv;
@@ -145,7 +147,7 @@ VSTREAM *mail_queue_enter(const char *queue, VSTRING *id)
     for (tries = 0; /* see below */ ; tries++) {
 	mail_queue_make_id(id, &tv);
 	mail_queue_path(path, queue, STR(id));
-	if ((fd = open(STR(path), O_RDWR | O_CREAT | O_EXCL, 0600)) >= 0)
+	if ((fd = open(STR(path), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) >= 0)
 	    break;
 	if (errno == EEXIST && tries < 1000000) {
 	    if (++tv.tv_usec >= 1000000) {
@@ -161,7 +163,7 @@ VSTREAM *mail_queue_enter(const char *queue, VSTRING *id)
 	msg_warn("create file %s: %m", STR(path));
 	vstring_free(path);
 	errno = saved;
-	return (0);
+	return (-1);
     }
     if (flock(fd, LOCK_EX) < 0) {
 	saved = errno;
@@ -170,9 +172,20 @@ VSTREAM *mail_queue_enter(const char *queue, VSTRING *id)
 	(void) close(fd);
 	vstring_free(path);
 	errno = saved;
-	return (0);
+	return (-1);
     }
     vstring_free(path);
+    return (fd);
+}
+
+/* mail_queue_enter - mail_queue_create() as a stream */
+
+VSTREAM *mail_queue_enter(const char *queue, VSTRING *id)
+{
+    int     fd;
+
+    if ((fd = mail_queue_create(queue, id)) < 0)
+	return (0);
     return (vstream_fdopen(fd, O_RDWR));
 }
 

@@ -49,6 +49,10 @@ const char *mail_queue_path(VSTRING *buf, const char *queue, const char *id);
  */
 VSTREAM *mail_queue_enter(const char *queue, VSTRING *id);
 
+/* mail_queue_create - the same as a descriptor (-1 with errno); may run
+ * in a worker thread */
+int	mail_queue_create(const char *queue, VSTRING *id);
+
 /* mail_queue_rename - move ID from OLD to NEW queue (creating hash dirs) */
 int	mail_queue_rename(const char *id, const char *old_queue, const char *new_queue);
 /* mail_queue_remove - unlink ID in QUEUE */

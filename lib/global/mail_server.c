@@ -196,6 +196,8 @@ static NORETURN server_exit(void)
 
 static void server_sigterm(int sig)
 {
+    if (server_ops && server_ops->sigterm)
+	server_ops->sigterm();
     _exit(0);
 }
 

@@ -61,6 +61,8 @@ typedef struct MAIL_SERVER_OPS {
     void    (*pre_init) (const char *service, char **argv);	/* as root */
     void    (*post_init) (const char *service, char **argv);	/* unprivileged */
     void    (*pre_exit) (void);
+    void    (*sigterm) (void);		/* master stops us: async-signal-safe
+					 * work before _exit(0) */
     int     soft_limit;			/* event server: report busy at this count (0: default) */
     int     hard_limit;			/* event server: reject at this count (0: default) */
     void    (*reject_fn) (int fd);	/* event server: over HARD_LIMIT (then closed) */

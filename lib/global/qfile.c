@@ -1,7 +1,8 @@
 /*
  * qfile.c - writing and reading whole queue files.
  *
- * Writer (smtpd): qfile_create(), qfile_time(), [qfile_warn_time()],
+ * Writer (smtpd): qfile_create() (or qfile_adopt() of a file created
+ * ahead), qfile_time(), [qfile_warn_time()],
  * qfile_sender(), qfile_attr(), qfile_rcpt() or qfile_rcpt_dsn(),
  * qfile_begin_content(), qfile_content()..., qfile_commit().
  * Before the commit a writer may read its content back (qfile_read_back)
@@ -82,11 +83,28 @@ static void qfile_put_size(QFILE *qf, long offset, long size, long count)
     vstring_free(buf);
 }
 
+/*
+ * qfile_adopt - a QFILE over STREAM, an empty locked file of QUEUE made by
+ * mail_queue_enter() or mail_queue_create() under the id in ID; the
+ * QFILE owns both from now on
+ */
+QFILE  *qfile_adopt(const char *queue, VSTREAM *stream, VSTRING *id)
+{
+    QFILE  *qf;
+
+    qf = mycalloc(1, sizeof(*qf));
+    qf->stream = stream;
+    qf->id = id;
+    qf->queue = queue;
+    qf->chunk = vstring_alloc(REC_BODY_CHUNK);
+    qfile_put_size(qf, 0L, 0L, 0L);
+    return (qf);
+}
+
 /* qfile_create - new locked file in QUEUE with the size placeholder */
 
 QFILE  *qfile_create(const char *queue)
 {
-    QFILE  *qf;
     VSTRING *id = vstring_alloc(MAIL_QUEUE_ID_LEN + 1);
     VSTREAM *stream;
 
@@ -97,13 +115,7 @@ QFILE  *qfile_create(const char *queue)
 	errno = saved;
 	return (0);
     }
-    qf = mycalloc(1, sizeof(*qf));
-    qf->stream = stream;
-    qf->id = id;
-    qf->queue = queue;
-    qf->chunk = vstring_alloc(REC_BODY_CHUNK);
-    qfile_put_size(qf, 0L, 0L, 0L);
-    return (qf);
+    return (qfile_adopt(queue, stream, id));
 }
 
 /* qfile_format_warn - the fixed-width W data for WHEN into BUF (16 bytes) */

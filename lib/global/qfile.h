@@ -34,6 +34,7 @@ typedef struct QFILE {
 } QFILE;
 
 QFILE  *qfile_create(const char *queue);	/* NULL with errno on failure */
+QFILE  *qfile_adopt(const char *queue, VSTREAM *stream, VSTRING *id);
 void	qfile_time(QFILE *qf, const struct timeval *arrival);
 void	qfile_sender(QFILE *qf, const char *sender);
 void	qfile_attr(QFILE *qf, const char *name, const char *value);

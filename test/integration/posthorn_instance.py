@@ -503,12 +503,18 @@ class PosthornInstance:
 
     # ---------------------------------------------------------------- queue
 
-    def queue_files(self, queue):
-        """All file names (queue ids) below QUEUE (hash dirs included)."""
+    def queue_files(self, queue, spares=False):
+        """All file names (queue ids) below QUEUE (hash dirs included);
+        without SPARES not the empty incomplete files that smtpd keeps
+        ready in incoming/ (smtpd_spare.c): they are not messages."""
         top = os.path.join(self.queue, queue)
         out = []
         for dirpath, _dirs, files in os.walk(top):
-            out.extend(os.path.join(dirpath, f) for f in files)
+            for f in files:
+                path = os.path.join(dirpath, f)
+                if not spares and is_spare(path):
+                    continue
+                out.append(path)
         return out
 
     def queue_empty(self, queues=("incoming", "active", "deferred")):
@@ -560,6 +566,15 @@ class PosthornInstance:
         """The pid of a child named NAME, waiting for it to appear."""
         pids = wait_until(lambda: self.child_pids(name), timeout, 0.02)
         return pids[0] if pids else None
+
+
+def is_spare(path):
+    """An empty file without the complete bit: made ahead by smtpd."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return False
+    return st.st_size == 0 and not st.st_mode & 0o100
 
 
 def all_pids():
