@@ -8,10 +8,12 @@
  * recipient: checks that the recipient record is where the request says,
  * expands it (local_expand.c: Delivered-To loop check, aliases, .forward,
  * :include:, commands, files, forwarding) and delivers to every
- * destination, then - unless a destination deferred - marks the recipient
- * done in the queue file (R -> D, not fsynced: see qfile_mark_done), and only then logs each
- * destination ("status=sent", "bounced", "deferred") and replies with the
- * worst outcome.  A deferred recipient is retried whole: destinations
+ * destination.  When all recipients are delivered, the Maildir new/
+ * directories they went to are fsynced, each once (MAILDIR_SYNC); then,
+ * recipient by recipient and unless a destination deferred, local marks
+ * the recipient done in the queue file (R -> D, not fsynced: see
+ * qfile_mark_done), and only then logs each destination ("status=sent",
+ * "bounced", "deferred") and replies with the worst outcome.  A deferred recipient is retried whole: destinations
  * that were already delivered may get a duplicate then.
  *
  * Parameters: mydestination, virtual_mailbox_domains, recipient_delimiter,
@@ -89,16 +91,6 @@ static int local_mark_done(LOCAL_STATE *state, const DELIVER_RCPT *rcpt,
     return (0);
 }
 
-/* local_static_dsn - a copy of DSN that outlives the recipient's logs */
-
-static const char *local_static_dsn(const char *dsn)
-{
-    static char buf[32];
-
-    snprintf(buf, sizeof(buf), "%s", dsn);
-    return (buf);
-}
-
 /* local_delivery_free - release what one recipient's delivery collected */
 
 static void local_delivery_free(LOCAL_DELIVERY *d)
@@ -134,47 +126,98 @@ static void local_log(LOCAL_STATE *state, const DELIVER_RCPT *rcpt,
 }
 
 /*
- * local_rcpt - deliver to one recipient; RESULT says how it went.  The
- * done mark is written only when no destination deferred, and before the
- * destinations are logged.
+ * One recipient between its delivery and its report.  The recipients of a
+ * request are delivered first (local_rcpt_deliver), with the fsyncs of
+ * Maildir new/ directories left to one MAILDIR_SYNC batch; then the batch
+ * is fsynced and each recipient reported in order (local_rcpt_report): the
+ * done mark, the log lines, the reply to qmgr.  So ten recipients in one
+ * Maildir cost one directory fsync, and nothing is reported before the
+ * names in new/ are on disk.
  */
-static void local_rcpt(LOCAL_STATE *state, const DELIVER_RCPT *rcpt,
-		               LOCAL_RESULT *result)
-{
-    LOCAL_DELIVERY d;
-    int     check, mark_failed = 0;
+typedef struct LOCAL_PENDING {
+    LOCAL_DELIVERY d;			/* its leaves (when expanded) */
+    LOCAL_RESULT result;
+    int     expanded;			/* 0: the check decided, nothing delivered */
+    int     dirsync;			/* a leaf's new/ fsync is in the batch */
+    const char *action;			/* DSN success action */
+    char    dsn[32];			/* the reply's DSN, outliving d.logs */
+} LOCAL_PENDING;
 
-    state->action = "delivered";
-    if ((check = local_check_rcpt(state, rcpt, result)) <= 0) {
+/* local_rcpt_deliver - deliver to one recipient; P says how it went */
+
+static void local_rcpt_deliver(LOCAL_STATE *state, const DELIVER_RCPT *rcpt,
+			               LOCAL_PENDING *p)
+{
+    unsigned uses = state->dirsync->uses;
+    int     check;
+
+    p->action = "delivered";
+    p->expanded = 0;
+    p->dirsync = 0;
+    if ((check = local_check_rcpt(state, rcpt, &p->result)) <= 0) {
 	if (check == 0)
-	    local_result(result, DELIVER_STAT_OK, "2.0.0", "already delivered");
+	    local_result(&p->result, DELIVER_STAT_OK, "2.0.0", "already delivered");
+	return;
+    }
+    memset(&p->d, 0, sizeof(p->d));
+    p->d.state = state;
+    p->d.rcpt = rcpt;
+    p->d.result = &p->result;
+    p->result.status = -1;
+    local_expand_rcpt(&p->d);
+    p->expanded = 1;
+    p->dirsync = (state->dirsync->uses != uses);
+    if (p->d.passed)
+	p->action = p->d.passed_action;
+}
+
+/* local_rcpt_unsynced - the batch's fsync failed (WHY): P's leaves defer */
+
+static void local_rcpt_unsynced(LOCAL_PENDING *p, const char *why)
+{
+    for (int i = 0; i < p->d.log_count; i++) {
+	if (p->d.logs[i].status != DELIVER_STAT_OK || p->d.logs[i].logged)
+	    continue;
+	p->d.logs[i].status = DELIVER_STAT_DEFER;
+	myfree(p->d.logs[i].dsn);
+	p->d.logs[i].dsn = mystrdup("4.3.0");
+	myfree(p->d.logs[i].reason);
+	p->d.logs[i].reason = mystrdup(why);
+    }
+    local_result(&p->result, DELIVER_STAT_DEFER, "4.3.0", "%s", why);
+}
+
+/*
+ * local_rcpt_report - the done mark (written only when no destination
+ * deferred, and before the destinations are logged), the log lines; the
+ * reply is the caller's
+ */
+static void local_rcpt_report(LOCAL_STATE *state, const DELIVER_RCPT *rcpt,
+			              LOCAL_PENDING *p)
+{
+    LOCAL_RESULT *result = &p->result;
+    int     mark_failed = 0;
+
+    if (!p->expanded) {
 	local_log(state, rcpt, rcpt->address, result->status, result->dsn,
 		  STR(result->reason));
 	return;
     }
-    memset(&d, 0, sizeof(d));
-    d.state = state;
-    d.rcpt = rcpt;
-    d.result = result;
-    result->status = -1;
-    local_expand_rcpt(&d);
     /* Bounced recipients are marked by qmgr once the bounce log has them */
     if (result->status == DELIVER_STAT_OK)
 	mark_failed = (local_mark_done(state, rcpt, result) < 0);
-    /* "status=sent" only once the done mark is on disk (else: a duplicate) */
-    for (int i = 0; i < d.log_count && !mark_failed; i++)
-	if (!d.logs[i].logged)
-	    local_log(state, rcpt, d.logs[i].to, d.logs[i].status, d.logs[i].dsn,
-		      d.logs[i].reason);
-    if (d.passed)
-	state->action = d.passed_action;
+    /* "status=sent" only once the done mark is written (else: a duplicate) */
+    for (int i = 0; i < p->d.log_count && !mark_failed; i++)
+	if (!p->d.logs[i].logged)
+	    local_log(state, rcpt, p->d.logs[i].to, p->d.logs[i].status,
+		      p->d.logs[i].dsn, p->d.logs[i].reason);
     if (mark_failed)				/* after the destinations were done */
 	local_log(state, rcpt, rcpt->address, result->status, result->dsn,
 		  STR(result->reason));
     /* result->dsn points into d.logs: copy what the reply needs first */
-    local_result(result, result->status, local_static_dsn(result->dsn),
-		 "%s", STR(result->reason));
-    local_delivery_free(&d);
+    snprintf(p->dsn, sizeof(p->dsn), "%s", result->dsn);
+    result->dsn = p->dsn;
+    local_delivery_free(&p->d);
 }
 
 /* local_open_queue - open the queue file; NULL with RESULT set */
@@ -188,6 +231,48 @@ static VSTREAM *local_open_queue(DELIVER_REQUEST *req, LOCAL_RESULT *result)
 		     "cannot open queue file %s/%s: %s",
 		     req->queue_name, req->queue_id, strerror(errno));
     return (stream);
+}
+
+/*
+ * local_request - deliver to every recipient of the request, fsync the
+ * Maildir directories they went to, then report each, in order
+ */
+static void local_request(VSTREAM *client, LOCAL_STATE *state)
+{
+    DELIVER_REQUEST *req = state->req;
+    LOCAL_PENDING *pend = mycalloc(req->rcpt_count, sizeof(*pend));
+    MAILDIR_SYNC dirsync;
+    VSTRING *why = vstring_alloc(100);
+    int     unsynced;
+    int     i;
+
+    maildir_sync_init(&dirsync);
+    state->dirsync = &dirsync;
+    for (i = 0; i < req->rcpt_count; i++) {
+	pend[i].result.reason = vstring_alloc(100);
+	local_rcpt_deliver(state, req->rcpts + i, pend + i);
+    }
+    if ((unsynced = (maildir_sync_run(&dirsync, why) < 0)) != 0)
+	msg_warn("%s: %s", req->queue_id, STR(why));
+    for (i = 0; i < req->rcpt_count; i++) {
+	if (unsynced && pend[i].dirsync)
+	    local_rcpt_unsynced(pend + i, STR(why));
+	local_rcpt_report(state, req->rcpts + i, pend + i);
+    }
+    for (i = 0; i < req->rcpt_count; i++) {
+	LOCAL_RESULT *r = &pend[i].result;
+
+	if (deliver_reply_put(client, r->status, r->dsn, STR(r->reason),
+			      r->status == DELIVER_STAT_OK ? pend[i].action : 0) < 0) {
+	    msg_warn("%s: lost connection with queue manager", req->queue_id);
+	    break;
+	}
+    }
+    for (i = 0; i < req->rcpt_count; i++)
+	vstring_free(pend[i].result.reason);
+    state->dirsync = 0;
+    vstring_free(why);
+    myfree(pend);
 }
 
 /* local_service - serve one delivery request */
@@ -213,20 +298,18 @@ static void local_service(VSTREAM *client, const char *service, char **argv)
     state.env.content_size = req.content_size;
     result.reason = vstring_alloc(100);
     state.qfile = local_open_queue(&req, &result);
-    for (int i = 0; i < req.rcpt_count; i++) {
-	if (state.qfile)
-	    local_rcpt(&state, req.rcpts + i, &result);
-	else
+    if (state.qfile == 0) {
+	for (int i = 0; i < req.rcpt_count; i++)
 	    local_log(&state, req.rcpts + i, req.rcpts[i].address, result.status,
 		      result.dsn, STR(result.reason));
-	if (deliver_reply_put(client, result.status, result.dsn, STR(result.reason),
-			      result.status == DELIVER_STAT_OK ? state.action : 0) < 0) {
-	    msg_warn("%s: lost connection with queue manager", req.queue_id);
-	    break;
-	}
-    }
-    if (state.qfile)
+	for (int i = 0; i < req.rcpt_count; i++)
+	    if (deliver_reply_put(client, result.status, result.dsn,
+				  STR(result.reason), 0) < 0)
+		break;
+    } else {
+	local_request(client, &state);
 	vstream_close(state.qfile);
+    }
     addr_list_free(&state.delivered);
     vstring_free(result.reason);
     vstring_free(why);

@@ -53,7 +53,7 @@ typedef struct LOCAL_STATE {
     QENV    env;			/* enough of an envelope to read content */
     ADDR_LIST delivered;		/* Delivered-To: values, lower case */
     int     delivered_read;		/* 1: read; -1: could not read */
-    const char *action;			/* the recipient's DSN success action */
+    MAILDIR_SYNC *dirsync;		/* new/ directories to fsync (local.c) */
 } LOCAL_STATE;
 
 /* The rights of commands and files of one expansion */

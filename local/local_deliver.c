@@ -173,8 +173,9 @@ static int local_maildir(const LOCAL_DEST *dest, LOCAL_SOURCE *src,
     local_become_ids(dest->uid, dest->gid);
     if (dest->virtual)
 	local_make_parents(STR(dest->path));
-    ret = maildir_deliver(STR(dest->path), local_expected_owner(dest),
-			  local_source, src, why, temporary);
+    ret = maildir_deliver_later(STR(dest->path), local_expected_owner(dest),
+				local_source, src, src->state->dirsync, why,
+				temporary);
     local_restore();
     return (ret);
 }

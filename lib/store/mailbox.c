@@ -7,7 +7,8 @@
  * symbolic link another user made) and must belong to the owner the
  * caller names; tmp/UNIQUE is created relative to the open tmp/ (O_EXCL),
  * written and fsynced, then linked into the open new/, and new/ is
- * fsynced.  mbox: the file is opened with safe_open() (no symbolic links,
+ * fsynced (or, maildir_deliver_later, left to a MAILDIR_SYNC batch that
+ * the caller fsyncs once for several messages).  mbox: the file is opened with safe_open() (no symbolic links,
  * no hard links, no file swapped in), locked (dot-lock, then fcntl), the
  * message is appended with a "From " line and >From quoting, fsynced, and
  * on any failure the file is truncated back to its old size.
@@ -232,11 +233,39 @@ static int maildir_write_tmp(int tmp_fd, const char *name, const char *path,
     return (ret);
 }
 
-/* maildir_publish - tmp/NAME to new/NAME (link, else rename); fsync new/ */
+/* maildir_sync_add - leave the fsync of DIR_FD to SYNC; 0, or -1: do it now */
 
+static int maildir_sync_add(MAILDIR_SYNC *sync, int dir_fd)
+{
+    struct stat st;
+    int     i;
+    int     fd;
+
+    if (sync == 0 || fstat(dir_fd, &st) < 0)
+	return (-1);
+    for (i = 0; i < sync->count; i++)
+	if (sync->devs[i] == st.st_dev && sync->inos[i] == st.st_ino)
+	    break;
+    if (i == sync->count) {
+	if (sync->count >= MAILDIR_SYNC_MAX
+	    || (fd = fcntl(dir_fd, F_DUPFD_CLOEXEC, 0)) < 0)
+	    return (-1);
+	sync->fds[i] = fd;
+	sync->devs[i] = st.st_dev;
+	sync->inos[i] = st.st_ino;
+	sync->count++;
+    }
+    sync->uses++;
+    return (0);
+}
+
+/*
+ * maildir_publish - tmp/NAME to new/NAME (link, else rename); fsync new/
+ * now, or leave that to SYNC (unless null)
+ */
 static int maildir_publish(int tmp_fd, const char *tmp_name, int new_fd,
 			           const char *new_name, const char *path,
-			           VSTRING *why, int *temporary)
+			           MAILDIR_SYNC *sync, VSTRING *why, int *temporary)
 {
     if (linkat(tmp_fd, tmp_name, new_fd, new_name, 0) == 0) {
 	(void) unlinkat(tmp_fd, tmp_name, 0);
@@ -246,12 +275,48 @@ static int maildir_publish(int tmp_fd, const char *tmp_name, int new_fd,
 	(void) unlinkat(tmp_fd, tmp_name, 0);
 	return (-1);
     }
+    if (maildir_sync_add(sync, new_fd) == 0)
+	return (0);
     if (fsync(new_fd) < 0) {
 	mailbox_error(why, temporary, errno, "fsync maildir directory of", path);
 	(void) unlinkat(new_fd, new_name, 0);
 	return (-1);
     }
     return (0);
+}
+
+void    maildir_sync_init(MAILDIR_SYNC *sync)
+{
+    memset(sync, 0, sizeof(*sync));
+}
+
+/* maildir_sync_run - fsync the directories left to SYNC, then forget them */
+
+int     maildir_sync_run(MAILDIR_SYNC *sync, VSTRING *why)
+{
+    int     ret = 0;
+    int     i;
+
+    for (i = 0; i < sync->count; i++) {
+	if (fsync(sync->fds[i]) < 0 && ret == 0) {
+	    vstring_sprintf(why, "fsync maildir directory: %m");
+	    ret = -1;
+	}
+	(void) close(sync->fds[i]);
+    }
+    sync->count = 0;
+    return (ret);
+}
+
+/* maildir_sync_free - forget the directories, unsynced */
+
+void    maildir_sync_free(MAILDIR_SYNC *sync)
+{
+    int     i;
+
+    for (i = 0; i < sync->count; i++)
+	(void) close(sync->fds[i]);
+    sync->count = 0;
 }
 
 /* maildir_set_time - the file's times to RECEIVED (IMAP INTERNALDATE) */
@@ -266,13 +331,28 @@ static void maildir_set_time(int dir_fd, const char *name, time_t received)
 	msg_warn("set time of maildir file %s: %m", name);
 }
 
+static int maildir_write_sync(const char *, uid_t, int, const char *, time_t,
+			              MAILBOX_SOURCE, void *, VSTRING *,
+			              MAILDIR_SYNC *, VSTRING *, int *);
+
 /* maildir_deliver - write tmp/UNIQUE, fsync, link into new/ */
 
 int     maildir_deliver(const char *maildir, uid_t owner, MAILBOX_SOURCE source,
 			        void *ctx, VSTRING *why, int *temporary)
 {
-    return (maildir_write(maildir, owner, MAILDIR_NEW, "", 0, source, ctx,
-			  (VSTRING *) 0, why, temporary));
+    return (maildir_write_sync(maildir, owner, MAILDIR_NEW, "", 0, source, ctx,
+			       (VSTRING *) 0, (MAILDIR_SYNC *) 0, why, temporary));
+}
+
+/* maildir_deliver_later - the same, new/'s fsync left to SYNC */
+
+int     maildir_deliver_later(const char *maildir, uid_t owner,
+			              MAILBOX_SOURCE source, void *ctx,
+			              MAILDIR_SYNC *sync, VSTRING *why,
+			              int *temporary)
+{
+    return (maildir_write_sync(maildir, owner, MAILDIR_NEW, "", 0, source, ctx,
+			       (VSTRING *) 0, sync, why, temporary));
 }
 
 /* maildir_write - write tmp/UNIQUE, fsync, link into new/ or cur/ */
@@ -281,6 +361,18 @@ int     maildir_write(const char *maildir, uid_t owner, int where,
 		              const char *info, time_t received,
 		              MAILBOX_SOURCE source, void *ctx, VSTRING *name_out,
 		              VSTRING *why, int *temporary)
+{
+    return (maildir_write_sync(maildir, owner, where, info, received, source,
+			       ctx, name_out, (MAILDIR_SYNC *) 0, why, temporary));
+}
+
+/* maildir_write_sync - maildir_write, the directory's fsync maybe left to SYNC */
+
+static int maildir_write_sync(const char *maildir, uid_t owner, int where,
+			              const char *info, time_t received,
+			              MAILBOX_SOURCE source, void *ctx,
+			              VSTRING *name_out, MAILDIR_SYNC *sync,
+			              VSTRING *why, int *temporary)
 {
     static const char *subdirs[] = {"tmp", "new", "cur"};
     int     fds[3] = {-1, -1, -1};
@@ -321,7 +413,7 @@ int     maildir_write(const char *maildir, uid_t owner, int where,
     vstring_sprintf(path, "%s/%s/%s", STR(top_path),
 		    where == MAILDIR_CUR ? "cur" : "new", STR(final));
     if (maildir_publish(fds[0], STR(unique), fds[where == MAILDIR_CUR ? 2 : 1],
-			STR(final), STR(path), why, temporary) < 0)
+			STR(final), STR(path), sync, why, temporary) < 0)
 	goto out;
     if (name_out)
 	vstring_strcpy(name_out, STR(final));

@@ -44,6 +44,35 @@ int	maildir_deliver(const char *maildir, uid_t owner, MAILBOX_SOURCE source,
 			        void *ctx, VSTRING *why, int *temporary);
 
 /*
+ * MAILDIR_SYNC - the new/ directories of several deliveries, fsynced once
+ * at the end instead of once per message (local: per delivery request,
+ * e.g. ten recipients in one Maildir cost one directory fsync).  Each
+ * message file is fsynced as always; its name in new/ is durable only
+ * once maildir_sync_run() returned 0, so a caller must not report such a
+ * delivery (queue file done mark, log) before.  maildir_deliver_later()
+ * is maildir_deliver() with the directory left to SYNC (fsynced at once
+ * when SYNC is full).  maildir_sync_run() fsyncs and forgets them: 0, or
+ * -1 with WHY; maildir_sync_free() forgets them unsynced.
+ */
+#define MAILDIR_SYNC_MAX	16
+
+typedef struct MAILDIR_SYNC {
+    int     count;
+    int     fds[MAILDIR_SYNC_MAX];
+    dev_t   devs[MAILDIR_SYNC_MAX];
+    ino_t   inos[MAILDIR_SYNC_MAX];
+    unsigned uses;			/* messages left to this batch so far */
+} MAILDIR_SYNC;
+
+void	maildir_sync_init(MAILDIR_SYNC *sync);
+int	maildir_deliver_later(const char *maildir, uid_t owner,
+			              MAILBOX_SOURCE source, void *ctx,
+			              MAILDIR_SYNC *sync, VSTRING *why,
+			              int *temporary);
+int	maildir_sync_run(MAILDIR_SYNC *sync, VSTRING *why);
+void	maildir_sync_free(MAILDIR_SYNC *sync);
+
+/*
  * maildir_write - the same with choices (imapd APPEND): into new/ or cur/,
  * INFO appended to the name (":2,FS" or ""), the file's time set to
  * RECEIVED (unless 0), and the final name (without "new/"/"cur/") copied to

@@ -1,7 +1,9 @@
 /*
  * test_mailbox.c - unit tests for lib/store/mailbox.c (Maildir and mbox delivery).
  *
- * Maildir: one file in new/ with the content, directories created.
+ * Maildir: one file in new/ with the content, directories created;
+ * new/ fsyncs left to a MAILDIR_SYNC batch: one per directory, bounded,
+ * descriptors closed, a failed fsync reported.
  * mbox: From line in Postfix's shape, >From quoting (also across write
  * boundaries), appends, no half message after a failing source or a
  * write error, stale dot-lock removal, fcntl lock held by mbox_lock.
@@ -327,6 +329,89 @@ static void test_mbox_lock(void **state)
 }
 
 /* Another owner's Maildir, and links planted inside or instead of one */
+/* count_fds - open descriptors of this process */
+
+static int count_fds(void)
+{
+    DIR    *dp = opendir("/proc/self/fd");
+    struct dirent *de;
+    int     n = 0;
+
+    assert_non_null(dp);
+    while ((de = readdir(dp)) != 0)
+	if (de->d_name[0] != '.')
+	    n++;
+    closedir(dp);
+    return (n - 1);				/* not opendir's own */
+}
+
+/* test_maildir_sync_batch - new/ fsyncs left to one MAILDIR_SYNC */
+
+static void test_maildir_sync_batch(void **state)
+{
+    VSTRING *md = vstring_alloc(100);
+    VSTRING *name = vstring_alloc(100);
+    VSTRING *why = vstring_alloc(100);
+    const char *msg = "Subject: batch\n\nbody\n";
+    SOURCE  src = {msg, strlen(msg), 64, -1};
+    MAILDIR_SYNC sync;
+    int     temporary;
+    int     fds = count_fds();
+    int     count;
+    int     i;
+
+    maildir_sync_init(&sync);
+    /* three messages in A, two in B: two directories, five uses */
+    for (i = 0; i < 5; i++) {
+	vstring_sprintf(md, "%s/Batch%c", topdir, i < 3 ? 'A' : 'B');
+	assert_int_equal(maildir_deliver_later(STR(md), geteuid(), source, &src,
+					       &sync, why, &temporary), 0);
+    }
+    assert_int_equal(sync.count, 2);
+    assert_int_equal(sync.uses, 5);
+    assert_int_equal(count_fds(), fds + 2);
+    vstring_sprintf(md, "%s/BatchA/new", topdir);
+    list_dir(STR(md), name, &count);
+    assert_int_equal(count, 3);			/* linked at once, synced later */
+    assert_int_equal(maildir_sync_run(&sync, why), 0);
+    assert_int_equal(sync.count, 0);
+    assert_int_equal(count_fds(), fds);
+
+    /* more directories than the batch holds: the rest are fsynced at once */
+    for (i = 0; i < MAILDIR_SYNC_MAX + 3; i++) {
+	vstring_sprintf(md, "%s/Many%d", topdir, i);
+	assert_int_equal(maildir_deliver_later(STR(md), geteuid(), source, &src,
+					       &sync, why, &temporary), 0);
+	vstring_sprintf(md, "%s/Many%d/new", topdir, i);
+	list_dir(STR(md), name, &count);
+	assert_int_equal(count, 1);
+    }
+    assert_int_equal(sync.count, MAILDIR_SYNC_MAX);
+    assert_int_equal(sync.uses, 5 + MAILDIR_SYNC_MAX);
+
+    /* a failing fsync is reported, and every descriptor still closed */
+    close(sync.fds[0]);				/* fsync: EBADF */
+    assert_int_equal(maildir_sync_run(&sync, why), -1);
+    assert_non_null(strstr(STR(why), "fsync maildir directory"));
+    assert_int_equal(sync.count, 0);
+    assert_int_equal(count_fds(), fds);
+
+    /* free without sync closes them too */
+    vstring_sprintf(md, "%s/BatchA", topdir);
+    assert_int_equal(maildir_deliver_later(STR(md), geteuid(), source, &src,
+					   &sync, why, &temporary), 0);
+    assert_int_equal(count_fds(), fds + 1);
+    maildir_sync_free(&sync);
+    assert_int_equal(count_fds(), fds);
+    /* no batch: maildir_deliver_later fsyncs at once, as maildir_deliver */
+    assert_int_equal(maildir_deliver_later(STR(md), geteuid(), source, &src,
+					   (MAILDIR_SYNC *) 0, why, &temporary), 0);
+    assert_int_equal(count_fds(), fds);
+    vstring_free(md);
+    vstring_free(name);
+    vstring_free(why);
+}
+
 static void test_maildir_owner_and_links(void **state)
 {
     VSTRING *md = vstring_alloc(100);
@@ -418,6 +503,7 @@ int     main(void)
 	cmocka_unit_test(test_mbox),
 	cmocka_unit_test(test_mbox_lock),
 	cmocka_unit_test(test_maildir_owner_and_links),
+	cmocka_unit_test(test_maildir_sync_batch),
 	cmocka_unit_test(test_mbox_open_refuses),
     };
 
