@@ -133,12 +133,19 @@ static void qmgr_post_init(const char *service, char **argv)
     qmgr_deliver_pump();
 }
 
+/* qmgr_busy - deliveries or queue-file removals in flight */
+
+static int qmgr_busy(void)
+{
+    return (qmgr_deliver_busy() || qmgr_message_busy());
+}
+
 int     main(int argc, char **argv)
 {
     static const MAIL_SERVER_OPS ops = {
 	.post_init = qmgr_post_init,
 	.changed = dict_changed_name,
-	.busy = qmgr_deliver_busy,
+	.busy = qmgr_busy,
     };
 
     event_server_main(argc, argv, qmgr_accept, &ops);

@@ -45,6 +45,8 @@ typedef struct QMGR_MESSAGE {
     int     after;			/* QMGR_AFTER_*: queue control when finished */
     int     expired;			/* force-expired (postsuper -e): return it */
     int     verify;			/* sendmail -bv: report, do not deliver */
+    int     defer_log_old;		/* defer/ID is a former attempt's: the
+					 * first deferral replaces it */
     struct QMGR_MESSAGE *next;		/* list of active messages */
     struct QMGR_MESSAGE *prev;
 } QMGR_MESSAGE;
@@ -64,6 +66,9 @@ typedef struct QMGR_JOB {
     int     rcpt_index[DELIVER_MAX_RCPT];	/* indexes into env.rcpts */
     struct QMGR_JOB *next;		/* the destination's waiting jobs */
 } QMGR_JOB;
+
+/* qmgr_message.c: queue-file removals in flight */
+int	qmgr_message_busy(void);
 
 /* qmgr_scan.c */
 typedef struct QMGR_IDS {

@@ -133,9 +133,14 @@ void    qmgr_bounce_defer_log(QMGR_MESSAGE *message)
 			  message->rcpt_relay[i], message->rcpt_dsn[i],
 			  message->rcpt_reason[i]);
     }
-    if (count > 0)
+    if (count > 0 && message->defer_log_old) {
+	(void) defer_log_replace_list(MAIL_QUEUE_DEFER, message->id, entries,
+				      notify, count);
+	message->defer_log_old = 0;
+    } else if (count > 0) {
 	(void) defer_log_append_list(MAIL_QUEUE_DEFER, message->id, entries,
 				     notify, count);
+    }
     myfree(notify);
     myfree(entries);
 }

@@ -51,6 +51,7 @@
 #include "mail_server.h"
 #include "resolve.h"
 #include "defer_log.h"
+#include "worker.h"
 #include "qmgr.h"
 
 int     qmgr_message_count;
@@ -157,18 +158,88 @@ int     qmgr_message_active(const char *id)
     return (qmgr_message_find(id) != 0);
 }
 
-/* qmgr_message_remove - the file and its logs go away */
+/*
+ * Removing a finished message, off the event loop.  An unlink that frees
+ * data blocks can wait for the disk (ext4 mounted with "discard" without
+ * a journal sends the discard and waits for it), which in the event loop
+ * held up every delivery.  A worker thread removes the logs, then the
+ * file; "removed" is logged when it has.  If qmgr dies first, the file
+ * is found again at the next start with every recipient done (the agents
+ * and the bounce code mark them before qmgr finishes a message), and is
+ * removed then without a delivery.
+ */
+#define QMGR_REMOVE_PATHS	4		/* defer, bounce, trace logs; the file */
 
+typedef struct QMGR_REMOVE {
+    char   *id;
+    VSTRING *paths[QMGR_REMOVE_PATHS];
+    int     errs[QMGR_REMOVE_PATHS];	/* errno of each unlink, 0 if done */
+    int     rcpts;			/* recipients it still counts for */
+} QMGR_REMOVE;
+
+static int qmgr_remove_jobs;		/* removals in flight */
+
+/* qmgr_remove_work - in a worker thread: the logs, then the file */
+
+static void qmgr_remove_work(void *arg)
+{
+    QMGR_REMOVE *job = arg;
+
+    for (int i = 0; i < QMGR_REMOVE_PATHS; i++)
+	job->errs[i] = (unlink(STR(job->paths[i])) < 0 && errno != ENOENT) ?
+	    errno : 0;
+}
+
+/* qmgr_remove_done - in the event loop: say how it went */
+
+static void qmgr_remove_done(void *arg)
+{
+    QMGR_REMOVE *job = arg;
+
+    qmgr_remove_jobs--;
+    qmgr_message_count--;			/* now its file has left active/ */
+    qmgr_recipient_count -= job->rcpts;
+    qmgr_scan_room();
+    for (int i = 0; i < QMGR_REMOVE_PATHS; i++) {
+	if (job->errs[i])
+	    msg_warn("%s: remove %s: %s", job->id, STR(job->paths[i]),
+		     strerror(job->errs[i]));
+	vstring_free(job->paths[i]);
+    }
+    if (job->errs[QMGR_REMOVE_PATHS - 1] == 0)
+	msg_info("%s: removed", job->id);
+    myfree(job->id);
+    myfree(job);
+}
+
+/*
+ * qmgr_message_remove - the file and its logs go away (in a worker).
+ * Until then the message still counts for the active queue's limits, as
+ * its file is still in active/ (qmgr_message_free gives its share back,
+ * qmgr_remove_done takes it).
+ */
 static void qmgr_message_remove(QMGR_MESSAGE *message)
 {
-    if (mail_queue_remove(MAIL_QUEUE_ACTIVE, message->id) < 0) {
-	msg_warn("%s: remove from %s: %m", message->id, MAIL_QUEUE_ACTIVE);
-	return;
-    }
-    defer_log_remove(MAIL_QUEUE_DEFER, message->id);
-    defer_log_remove(MAIL_QUEUE_BOUNCE, message->id);
-    defer_log_remove(MAIL_QUEUE_TRACE, message->id);
-    msg_info("%s: removed", message->id);
+    static const char *const queues[QMGR_REMOVE_PATHS] = {
+	MAIL_QUEUE_DEFER, MAIL_QUEUE_BOUNCE, MAIL_QUEUE_TRACE, MAIL_QUEUE_ACTIVE,
+    };
+    QMGR_REMOVE *job = (QMGR_REMOVE *) mymalloc(sizeof(*job));
+
+    job->id = mystrdup(message->id);
+    for (int i = 0; i < QMGR_REMOVE_PATHS; i++)	/* paths: the config is ours */
+	mail_queue_path(job->paths[i] = vstring_alloc(64), queues[i], message->id);
+    job->rcpts = message->rcpt_status ? message->env.rcpt_count : 0;
+    qmgr_message_count++;
+    qmgr_recipient_count += job->rcpts;
+    qmgr_remove_jobs++;
+    worker_submit(qmgr_remove_work, qmgr_remove_done, job);
+}
+
+/* qmgr_message_busy - removals in flight (MAIL_SERVER_OPS busy) */
+
+int     qmgr_message_busy(void)
+{
+    return (qmgr_remove_jobs);
 }
 
 /* qmgr_message_after - a queue control request waited for the deliveries */
@@ -300,9 +371,10 @@ static void qmgr_slice_event(int event, void *context)
 }
 
 /*
- * qmgr_message_start - as Postfix's qmgr, defer/ID is reset before the
- * first recipient is routed: each slice appends this attempt's
- * deferrals.  A force-expired message keeps the old reasons in memory
+ * qmgr_message_start - as Postfix's qmgr, defer/ID holds this attempt's
+ * deferrals only: the first slice that defers replaces it (not an unlink
+ * here, which can wait for the disk, see qmgr_message_remove), later
+ * slices append.  A force-expired message keeps the old reasons in memory
  * for its recipients (qmgr_message_expire).
  */
 int     qmgr_message_start(QMGR_MESSAGE *message)
@@ -311,7 +383,7 @@ int     qmgr_message_start(QMGR_MESSAGE *message)
 	message->expire_log = mymalloc(sizeof(*message->expire_log));
 	(void) defer_log_read(MAIL_QUEUE_DEFER, message->id, message->expire_log);
     }
-    defer_log_remove(MAIL_QUEUE_DEFER, message->id);
+    message->defer_log_old = 1;			/* replaced at the first deferral */
     if (qmgr_slice_read(message) < 0)
 	return (-1);
     qmgr_message_route(message);

@@ -3,7 +3,9 @@
  *
  * Entries are attribute lists (lib/util/attr.h).  Appends are one write of a
  * whole entry to a file opened O_APPEND; rewrites go to a temporary file
- * that is renamed over the log, so a reader never sees half a log.
+ * that is renamed over the log, so a reader never sees half a log.  A
+ * replace (qmgr's first deferral of an attempt) truncates and writes the
+ * entries in one write: a reader may see the log empty for a moment.
  */
 #include "sys_defs.h"
 #include <fcntl.h>
@@ -68,13 +70,14 @@ int     defer_log_append(const char *queue, const char *id, const DEFER_LOG_ENTR
 }
 
 /*
- * defer_log_append_list - the entries go out in one flush when they fit
+ * defer_log_store - append (HOW = O_APPEND) or replace (O_TRUNC); the
+ * entries go out in one flush when they fit
  * the stream's buffer (one entry always does); a reader that meets a torn
  * last entry after a crash reports EINVAL and keeps the ones before.
  */
-int     defer_log_append_list(const char *queue, const char *id,
-			              const DEFER_LOG_ENTRY *entries,
-			              const char *const *notify, int count)
+static int defer_log_store(const char *queue, const char *id,
+			           const DEFER_LOG_ENTRY *entries,
+			           const char *const *notify, int count, int how)
 {
     VSTRING *path = vstring_alloc(100);
     VSTREAM *stream;
@@ -85,7 +88,7 @@ int     defer_log_append_list(const char *queue, const char *id,
 	return (0);
     }
     mail_queue_path(path, queue, id);
-    if ((stream = defer_log_open(STR(path), O_WRONLY | O_APPEND | O_CREAT)) == 0) {
+    if ((stream = defer_log_open(STR(path), O_WRONLY | O_CREAT | how)) == 0) {
 	msg_warn("%s: open %s: %m", id, STR(path));
 	ret = -1;
     } else {
@@ -102,6 +105,20 @@ int     defer_log_append_list(const char *queue, const char *id,
     }
     vstring_free(path);
     return (ret);
+}
+
+int     defer_log_append_list(const char *queue, const char *id,
+			              const DEFER_LOG_ENTRY *entries,
+			              const char *const *notify, int count)
+{
+    return (defer_log_store(queue, id, entries, notify, count, O_APPEND));
+}
+
+int     defer_log_replace_list(const char *queue, const char *id,
+			               const DEFER_LOG_ENTRY *entries,
+			               const char *const *notify, int count)
+{
+    return (defer_log_store(queue, id, entries, notify, count, O_TRUNC));
 }
 
 int     defer_log_write(const char *queue, const char *id,

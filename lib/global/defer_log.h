@@ -54,6 +54,14 @@ int	defer_log_append_list(const char *queue, const char *id,
 			              const char *const *notify, int count);
 
 /*
+ * defer_log_replace_list - the same, but the entries replace what the
+ * log held (qmgr's first deferral of a delivery attempt)
+ */
+int	defer_log_replace_list(const char *queue, const char *id,
+			               const DEFER_LOG_ENTRY *entries,
+			               const char *const *notify, int count);
+
+/*
  * defer_log_write - replace QUEUE/ID atomically with COUNT entries; with
  * COUNT 0 the log is removed.  0 or -1 (logged).
  */

@@ -26,14 +26,19 @@ static const char *showq_queues[] = {
     MAIL_QUEUE_INCOMING, MAIL_QUEUE_ACTIVE, MAIL_QUEUE_DEFERRED, MAIL_QUEUE_HOLD, 0,
 };
 
-/* showq_add_rcpts - the recipients of ENV that are not done, with reasons */
-
-static void showq_add_rcpts(SHOWQ_MSG *msg, const char *id, const QENV *env)
+/*
+ * showq_add_rcpts - the recipients of ENV that are not done, with the
+ * reasons of the last attempt; none for a message in active/: its attempt
+ * is under way (qmgr replaces defer/ID only when it defers again)
+ */
+static void showq_add_rcpts(SHOWQ_MSG *msg, const char *queue, const char *id,
+			            const QENV *env)
 {
     DEFER_LOG log;
 
     memset(&log, 0, sizeof(log));
-    (void) defer_log_read(MAIL_QUEUE_DEFER, id, &log);
+    if (strcmp(queue, MAIL_QUEUE_ACTIVE) != 0)
+	(void) defer_log_read(MAIL_QUEUE_DEFER, id, &log);
     for (int i = 0; i < env->rcpt_count; i++) {
 	const DEFER_LOG_ENTRY *ent;
 
@@ -69,7 +74,7 @@ static int showq_build(const char *queue, const char *id, SHOWQ_MSG *msg)
 	showq_msg_init(msg, queue, id, (long) env.arrival.tv_sec,
 		       env.content_size, env.sender);
 	msg->forced_expire = (st.st_mode & QUEUE_CONTROL_STAT_EXPIRE) != 0;
-	showq_add_rcpts(msg, id, &env);
+	showq_add_rcpts(msg, queue, id, &env);
 	qenv_free(&env);
 	ret = 0;
     } else if (msg_verbose) {

@@ -85,8 +85,11 @@ def test_listing_streams(make_instance):
 
 
 def in_memory_peaks(log):
-    """Largest number of messages and recipients between "queue active"
-    and "removed" lines of qmgr."""
+    """Largest number of messages and recipients in qmgr's memory, from
+    its log: a message counts from "queue active" until "removed" (its
+    file leaves active/ in a worker thread, and it counts for the limit
+    until then), a recipient until its status line (here every message
+    has one recipient, so that is when its slice is freed)."""
     active = {}
     peak_msgs = peak_rcpts = rcpts = 0
     for line in log.splitlines():
@@ -97,6 +100,11 @@ def in_memory_peaks(log):
             rcpts += int(m.group(2))
             peak_msgs = max(peak_msgs, len(active))
             peak_rcpts = max(peak_rcpts, rcpts)
+            continue
+        m = re.search(r"([0-9A-F]{13}): to=<[^>]*>, .* status=(sent|deferred|bounced)", line)
+        if m and active.get(m.group(1), 0) > 0:
+            active[m.group(1)] -= 1
+            rcpts -= 1
             continue
         m = re.search(r"([0-9A-F]{13}): removed$", line)
         if m and m.group(1) in active:

@@ -182,3 +182,43 @@ def test_truncated_queue_file_goes_to_corrupt(make_instance):
         inst.queue_files("corrupt"), inst.queue_files("incoming"), inst.queue_files("active"))
     assert not os.path.exists(bad)
     assert wait_until(inst.queue_empty, 10, 0.1), inst.queue_files("active")
+
+
+def test_finished_file_left_by_a_dead_qmgr_is_removed_undelivered(make_instance):
+    """qmgr removes a finished message in a worker thread; if it dies
+    first, the file comes back at the next start with every recipient
+    done (R flipped to D) and a stale defer log: it must be removed then,
+    logs and all, and delivered to nobody."""
+    inst = make_instance(qmgr=False)
+    assert inst.send(["alice@posthorn.test", "bob@posthorn.test"],
+                     b"From: a@example.com\r\nSubject: finished\r\n\r\ndone\r\n")[0] == 250
+    files = inst.queue_files("incoming")
+    assert len(files) == 1
+    qid = os.path.basename(files[0])
+    with open(files[0], "r+b") as f:
+        data = f.read()
+        for rcpt in (b"alice@posthorn.test", b"bob@posthorn.test"):
+            at = data.find(b"R" + bytes([len(rcpt)]) + rcpt)
+            assert at > 0, data[:400]
+            f.seek(at)
+            f.write(b"D")
+    inst.stop()
+    # as a dead qmgr leaves it: in active/, with a defer log of an attempt
+    active = os.path.join(inst.queue, "active", qid)
+    os.rename(files[0], active)
+    st = os.stat(active)
+    log_dir = os.path.join(inst.queue, "defer", qid[8])	# hashed, depth 1
+    os.makedirs(log_dir, mode=0o700, exist_ok=True)
+    with open(os.path.join(log_dir, qid), "w") as f:
+        f.write("recipient=alice@posthorn.test\nstatus=4.0.0\nreason=old\n\n")
+    for path in (log_dir, os.path.join(log_dir, qid)):
+        os.chown(path, st.st_uid, st.st_gid)
+    inst.with_qmgr = True
+    inst.write_config()
+    inst.start()
+    assert inst.wait_for_log(r"%s: removed" % qid, timeout=15), inst.log_tail()
+    assert not os.path.exists(active)
+    assert not os.path.exists(os.path.join(log_dir, qid))
+    assert wait_until(inst.queue_empty, 10)
+    assert inst.maildir_files(inst.maildir_new("alice")) == []
+    assert inst.maildir_files(inst.maildir_new("bob")) == []
