@@ -13,6 +13,8 @@
 
 PREFIX	?= /usr/local
 LIB_INC	:= $(patsubst %/,-I%,$(sort $(dir $(wildcard lib/*/*.h))))
+# libpq-fe.h (Debian's libpq-dev), mysql.h (libmariadb-dev)
+DB_INC	:= -I/usr/include/postgresql -I/usr/include/mariadb
 SAN	?= 0
 CC	?= gcc
 WERROR	?= -Werror
@@ -29,11 +31,11 @@ DAEMON_DIR ?= $(PREFIX)/libexec/posthorn
 CONFIG_DIR ?= /etc/posthorn
 
 CFLAGS	+= -std=gnu11 $(OPT) -Wall -Wextra $(WERROR) -Wno-unused-parameter \
-	   -Wformat=2 -Wshadow -Wstrict-prototypes $(LIB_INC) -MMD -MP \
+	   -Wformat=2 -Wshadow -Wstrict-prototypes $(LIB_INC) $(DB_INC) -MMD -MP \
 	   -DDEF_CONFIG_DIR='"$(CONFIG_DIR)"' -DDEF_DAEMON_DIR='"$(DAEMON_DIR)"' \
 	   -DDEF_COMMAND_DIR='"$(PREFIX)/sbin"'
 LDFLAGS	+= $(filter -fsanitize=%,$(OPT))
-LIBS	:= -lssl -lcrypto -lsasl2 -ldb -llmdb -lsqlite3 -lpcre2-8 -lresolv -pthread
+LIBS	:= -lssl -lcrypto -lsasl2 -ldb -llmdb -lsqlite3 -lpq -lmariadb -lpcre2-8 -lresolv -pthread
 
 LIB_SRC	:= $(wildcard lib/*/*.c)
 LIB_OBJ	:= $(LIB_SRC:%.c=$(BUILD)/obj/%.o)

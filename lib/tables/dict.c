@@ -2,7 +2,7 @@
  * dict.c - open "type:name" tables and look keys up in them.
  *
  * dict_open() splits "type:name", picks the backend (hash, btree, lmdb,
- * pcre, regexp, cidr, sqlite, texthash, static, inline, unix) and always
+ * pcre, regexp, cidr, sqlite, pgsql, mysql, texthash, static, inline, unix) and always
  * returns a DICT: when the table cannot be opened or the type is unknown,
  * the DICT has ->error set and every lookup returns NULL with ->error
  * set, so callers defer mail.
@@ -13,7 +13,7 @@
  * types are read-only.
  *
  * Every table read from a file (hash, btree: NAME.db; lmdb: NAME.lmdb;
- * pcre, regexp, cidr, texthash: NAME; sqlite: its configuration file) is
+ * pcre, regexp, cidr, texthash: NAME; sqlite, pgsql, mysql: its configuration file) is
  * watched: dict_changed_name() compares each file with what it was when
  * the table was opened (device, inode, size, mtime, ctime; a
  * file that was missing then and exists now, or the other way round),
@@ -42,6 +42,8 @@ static const DICT_TYPE dict_types[] = {
     {"cidr", dict_cidr_open, ""},
     {"lmdb", dict_lmdb_open, ".lmdb"},
     {"sqlite", dict_sqlite_open, ""},
+    {"pgsql", dict_pgsql_open, ""},
+    {"mysql", dict_mysql_open, ""},
     {"texthash", dict_thash_open, ""},
     {"static", dict_static_open, 0},
     {"inline", dict_inline_open, 0},

@@ -37,6 +37,8 @@ DICT   *dict_regexp_open(const char *type, const char *name, int flags);	/* rege
 DICT   *dict_cidr_open(const char *type, const char *name, int flags);	/* cidr */
 DICT   *dict_lmdb_open(const char *type, const char *name, int flags);	/* lmdb */
 DICT   *dict_sqlite_open(const char *type, const char *name, int flags);	/* sqlite */
+DICT   *dict_pgsql_open(const char *type, const char *name, int flags);	/* pgsql */
+DICT   *dict_mysql_open(const char *type, const char *name, int flags);	/* mysql */
 
 /* dict_fail_write - as dict_fail_open, for a table opened for writing: close gives -1 */
 DICT   *dict_fail_write(const char *type, const char *name, int flags);
@@ -48,7 +50,8 @@ DICT   *dict_fail_write(const char *type, const char *name, int flags);
  * appended as is), text after a NUL byte is dropped, and a physical or
  * logical line longer than DICT_LINE_MAX is warned about and skipped.
  * Implemented in table_source.c; used there, by dict_rules.c (pcre:,
- * regexp:, cidr:) and by dict_sqlite.c (its configuration file).
+ * regexp:, cidr:) and by dict_query.c (the configuration file of sqlite:,
+ * pgsql: and mysql:).
  */
 #define DICT_LINE_MAX	(1024 * 1024)
 typedef struct DICT_LINES DICT_LINES;

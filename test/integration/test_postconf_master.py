@@ -498,8 +498,8 @@ def test_table_types(tmp_path):
     types = ph.out.splitlines()
     assert types == sorted(types) and len(set(types)) == len(types), types
     assert set(types) <= set(pf.out.splitlines()), (types, pf.out)
-    assert {"hash", "btree", "lmdb", "pcre", "regexp", "cidr", "sqlite", "texthash",
-            "static", "inline"} <= set(types)
+    assert {"hash", "btree", "lmdb", "pcre", "regexp", "cidr", "sqlite", "pgsql", "mysql",
+            "texthash", "static", "inline"} <= set(types)
 
 
 @NEED_POSTFIX
