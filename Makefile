@@ -45,6 +45,7 @@ LIBA	:= $(BUILD)/libposthorn.a
 SRC_master	:= $(wildcard master/master*.c)
 SRC_postlogd	:= master/postlogd.c
 SRC_anvil	:= master/anvil.c
+SRC_proxymap	:= master/proxymap.c
 SRC_spawn	:= master/spawn.c
 SRC_smtpd	:= $(wildcard smtpd/*.c)
 SRC_qmgr	:= $(wildcard qmgr/*.c)
@@ -63,7 +64,7 @@ SRC_postcat	:= $(wildcard postqueue/postcat*.c)
 SRC_postmap	:= postmap/postmap.c postmap/maptool.c
 SRC_postalias	:= postmap/postalias.c postmap/maptool.c
 
-LIBEXEC_PROGS	:= master smtpd qmgr local smtp showq pickup pop3d imapd postlogd anvil spawn
+LIBEXEC_PROGS	:= master smtpd qmgr local smtp showq pickup pop3d imapd postlogd anvil proxymap spawn
 BIN_PROGS	:= posthorn postconf sendmail postqueue postsuper postcat postmap postalias
 # programs whose sources exist (later issues add more)
 LIBEXEC_BUILT	:= $(foreach p,$(LIBEXEC_PROGS),$(if $(SRC_$(p)),$(BUILD)/libexec/$(p)))

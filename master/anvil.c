@@ -29,7 +29,6 @@
  * Parameters: anvil_rate_time_unit, anvil_status_update_time.
  */
 #include "sys_defs.h"
-#include <sys/socket.h>
 #include "msg.h"
 #include "mymalloc.h"
 #include "vstring.h"
@@ -38,6 +37,7 @@
 #include "events.h"
 #include "mail_conf.h"
 #include "mail_server.h"
+#include "attr_server.h"
 
 #define ANVIL_REQUEST_MAX	4096	/* bytes of one request */
 #define ANVIL_IDENT_MAX		300
@@ -63,11 +63,8 @@ typedef struct ANVIL_MAX {
     time_t  when;
 } ANVIL_MAX;
 
-/* One smtpd's connection to anvil */
+/* One smtpd's connection to anvil (the I/O is attr_server.c's) */
 typedef struct ANVIL_CLIENT {
-    int     fd;
-    VSTRING *in;
-    VSTRING *out;
     HTABLE *open;			/* ident -> connections it registered */
 } ANVIL_CLIENT;
 
@@ -209,10 +206,11 @@ static void anvil_client_open(ANVIL_CLIENT *client, ANVIL_IDENT *id, int delta)
 	htable_delete(client->open, id->ident);
 }
 
-/* anvil_request - answer one request into CLIENT's output */
+/* anvil_request - answer one request into OUT (ATTR_SERVER_SPEC request) */
 
-static void anvil_request(ANVIL_CLIENT *client, const ATTR_LIST *list)
+static void anvil_request(const ATTR_LIST *list, VSTRING *out, void *context)
 {
+    ANVIL_CLIENT *client = context;
     const char *request = attr_find(list, "request");
     const char *ident = attr_find(list, "ident");
     HTABLE_INFO *info;
@@ -222,8 +220,8 @@ static void anvil_request(ANVIL_CLIENT *client, const ATTR_LIST *list)
     if (request == 0 || ident == 0 || *ident == 0 || strlen(ident) > ANVIL_IDENT_MAX) {
 	msg_warn("bad request from an anvil client: %s",
 		 request ? "ident missing or too long" : "request missing");
-	attr_buf_put(client->out, "status", "1");
-	attr_buf_end(client->out);
+	attr_buf_put(out, "status", "1");
+	attr_buf_end(out);
 	return;
     }
     if (strcmp(request, "disconnect") == 0) {
@@ -232,38 +230,38 @@ static void anvil_request(ANVIL_CLIENT *client, const ATTR_LIST *list)
 	    anvil_client_open(client, id, -1);
 	    anvil_forget(id);
 	}
-	attr_buf_put(client->out, "status", "0");
-	attr_buf_end(client->out);
+	attr_buf_put(out, "status", "0");
+	attr_buf_end(out);
 	return;
     }
     for (i = 0; i < RATE_COUNT && strcmp(request, anvil_rate_names[i]) != 0; i++)
 	 /* void */ ;
     if (i == RATE_COUNT) {
 	msg_warn("unknown anvil request: %.100s", request);
-	attr_buf_put(client->out, "status", "1");
-	attr_buf_end(client->out);
+	attr_buf_put(out, "status", "1");
+	attr_buf_end(out);
 	return;
     }
     id = anvil_ident(ident);
     id->rate[i]++;
     anvil_max_update(anvil_max_rate + i, id->rate[i], ident);
-    attr_buf_put(client->out, "status", "0");
+    attr_buf_put(out, "status", "0");
     if (i == RATE_CONNECT) {
 	anvil_client_open(client, id, 1);
 	anvil_max_update(&anvil_max_count, id->count, ident);
-	vstring_sprintf_append(client->out, "count=%d\n", id->count);
+	vstring_sprintf_append(out, "count=%d\n", id->count);
     }
-    vstring_sprintf_append(client->out, "rate=%d\n", id->rate[i]);
-    attr_buf_end(client->out);
+    vstring_sprintf_append(out, "rate=%d\n", id->rate[i]);
+    attr_buf_end(out);
 }
 
 /* anvil_client_close - the smtpd went away: its connections with it */
 
-static void anvil_client_close(ANVIL_CLIENT *client)
+static void anvil_client_close(void *context)
 {
+    ANVIL_CLIENT *client = context;
     HTABLE_INFO *info;
     ANVIL_IDENT *id;
-
     HTABLE_INFO *found;
 
     for (size_t i = 0; i < client->open->size; i++) {
@@ -276,79 +274,19 @@ static void anvil_client_close(ANVIL_CLIENT *client)
 	    id->count = 0;
     }
     htable_free(client->open);
-    event_disable_readwrite(client->fd);
-    event_server_disconnect(client->fd);
-    vstring_free(client->in);
-    vstring_free(client->out);
     myfree(client);
 }
 
-static void anvil_read_event(int event, void *context);
-
-/* anvil_write_event - send the answers; then read again */
-
-static void anvil_write_event(int event, void *context)
-{
-    ANVIL_CLIENT *client = context;
-    ssize_t n;
-
-    while (LEN(client->out) > 0) {
-	n = send(client->fd, STR(client->out), LEN(client->out), MSG_NOSIGNAL);
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-	    return;
-	if (n <= 0) {
-	    anvil_client_close(client);
-	    return;
-	}
-	vstring_drop_head(client->out, (size_t) n);
-    }
-    event_disable_readwrite(client->fd);
-    event_enable_read(client->fd, anvil_read_event, client);
-}
-
-static void anvil_read_event(int event, void *context)
-{
-    ANVIL_CLIENT *client = context;
-    char    chunk[4096];
-    ATTR_LIST list;
-    size_t  used;
-    ssize_t n;
-    int     status;
-
-    n = read(client->fd, chunk, sizeof(chunk));
-    if (n < 0 && (errno == EAGAIN || errno == EINTR))
-	return;
-    if (n <= 0) {
-	anvil_client_close(client);
-	return;
-    }
-    vstring_memcat(client->in, chunk, (size_t) n);
-    while ((status = attr_scan_next(STR(client->in), LEN(client->in), &list,
-				    &used)) == 1) {
-	anvil_request(client, &list);
-	attr_list_free(&list);
-	vstring_drop_head(client->in, used);
-    }
-    if (status < 0 || LEN(client->in) > ANVIL_REQUEST_MAX) {
-	msg_warn("malformed request from an anvil client: closing it");
-	anvil_client_close(client);
-	return;
-    }
-    if (LEN(client->out) > 0) {
-	event_disable_readwrite(client->fd);
-	event_enable_write(client->fd, anvil_write_event, client);
-    }
-}
+static const ATTR_SERVER_SPEC anvil_spec = {
+    "anvil", ANVIL_REQUEST_MAX, anvil_request, anvil_client_close,
+};
 
 static void anvil_accept(int fd, const char *service, char **argv)
 {
     ANVIL_CLIENT *client = (ANVIL_CLIENT *) mycalloc(1, sizeof(*client));
 
-    client->fd = fd;
-    client->in = vstring_alloc(256);
-    client->out = vstring_alloc(256);
     client->open = htable_create(16);
-    event_enable_read(fd, anvil_read_event, client);
+    attr_server_accept(fd, &anvil_spec, client);
 }
 
 static void anvil_post_init(const char *service, char **argv)

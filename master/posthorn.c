@@ -262,6 +262,8 @@ static void check_tables(CONF_CHECK *cc)
     HTABLE *seen = htable_create(20);
 
     for (const MAIL_PARAM *p = mail_params; p->name; p++) {
+	if (strcmp(p->name, "proxy_read_maps") == 0)
+	    continue;				/* names what proxymap may open */
 	if (has_suffix(p->name, "_maps") || has_suffix(p->name, "_checks"))
 	    check_table_list(cc, seen, p->name, 0);
 	else if (has_suffix(p->name, "_restrictions"))

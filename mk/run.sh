@@ -191,6 +191,12 @@ if ! grep -q "^anvil " "$etc/master.cf"; then
 anvil                unix  -       -      n      -      1       anvil
 EOF
 fi
+if ! grep -q "^proxymap " "$etc/master.cf"; then
+    cat >> "$etc/master.cf" <<EOF
+# lookups of proxy:TYPE:NAME tables for all processes (proxy_read_maps)
+proxymap             unix  -       -      n      -      -       proxymap
+EOF
+fi
 if ! grep -q "^lmtp " "$etc/master.cf"; then
     cat >> "$etc/master.cf" <<EOF
 # LMTP delivery (the SMTP client in LMTP mode): mailbox_transport or

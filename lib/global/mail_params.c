@@ -71,6 +71,14 @@ const MAIL_PARAM mail_params[] = {
     I("default_process_limit", "100", 1, 0),
     T("anvil_rate_time_unit", "60s", 's', 1),
     T("anvil_status_update_time", "600s", 's', 1),
+    S("proxy_read_maps", "$local_recipient_maps $mydestination $virtual_alias_maps "
+      "$virtual_alias_domains $virtual_mailbox_maps $virtual_mailbox_domains "
+      "$relay_domains $canonical_maps $sender_canonical_maps "
+      "$recipient_canonical_maps $relocated_maps $transport_maps $mynetworks "
+      "$smtpd_sender_login_maps $alias_maps $smtpd_client_restrictions "
+      "$smtpd_helo_restrictions $smtpd_sender_restrictions "
+      "$smtpd_relay_restrictions $smtpd_recipient_restrictions "
+      "$smtp_sasl_password_maps $virtual_gid_maps $virtual_uid_maps"),
     I("max_use", "100", 1, 0),
     T("max_idle", "100s", 's', 1),
     T("ipc_timeout", "3600s", 's', 1),

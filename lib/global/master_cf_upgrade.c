@@ -21,6 +21,7 @@ const MASTER_CF_SERVICE master_cf_upgrade_services[] = {
     {"showq", "unix", "showq     unix  n       -       n       -       -       showq"},
     {"postlog", "unix", "postlog   unix  n       -       n       -       1       postlogd"},
     {"anvil", "unix", "anvil     unix  -       -       n       -       1       anvil"},
+    {"proxymap", "unix", "proxymap  unix  -       -       n       -       -       proxymap"},
     {0, 0, 0},
 };
 

@@ -2,7 +2,7 @@
  * dict.c - open "type:name" tables and look keys up in them.
  *
  * dict_open() splits "type:name", picks the backend (hash, btree, lmdb,
- * pcre, regexp, cidr, sqlite, pgsql, mysql, texthash, static, inline, unix) and always
+ * pcre, regexp, cidr, sqlite, pgsql, mysql, proxy, texthash, static, inline, unix) and always
  * returns a DICT: when the table cannot be opened or the type is unknown,
  * the DICT has ->error set and every lookup returns NULL with ->error
  * set, so callers defer mail.
@@ -44,6 +44,7 @@ static const DICT_TYPE dict_types[] = {
     {"sqlite", dict_sqlite_open, ""},
     {"pgsql", dict_pgsql_open, ""},
     {"mysql", dict_mysql_open, ""},
+    {"proxy", dict_proxy_open, 0},
     {"texthash", dict_thash_open, ""},
     {"static", dict_static_open, 0},
     {"inline", dict_inline_open, 0},

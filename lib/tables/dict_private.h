@@ -39,6 +39,7 @@ DICT   *dict_lmdb_open(const char *type, const char *name, int flags);	/* lmdb *
 DICT   *dict_sqlite_open(const char *type, const char *name, int flags);	/* sqlite */
 DICT   *dict_pgsql_open(const char *type, const char *name, int flags);	/* pgsql */
 DICT   *dict_mysql_open(const char *type, const char *name, int flags);	/* mysql */
+DICT   *dict_proxy_open(const char *type, const char *name, int flags);	/* proxy */
 
 /* dict_fail_write - as dict_fail_open, for a table opened for writing: close gives -1 */
 DICT   *dict_fail_write(const char *type, const char *name, int flags);

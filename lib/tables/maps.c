@@ -3,8 +3,8 @@
  *
  * maps_create("alias_maps", "hash:/etc/aliases, inline:{a=b, c=d}", flags)
  * opens each "type:name" of SPEC (separated by commas or white space;
- * "{ ... }" groups inside a name are kept whole; a "proxy:" prefix is
- * accepted and removed until proxymap exists).  maps_find() returns the
+ * "{ ... }" groups inside a name are kept whole; "proxy:type:name" asks
+ * the proxymap service, dict_proxy.c).  maps_find() returns the
  * first table's answer; when a table cannot answer, the search stops with
  * NULL and maps->error set, so the caller defers rather than bounces.
  */
@@ -26,8 +26,6 @@ MAPS   *maps_create(const char *title, const char *spec, int flags)
 
     maps->title = mystrdup(title);
     while ((name = dict_strtokq(&cp, MAPS_SEP)) != 0) {
-	while (strncmp(name, "proxy:", 6) == 0)
-	    name += 6;
 	if (maps->count == size) {
 	    size = size ? 2 * size : 4;
 	    maps->dicts = (DICT **) myrealloc(maps->dicts, size * sizeof(DICT *));

@@ -258,6 +258,7 @@ class PosthornInstance:
         lines.append("pickup  unix  n - n 60 1 pickup")
         lines.append("postlog unix  n - n - 1 postlogd")
         lines.append("anvil   unix  - - n - 1 anvil")
+        lines.append("proxymap unix - - n - - proxymap")
         return lines + self.master_extra
 
     def write_config(self):

@@ -537,7 +537,7 @@ def test_upgrade_configuration(make_instance):
     assert rc == 1 and "missing 'postlog' service" in err, err
     r = inst.posthorn("upgrade-configuration")
     assert r.returncode == 0, r.stderr
-    added = ["smtp", "relay", "lmtp", "pickup", "showq", "postlog", "anvil"]
+    added = ["smtp", "relay", "lmtp", "pickup", "showq", "postlog", "anvil", "proxymap"]
     for name in added:
         assert "posthorn: Editing %s, adding missing entry for %s unix-domain service\n" \
             % (path, name) in r.stderr, r.stderr

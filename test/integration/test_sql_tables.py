@@ -48,12 +48,13 @@ QUERIES = {
 }
 
 
-@pytest.fixture(scope="module", params=sorted(SERVERS))
-def db(request):
-    helpers = SERVERS[request.param]
+def mail_database(kind):
+    """A started private KIND server with the schema and the reader login
+    (a generator for module fixtures: yields it, removes it after)."""
+    helpers = SERVERS[kind]
     if not helpers.available():
-        pytest.skip("%s server is not installed" % request.param)
-    cls = helpers.PgServer if request.param == "pgsql" else helpers.MariaServer
+        pytest.skip("%s server is not installed" % kind)
+    cls = helpers.PgServer if kind == "pgsql" else helpers.MariaServer
     server = cls(tempfile.mkdtemp(prefix="db-", dir="/tmp"))
     try:
         server.start()
@@ -63,6 +64,11 @@ def db(request):
         yield server
     finally:
         server.cleanup()
+
+
+@pytest.fixture(scope="module", params=sorted(SERVERS))
+def db(request):
+    yield from mail_database(request.param)
 
 
 def write_cf(inst, name, db, query, **extra):

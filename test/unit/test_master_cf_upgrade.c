@@ -29,7 +29,7 @@ static void said(const MASTER_CF_SERVICE *service, void *ctx)
 #define ALL "smtp unix - - n - - smtp\nrelay unix - - n - - smtp\n" \
 	"lmtp unix - - n - - smtp\npickup unix n - n 60 1 pickup\n" \
 	"showq unix n - n - - showq\npostlog unix n - n - 1 postlogd\n" \
-	"anvil unix - - n - 1 anvil\n"
+	"anvil unix - - n - 1 anvil\nproxymap unix - - n - - proxymap\n"
 
 static int missing(const char *text, VSTRING *add)
 {
@@ -47,7 +47,7 @@ static void test_nothing_missing(void **state)
     assert_int_equal(missing("smtp unix - - y - 5 smtp -v\nrelay\tunix - - n - - smtp\n"
 			     "lmtp unix - - n - - lmtp\npickup  unix - - n - - pickup\n"
 			     "showq unix - - n - - showq\npostlog unix - - n - - x\n"
-			     "anvil unix - - n - - anvil", add), 0);
+			     "anvil unix - - n - - anvil\nproxymap unix - - n - 4 proxymap", add), 0);
     vstring_free(add);
 }
 
@@ -56,15 +56,15 @@ static void test_all_missing(void **state)
     VSTRING *add = vstring_alloc(100);
     int     n = 0;
 
-    assert_int_equal(missing("", add), 7);
+    assert_int_equal(missing("", add), 8);
     assert_string_equal(STR(names), "smtp/unix relay/unix lmtp/unix pickup/unix "
-			"showq/unix postlog/unix anvil/unix ");
+			"showq/unix postlog/unix anvil/unix proxymap/unix ");
     for (const MASTER_CF_SERVICE *sp = master_cf_upgrade_services; sp->name; sp++)
 	n++;
-    assert_int_equal(n, 7);
+    assert_int_equal(n, 8);
     assert_non_null(strstr(STR(add), "pickup    unix  n       -       n       60      1       pickup\n"));
     assert_non_null(strstr(STR(add), "postlog   unix  n       -       n       -       1       postlogd\n"));
-    assert_int_equal(master_cf_upgrade_text("", add, 0, 0), 7);	/* no callback */
+    assert_int_equal(master_cf_upgrade_text("", add, 0, 0), 8);	/* no callback */
     vstring_free(add);
 }
 
@@ -79,13 +79,13 @@ static void test_what_does_not_count(void **state)
 			     "pickup inet n - n - - pickup\n"
 			     "pickups unix n - n - - pickup\n"
 			     "pickup\n"
-			     "x pickup unix\n", add), 7);
+			     "x pickup unix\n", add), 8);
     assert_non_null(strstr(STR(names), "pickup/unix"));
     assert_non_null(strstr(STR(names), "smtp/unix"));
     /* one present in the middle of others (a CR is white space too) */
-    assert_int_equal(missing("a b\npostlog unix n - n - 1 postlogd\r\nc d", add), 6);
-    assert_int_equal(missing("a b\npostlog   unix n - n - 1 postlogd\nc d", add), 6);
-    assert_int_equal(missing("a b\npostlog   unix", add), 6);
+    assert_int_equal(missing("a b\npostlog unix n - n - 1 postlogd\r\nc d", add), 7);
+    assert_int_equal(missing("a b\npostlog   unix n - n - 1 postlogd\nc d", add), 7);
+    assert_int_equal(missing("a b\npostlog   unix", add), 7);
     assert_null(strstr(STR(add), "postlog"));
     vstring_free(add);
 }
@@ -125,9 +125,9 @@ static void test_file(void **state)
 
     write_master(old, strlen(old));
     vstring_reset(names);
-    assert_int_equal(master_cf_upgrade(STR(file), said, 0, err), 6);
+    assert_int_equal(master_cf_upgrade(STR(file), said, 0, err), 7);
     assert_string_equal(STR(names), "smtp/unix relay/unix lmtp/unix pickup/unix "
-			"postlog/unix anvil/unix ");
+			"postlog/unix anvil/unix proxymap/unix ");
     text = read_master();
     assert_memory_equal(text, old, strlen(old));	/* the admin's bytes */
     assert_string_equal(text + strlen(old),
@@ -136,12 +136,13 @@ static void test_file(void **state)
 			"lmtp      unix  -       -       n       -       -       smtp\n"
 		    "pickup    unix  n       -       n       60      1       pickup\n"
 		  "postlog   unix  n       -       n       -       1       postlogd\n"
-		       "anvil     unix  -       -       n       -       1       anvil\n");
+		       "anvil     unix  -       -       n       -       1       anvil\n"
+		    "proxymap  unix  -       -       n       -       -       proxymap\n");
     /* and again: nothing left to add, nothing written */
     assert_int_equal(master_cf_upgrade(STR(file), said, 0, err), 0);
     assert_string_equal(read_master(), text);
     write_master("", 0);
-    assert_int_equal(master_cf_upgrade(STR(file), 0, 0, err), 7);
+    assert_int_equal(master_cf_upgrade(STR(file), 0, 0, err), 8);
     assert_true(read_master()[0] == 's');		/* no empty first line */
     vstring_free(err);
 }
