@@ -13,8 +13,9 @@
  * recipient by recipient and unless a destination deferred, local marks
  * the recipient done in the queue file (R -> D, not fsynced: see
  * qfile_mark_done), and only then logs each destination ("status=sent",
- * "bounced", "deferred") and replies with the worst outcome.  A deferred recipient is retried whole: destinations
- * that were already delivered may get a duplicate then.
+ * "bounced", "deferred") and replies with the worst outcome.  A deferred
+ * recipient is retried whole: destinations that were already delivered
+ * may get a duplicate then.
  *
  * Parameters: mydestination, virtual_mailbox_domains, recipient_delimiter,
  * home_mailbox, mail_spool_directory, virtual_mailbox_base,

@@ -94,7 +94,9 @@ static void proxy_request(const ATTR_LIST *list, VSTRING *out, void *context)
     const char *request = attr_find(list, "request");
     const char *table = attr_find(list, "table");
     const char *key = attr_find(list, "key");
-    long    flags = attr_find_long(list, "flags", 0);
+    /* only the flags that change a lookup: a bounded number of tables */
+    long    flags = attr_find_long(list, "flags", 0)
+	& (DICT_FLAG_FOLD_KEY | DICT_FLAG_TRY0NULL | DICT_FLAG_TRY1NULL);
     const char *value;
     DICT   *dict;
     char    status[2];

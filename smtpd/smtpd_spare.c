@@ -32,6 +32,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <sys/stat.h>
 
 #include "msg.h"
@@ -103,6 +104,7 @@ static void spare_keep(int fd, const char *id)
 	spares[slot].seq = ++spare_seq;
 	strcpy(spares[slot].id, id);
 	strcpy(spares[slot].path, STR(path));
+	atomic_signal_fence(memory_order_seq_cst);	/* the path before the flag */
 	spare_ready[slot] = 1;			/* last: the handler may look */
 	spare_count++;
     }
@@ -178,6 +180,7 @@ QFILE  *smtpd_spare_take(void)
 
     while (qf == 0 && (slot = spare_oldest()) >= 0) {
 	spare_ready[slot] = 0;			/* first: the handler may look */
+	atomic_signal_fence(memory_order_seq_cst);
 	spare_count--;
 	if (!spare_usable(spares + slot)) {
 	    spare_discard(spares[slot].fd, spares[slot].path);
