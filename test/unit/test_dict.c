@@ -323,7 +323,7 @@ static void test_maps(void **state)
 
     (void) state;
     make_db(tmp_path("m1"), DB_HASH, pairs);
-    vstring_sprintf(spec, "proxy:hash:%s, inline:{ a=from-inline, { b = x, y } }"
+    vstring_sprintf(spec, "hash:%s, inline:{ a=from-inline, { b = x, y } }"
 		    "  static:{default value}", tmp_path("m1"));
     maps = maps_create("test_maps", STR(spec), DICT_FLAG_FOLD_KEY);
     assert_int_equal(maps->count, 3);
@@ -331,6 +331,14 @@ static void test_maps(void **state)
     assert_string_equal(maps_find(maps, "b"), "x, y");
     assert_string_equal(maps_find(maps, "zz"), "default value");
     assert_int_equal(maps->error, 0);
+    maps_free(maps);
+
+    /* proxy: goes to proxymap (not running here): an error, no fallthrough */
+    vstring_sprintf(spec, "proxy:hash:%s static:{default value}", tmp_path("m1"));
+    maps = maps_create("test_maps", STR(spec), DICT_FLAG_FOLD_KEY);
+    assert_string_equal(maps->dicts[0]->type, "proxy");
+    assert_null(maps_find(maps, "A"));
+    assert_int_not_equal(maps->error, 0);
     maps_free(maps);
 
     /* a failing table stops the search with an error */
