@@ -1,8 +1,8 @@
 /*
  * conf_check_master.c - check master.cf without dying (conf_check.h):
  * its syntax (master_cf_parse()), that each service's command can be run,
- * the -o values of each service, and the postlog service maillog_file
- * needs.
+ * the -o values of each service, the postlog service maillog_file needs
+ * and the proxymap service that proxy: tables need.
  */
 #include "sys_defs.h"
 #include <limits.h>
@@ -124,6 +124,41 @@ static void cc_check_postlog(CC_MASTER *cm, const MASTER_CF *cf)
     vstring_free(buf);
 }
 
+/* cc_has_unix - master.cf has the unix service NAME */
+
+static int cc_has_unix(const MASTER_CF *cf, const char *name)
+{
+    for (int i = 0; i < cf->count; i++)
+	if (strcmp(cf->ents[i].name, name) == 0 && cf->ents[i].type == MASTER_CF_UNIX)
+	    return (1);
+    return (0);
+}
+
+/* cc_check_proxymap - a proxy: table needs the proxymap service */
+
+static void cc_check_proxymap(CC_MASTER *cm, const MASTER_CF *cf)
+{
+    VSTRING *buf = vstring_alloc(100);
+    const char *value;
+    const char *user = 0;
+
+    if (cc_has_unix(cf, "proxymap")) {
+	vstring_free(buf);
+	return;
+    }
+    for (const MAIL_PARAM *p = mail_params; user == 0 && p->name; p++)
+	if (strcmp(p->name, "proxy_read_maps") != 0
+	    && (value = conf_check_param(cm->cc, p->name, buf)) != 0
+	    && strstr(value, "proxy:") != 0)
+	    user = p->name;
+    if (user)
+	conf_check_report(cm->cc, CONF_CHECK_ERROR,
+			  "missing 'proxymap' service in master.cf (%s uses "
+			  "proxy: tables) - run 'posthorn upgrade-configuration'",
+			  user);
+    vstring_free(buf);
+}
+
 void    conf_check_master(CONF_CHECK *cc, MASTER_CF **cfp)
 {
     VSTRING *path = vstring_alloc(100);
@@ -143,6 +178,7 @@ void    conf_check_master(CONF_CHECK *cc, MASTER_CF **cfp)
 	cc_check_programs(&cm, *cfp);
 	conf_check_options(*cfp, cc_check_option, &cm);
 	cc_check_postlog(&cm, *cfp);
+	cc_check_proxymap(&cm, *cfp);
     }
     vstring_free(path);
     vstring_free(err);

@@ -535,6 +535,8 @@ def test_upgrade_configuration(make_instance):
         f.write(old_master)				# no newline at the end
     rc, err = check(inst)
     assert rc == 1 and "missing 'postlog' service" in err, err
+    assert ("missing 'proxymap' service in master.cf (local_recipient_maps uses "
+            "proxy: tables) - run 'posthorn upgrade-configuration'") in err, err
     r = inst.posthorn("upgrade-configuration")
     assert r.returncode == 0, r.stderr
     added = ["smtp", "relay", "lmtp", "pickup", "showq", "postlog", "anvil", "proxymap"]
