@@ -29,10 +29,12 @@ if ! command -v "$CC" >/dev/null 2>&1; then
 fi
 
 LIB_INC=$(for d in lib/*/; do printf -- '-I%s ' "${d%/}"; done)
-CFLAGS="-std=gnu11 -g -O1 -fno-omit-frame-pointer $LIB_INC -Ismtpd -Ipop3d \
+# the database client headers, as the Makefile's DB_INC
+DB_INC="-I/usr/include/postgresql -I/usr/include/mariadb"
+CFLAGS="-std=gnu11 -g -O1 -fno-omit-frame-pointer $LIB_INC $DB_INC -Ismtpd -Ipop3d \
  -fsanitize=address,undefined -fno-sanitize-recover=undefined \
  -Wall -Wextra -Wno-unused-parameter"
-LIBS="-lssl -lcrypto -lsasl2 -ldb -llmdb -lsqlite3 -lpcre2-8 -lresolv"
+LIBS="-lssl -lcrypto -lsasl2 -ldb -llmdb -lsqlite3 -lpq -lmariadb -lpcre2-8 -lresolv"
 
 # build_lib - compile the library sources that changed since the last run
 build_lib() {

@@ -7,7 +7,8 @@
  * runs conf_check_master() and conf_check_main(), and looks at the
  * problems reported, collected as "W: text", "E: text", "F: text" lines.
  * Bad input: every kind of $name syntax error, loops, values of every
- * type out of bounds or not numbers at all, broken master.cf lines.
+ * type out of bounds or not numbers at all, broken master.cf lines, a
+ * proxy: table without the proxymap service.
  * Whatever is accepted must also expand without dying (checked in-process).
  */
 #include "sys_defs.h"
@@ -57,7 +58,8 @@ static void write_main(const char *extra)
     vstring_free(text);
 }
 
-#define MASTER_OK "smtp inet n - n - - smtpd\nqmgr unix n - n 300 1 master\n"
+#define MASTER_OK "smtp inet n - n - - smtpd\nqmgr unix n - n 300 1 master\n" \
+	"proxymap unix - - n - - proxymap\n"
 
 /* check - both checks over MAIN (after daemon_directory) and MASTER */
 
@@ -105,6 +107,22 @@ static void test_clean(void **state)
 			      "my_list = a, b\n"
 			      "mydestination = $myhostname, $my_list\n",
 			      MASTER_OK), "");
+}
+
+/* test_proxymap_service - proxy: tables need proxymap in master.cf */
+
+static void test_proxymap_service(void **state)
+{
+    static const char no_proxymap[] = "smtp inet n - n - - smtpd\n"
+	"qmgr unix n - n 300 1 master\n";
+
+    /* the default local_recipient_maps is proxy:unix:passwd.byname ... */
+    assert_said(check("", no_proxymap),
+		"E: missing 'proxymap' service in master.cf (local_recipient_maps "
+		"uses proxy: tables) - run 'posthorn upgrade-configuration'");
+    /* ... without a proxy: table nothing needs it */
+    assert_string_equal(check("local_recipient_maps =\n", no_proxymap), "");
+    assert_string_equal(check("", MASTER_OK), "");
 }
 
 static void test_bad_values(void **state)
@@ -255,9 +273,9 @@ static void test_service_params(void **state)
 static void test_master_syntax(void **state)
 {
     assert_said(check("", MASTER_OK "bogus unix - - n - -\n"),
-		"master.cf, line 3: too few fields");
+		"master.cf, line 4: too few fields");
     assert_said(check("", MASTER_OK "bogus unox - - n - - smtpd\n"),
-		"master.cf, line 3: bad transport type");
+		"master.cf, line 4: bad transport type");
     assert_said(check("", MASTER_OK "smtp inet n - n - - smtpd\n"),
 		"duplicate service name and type");
     assert_said(check("", "  -o x=y\n"), "continuation line without a preceding entry");
@@ -271,7 +289,7 @@ static void test_master_programs(void **state)
     assert_said(check("", MASTER_OK "bogus unix - - n - - nosuchdaemon\n"),
 		"E: ");
     assert_said(check("", MASTER_OK "bogus unix - - n - - nosuchdaemon\n"),
-		"master.cf, line 3: service bogus/unix: cannot execute");
+		"master.cf, line 4: service bogus/unix: cannot execute");
     assert_said(check("", MASTER_OK "bogus unix - - n - - /nonexistent/x\n"),
 		"cannot execute /nonexistent/x: No such file or directory");
     assert_said(check("", MASTER_OK "bogus unix - - n - - /tmp\n"),
@@ -292,7 +310,7 @@ static void test_master_programs(void **state)
 static void test_master_options(void **state)
 {
     assert_said(check("", MASTER_OK "sub unix - - n - - smtpd -o smtpd_timeout=abc\n"),
-		"master.cf, line 3: parameter smtpd_timeout: bad time value or unit: abc");
+		"master.cf, line 4: parameter smtpd_timeout: bad time value or unit: abc");
     assert_said(check("", MASTER_OK "sub unix - - n - - smtpd -osmtpd_helo_required=x\n"),
 		"bad boolean configuration: smtpd_helo_required = x");
     assert_said(check("", MASTER_OK "sub unix - - n - - smtpd -o\n"),
@@ -302,7 +320,7 @@ static void test_master_options(void **state)
     assert_said(check("", MASTER_OK "sub unix - - n - - smtpd -o nosuch_x=1\n"),
 		"master.cf: unused parameter: nosuch_x=1");
     assert_said(check("", MASTER_OK "sub unix - - n - - smtpd -o myorigin=${x\n"),
-		"master.cf, line 3: parameter myorigin: truncated macro reference");
+		"master.cf, line 4: parameter myorigin: truncated macro reference");
     /* the skeleton's options that take a word do not hide what follows */
     assert_said(check("", MASTER_OK "sub unix - - n - - smtpd -t unix -o smtpd_timeout=x\n"),
 		"bad time value or unit: x");
@@ -387,6 +405,7 @@ static int setup(void **state)
 	return (-1);
     write_file("libexec/master", "", 0755);
     write_file("libexec/smtpd", "", 0755);
+    write_file("libexec/proxymap", "", 0755);
     write_file("master.cf", MASTER_OK, 0644);
     vstring_free(path);
     return (0);
@@ -408,6 +427,7 @@ int     main(void)
 {
     const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_clean),
+	cmocka_unit_test(test_proxymap_service),
 	cmocka_unit_test(test_bad_values),
 	cmocka_unit_test(test_bounds),
 	cmocka_unit_test(test_macro_syntax),
