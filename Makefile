@@ -168,6 +168,7 @@ bench: deps all
 	@sh mk/deps.sh bench
 	@sh test/bench/bench_smtp.sh $(CURDIR)/$(BUILD)
 	@sh test/bench/bench_postmap.sh $(CURDIR)/$(BUILD)
+	@sh test/bench/bench_proxymap.sh $(CURDIR)/$(BUILD)
 	@sh test/bench/bench_relay.sh $(CURDIR)/$(BUILD)
 	@sh test/bench/bench_queue.sh $(CURDIR)/$(BUILD)
 	@sh test/bench/bench_sessions.sh $(CURDIR)/$(BUILD)
