@@ -5,7 +5,10 @@
  *
  * IDLE answers "+ idling", then reports changes to the selected folder as
  * they happen (the store's change notification, or a look every few
- * seconds when there is none) until the client sends DONE; every
+ * seconds when there is none) until the client sends DONE.  With
+ * notification it still looks every IMAPD_IDLE_CHECK seconds, as
+ * Dovecot's mailbox_idle_check_interval: inotify does not hear what
+ * another host does to a Maildir on shared storage (NFS).  Every
  * IMAPD_IDLE_KEEPALIVE seconds it says "* OK Still here" so that NAT
  * boxes keep the connection, as Dovecot does.
  *
@@ -20,6 +23,7 @@
 
 #define IMAPD_IDLE_KEEPALIVE	120	/* seconds */
 #define IMAPD_IDLE_POLL		5	/* seconds, without notification */
+#define IMAPD_IDLE_CHECK	30	/* seconds, with notification */
 
 int     imapd_cmd_capability(IMAPD *im, const IMAP_ARG *args, int count)
 {
@@ -122,8 +126,8 @@ static int imapd_idle_wait_ms(time_t now, time_t last_word, time_t deadline, int
 {
     time_t  next = last_word + IMAPD_IDLE_KEEPALIVE;
 
-    if (fd < 0 && now + IMAPD_IDLE_POLL < next)
-	next = now + IMAPD_IDLE_POLL;
+    if (now + (fd < 0 ? IMAPD_IDLE_POLL : IMAPD_IDLE_CHECK) < next)
+	next = now + (fd < 0 ? IMAPD_IDLE_POLL : IMAPD_IDLE_CHECK);
     if (deadline < next)
 	next = deadline;
     return (next > now ? (int) (next - now) * 1000 : 0);

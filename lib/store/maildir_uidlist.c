@@ -16,6 +16,7 @@
 #include <ctype.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <sys/random.h>
 
 #include "msg.h"
@@ -796,14 +797,49 @@ static void sleep_ms(int ms)
     (void) nanosleep(&ts, (struct timespec *) 0);
 }
 
-/* lock_stale - remove the lock file if it is older than the limit; 1 if so */
+/*
+ * lock_owner_gone - the lock says "PID:HOST", HOST is this host and no
+ * process PID exists: its holder died (Dovecot's test too).  A lock of
+ * another host sharing the Maildir waits for the age limit.
+ */
+static int lock_owner_gone(int dir_fd, const struct stat *seen)
+{
+    char    buf[300], host[256];
+    char   *colon, *end;
+    struct stat st;
+    ssize_t len;
+    long    pid;
+    int     fd;
+
+    if ((fd = openat(dir_fd, MAILDIR_UIDLIST_LOCK, O_RDONLY | O_NOFOLLOW
+		     | O_NONBLOCK | O_CLOEXEC)) < 0)
+	return (0);
+    /* the file looked at, not a new lock made since */
+    len = fstat(fd, &st) == 0 && st.st_ino == seen->st_ino
+	&& st.st_dev == seen->st_dev ? read(fd, buf, sizeof(buf) - 1) : -1;
+    (void) close(fd);
+    if (len <= 0 || gethostname(host, sizeof(host)) < 0)
+	return (0);
+    buf[len] = 0;
+    host[sizeof(host) - 1] = 0;
+    pid = strtol(buf, &end, 10);
+    if ((colon = strchr(buf, ':')) == 0 || end != colon || pid <= 0
+	|| strcmp(colon + 1, host) != 0)
+	return (0);
+    return (kill((pid_t) pid, 0) < 0 && errno == ESRCH);
+}
+
+/* lock_stale - remove the lock file if it is older than the limit, or
+ * its holder on this host is gone; 1 if so */
 
 static int lock_stale(int dir_fd, const char *dir_path)
 {
     struct stat st;
 
-    if (fstatat(dir_fd, MAILDIR_UIDLIST_LOCK, &st, AT_SYMLINK_NOFOLLOW) < 0
-	|| st.st_mtime + UIDLIST_LOCK_STALE >= time((time_t *) 0))
+    if (fstatat(dir_fd, MAILDIR_UIDLIST_LOCK, &st, AT_SYMLINK_NOFOLLOW) < 0)
+	return (0);
+    if (st.st_mtime + UIDLIST_LOCK_STALE >= time((time_t *) 0)
+	&& !lock_owner_gone(dir_fd, &st))
 	return (0);
     msg_warn("removing stale lock file %s/%s", dir_path, MAILDIR_UIDLIST_LOCK);
     if (unlinkat(dir_fd, MAILDIR_UIDLIST_LOCK, 0) < 0 && errno != ENOENT) {

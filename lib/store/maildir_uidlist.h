@@ -20,7 +20,10 @@
  * The file I/O works relative to the Maildir's open directory DIR_FD
  * (DIR_PATH only names it in messages).  maildir_uidlist_lock() takes
  * dovecot-uidlist.lock (O_EXCL, the name Dovecot uses, so the two never
- * write at once), waiting up to 10 s and removing a lock older than 120 s;
+ * write at once; NFS v3 and later create exclusively, as Dovecot's
+ * dotlock_use_excl relies on), waiting up to 10 s and removing a lock
+ * older than 120 s, or one whose holder ("PID:HOST") was on this host
+ * and is gone;
  * under the lock, callers re-read the list, change it and write it with
  * maildir_uidlist_write(): a temporary file, fsync, rename over.
  * maildir_read_file() and maildir_replace_file() do the same I/O for the

@@ -8,7 +8,10 @@
  * another process renamed it for a flag change: it is looked for by its
  * base name once before the operation fails (a message of a view taken
  * from the index gets its name first: maildir_msg_name).  Flag changes
- * rename the file into cur/ with the new info part; expunge unlinks it
+ * rename the file into cur/ with the new info part; when another session
+ * (of this host or another sharing the Maildir) renamed it first, the
+ * change is made again on the flags its new name has, so that neither
+ * session's change is lost (the rename is the only lock); expunge unlinks it
  * and drops its UID from the uidlist under the lock; append writes with
  * maildir_write() and numbers the message under the lock at once
  * (UIDPLUS).  An appended
@@ -269,10 +272,33 @@ static int keywords_ok(unsigned keywords, VSTRING *why)
     return (1);
 }
 
+/*
+ * MAILDIR_DELTA - what a flag change adds and removes, so that it can be
+ * made again on flags that another session changed in the meantime
+ */
+typedef struct MAILDIR_DELTA {
+    unsigned add_flags, del_flags;
+    unsigned add_keywords, del_keywords;
+} MAILDIR_DELTA;
+
+/* delta_reapply - the change on the flags of NAME, the file as it is now */
+
+static void delta_reapply(const MAILDIR_DELTA *d, const char *name,
+			          unsigned *flags, unsigned *keywords)
+{
+    unsigned now_flags, now_keywords;
+
+    maildir_name_flags(name, &now_flags, &now_keywords);
+    *flags = (now_flags | d->add_flags) & ~d->del_flags;
+    *keywords = (now_keywords | d->add_keywords) & ~d->del_keywords;
+}
+
 int     maildir_set_flags(STORE_FOLDER *folder, STORE_MSG *msg,
 			          unsigned flags, unsigned keywords, VSTRING *why)
 {
     MAILDIR_PRIV *priv = MAILDIR_PRIV_OF(folder);
+    unsigned old_flags = msg->flags & ~STORE_RECENT;
+    MAILDIR_DELTA delta;
     VSTRING *target;
     const char *name;
     int     sub;
@@ -280,9 +306,15 @@ int     maildir_set_flags(STORE_FOLDER *folder, STORE_MSG *msg,
 
     if (!keywords_ok(keywords, why) || maildir_msg_name(folder, msg, why) < 0)
 	return (-1);
+    delta.add_flags = flags & ~old_flags;
+    delta.del_flags = old_flags & ~flags;
+    delta.add_keywords = keywords & ~msg->keywords;
+    delta.del_keywords = msg->keywords & ~keywords;
     target = vstring_alloc(100);
     for (tries = 0; /* void */ ; tries++) {
 	sub = maildir_msg_sub(msg, &name);
+	if (tries > 0)				/* renamed by another session */
+	    delta_reapply(&delta, name, &flags, &keywords);
 	msg_target(target, name, flags, keywords);
 	if (sub == MAILDIR_SUB_CUR && strcmp(STR(target), name) == 0)
 	    break;

@@ -8,11 +8,12 @@
  * a stale next UID are repaired; add/drop/lookup, also after the table
  * of names was freed (unindex); the files: read of a
  * missing list, write + read back, no temporary file left, the lock with
- * stale-lock removal.
+ * stale-lock removal (old, or its holder on this host gone).
  */
 #include "sys_defs.h"
 
 #include <fcntl.h>
+#include <sys/wait.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
@@ -313,6 +314,27 @@ static void test_files(void **state)
     assert_true(strncmp(STR(buf), STR(why), LEN(why)) == 0);
     maildir_uidlist_unlock(dir_fd, topdir);
     assert_int_equal(access(STR(path), F_OK), -1);
+
+    /* a fresh lock of a process of this host that is gone goes at once */
+    {
+	char    host[256];
+	pid_t   dead = fork();
+	FILE   *fp;
+
+	assert_true(dead >= 0);
+	if (dead == 0)
+	    _exit(0);
+	assert_int_equal(waitpid(dead, 0, 0), dead);
+	assert_int_equal(gethostname(host, sizeof(host)), 0);
+	assert_non_null(fp = fopen(STR(path), "w"));
+	fprintf(fp, "%ld:%s", (long) dead, host);
+	fclose(fp);
+	assert_int_equal(maildir_uidlist_lock(dir_fd, topdir, why), 0);
+	assert_int_equal(read_all(STR(path), buf), 0);
+	vstring_sprintf(why, "%ld:", (long) getpid());
+	assert_true(strncmp(STR(buf), STR(why), LEN(why)) == 0);
+	maildir_uidlist_unlock(dir_fd, topdir);
+    }
     close(dir_fd);
     vstring_free(why);
     vstring_free(path);

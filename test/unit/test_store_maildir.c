@@ -728,6 +728,21 @@ static void test_two_sessions(void **state)
     assert_int_equal(store_set_flags(b, store_msg(b, 3), STORE_FLAGGED, 0, why), 0);
     assert_text(a, 3, texts[2]);
     assert_string_equal(store_msg(a, 3)->file, store_msg(b, 3)->file);
+
+    /*
+     * changes to one message from both sessions, each on a view that has
+     * not seen the other's: both stay (a adds \Answered, b removes
+     * \Flagged and adds \Draft on its stale view of \Flagged)
+     */
+    sync_folder(a, 0);
+    sync_folder(b, 0);
+    assert_int_equal(store_set_flags(a, store_msg(a, 3), STORE_FLAGGED | STORE_ANSWERED,
+				     0, why), 0);
+    assert_int_equal(store_set_flags(b, store_msg(b, 3), STORE_DRAFT, 0, why), 0);
+    assert_int_equal(store_msg(b, 3)->flags & ~STORE_RECENT, STORE_ANSWERED | STORE_DRAFT);
+    sync_folder(a, 0);
+    assert_int_equal(store_msg(a, 3)->flags & ~STORE_RECENT, STORE_ANSWERED | STORE_DRAFT);
+    assert_string_equal(store_msg(a, 3)->file, store_msg(b, 3)->file);
     assert_int_equal(store_set_flags(a, store_msg(a, 2), STORE_DELETED, 0, why), 0);
 
     /* expunge */
@@ -1160,12 +1175,12 @@ static void test_relocate(void **state)
 	deliver(md, texts[i]);
     folder = open_folder(md, 0);
 
-    /* flag change after another process's rename */
+    /* flag change after another process's rename: its \Seen stays */
     vstring_sprintf(file, "cur/%s:2,S", base_of(store_msg(folder, 1)));
     external_rename(md, folder, 1, STR(file));
     assert_int_equal(store_set_flags(folder, store_msg(folder, 1),
 				     STORE_FLAGGED, 0, why), 0);
-    vstring_sprintf(file, "cur/%s:2,F", base_of(store_msg(folder, 1)));
+    vstring_sprintf(file, "cur/%s:2,FS", base_of(store_msg(folder, 1)));
     assert_string_equal(store_msg(folder, 1)->file, STR(file));
     assert_int_equal(read_file(md, STR(file), buf), 0);
 
