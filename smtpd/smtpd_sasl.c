@@ -53,6 +53,7 @@
 #include "vstring.h"
 #include "mail_conf.h"
 #include "xsasl.h"
+#include "xsasl_passdb.h"
 #include "printable.h"
 #include "worker.h"
 #include "smtpd.h"
@@ -101,6 +102,9 @@ void	smtpd_sasl_pre_init(void)
     if (xsasl_server_init(conf_str("smtpd_sasl_path"),
 			  conf_str("cyrus_sasl_config_path")) < 0)
 	msg_fatal("SASL per-process initialization failed");
+    if (xsasl_passdb_init(conf_str("smtpd_sasl_password_maps"),
+			  conf_str("smtpd_sasl_default_pass_scheme")) < 0)
+	msg_fatal("SASL password table initialization failed");
     smtpd_sasl_enabled = 1;
 }
 

@@ -78,7 +78,7 @@ const MAIL_PARAM mail_params[] = {
       "$smtpd_sender_login_maps $alias_maps $smtpd_client_restrictions "
       "$smtpd_helo_restrictions $smtpd_sender_restrictions "
       "$smtpd_relay_restrictions $smtpd_recipient_restrictions "
-      "$smtp_sasl_password_maps $virtual_gid_maps $virtual_uid_maps"),
+      "$smtp_sasl_password_maps $smtpd_sasl_password_maps $virtual_gid_maps $virtual_uid_maps"),
     I("max_use", "100", 1, 0),
     T("max_idle", "100s", 's', 1),
     T("ipc_timeout", "3600s", 's', 1),
@@ -233,6 +233,7 @@ const MAIL_PARAM mail_params[] = {
     /* SASL AUTH (smtpd/smtpd_sasl.c, lib/sasl/xsasl.c) */
     B("smtpd_sasl_auth_enable", "no"), S("smtpd_sasl_type", "cyrus"),
     S("smtpd_sasl_path", "smtpd"), S("cyrus_sasl_config_path", ""),
+    S("smtpd_sasl_password_maps", ""), S("smtpd_sasl_default_pass_scheme", "CRYPT"),
     S("smtpd_sasl_service", "smtp"), S("smtpd_sasl_local_domain", ""),
     S("smtpd_sasl_security_options", "noanonymous"),
     S("smtpd_sasl_tls_security_options", "$smtpd_sasl_security_options"),

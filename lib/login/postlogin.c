@@ -52,6 +52,7 @@
 #include "user.h"
 #include "resolve.h"
 #include "xsasl.h"
+#include "xsasl_passdb.h"
 #include "mailbox_find.h"
 #include "login_proto.h"
 #include "postlogin.h"
@@ -397,6 +398,9 @@ static void postlogin_pre_init(const char *service, char **argv)
     if (xsasl_server_init(conf_str("smtpd_sasl_path"),
 			  conf_str("cyrus_sasl_config_path")) < 0)
 	msg_warn("SASL initialization failed: logins will fail");
+    if (xsasl_passdb_init(conf_str("smtpd_sasl_password_maps"),
+			  conf_str("smtpd_sasl_default_pass_scheme")) < 0)
+	msg_fatal("SASL password table initialization failed");
     signal(SIGCHLD, SIG_IGN);			/* sessions reap themselves */
 }
 

@@ -9,6 +9,10 @@
  * properties from the options text and no security layer (max_ssf 0), as
  * Postfix does.  Base64 coding uses Cyrus's sasl_encode64/sasl_decode64.
  *
+ * With smtpd_sasl_password_maps set (xsasl_passdb.h), Cyrus is not asked:
+ * PLAIN and LOGIN are served here and the password is checked against
+ * the table's stored hash, for smtpd, pop3d and imapd alike.
+ *
  * Threads: before sasl_server_init, Cyrus gets pthread mutexes
  * (sasl_set_mutex), the condition under which its documentation calls
  * the library thread-safe; smtpd then runs the password checks of
@@ -26,13 +30,17 @@
 #include "mymalloc.h"
 #include "vstring.h"
 #include "printable.h"
+#include "base64_code.h"
 #include "xsasl.h"
+#include "xsasl_passdb.h"
 
 struct XSASL_SERVER {
     sasl_conn_t *conn;
     char   *mechs;			/* from sasl_listmech, or NULL */
     char   *username;			/* printable copy, or NULL */
     VSTRING *decoded;			/* decoded client response */
+    XSASL_PASSDB_EXCHANGE *passdb;	/* passwords from a table, or NULL */
+    int     plaintext_ok;		/* passdb: "noplaintext" not set */
 };
 
 static int xsasl_init_status = 1;	/* 1: not yet; 0: ok; -1: failed */
@@ -181,6 +189,25 @@ static int xsasl_set_security(sasl_conn_t *conn, const char *security)
     return (0);
 }
 
+/* xsasl_passdb_server - a server whose passwords come from the table */
+
+static XSASL_SERVER *xsasl_passdb_server(const char *realm, const char *security)
+{
+    XSASL_SERVER *server;
+    unsigned flags;
+    const char *bad;
+
+    if (xsasl_security_flags(security, &flags, &bad) < 0) {
+	msg_warn("unknown SASL security option \"%s\"", bad);
+	return (0);
+    }
+    server = mycalloc(1, sizeof(*server));
+    server->decoded = vstring_alloc(100);
+    server->passdb = xsasl_passdb_exchange(realm);
+    server->plaintext_ok = !(flags & SASL_SEC_NOPLAINTEXT);
+    return (server);
+}
+
 XSASL_SERVER *xsasl_server_create(const char *service, const char *hostname,
 				          const char *realm, const char *security)
 {
@@ -188,6 +215,8 @@ XSASL_SERVER *xsasl_server_create(const char *service, const char *hostname,
     sasl_conn_t *conn = 0;
     int     status;
 
+    if (xsasl_passdb_active())
+	return (xsasl_passdb_server(realm, security));
     if (xsasl_init_status != 0) {
 	msg_warn("SASL server used before successful initialization");
 	return (0);
@@ -217,6 +246,14 @@ const char *xsasl_server_mechs(XSASL_SERVER *server)
 
     if (server->mechs)
 	return (server->mechs);
+    if (server->passdb) {
+	if (!server->plaintext_ok) {
+	    msg_warn("no applicable SASL mechanisms: the password table needs"
+		     " PLAIN or LOGIN, and the security options forbid them");
+	    return (0);
+	}
+	return (server->mechs = mystrdup(XSASL_PASSDB_MECHS));
+    }
     status = sasl_listmech(server->conn, 0, "", " ", "", &list, 0, &count);
     if (status != SASL_OK) {
 	msg_warn("SASL mechanism list: %s", sasl_errstring(status, 0, 0));
@@ -273,6 +310,16 @@ static int xsasl_result(int status, const char *out, unsigned outlen,
     return (XSASL_AUTH_MORE);
 }
 
+/* xsasl_passdb_result - a passdb result; a challenge is sent as base64 */
+static int xsasl_passdb_result(int status, VSTRING *challenge, VSTRING *reply)
+{
+    if (status == XSASL_AUTH_MORE)
+	base64_encode(reply, STR(challenge), LEN(challenge));
+    else
+	vstring_strcpy(reply, STR(challenge));
+    return (status);
+}
+
 /* xsasl_decode - base64 TEXT into server->decoded; -1 when malformed */
 static int xsasl_decode(XSASL_SERVER *server, const char *text)
 {
@@ -306,6 +353,16 @@ int	xsasl_server_first(XSASL_SERVER *server, const char *mech,
 	vstring_strcpy(reply, "Invalid base64 data in initial response");
 	return (XSASL_AUTH_FORM);
     }
+    if (server->passdb) {
+	VSTRING *challenge = vstring_alloc(100);
+
+	status = xsasl_passdb_start(server->passdb, mech,
+				    init ? STR(server->decoded) : 0,
+				    LEN(server->decoded), challenge);
+	status = xsasl_passdb_result(status, challenge, reply);
+	vstring_free(challenge);
+	return (status);
+    }
     status = sasl_server_start(server->conn, mech,
 			       init ? STR(server->decoded) : 0,
 			       init ? (unsigned) LEN(server->decoded) : 0,
@@ -323,6 +380,15 @@ int	xsasl_server_next(XSASL_SERVER *server, const char *response, VSTRING *reply
 	vstring_strcpy(reply, "Invalid base64 data in continued response");
 	return (XSASL_AUTH_FORM);
     }
+    if (server->passdb) {
+	VSTRING *challenge = vstring_alloc(100);
+
+	status = xsasl_passdb_step(server->passdb, STR(server->decoded),
+				   LEN(server->decoded), challenge);
+	status = xsasl_passdb_result(status, challenge, reply);
+	vstring_free(challenge);
+	return (status);
+    }
     status = sasl_server_step(server->conn, STR(server->decoded),
 			      (unsigned) LEN(server->decoded), &out, &outlen);
     return (xsasl_result(status, out, outlen, reply));
@@ -333,6 +399,14 @@ const char *xsasl_server_username(XSASL_SERVER *server)
     const void *value = 0;
     int     status;
 
+    if (server->passdb) {			/* the exchange's, or checkpass's */
+	if ((value = xsasl_passdb_user(server->passdb)) != 0) {
+	    if (server->username)
+		myfree(server->username);
+	    server->username = printable(mystrdup(value), '?');
+	}
+	return (server->username);
+    }
     status = sasl_getprop(server->conn, SASL_USERNAME, &value);
     if (status != SASL_OK || value == 0)
 	return (0);
@@ -347,6 +421,16 @@ int	xsasl_server_checkpass(XSASL_SERVER *server, const char *user,
 {
     int     status;
 
+    if (server->passdb) {
+	VSTRING *name = vstring_alloc(100);
+
+	status = xsasl_passdb_check(user, xsasl_passdb_realm(server->passdb),
+				    pass, name, reply);
+	if (server->username)
+	    myfree(server->username);
+	server->username = printable(vstring_export(name), '?');
+	return (status);
+    }
     status = sasl_checkpass(server->conn, user, (unsigned) strlen(user),
 			    pass, (unsigned) strlen(pass));
     if (status == SASL_OK) {
@@ -360,9 +444,14 @@ int	xsasl_server_checkapop(XSASL_SERVER *server, const char *challenge,
 			               const char *user, const char *digest,
 			               VSTRING *reply)
 {
-    VSTRING *response = vstring_alloc(100);
+    VSTRING *response;
     int     status;
 
+    if (server->passdb) {			/* APOP needs the plain password */
+	vstring_strcpy(reply, "no mechanism available");
+	return (XSASL_AUTH_FAIL);
+    }
+    response = vstring_alloc(100);
     vstring_sprintf(response, "%s %s", user, digest);
     status = sasl_checkapop(server->conn, challenge, (unsigned) strlen(challenge),
 			    STR(response), (unsigned) LEN(response));
@@ -378,7 +467,10 @@ void	xsasl_server_free(XSASL_SERVER *server)
 {
     if (server == 0)
 	return;
-    sasl_dispose(&server->conn);
+    if (server->conn)
+	sasl_dispose(&server->conn);
+    if (server->passdb)
+	xsasl_passdb_exchange_free(server->passdb);
     vstring_free(server->decoded);
     if (server->mechs)
 	myfree(server->mechs);

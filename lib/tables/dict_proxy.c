@@ -19,10 +19,12 @@
  * cannot be reached or does not answer within ipc_timeout, the lookup
  * fails with ->error set: the caller defers.  The first connection sets
  * SIGPIPE to be ignored (daemons do anyway), so that a command whose
- * proxymap went away gets a write error instead of dying.
+ * proxymap went away gets a write error instead of dying.  Threads take
+ * turns at the connection (smtpd looks up SASL passwords in workers).
  */
 #include "sys_defs.h"
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include "msg.h"
 #include "mymalloc.h"
@@ -46,6 +48,7 @@ typedef struct DICT_PROXY {
 } DICT_PROXY;
 
 static VSTREAM *proxy_stream;		/* shared by the process's tables */
+static pthread_mutex_t proxy_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* proxy_connect - the connection to proxymap; 0, or -1 (warned) */
 
@@ -113,12 +116,14 @@ static const char *dict_proxy_lookup(DICT *dict, const char *key)
     int     status = -1;
 
     dict->error = 0;
+    pthread_mutex_lock(&proxy_lock);
     for (int tries = 0; status < 0 && tries < 2; tries++) {
 	if (proxy_connect() < 0)
 	    break;
 	if ((status = proxy_ask(dp, key)) < 0)
 	    proxy_disconnect();			/* gone: once more on a new one */
     }
+    pthread_mutex_unlock(&proxy_lock);
     switch (status) {
     case PROXY_STAT_FOUND:
 	return (STR(dp->value));
