@@ -2,10 +2,10 @@
  * dict.c - open "type:name" tables and look keys up in them.
  *
  * dict_open() splits "type:name", picks the backend (hash, btree, lmdb,
- * pcre, regexp, cidr, sqlite, pgsql, mysql, proxy, texthash, static, inline, unix) and always
- * returns a DICT: when the table cannot be opened or the type is unknown,
- * the DICT has ->error set and every lookup returns NULL with ->error
- * set, so callers defer mail.
+ * pcre, regexp, cidr, sqlite, pgsql, mysql, ldap, proxy, texthash, static,
+ * inline, unix) and always returns a DICT: when the table cannot be opened
+ * or the type is unknown, the DICT has ->error set and every lookup
+ * returns NULL with ->error set, so callers defer mail.
  * dict_lookup() folds the key to lower case first when the table was
  * opened with DICT_FLAG_FOLD_KEY (the backends store folded keys);
  * dict_update() and dict_delete() fold the same way.  dict_open3() opens
@@ -13,10 +13,10 @@
  * types are read-only.
  *
  * Every table read from a file (hash, btree: NAME.db; lmdb: NAME.lmdb;
- * pcre, regexp, cidr, texthash: NAME; sqlite, pgsql, mysql: its configuration file) is
- * watched: dict_changed_name() compares each file with what it was when
- * the table was opened (device, inode, size, mtime, ctime; a
- * file that was missing then and exists now, or the other way round),
+ * pcre, regexp, cidr, texthash: NAME; sqlite, pgsql, mysql, ldap: its
+ * configuration file) is watched: dict_changed_name() compares each file
+ * with what it was when the table was opened (device, inode, size, mtime,
+ * ctime; a file that was missing then and exists now, or the other way round),
  * as Postfix does, so that a daemon can finish its work and restart with
  * the tables postmap, postalias or an editor just made (mail_server.c).
  */
@@ -44,6 +44,7 @@ static const DICT_TYPE dict_types[] = {
     {"sqlite", dict_sqlite_open, ""},
     {"pgsql", dict_pgsql_open, ""},
     {"mysql", dict_mysql_open, ""},
+    {"ldap", dict_ldap_open, ""},
     {"proxy", dict_proxy_open, 0},
     {"texthash", dict_thash_open, ""},
     {"static", dict_static_open, 0},

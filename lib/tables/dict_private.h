@@ -39,6 +39,7 @@ DICT   *dict_lmdb_open(const char *type, const char *name, int flags);	/* lmdb *
 DICT   *dict_sqlite_open(const char *type, const char *name, int flags);	/* sqlite */
 DICT   *dict_pgsql_open(const char *type, const char *name, int flags);	/* pgsql */
 DICT   *dict_mysql_open(const char *type, const char *name, int flags);	/* mysql */
+DICT   *dict_ldap_open(const char *type, const char *name, int flags);	/* ldap */
 DICT   *dict_proxy_open(const char *type, const char *name, int flags);	/* proxy */
 
 /* dict_fail_write - as dict_fail_open, for a table opened for writing: close gives -1 */
@@ -52,7 +53,7 @@ DICT   *dict_fail_write(const char *type, const char *name, int flags);
  * logical line longer than DICT_LINE_MAX is warned about and skipped.
  * Implemented in table_source.c; used there, by dict_rules.c (pcre:,
  * regexp:, cidr:) and by dict_query.c (the configuration file of sqlite:,
- * pgsql: and mysql:).
+ * pgsql:, mysql: and ldap:).
  */
 #define DICT_LINE_MAX	(1024 * 1024)
 typedef struct DICT_LINES DICT_LINES;

@@ -1,9 +1,10 @@
 /*
  * dict_query.c - what the query tables share: their configuration file,
  * query and result templates, domain filter and expansion limit, and for
- * the database servers the hosts list and its failover (see
- * dict_query.h).  dict_sqlite.c and dict_pgsql.c do the talking to
- * their databases; everything else is here, once.
+ * the database and directory servers the hosts list and its failover
+ * (see dict_query.h).  dict_sqlite.c, dict_pgsql.c, dict_mysql.c and
+ * dict_ldap.c do the talking to their servers; everything else is here,
+ * once.
  */
 #include "sys_defs.h"
 #include <ctype.h>
@@ -31,9 +32,9 @@ struct DICT_QUERY_DOMAIN {
  * The configuration file.
  */
 
-/* cf_set - NAME = VALUE, a later setting replacing an earlier one */
+/* dict_query_cf_set - NAME = VALUE, a later setting replacing an earlier one */
 
-static void cf_set(DICT_QUERY_CF *cf, const char *name, const char *value)
+void    dict_query_cf_set(DICT_QUERY_CF *cf, const char *name, const char *value)
 {
     for (int i = 0; i < cf->count; i++) {
 	if (strcmp(cf->names[i], name) == 0) {
@@ -68,7 +69,7 @@ static int cf_line(DICT_QUERY_CF *cf, char *line)
 	*--end = 0;
     if (*line == 0)
 	return (-1);
-    cf_set(cf, line, value);
+    dict_query_cf_set(cf, line, value);
     return (0);
 }
 
@@ -122,9 +123,9 @@ void    dict_query_cf_free(DICT_QUERY_CF *cf)
  * Templates.
  */
 
-/* template_ok - only %% %s %u %d %S %U %D %1..%9 */
+/* dict_query_template_ok - only %% %s %u %d %S %U %D %1..%9 */
 
-static int template_ok(const DICT *dict, const char *what, const char *text)
+int     dict_query_template_ok(const DICT *dict, const char *what, const char *text)
 {
     for (const char *cp = text; (cp = strchr(cp, '%')) != 0; cp += 2) {
 	if (cp[1] == 0 || strchr("%suSUdD123456789", cp[1]) == 0) {
@@ -228,8 +229,8 @@ int     dict_query_init(DICT_QUERY *q, DICT *dict, const DICT_QUERY_CF *cf)
     q->result = vstring_alloc(100);
     q->query = query ? mystrdup(query) : legacy_query(dict, cf);
     q->result_format = mystrdup(format ? format : "%s");
-    if (q->query == 0 || !template_ok(dict, "query", q->query)
-	|| !template_ok(dict, "result_format", q->result_format))
+    if (q->query == 0 || !dict_query_template_ok(dict, "query", q->query)
+	|| !dict_query_template_ok(dict, "result_format", q->result_format))
 	return (-1);
     if (limit && *limit) {
 	errno = 0;
@@ -302,6 +303,35 @@ void    dict_query_sql_quote(VSTRING *out, const char *text, size_t len, void *c
     }
 }
 
+/* hex_quote - TEXT to OUT, each byte of SPECIAL as \XX */
+
+static void hex_quote(VSTRING *out, const char *text, size_t len,
+		              const char *special, size_t nspecial)
+{
+    for (size_t i = 0; i < len; i++) {
+	if (memchr(special, text[i], nspecial) != 0)
+	    vstring_sprintf_append(out, "\\%02X", (unsigned char) text[i]);
+	else
+	    vstring_addch(out, text[i]);
+    }
+}
+
+void    dict_query_ldap_filter_quote(VSTRING *out, const char *text, size_t len,
+				             void *ctx)
+{
+    static const char special[] = "*()\\";	/* and the NUL */
+
+    hex_quote(out, text, len, special, sizeof(special));
+}
+
+void    dict_query_ldap_dn_quote(VSTRING *out, const char *text, size_t len,
+				         void *ctx)
+{
+    static const char special[] = "\"#+,;<=>\\ \t";	/* and the NUL */
+
+    hex_quote(out, text, len, special, sizeof(special));
+}
+
 /*
  * expand - append FORMAT to OUT with % escapes of VALUE (lower case) and
  * KEY (upper case, %1..%9), each part through QUOTE unless NULL; 0 when
@@ -337,6 +367,13 @@ static int expand(const char *format, const char *value, const char *key,
 	    vstring_memcat(out, start, len);
     }
     return (1);
+}
+
+int     dict_query_expand_template(const char *template, const char *key,
+			               VSTRING *out, DICT_QUERY_QUOTE_FN quote,
+				               void *ctx)
+{
+    return (expand(template, key, key, out, quote, ctx));
 }
 
 int     dict_query_wanted(DICT_QUERY *q, const char *key)
@@ -425,6 +462,11 @@ static void host_add(DICT_QUERY_HOSTS *hosts, const char *spec)
 				       (hosts->count + 1) * sizeof(*hosts->list));
     h = hosts->list + hosts->count++;
     memset(h, 0, sizeof(*h));
+    if (strstr(spec, "://") != 0) {		/* ldap://host:port/ */
+	h->name = mystrdup(spec);
+	h->is_url = 1;
+	return;
+    }
     if (strncmp(spec, "unix:", 5) == 0) {
 	h->name = mystrdup(spec + 5);
 	h->is_unix = 1;
@@ -469,7 +511,7 @@ int     dict_query_connect(DICT_QUERY_HOSTS *hosts,
 			           void *ctx)
 {
     time_t  now = time((time_t *) 0);
-    int     start = rand() % hosts->count;
+    int     start = hosts->ordered ? 0 : rand() % hosts->count;
 
     for (int pass = 0; pass < 2; pass++) {	/* live hosts, then the others */
 	for (int k = 0; k < hosts->count; k++) {

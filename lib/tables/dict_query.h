@@ -1,7 +1,8 @@
 /*
- * dict_query.h - what the query tables share (sqlite:, pgsql:; Postfix's
- * db_common and cfg_parser): the configuration file, the query template,
- * the result format, the domain filter and the expansion limit.
+ * dict_query.h - what the query tables share (sqlite:, pgsql:, mysql:,
+ * ldap:; Postfix's db_common and cfg_parser): the configuration file, the
+ * query template, the result format, the domain filter and the expansion
+ * limit.
  *
  *   DICT_QUERY_CF cf;
  *   if (dict_query_cf_read(type, path, &cf) < 0) ...      (warned)
@@ -46,6 +47,9 @@ typedef struct DICT_QUERY_CF {
 int	dict_query_cf_read(const char *type, const char *path, DICT_QUERY_CF *cf);
 /* dict_query_cf_get - the value of NAME, or NULL when not set */
 const char *dict_query_cf_get(const DICT_QUERY_CF *cf, const char *name);
+/* dict_query_cf_set - set NAME (a table whose names differ maps them:
+ * ldap:'s query_filter becomes query before dict_query_init) */
+void	dict_query_cf_set(DICT_QUERY_CF *cf, const char *name, const char *value);
 void	dict_query_cf_free(DICT_QUERY_CF *cf);
 
 /* QUOTE_FN - append LEN bytes of TEXT to OUT, quoted for the server */
@@ -87,6 +91,30 @@ int	dict_query_expand(DICT_QUERY *q, const char *key, DICT_QUERY_QUOTE_FN quote,
 void	dict_query_sql_quote(VSTRING *out, const char *text, size_t len, void *ctx);
 
 /*
+ * For ldap: dict_query_ldap_filter_quote() escapes a filter's assertion
+ * value as RFC 4515 says (* ( ) \ NUL as \2A \28 \29 \5C \00), so that a
+ * key cannot widen the search; dict_query_ldap_dn_quote() an attribute
+ * value of a DN (RFC 4514: " + , ; < > \ NUL, and # = and blanks wherever
+ * they are, as \XX), so that a key cannot add RDNs to a search base.
+ */
+void	dict_query_ldap_filter_quote(VSTRING *out, const char *text, size_t len,
+				             void *ctx);
+void	dict_query_ldap_dn_quote(VSTRING *out, const char *text, size_t len,
+				         void *ctx);
+
+/*
+ * Other templates of a table (ldap:'s search_base), with the escapes of
+ * the query: dict_query_template_ok() checks TEXT at open (0: warned,
+ * naming it WHAT), dict_query_expand_template() appends TEMPLATE for KEY
+ * to OUT, the key's parts through QUOTE (NULL: as they are); 1, or 0 when
+ * the key lacks a part it needs.
+ */
+int	dict_query_template_ok(const DICT *dict, const char *what, const char *text);
+int	dict_query_expand_template(const char *template, const char *key,
+			               VSTRING *out, DICT_QUERY_QUOTE_FN quote,
+				               void *ctx);
+
+/*
  * dict_query_row - one row's VALUE (NULL: SQL NULL, skipped), formatted
  * with result_format and joined with commas; 0, or -1 when the rows
  * exceed expansion_limit (warned)
@@ -97,18 +125,22 @@ const char *dict_query_result(DICT_QUERY *q);
 void	dict_query_free(DICT_QUERY *q);
 
 /*
- * Database servers (pgsql:, mysql:): "hosts" entries "host", "host:port",
- * "[v6addr]:port", "inet:host:port" or "unix:/path" (separated by blanks
- * or commas).  dict_query_connect() tries them as Postfix does: from a
- * random one, the others in turn; a host that failed within
+ * Database servers (pgsql:, mysql:, ldap:): "hosts" entries "host",
+ * "host:port", "[v6addr]:port", "inet:host:port", "unix:/path" or a URL
+ * "scheme://..." kept whole (separated by blanks or commas).
+ * dict_query_connect() tries them as Postfix does: from a random one (or,
+ * with ordered set, from the first: ldap:'s server_host is in order of
+ * preference), the others in turn; a host that failed within
  * retry_interval only after every other, so that a lookup after a server
  * restart finds it at once.  CONNECT(CTX, HOST) returns 0 when it got a
  * connection; a failure marks the host.  Returns the host's index, or -1.
  */
 typedef struct DICT_QUERY_HOST {
-    char   *name;			/* host name or address; the path for unix */
+    char   *name;			/* host name or address; the path for unix;
+					 * the URL */
     char   *port;			/* NULL: the client library's default */
     int     is_unix;
+    int     is_url;			/* name is "scheme://..." */
     time_t  dead_until;			/* 0: usable */
 } DICT_QUERY_HOST;
 
@@ -116,6 +148,7 @@ typedef struct DICT_QUERY_HOSTS {
     DICT_QUERY_HOST *list;
     int     count;
     int     retry_interval;
+    int     ordered;			/* set after init: first host first */
 } DICT_QUERY_HOSTS;
 
 /* dict_query_hosts_init - parse LIST (empty: DEF) */
