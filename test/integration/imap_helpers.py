@@ -4,7 +4,8 @@ imap_instance(make_instance, mbox=False, main=None) is pop3_instance()
 (pop3_helpers.py: users, passwords, certificate, Maildir or mbox) plus
 imapd on a free port (STARTTLS offered), imapd with implicit TLS on
 another, and the auth service imapauth.  The instance has .imap_port and
-.imaps_port besides the POP3 ones.
+.imaps_port besides the POP3 ones.  With start=False the caller starts
+it, then wait_imap(inst) waits for the greeting.
 
 connect(inst, tls=None, login=None) gives an imaplib client: plain, after
 STARTTLS (tls="starttls") or IMAPS (tls="ssl"), logged in when LOGIN is
@@ -29,7 +30,7 @@ from posthorn_instance import RawLines, free_port, wait_until
 from pop3_helpers import PASSWORDS, pop3_instance, tls_context
 
 __all__ = ["PASSWORDS", "ALICE", "BOB", "DEMO", "imap_instance", "connect", "Raw",
-           "raw_login", "tls_context", "message", "deliver", "untagged", "append_uid",
+           "raw_login", "wait_imap", "tls_context", "message", "deliver", "untagged", "append_uid",
            "unique", "search", "still_serving", "apply_expunges"]
 
 ALICE = "alice@posthorn.test"
@@ -47,8 +48,13 @@ def imap_instance(make_instance, mbox=False, main=None, start=True):
     inst.imap_port, inst.imaps_port = imap_port, imaps_port
     if start:
         inst.start()
-        assert wait_until(lambda: _answers(imap_port), 10), inst.log_tail()
+        wait_imap(inst)
     return inst
+
+
+def wait_imap(inst):
+    """Wait until INST's imapd greets (after inst.start())."""
+    assert wait_until(lambda: _answers(inst.imap_port), 10), inst.log_tail()
 
 
 def _answers(port):

@@ -152,7 +152,10 @@ class LdapServer:
             'rootdn "%s"' % ADMIN_DN,
             "rootpw " + ADMIN_PW,
             "directory " + self.data,
-            "access to attrs=userPassword by anonymous auth by * none",
+            # the reader is the mail system's account: it reads the
+            # stored passwords for smtpd_sasl_password_maps
+            'access to attrs=userPassword by dn.exact="%s" read by anonymous auth'
+            ' by * none' % READER_DN,
             'access to dn.subtree="ou=domains,%s" by * read' % SUFFIX,
             'access to * by dn.exact="%s" read by * none' % READER_DN,
         ]

@@ -23,12 +23,20 @@ bind password, a bad filter, a missing search base or a server that
 does not answer within timeout fail the lookup
 (postmap -q: "query error", exit 1) and bad configuration files are
 refused; ldaps:// and STARTTLS with the server's certificate checked;
-relay_domains, transport_maps and smtpd_sender_login_maps from LDAP.
+relay_domains, transport_maps and smtpd_sender_login_maps from LDAP;
+IMAP, POP3 and SMTP AUTH logins with the users' userPassword values
+(smtpd_sasl_password_maps: {SSHA} as slappasswd makes it, {CRYPT} with a
+SHA-512 crypt hash), a wrong password refused, slapd stopped: the login
+fails for now ("NO [UNAVAILABLE]", 454), not as a wrong password.
 """
 
+import imaplib
 import os
+import poplib
 import re
+import shutil
 import signal
+import smtplib
 import subprocess
 import tempfile
 import time
@@ -36,6 +44,7 @@ import time
 import pytest
 
 import ldap_helpers
+from imap_helpers import imap_instance, wait_imap
 from ldap_helpers import READER_DN, READER_PW, SUFFIX
 from posthorn_instance import free_port, wait_until
 
@@ -468,3 +477,95 @@ def test_sender_login_maps(make_instance, ldap):
     code, text = c.cmd("MAIL FROM:<ann@db.test>")
     assert code == 553 and "not owned by user demo@posthorn.test" in text, (code, text)
     c.close()
+
+
+LOGIN_USERS = """\
+dn: uid=pat,{users}
+objectClass: inetOrgPerson
+objectClass: posthornMailObject
+uid: pat
+cn: Pat
+sn: Example
+mail: pat@db.test
+mailbox: db.test/pat/
+mailActive: TRUE
+userPassword: {pat}
+
+dn: uid=quin,{users}
+objectClass: inetOrgPerson
+objectClass: posthornMailObject
+uid: quin
+cn: Quin
+sn: Example
+mail: quin@db.test
+mailbox: db.test/quin/
+mailActive: TRUE
+userPassword: {quin}
+"""
+
+
+def hashed(argv):
+    return subprocess.check_output(argv, text=True).strip()
+
+
+def test_logins_from_ldap(make_instance, ldap):
+    """userPassword as directories store it: slappasswd's {SSHA}, and
+    {CRYPT} with a SHA-512 crypt hash (from Dovecot's doveadm, when there)"""
+    crypt = ("{CRYPT}" + hashed(["doveadm", "pw", "-s", "SHA512-CRYPT", "-p", "quin pw"])
+             .split("}", 1)[1]) if shutil.which("doveadm") else \
+        hashed(["slappasswd", "-h", "{CRYPT}", "-c", "$6$%.16s", "-s", "quin pw"])
+    ldap.ldapadd(LOGIN_USERS.format(users=USERS, quin=crypt,
+                                    pat=hashed(["slappasswd", "-s", "pat pw"])))
+    inst = imap_instance(make_instance, start=False)
+    maps = {name: write_cf(inst, name, ldap, **s) for name, s in TABLES.items()}
+    passwords = write_cf(inst, "passwords", ldap, search_base=USERS, query_filter=ACTIVE,
+                         result_attribute="userPassword")
+    assert found(inst, "pat@db.test", passwords).startswith("{SSHA}")
+    inst.main_overrides.update({
+        "virtual_mailbox_domains": maps["domains"],
+        "virtual_mailbox_maps": maps["mailboxes"],
+        "smtpd_sasl_password_maps": passwords,
+    })
+    inst.write_config()
+    inst.start()
+    wait_imap(inst)
+    assert inst.send("pat@db.test", b"Subject: for pat\r\n\r\nhi\r\n")[0] == 250
+    assert len(inst.wait_for_maildir(None, 1, path=maildir(inst, "pat"))) == 1, inst.log_tail()
+    c = imaplib.IMAP4("127.0.0.1", inst.imap_port, timeout=30)
+    assert c.login("pat@db.test", "pat pw")[0] == "OK"
+    assert c.select("INBOX") == ("OK", [b"1"])
+    c.logout()
+    p = poplib.POP3("127.0.0.1", inst.pop3_port, timeout=30)
+    p.user("quin@db.test")
+    assert p.pass_("quin pw").startswith(b"+OK")
+    p.quit()
+    with smtplib.SMTP("127.0.0.1", inst.port, timeout=30) as s:
+        s.ehlo()
+        s.login("quin@db.test", "quin pw")
+    c = imaplib.IMAP4("127.0.0.1", inst.imap_port, timeout=30)
+    with pytest.raises(imaplib.IMAP4.error, match="AUTHENTICATIONFAILED"):
+        c.login("pat@db.test", "quin pw")
+    c.logout()
+    ldap.stop()
+    try:
+        c = imaplib.IMAP4("127.0.0.1", inst.imap_port, timeout=30)
+        with pytest.raises(imaplib.IMAP4.error, match="UNAVAILABLE"):
+            c.login("pat@db.test", "pat pw")
+        c.logout()
+        with smtplib.SMTP("127.0.0.1", inst.port, timeout=30) as s:
+            s.ehlo()
+            with pytest.raises(smtplib.SMTPAuthenticationError) as e:
+                s.login("quin@db.test", "quin pw")
+            assert e.value.smtp_code == 454, e.value
+    finally:
+        ldap.start()
+    assert wait_until(lambda: _login_works(inst, "pat@db.test", "pat pw"), 20, 0.5), \
+        inst.log_tail()
+
+
+def _login_works(inst, user, password):
+    try:
+        imaplib.IMAP4("127.0.0.1", inst.imap_port, timeout=10).login(user, password)
+        return True
+    except (imaplib.IMAP4.error, OSError):
+        return False

@@ -36,7 +36,7 @@ import uuid
 import pytest
 
 import pgsql_helpers
-from imap_helpers import imap_instance
+from imap_helpers import imap_instance, wait_imap
 from posthorn_instance import IS_ROOT, all_pids, proc_info, wait_until
 
 # Login names, passwords, and the scheme the panel stored each in
@@ -113,16 +113,8 @@ def host(make_instance, db, shared, name):
     })
     inst.write_config()
     inst.start()
-    assert wait_until(lambda: _imap_answers(inst.imap_port), 10), inst.log_tail()
+    wait_imap(inst)
     return inst
-
-
-def _imap_answers(port):
-    try:
-        imaplib.IMAP4("127.0.0.1", port, timeout=2).logout()
-        return True
-    except OSError:
-        return False
 
 
 @pytest.fixture
