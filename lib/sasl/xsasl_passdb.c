@@ -174,28 +174,34 @@ static int passdb_finish(XSASL_PASSDB_EXCHANGE *x, const char *user,
     return (status);
 }
 
-/* passdb_plain - authzid NUL authcid NUL password */
+/* passdb_plain - authzid NUL authcid NUL password (LEN bytes, not
+ * NUL-terminated: parsed in a terminated copy) */
 
 static int passdb_plain(XSASL_PASSDB_EXCHANGE *x, const char *data, size_t len,
 			        VSTRING *reply)
 {
-    const char *authcid, *password;
-    const char *end = data + len;
+    VSTRING *copy = vstring_alloc(len + 1);
+    const char *authzid, *authcid, *password, *end;
+    int     status;
 
     x->step = PASSDB_IDLE;
-    authcid = memchr(data, 0, len);
+    vstring_memcpy(copy, data, len);
+    authzid = STR(copy);
+    end = authzid + len;
+    authcid = memchr(authzid, 0, len);
     password = authcid ? memchr(authcid + 1, 0, (size_t) (end - authcid - 1)) : 0;
     if (password == 0 || memchr(password + 1, 0, (size_t) (end - password - 1))) {
 	vstring_strcpy(reply, "bad protocol / cancel");
-	return (XSASL_AUTH_FAIL);
-    }
-    authcid += 1;
-    password += 1;
-    if (*data && strcasecmp(data, authcid) != 0) {
+	status = XSASL_AUTH_FAIL;
+    } else if (*authzid && strcasecmp(authzid, authcid + 1) != 0) {
 	vstring_strcpy(reply, "authorization failure");
-	return (XSASL_AUTH_FAIL);
+	status = XSASL_AUTH_FAIL;
+    } else {
+	status = passdb_finish(x, authcid + 1, password + 1, reply);
     }
-    return (passdb_finish(x, authcid, password, reply));
+    memset(STR(copy), 0, len);
+    vstring_free(copy);
+    return (status);
 }
 
 /* passdb_text - LEN bytes of DATA as text in OUT; -1 if they hold a NUL */
