@@ -35,7 +35,7 @@ CFLAGS	+= -std=gnu11 $(OPT) -Wall -Wextra $(WERROR) -Wno-unused-parameter \
 	   -DDEF_CONFIG_DIR='"$(CONFIG_DIR)"' -DDEF_DAEMON_DIR='"$(DAEMON_DIR)"' \
 	   -DDEF_COMMAND_DIR='"$(PREFIX)/sbin"'
 LDFLAGS	+= $(filter -fsanitize=%,$(OPT))
-LIBS	:= -lssl -lcrypto -lsasl2 -ldb -llmdb -lsqlite3 -lpq -lmariadb -lldap -llber -lpcre2-8 -largon2 -lcrypt -lresolv -pthread
+LIBS	:= -lssl -lcrypto -lsasl2 -ldb -llmdb -lsqlite3 -lpq -lmariadb -lldap -llber -lpcre2-8 -lsodium -lcrypt -lresolv -pthread
 
 LIB_SRC	:= $(wildcard lib/*/*.c)
 LIB_OBJ	:= $(LIB_SRC:%.c=$(BUILD)/obj/%.o)

@@ -8,7 +8,7 @@ set -e
 pkgs=""
 for set in "$@"; do
   case $set in
-  build) pkgs="$pkgs gcc make libc6-dev libssl-dev libdb-dev liblmdb-dev libsqlite3-dev libpq-dev libmariadb-dev libsasl2-dev libpcre2-dev libargon2-dev libcrypt-dev libldap-dev openssl" ;;
+  build) pkgs="$pkgs gcc make libc6-dev libssl-dev libdb-dev liblmdb-dev libsqlite3-dev libpq-dev libmariadb-dev libsasl2-dev libpcre2-dev libsodium-dev libcrypt-dev libldap-dev openssl" ;;
   test)  pkgs="$pkgs libcmocka-dev python3 python3-pytest python3-pytest-xdist swaks libnet-ssleay-perl libsasl2-modules sasl2-bin procps passwd postfix postfix-pcre postfix-lmdb postfix-sqlite postfix-pgsql postfix-mysql postfix-ldap clang libclang-rt-14-dev dnsmasq-base iproute2 strace fetchmail isync dovecot-core dovecot-imapd dovecot-lmtpd fail2ban pflogsumm postgrey postfix-policyd-spf-python libmilter-dev opendkim opendkim-tools rspamd spamass-milter spamd spamc postgresql mariadb-server mariadb-client slapd ldap-utils" ;;
   bench) pkgs="$pkgs postfix time dovecot-core dovecot-pop3d dovecot-imapd" ;;
   *) echo "deps.sh: unknown set $set" >&2; exit 2 ;;

@@ -14,7 +14,7 @@
  *     BLF-CRYPT ($2y$, $2b$, $2a$), DES-CRYPT: crypt(3) (libxcrypt;
  *     CRYPT takes any hash it knows, the others only their own prefix)
  *   ARGON2I, ARGON2ID: "$argon2id$v=19$m=...,t=...,p=...$salt$hash"
- *     (libargon2)
+ *     (libsodium, as Dovecot)
  *   PLAIN, CLEAR, CLEARTEXT, PLAINTEXT: the password itself
  *   PLAIN-MD5 (hex or base64), LDAP-MD5 (base64), SHA, SHA256, SHA512
  *     (base64 of the digest, or hex), SMD5, SSHA, SSHA256, SSHA512

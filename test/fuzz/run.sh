@@ -34,7 +34,7 @@ DB_INC="-I/usr/include/postgresql -I/usr/include/mariadb"
 CFLAGS="-std=gnu11 -g -O1 -fno-omit-frame-pointer $LIB_INC $DB_INC -Ismtpd -Ipop3d \
  -fsanitize=address,undefined -fno-sanitize-recover=undefined \
  -Wall -Wextra -Wno-unused-parameter"
-LIBS="-lssl -lcrypto -lsasl2 -ldb -llmdb -lsqlite3 -lpq -lmariadb -lldap -llber -lpcre2-8 -largon2 -lcrypt -lresolv"
+LIBS="-lssl -lcrypto -lsasl2 -ldb -llmdb -lsqlite3 -lpq -lmariadb -lldap -llber -lpcre2-8 -lsodium -lcrypt -lresolv"
 
 # build_lib - compile the library sources that changed since the last run
 build_lib() {
