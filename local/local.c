@@ -23,7 +23,8 @@
  * virtual_minimum_uid, ipc_timeout, passwd_file (via lib/global/user.c),
  * alias_maps, default_privs, forward_path, allow_mail_to_commands,
  * allow_mail_to_files, local_command_shell, command_time_limit, myorigin,
- * mailbox_transport, fallback_transport.
+ * mailbox_transport, fallback_transport, mailbox_command,
+ * mailbox_command_maps.
  */
 #include "sys_defs.h"
 #include <fcntl.h>

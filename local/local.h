@@ -142,10 +142,18 @@ void	local_priv_free(LOCAL_PRIV *priv);
 /* local_forward - 1: USER's .forward handled the mail; 0: none, deliver */
 int	local_forward(LOCAL_DELIVERY *d, const LOCAL_EXP *parent, const char *addr,
 		              const USER_INFO *user);
+/* local_user_expand - PATTERN's $home $user $shell $local $domain
+ * $recipient $extension $recipient_delimiter for USER at ADDR into OUT */
+void	local_user_expand(VSTRING *out, const char *pattern, const char *addr,
+			          const USER_INFO *user);
 void	local_include(LOCAL_DELIVERY *d, const LOCAL_EXP *parent, const char *path);
 
 /* local_command.c, local_file.c */
 void	local_command(LOCAL_DELIVERY *d, const LOCAL_EXP *exp, const char *command);
+/* local_mailbox_command - mailbox_command: as EXP's user, not subject to
+ * allow_mail_to_commands */
+void	local_mailbox_command(LOCAL_DELIVERY *d, const LOCAL_EXP *exp,
+			              const char *command);
 void	local_file(LOCAL_DELIVERY *d, const LOCAL_EXP *exp, const char *path);
 
 /* local_transport.c */

@@ -4,7 +4,8 @@
  *
  * Allowed only when allow_mail_to_commands lists the expansion type
  * (alias, forward, include); otherwise bounced with "mail to command is
- * restricted" (5.7.1).  The command runs as "/bin/sh -c COMMAND" (or the
+ * restricted" (5.7.1).  mailbox_command (local_mailbox_command()) is the
+ * admin's and runs for every user, as Postfix's.  The command runs as "/bin/sh -c COMMAND" (or the
  * words of local_command_shell followed by COMMAND) in a new session, with
  * the expansion's rights (never root: root becomes default_privs; no
  * supplementary groups), in the user's home directory (else /), with the
@@ -404,7 +405,9 @@ static void cmd_run(LOCAL_DELIVERY *d, const LOCAL_EXP *exp, const LOCAL_PRIV *p
     vstring_free(io.output);
 }
 
-void    local_command(LOCAL_DELIVERY *d, const LOCAL_EXP *exp, const char *command)
+/* cmd_deliver - run COMMAND for EXP once, with EXP's rights (not root's) */
+
+static void cmd_deliver(LOCAL_DELIVERY *d, const LOCAL_EXP *exp, const char *command)
 {
     static int sigpipe_ignored;
     LOCAL_PRIV def;
@@ -412,11 +415,6 @@ void    local_command(LOCAL_DELIVERY *d, const LOCAL_EXP *exp, const char *comma
     LOCAL_RESULT res;
     VSTRING *key;
 
-    if (!local_allowed("allow_mail_to_commands", exp)) {
-	local_leaf(d, exp->addr, DELIVER_STAT_BOUNCE, "5.7.1",
-		   "mail to command is restricted");
-	return;
-    }
     key = vstring_alloc(100);
     vstring_sprintf(key, "%ld:%s", (long) priv->uid, command);
     if (local_seen(d, "command", STR(key))) {
@@ -436,4 +434,20 @@ void    local_command(LOCAL_DELIVERY *d, const LOCAL_EXP *exp, const char *comma
     local_leaf_result(d, exp->addr, &res);
     local_priv_free(&def);
     vstring_free(res.reason);
+}
+
+void    local_command(LOCAL_DELIVERY *d, const LOCAL_EXP *exp, const char *command)
+{
+    if (!local_allowed("allow_mail_to_commands", exp)) {
+	local_leaf(d, exp->addr, DELIVER_STAT_BOUNCE, "5.7.1",
+		   "mail to command is restricted");
+	return;
+    }
+    cmd_deliver(d, exp, command);
+}
+
+void    local_mailbox_command(LOCAL_DELIVERY *d, const LOCAL_EXP *exp,
+			              const char *command)
+{
+    cmd_deliver(d, exp, command);
 }

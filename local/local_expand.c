@@ -9,8 +9,12 @@
  *   local name (local part, lower case; with, then without extension):
  *     alias_maps entry         -> its elements, recursively (local_alias.c)
  *     user                     -> ~/.forward if any (local_forward.c),
- *                                 else the user's mailbox, or
- *                                 mailbox_transport (local_transport.c)
+ *                                 else mailbox_transport
+ *                                 (local_transport.c), else
+ *                                 mailbox_command_maps or
+ *                                 mailbox_command (run as the user,
+ *                                 $names expanded as in forward_path),
+ *                                 else the user's mailbox
  *     no such user             -> mailbox_transport, else
  *                                 fallback_transport, else bounced (5.1.1)
  *   element "|command", "/file", ":include:/file", "\user" (mailbox only)
@@ -217,9 +221,55 @@ static int local_try_alias(LOCAL_DELIVERY *d, const LOCAL_EXP *parent,
 }
 
 /*
+ * local_mailbox_cmd - USER's mailbox_command_maps entry, else
+ * mailbox_command, with its $names expanded into CMD; 1: there is one,
+ * 0: none, -1: the table failed
+ */
+static int local_mailbox_cmd(const char *addr, const char *name,
+			             const USER_INFO *user, VSTRING *cmd)
+{
+    static MAPS *maps;
+    const char *command = 0;
+
+    if (*conf_str("mailbox_command_maps")) {
+	if (maps == 0)
+	    maps = maps_create("mailbox_command_maps",
+			       conf_str("mailbox_command_maps"), DICT_FLAG_FOLD_KEY);
+	if ((command = maps_find(maps, name)) == 0 && maps->error)
+	    return (-1);
+    }
+    if (command == 0)
+	command = conf_raw("mailbox_command") ? conf_raw("mailbox_command") : "";
+    if (*command == 0)
+	return (0);
+    local_user_expand(cmd, command, addr, user);
+    return (1);
+}
+
+/* local_mailbox_run - mailbox_command CMD as USER */
+
+static void local_mailbox_run(LOCAL_DELIVERY *d, const char *addr, const char *name,
+			              const USER_INFO *user, const char *cmd)
+{
+    LOCAL_PRIV priv;
+    LOCAL_EXP exp;
+
+    memset(&priv, 0, sizeof(priv));
+    local_priv_user(&priv, user);
+    memset(&exp, 0, sizeof(exp));
+    exp.type = LOCAL_EXP_NONE;
+    exp.name = name;
+    exp.addr = addr;
+    exp.priv = &priv;
+    exp.sender = d->state->req->sender;
+    local_mailbox_command(d, &exp, cmd);
+    local_priv_free(&priv);
+}
+
+/*
  * local_mailbox - deliver to USER's mailbox, or hand it to
  * mailbox_transport (as Postfix, also for a NAME that is no local user:
- * USER is null then).
+ * USER is null then), or to mailbox_command.
  */
 static void local_mailbox(LOCAL_DELIVERY *d, const char *addr, const char *name,
 			          const USER_INFO *user)
@@ -227,12 +277,25 @@ static void local_mailbox(LOCAL_DELIVERY *d, const char *addr, const char *name,
     const char *transport = conf_str("mailbox_transport");
     LOCAL_DEST dest;
     LOCAL_RESULT res;
+    VSTRING *cmd;
+    int     has_cmd;
 
     if (local_seen(d, "mailbox", name))
 	return;
     if (*transport) {
 	local_transport(d, addr, transport);
 	return;
+    }
+    if (user) {
+	cmd = vstring_alloc(100);
+	if ((has_cmd = local_mailbox_cmd(addr, name, user, cmd)) < 0)
+	    local_leaf(d, addr, DELIVER_STAT_DEFER, "4.3.0",
+		       "mailbox_command_maps lookup failure");
+	else if (has_cmd > 0)
+	    local_mailbox_run(d, addr, name, user, STR(cmd));
+	vstring_free(cmd);
+	if (has_cmd != 0)
+	    return;
     }
     memset(&dest, 0, sizeof(dest));
     dest.path = vstring_alloc(100);

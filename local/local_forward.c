@@ -130,10 +130,10 @@ static void local_filter(VSTRING *out, const char *value)
 	vstring_addch(out, strchr(LOCAL_FILTER, *cp) ? *cp : '_');
 }
 
-/* local_forward_expand - forward_path's $names for USER at ADDR */
+/* local_user_expand - forward_path's and mailbox_command's $names */
 
-static void local_forward_expand(VSTRING *out, const char *pattern,
-				         const char *addr, const USER_INFO *user)
+void    local_user_expand(VSTRING *out, const char *pattern, const char *addr,
+			          const USER_INFO *user)
 {
     VSTRING *local = vstring_alloc(100);
     VSTRING *domain = vstring_alloc(100);
@@ -276,7 +276,7 @@ int     local_forward(LOCAL_DELIVERY *d, const LOCAL_EXP *parent, const char *ad
 	while (!done && !found && (pattern = strsep(&cp, ", \t\r\n")) != 0) {
 	    if (*pattern == 0)
 		continue;
-	    local_forward_expand(path, pattern, addr, user);
+	    local_user_expand(path, pattern, addr, user);
 	    done = local_forward_file(d, parent, addr, user, STR(path), &found);
 	}
     }

@@ -178,7 +178,7 @@ const MAIL_PARAM mail_params[] = {
     /* local and virtual delivery */
     S("home_mailbox", ""),
     S("mail_spool_directory", "/var/mail"),
-    S("mailbox_command", ""),
+    S("mailbox_command", ""), S("mailbox_command_maps", ""),
     S("mailbox_transport", ""),
     S("fallback_transport", ""),
     L("mailbox_size_limit", "51200000", 0, 0),

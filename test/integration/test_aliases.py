@@ -342,3 +342,44 @@ def test_postalias_hash_table(make_instance):
     i.send("workgroup@posthorn.test", message("hash aliases"))
     for user in ("alice", "bob"):
         assert i.wait_for_message(b"Subject: hash aliases", user) is not None, i.log_tail()
+
+
+def test_mailbox_command(make_instance):
+    """mailbox_command (procmail's place) runs as the recipient, with
+    forward_path's $names expanded and Postfix's environment, not subject
+    to allow_mail_to_commands; mailbox_command_maps overrides it per user
+    (an exit status of EX_TEMPFAIL defers); virtual mailboxes are not
+    affected."""
+    i = make_instance(start=False)
+    out = public_dir(os.path.join(i.base, "out"))
+    deliver = script(os.path.join(i.base, "deliver"),
+                     'id -u > "%s/$1.uid"\n'
+                     'printf "%%s|%%s|%%s|%%s\\n" "$USER" "$HOME" "$EXTENSION" "$RECIPIENT"'
+                     ' > "%s/$1.env"\n'
+                     'cat > "%s/$1.msg"\n' % (out, out, out))
+    write(os.path.join(i.etc, "commands"), "bob %s/fail\n" % i.base)
+    script(os.path.join(i.base, "fail"), "cat > /dev/null\nexit 75\n")
+    i.main_overrides.update({"mailbox_command": deliver + " $user-$extension",
+                             "mailbox_command_maps": "texthash:%s/commands" % i.etc,
+                             "allow_mail_to_commands": "alias",
+                             "recipient_delimiter": "+"})
+    i.write_config()
+    i.start()
+    i.send("alice+box@posthorn.test", message("to a command"))
+    msg = os.path.join(out, "alice-box.msg")
+    assert wait_until(lambda: os.path.exists(msg) and os.path.getsize(msg), 15), i.log_tail()
+    wait_log(i, r"to=<alice\+box@posthorn\.test>.*status=sent")
+    with open(os.path.join(out, "alice-box.env")) as f:
+        assert f.read() == "alice|%s|box|alice+box@posthorn.test\n" % i.home("alice")
+    if IS_ROOT:
+        with open(os.path.join(out, "alice-box.uid")) as f:
+            assert int(f.read()) == USERS["alice"]
+    with open(msg, "rb") as f:
+        assert b"Subject: to a command" in f.read()
+    assert i.maildir_messages("alice") == []
+    # bob's entry in mailbox_command_maps: exit 75 defers
+    i.send("bob@posthorn.test", message("to bob"))
+    wait_log(i, r"to=<bob@posthorn\.test>.*status=deferred")
+    # the virtual mailbox is written as before
+    i.send("demo@virt.test", message("virtual"))
+    assert i.wait_for_message(b"Subject: virtual", path=i.virtual_new()) is not None
