@@ -237,7 +237,7 @@ int     main(int argc, char **argv)
 	usage();
     mail_conf_dir_absolute();
     mail_conf_read(0);
-    msg_syslog_name(conf_str("syslog_name"));
+    mail_conf_syslog();
     msg_hostname(conf_str("myhostname"));
     if (*(logfile = conf_str("maillog_file")) != 0)
 	msg_logfile(logfile);

@@ -306,7 +306,7 @@ int     main(int argc, char **argv)
     memset(&counts, 0, sizeof(counts));
     ps_parse(argc, argv, &args);
     mail_conf_read(0);
-    msg_syslog_name(conf_str("syslog_name"));
+    mail_conf_syslog();
     msg_hostname(conf_str("myhostname"));
     if (*conf_str("maillog_file") && (access(conf_str("maillog_file"), W_OK) == 0
 				       || errno == ENOENT))

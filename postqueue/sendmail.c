@@ -880,7 +880,7 @@ int     main(int argc, char **argv)
     if (args.config_dir)
 	mail_conf_set_dir(args.config_dir);
     mail_conf_read(0);
-    msg_syslog_name(conf_str("syslog_name"));
+    mail_conf_syslog();
     msg_hostname(conf_str("myhostname"));
     if (*conf_str("maillog_file"))
 	msg_logfile(conf_str("maillog_file"));

@@ -893,3 +893,11 @@ void    conf_walk(void (*fn) (const char *name, const char *raw, void *ctx),
     for (i = 0; i < conf_order_len; i++)
 	fn(conf_order[i]->name, conf_order[i]->value, ctx);
 }
+
+void    mail_conf_syslog(void)
+{
+    msg_syslog_name(conf_str("syslog_name"));
+    if (msg_syslog_facility(conf_str("syslog_facility")) < 0)
+	msg_warn("unknown syslog_facility value \"%s\": using \"mail\"",
+		 conf_str("syslog_facility"));
+}

@@ -59,6 +59,8 @@ void	mail_conf_dir_absolute(void);
  */
 #define MAIL_CONF_MISSING_OK	(1<<0)
 void	mail_conf_read(int flags);
+/* mail_conf_syslog - syslog_name and syslog_facility for the log */
+void	mail_conf_syslog(void);
 
 /* mail_conf_override - "name=value" from -o; applied now and after each read */
 void	mail_conf_override(const char *name_eq_value);

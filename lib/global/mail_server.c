@@ -334,7 +334,7 @@ static void server_init(int argc, char **argv, const MAIL_SERVER_OPS *ops)
     if (standalone)
 	msg_stderr(1);
     mail_conf_read(0);
-    msg_syslog_name(conf_str("syslog_name"));
+    mail_conf_syslog();
     msg_hostname(conf_str("myhostname"));
     if (*(logfile = conf_str("maillog_file")) != 0)
 	msg_logfile(logfile);

@@ -10,6 +10,7 @@
  */
 #include "sys_defs.h"
 #include <fcntl.h>
+#include <strings.h>
 #include <syslog.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -26,13 +27,14 @@ static int msg_flags = MSG_TO_STDERR;
 static int msg_log_fd = -1;
 static void (*msg_cleanup_fn) (void);
 static char msg_host[256];
+static int msg_facility = LOG_MAIL;
 
 static void msg_update_ident(void)
 {
     snprintf(msg_ident, sizeof(msg_ident), "%s/%s", msg_name, msg_prog);
     if ((msg_flags & MSG_TO_SYSLOG) && msg_log_fd < 0) {
 	closelog();
-	openlog(msg_ident, LOG_PID | LOG_NDELAY, LOG_MAIL);
+	openlog(msg_ident, LOG_PID | LOG_NDELAY, msg_facility);
     }
 }
 
@@ -76,6 +78,29 @@ void    msg_syslog_name(const char *name)
 	snprintf(msg_name, sizeof(msg_name), "%s", name);
 	msg_update_ident();
     }
+}
+
+int     msg_syslog_facility(const char *name)
+{
+    static const struct {
+	const char *name;
+	int     facility;
+    }       facilities[] = {
+	{"mail", LOG_MAIL}, {"daemon", LOG_DAEMON}, {"user", LOG_USER},
+	{"auth", LOG_AUTH}, {"authpriv", LOG_AUTHPRIV},
+	{"local0", LOG_LOCAL0}, {"local1", LOG_LOCAL1}, {"local2", LOG_LOCAL2},
+	{"local3", LOG_LOCAL3}, {"local4", LOG_LOCAL4}, {"local5", LOG_LOCAL5},
+	{"local6", LOG_LOCAL6}, {"local7", LOG_LOCAL7}, {0, 0},
+    };
+
+    for (int i = 0; facilities[i].name; i++) {
+	if (strcasecmp(facilities[i].name, name) == 0) {
+	    msg_facility = facilities[i].facility;
+	    msg_update_ident();
+	    return (0);
+	}
+    }
+    return (-1);
 }
 
 void    msg_logfile(const char *path)

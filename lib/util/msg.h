@@ -26,6 +26,8 @@ void	msg_hostname(const char *name);
 
 /* msg_syslog_name - set the "posthorn" part of "posthorn/smtpd" */
 void	msg_syslog_name(const char *name);
+/* msg_syslog_facility - "mail", "local0".."local7", ...; -1 if unknown */
+int	msg_syslog_facility(const char *name);
 
 /* msg_logfile - append to PATH instead of syslog; NULL or "" stops it */
 void	msg_logfile(const char *path);

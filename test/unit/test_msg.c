@@ -157,6 +157,18 @@ static void test_syslog_name(void **state)
     free(text);
 }
 
+/* syslog_facility names: Postfix's set, any case; others refused */
+
+static void test_syslog_facility(void **state)
+{
+    assert_int_equal(msg_syslog_facility("local3"), 0);
+    assert_int_equal(msg_syslog_facility("DAEMON"), 0);
+    assert_int_equal(msg_syslog_facility("mail"), 0);
+    assert_int_equal(msg_syslog_facility("local8"), -1);
+    assert_int_equal(msg_syslog_facility(""), -1);
+    assert_int_equal(msg_syslog_facility("mail "), -1);
+}
+
 /* msg_info_as: one line as another program, then the own name again */
 
 static void test_info_as(void **state)
@@ -499,6 +511,7 @@ int     main(void)
     const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_logfile_shape),
 	cmocka_unit_test(test_syslog_name),
+	cmocka_unit_test(test_syslog_facility),
 	cmocka_unit_test(test_info_as),
 	cmocka_unit_test(test_progname),
 	cmocka_unit_test(test_hostname),
