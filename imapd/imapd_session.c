@@ -662,7 +662,7 @@ NORETURN imapd_session_main(void)
 
     msg_init("imapd", MSG_TO_SYSLOG);
     mail_conf_read(0);
-    msg_syslog_name(conf_str("syslog_name"));
+    mail_conf_syslog();
     msg_hostname(conf_str("myhostname"));
     login_session_log_init();
     memset(&im, 0, sizeof(im));

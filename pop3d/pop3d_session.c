@@ -465,7 +465,7 @@ NORETURN pop3d_session_main(void)
 
     msg_init("pop3d", MSG_TO_SYSLOG);
     mail_conf_read(0);
-    msg_syslog_name(conf_str("syslog_name"));
+    mail_conf_syslog();
     msg_hostname(conf_str("myhostname"));
     login_session_log_init();
     memset(&ps, 0, sizeof(ps));

@@ -235,7 +235,7 @@ int     main(int argc, char **argv)
     msg_init("postqueue", MSG_TO_STDERR | MSG_TO_SYSLOG);
     mode = pq_args(argc, argv, &arg);
     mail_conf_read(0);
-    msg_syslog_name(conf_str("syslog_name"));
+    mail_conf_syslog();
     msg_hostname(conf_str("myhostname"));
     if (*conf_str("maillog_file") && (access(conf_str("maillog_file"), W_OK) == 0
 				       || errno == ENOENT))
