@@ -467,6 +467,26 @@ static void smtp_service(VSTREAM *client, const char *service, char **argv)
     deliver_request_free(&req);
 }
 
+/*
+ * smtp_tls_level - the level to work at.  DANE needs a DNSSEC-validating
+ * resolver, which Posthorn does not use: "dane" works as "may", as
+ * Postfix's does without one.  "dane-only" and "fingerprint" stay, and
+ * smtp_proto.c defers every delivery under them: no server could be
+ * authenticated the way they ask, and mail must not go out weaker.
+ */
+static const char *smtp_tls_level(const char *level)
+{
+    if (strcasecmp(level, "dane") == 0) {
+	msg_warn("smtp_tls_security_level = dane: DANE needs a DNSSEC-validating"
+		 " resolver, which this mail system does not use: using \"may\"");
+	return ("may");
+    }
+    if (strcasecmp(level, "dane-only") == 0 || strcasecmp(level, "fingerprint") == 0)
+	msg_warn("smtp_tls_security_level = %s is not supported: mail to"
+		 " TLS destinations is deferred", level);
+    return (level);
+}
+
 /* smtp_tls_init - the client TLS context, when a level may use TLS */
 static void smtp_tls_init(void)
 {
@@ -553,7 +573,7 @@ static void smtp_smtp_init(void)
     smtp_conf.helo_timeout = conf_time("smtp_helo_timeout");
     smtp_conf.starttls_timeout = conf_time("smtp_starttls_timeout");
     smtp_conf.skip_5xx_greeting = conf_bool("smtp_skip_5xx_greeting");
-    smtp_conf.tls_level = mystrdup(conf_str("smtp_tls_security_level"));
+    smtp_conf.tls_level = mystrdup(smtp_tls_level(conf_str("smtp_tls_security_level")));
     smtp_conf.tls_loglevel = conf_int("smtp_tls_loglevel");
     smtp_conf.sasl_enable = conf_bool("smtp_sasl_auth_enable");
     smtp_conf.sasl_options = mystrdup(conf_str("smtp_sasl_security_options"));

@@ -236,8 +236,16 @@ static int smtp_tls_required(void)
     const char *level = smtp_conf.tls_level;
 
     return (strcasecmp(level, "encrypt") == 0 || strcasecmp(level, "verify") == 0
-	    || strcasecmp(level, "secure") == 0 || strcasecmp(level, "dane") == 0
-	    || strcasecmp(level, "dane-only") == 0 || strcasecmp(level, "fingerprint") == 0);
+	    || strcasecmp(level, "secure") == 0 || strcasecmp(level, "dane-only") == 0
+	    || strcasecmp(level, "fingerprint") == 0);
+}
+
+/* smtp_tls_unsupported - a level whose authentication is not implemented */
+static int smtp_tls_unsupported(void)
+{
+    const char *level = smtp_conf.tls_level;
+
+    return (strcasecmp(level, "dane-only") == 0 || strcasecmp(level, "fingerprint") == 0);
 }
 
 /* smtp_tls_verify_required - must the certificate match the server name? */
@@ -288,6 +296,9 @@ static int smtp_starttls(SMTP_DLG *d, int use_tls)
     if (strcasecmp(smtp_conf.tls_level, "none") == 0 || *smtp_conf.tls_level == 0
 	|| (!use_tls && !required))
 	return (-1);
+    if (smtp_tls_unsupported())
+	return (smtp_tls_defer(d, "4.7.5", "TLS security level %s is not supported",
+			       smtp_conf.tls_level));
     if (smtp_conf.tls_ctx == 0)
 	return (required ? smtp_tls_defer(d, "4.7.5",
 			"TLS is required, but our TLS engine is unavailable") : -1);

@@ -317,6 +317,26 @@ def test_verify_untrusted_cert_defers(make_instance, receivers, tls_files):
     assert not rx.transactions
 
 
+def test_unsupported_levels_never_send_weaker(make_instance, receivers, tls_files):
+    """fingerprint and dane-only cannot be checked: deferred, never sent
+    with plain encryption; dane without a DNSSEC resolver is "may"."""
+    for level in ("fingerprint", "dane-only"):
+        rx = receivers(tls_files=tls_files)
+        inst = start(make_instance, relay_main(rx, smtp_tls_security_level=level))
+        inst.send(["pin@remote.example"], message(uuid.uuid4().hex), sender=SENDER)
+        assert inst.wait_for_log(r"to=<pin@remote\.example>.*dsn=4\.7\.5, status=deferred "
+                                 r"\(TLS security level %s is not supported\)" % level, 20), \
+            inst.log_tail()
+        assert "smtp_tls_security_level = %s is not supported" % level in inst.log()
+        assert not rx.transactions
+        inst.stop()
+    rx = receivers()				# no STARTTLS: "may" sends in plain text
+    inst = start(make_instance, relay_main(rx, smtp_tls_security_level="dane"))
+    inst.send(["dane@remote.example"], message(uuid.uuid4().hex), sender=SENDER)
+    assert wait_until(lambda: rx.transactions, 20), inst.log_tail()
+    assert "DANE needs a DNSSEC-validating resolver" in inst.log()
+
+
 def test_verify_with_cafile(make_instance, receivers, tmp_path):
     cert, key = str(tmp_path / "c.pem"), str(tmp_path / "k.pem")
     subprocess.check_call(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
