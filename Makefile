@@ -6,6 +6,9 @@
 #   make run        build and start a private instance under ./run/
 #   make stop       stop that instance
 #   make install    install under $(DESTDIR)$(PREFIX) (config in /etc/posthorn)
+#   make deb        build the Debian 12 package into build-deb/ (debian/, mk/deb.sh)
+#   make check-deb  build it, then install, upgrade and purge it in a Debian 12
+#                   container (test/deb/run.sh; not part of make check)
 #   make bench      run the benchmarks in test/bench/ against Postfix
 #
 # Every program links the one static library built from lib/*/ (the
@@ -79,8 +82,11 @@ PYTEST	:= /usr/bin/python3 -m pytest
 # stay in one worker); free_port() gives each worker its own port range.
 PYTEST_PAR = $(shell /usr/bin/python3 -c 'import xdist' 2>/dev/null && printf '%s' '-n 3 --dist loadfile')
 
-.PHONY: all deps check check-layers check-unit check-integration check-nonroot check-fuzz run stop install bench clean
-all: $(LIBEXEC_BUILT) $(BIN_BUILT) $(BUILD)/bin/mailq $(BUILD)/bin/newaliases $(UNIT_BIN)
+.PHONY: all progs man deps check check-layers check-unit check-integration check-nonroot check-fuzz run stop install bench deb check-deb clean
+all: progs $(UNIT_BIN)
+
+# the programs alone: what install needs (the unit tests need libcmocka-dev)
+progs: $(LIBEXEC_BUILT) $(BIN_BUILT) $(BUILD)/bin/mailq $(BUILD)/bin/newaliases
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -175,7 +181,15 @@ bench: deps all
 	@sh test/bench/bench_pop3.sh $(CURDIR)/$(BUILD)
 	@sh test/bench/bench_imap.sh $(CURDIR)/$(BUILD)
 
-install: all
+# MANDIR: manual pages ($(BUILD)/man/*.[158], made by the man target)
+MANDIR	?= $(PREFIX)/share/man
+
+# Manual pages into $(BUILD)/man; postconf(5) from postconf -d (mk/mkman.sh
+# fails when a parameter has no description)
+man: progs
+	sh mk/mkman.sh $(BUILD)
+
+install: progs man
 	install -d $(DESTDIR)$(DAEMON_DIR) $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(CONFIG_DIR)
 	install -m 755 $(LIBEXEC_BUILT) $(DESTDIR)$(DAEMON_DIR)/
 	install -m 755 $(BIN_BUILT) $(DESTDIR)$(PREFIX)/sbin/
@@ -183,7 +197,25 @@ install: all
 	ln -sf ../sbin/sendmail $(DESTDIR)$(PREFIX)/bin/newaliases
 	for f in main.cf master.cf; do \
 	  [ -f $(DESTDIR)$(CONFIG_DIR)/$$f ] || install -m 644 conf/$$f $(DESTDIR)$(CONFIG_DIR)/$$f; done
+	# manual pages: sections 1, 5 and 8
+	@for s in 1 5 8; do \
+	  for f in $(BUILD)/man/*.$$s; do [ -f "$$f" ] || continue; \
+	    install -d $(DESTDIR)$(MANDIR)/man$$s; \
+	    echo "install -m 644 $$f $(DESTDIR)$(MANDIR)/man$$s/"; \
+	    install -m 644 "$$f" $(DESTDIR)$(MANDIR)/man$$s/ || exit 1; done; done
 	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then sh mk/mkuser.sh posthorn; fi
 
+# The Debian package: built with dpkg-buildpackage in a copy of this tree
+# (build-deb/src), so build/ and the tree stay as they are; the .deb lands
+# in build-deb/.  check-deb installs, upgrades and purges it in a Debian 12
+# container (debootstrap; systemd-nspawn when it can boot one, else chroot).
+deb:
+	@sh mk/deps.sh build deb
+	sh mk/deb.sh -j $(JOBS) build-deb
+
+check-deb:
+	@sh mk/deps.sh build deb
+	sh test/deb/run.sh
+
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-deb

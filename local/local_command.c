@@ -131,8 +131,10 @@ static NORETURN cmd_child(int in_fd, int out_fd, const LOCAL_PRIV *priv,
 	dprintf(1, "cannot switch to uid %ld: %m\n", (long) priv->uid);
 	_exit(EX_OSERR);
     }
-    if (*priv->home == 0 || chdir(priv->home) < 0)
-	(void) chdir("/");
+    if ((*priv->home == 0 || chdir(priv->home) < 0) && chdir("/") < 0) {
+	dprintf(1, "cannot change directory to /: %m\n");
+	_exit(EX_OSERR);
+    }
     while ((word = strsep(&cp, " \t")) != 0)
 	if (*word)
 	    addr_list_add(&argv, word);

@@ -1,7 +1,9 @@
 #!/bin/sh
 # deps.sh - install the Debian packages a step needs, when they are missing.
 #
-#   sh mk/deps.sh build [test] [bench]
+#   sh mk/deps.sh build [test] [bench] [deb]
+# (deb: what make deb and make check-deb need besides build: the Debian
+# packaging tools, lintian, debootstrap and systemd-nspawn)
 # As root, missing packages are installed with apt-get; as another user the
 # missing ones are listed and the script fails.
 set -e
@@ -9,8 +11,9 @@ pkgs=""
 for set in "$@"; do
   case $set in
   build) pkgs="$pkgs gcc make libc6-dev libssl-dev libdb-dev liblmdb-dev libsqlite3-dev libpq-dev libmariadb-dev libsasl2-dev libpcre2-dev libsodium-dev libcrypt-dev libldap-dev openssl" ;;
-  test)  pkgs="$pkgs libcmocka-dev python3 python3-pytest python3-pytest-xdist swaks libnet-ssleay-perl libsasl2-modules sasl2-bin procps passwd postfix postfix-pcre postfix-lmdb postfix-sqlite postfix-pgsql postfix-mysql postfix-ldap clang libclang-rt-14-dev dnsmasq-base iproute2 strace fetchmail isync dovecot-core dovecot-imapd dovecot-lmtpd fail2ban pflogsumm postgrey postfix-policyd-spf-python libmilter-dev opendkim opendkim-tools rspamd spamass-milter spamd spamc postgresql mariadb-server mariadb-client slapd ldap-utils" ;;
+  test)  pkgs="$pkgs libcmocka-dev python3 python3-pytest python3-pytest-xdist swaks libnet-ssleay-perl libsasl2-modules sasl2-bin procps passwd postfix postfix-pcre postfix-lmdb postfix-sqlite postfix-pgsql postfix-mysql postfix-ldap clang libclang-rt-14-dev dnsmasq-base iproute2 strace fetchmail isync dovecot-core dovecot-imapd dovecot-lmtpd fail2ban pflogsumm postgrey postfix-policyd-spf-python libmilter-dev opendkim opendkim-tools rspamd spamass-milter spamd spamc postgresql mariadb-server mariadb-client slapd ldap-utils man-db groff-base" ;;
   bench) pkgs="$pkgs postfix time dovecot-core dovecot-pop3d dovecot-imapd" ;;
+  deb)   pkgs="$pkgs build-essential debhelper dpkg-dev fakeroot lintian debootstrap systemd-container" ;;
   *) echo "deps.sh: unknown set $set" >&2; exit 2 ;;
   esac
 done

@@ -410,8 +410,9 @@ static int create_temp(STORE_FOLDER *folder, const struct stat *st,
 	vstring_sprintf(reason, "cannot create %s: %m", STR(path));
 	return (-1);
     }
-    if (fchown(fd, st->st_uid, st->st_gid) < 0)
-	(void) fchown(fd, (uid_t) -1, st->st_gid);	/* the group, if allowed */
+    if (fchown(fd, st->st_uid, st->st_gid) < 0	/* else the group, if allowed */
+	&& fchown(fd, (uid_t) -1, st->st_gid) < 0 && errno != EPERM)
+	msg_warn("set group of %s: %m", STR(path));
     if (fchmod(fd, st->st_mode & 07777) < 0)
 	msg_warn("set mode of %s: %m", STR(path));
     return (fd);
