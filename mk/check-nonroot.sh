@@ -19,7 +19,7 @@ trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/build" "$tmp/test"
 cp -a "$build/bin" "$build/libexec" "$tmp/build/"
 cp -a test/integration test/bench "$tmp/test/"
-cp -a mk conf "$tmp/"
+cp -a mk conf man "$tmp/"
 chmod -R a+rX "$tmp"
 chmod 755 "$tmp"
 cd "$tmp"
