@@ -832,28 +832,24 @@ static int dict_ldap_close(DICT *dict)
     return (0);
 }
 
-DICT   *dict_ldap_open(const char *type, const char *name, int flags)
-{
-    DICT_QUERY_CF cf;
-    DICT_LDAP *dl;
+/* dict_ldap_setup - buffers, then the settings */
 
-    if (dict_query_cf_read(type, name, &cf) < 0) {
-	dict_query_cf_free(&cf);
-	return (dict_fail_open(type, name, flags));
-    }
-    dl = (DICT_LDAP *) dict_alloc(type, name, flags, sizeof(*dl));
-    dl->dict.lookup = dict_ldap_lookup;
-    dl->dict.close = dict_ldap_close;
+static int dict_ldap_setup(DICT *dict, const DICT_QUERY_CF *cf)
+{
+    DICT_LDAP *dl = (DICT_LDAP *) dict;
+
     dl->base_buf = vstring_alloc(100);
     dl->url_buf = vstring_alloc(100);
     dl->why_buf = vstring_alloc(100);
-    dict_ldap_names(&cf);
-    if (dict_query_init(&dl->query, &dl->dict, &cf) < 0
-	|| dict_ldap_configure(dl, &cf) < 0) {
-	dict_query_cf_free(&cf);
-	dict_ldap_close(&dl->dict);
-	return (dict_fail_open(type, name, flags));
-    }
-    dict_query_cf_free(&cf);
-    return (&dl->dict);
+    return (dict_ldap_configure(dl, cf));
+}
+
+DICT   *dict_ldap_open(const char *type, const char *name, int flags)
+{
+    static const DICT_QUERY_OPS ops = {
+	sizeof(DICT_LDAP), offsetof(DICT_LDAP, query),
+	dict_ldap_lookup, dict_ldap_close, dict_ldap_names, dict_ldap_setup,
+    };
+
+    return (dict_query_open(type, name, flags, &ops));
 }

@@ -250,24 +250,17 @@ static int dict_mysql_close(DICT *dict)
     return (0);
 }
 
+static int dict_mysql_configure(DICT *dict, const DICT_QUERY_CF *cf)
+{
+    return (mysql_configure((DICT_MYSQL *) dict, cf));
+}
+
 DICT   *dict_mysql_open(const char *type, const char *name, int flags)
 {
-    DICT_QUERY_CF cf;
-    DICT_MYSQL *dm;
+    static const DICT_QUERY_OPS ops = {
+	sizeof(DICT_MYSQL), offsetof(DICT_MYSQL, query),
+	dict_mysql_lookup, dict_mysql_close, 0, dict_mysql_configure,
+    };
 
-    if (dict_query_cf_read(type, name, &cf) < 0) {
-	dict_query_cf_free(&cf);
-	return (dict_fail_open(type, name, flags));
-    }
-    dm = (DICT_MYSQL *) dict_alloc(type, name, flags, sizeof(*dm));
-    dm->dict.lookup = dict_mysql_lookup;
-    dm->dict.close = dict_mysql_close;
-    if (dict_query_init(&dm->query, &dm->dict, &cf) < 0
-	|| mysql_configure(dm, &cf) < 0) {
-	dict_query_cf_free(&cf);
-	dict_mysql_close(&dm->dict);
-	return (dict_fail_open(type, name, flags));
-    }
-    dict_query_cf_free(&cf);
-    return (&dm->dict);
+    return (dict_query_open(type, name, flags, &ops));
 }

@@ -276,24 +276,17 @@ static int dict_pgsql_close(DICT *dict)
     return (0);
 }
 
+static int dict_pgsql_configure(DICT *dict, const DICT_QUERY_CF *cf)
+{
+    return (pgsql_configure((DICT_PGSQL *) dict, cf));
+}
+
 DICT   *dict_pgsql_open(const char *type, const char *name, int flags)
 {
-    DICT_QUERY_CF cf;
-    DICT_PGSQL *dp;
+    static const DICT_QUERY_OPS ops = {
+	sizeof(DICT_PGSQL), offsetof(DICT_PGSQL, query),
+	dict_pgsql_lookup, dict_pgsql_close, 0, dict_pgsql_configure,
+    };
 
-    if (dict_query_cf_read(type, name, &cf) < 0) {
-	dict_query_cf_free(&cf);
-	return (dict_fail_open(type, name, flags));
-    }
-    dp = (DICT_PGSQL *) dict_alloc(type, name, flags, sizeof(*dp));
-    dp->dict.lookup = dict_pgsql_lookup;
-    dp->dict.close = dict_pgsql_close;
-    if (dict_query_init(&dp->query, &dp->dict, &cf) < 0
-	|| pgsql_configure(dp, &cf) < 0) {
-	dict_query_cf_free(&cf);
-	dict_pgsql_close(&dp->dict);
-	return (dict_fail_open(type, name, flags));
-    }
-    dict_query_cf_free(&cf);
-    return (&dp->dict);
+    return (dict_query_open(type, name, flags, &ops));
 }

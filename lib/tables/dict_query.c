@@ -593,3 +593,29 @@ const char *dict_query_server_lookup(DICT_QUERY *q, const char *key,
     dict->error = DICT_ERR_RETRY;
     return (0);
 }
+
+DICT   *dict_query_open(const char *type, const char *name, int flags,
+			        const DICT_QUERY_OPS *ops)
+{
+    DICT_QUERY_CF cf;
+    DICT   *dict;
+    int     ok;
+
+    if (dict_query_cf_read(type, name, &cf) < 0) {
+	dict_query_cf_free(&cf);
+	return (dict_fail_open(type, name, flags));
+    }
+    dict = dict_alloc(type, name, flags, ops->size);
+    dict->lookup = ops->lookup;
+    dict->close = ops->close;
+    if (ops->names)
+	ops->names(&cf);
+    ok = dict_query_init((DICT_QUERY *) ((char *) dict + ops->query_offset),
+			 dict, &cf) == 0 && ops->configure(dict, &cf) == 0;
+    dict_query_cf_free(&cf);
+    if (!ok) {
+	ops->close(dict);
+	return (dict_fail_open(type, name, flags));
+    }
+    return (dict);
+}

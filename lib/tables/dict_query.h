@@ -179,6 +179,26 @@ const char *dict_query_server_lookup(DICT_QUERY *q, const char *key,
 				             const DICT_QUERY_SERVER *server,
 				             void *ctx);
 
+/*
+ * dict_query_open - open a query table of a type described by OPS: read
+ * the file NAME, allocate OPS->size bytes (a structure that starts with
+ * its DICT and has its DICT_QUERY at OPS->query_offset), let NAMES (if
+ * any) map the type's own setting names, dict_query_init() and then
+ * CONFIGURE (0, or -1 warned).  A failure closes what was made (CLOSE
+ * must take a half-made table) and gives dict_fail_open()'s table.
+ */
+typedef struct DICT_QUERY_OPS {
+    size_t  size;
+    size_t  query_offset;
+    const char *(*lookup) (DICT *dict, const char *key);
+    int     (*close) (DICT *dict);
+    void    (*names) (DICT_QUERY_CF *cf);	/* NULL: none */
+    int     (*configure) (DICT *dict, const DICT_QUERY_CF *cf);
+} DICT_QUERY_OPS;
+
+DICT   *dict_query_open(const char *type, const char *name, int flags,
+			        const DICT_QUERY_OPS *ops);
+
 /* dict_query_cf_seconds - NAME from CF as 0..86400 seconds, DEF if unset; -1 (warned) */
 int	dict_query_cf_seconds(const DICT *dict, const DICT_QUERY_CF *cf,
 			              const char *name, int def);

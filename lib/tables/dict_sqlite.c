@@ -120,24 +120,17 @@ static int sqlite_open_db(DICT_SQLITE *ds, const char *path)
     return (0);
 }
 
+static int dict_sqlite_configure(DICT *dict, const DICT_QUERY_CF *cf)
+{
+    return (sqlite_open_db((DICT_SQLITE *) dict, dict_query_cf_get(cf, "dbpath")));
+}
+
 DICT   *dict_sqlite_open(const char *type, const char *name, int flags)
 {
-    DICT_QUERY_CF cf;
-    DICT_SQLITE *ds;
+    static const DICT_QUERY_OPS ops = {
+	sizeof(DICT_SQLITE), offsetof(DICT_SQLITE, query),
+	dict_sqlite_lookup, dict_sqlite_close, 0, dict_sqlite_configure,
+    };
 
-    if (dict_query_cf_read(type, name, &cf) < 0) {
-	dict_query_cf_free(&cf);
-	return (dict_fail_open(type, name, flags));
-    }
-    ds = (DICT_SQLITE *) dict_alloc(type, name, flags, sizeof(*ds));
-    ds->dict.lookup = dict_sqlite_lookup;
-    ds->dict.close = dict_sqlite_close;
-    if (dict_query_init(&ds->query, &ds->dict, &cf) < 0
-	|| sqlite_open_db(ds, dict_query_cf_get(&cf, "dbpath")) < 0) {
-	dict_query_cf_free(&cf);
-	dict_sqlite_close(&ds->dict);
-	return (dict_fail_open(type, name, flags));
-    }
-    dict_query_cf_free(&cf);
-    return (&ds->dict);
+    return (dict_query_open(type, name, flags, &ops));
 }
